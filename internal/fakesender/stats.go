@@ -1,0 +1,375 @@
+package fakesender
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// numShards spreads the per-msgId records over independent locks so tens of
+// thousands of requests per second do not queue on one mutex; a power of two.
+const numShards = 64
+
+// outcome is how the fake answered a send request.
+type outcome int
+
+const (
+	outcomeOK outcome = iota
+	outcomeUnauthorized
+	outcomeInvalid
+	outcomeOutage
+	outcomeOutageDrop
+	outcomeHang
+	outcomeServerError
+	outcomeTooMany
+	outcomeMalformed
+	outcomeRejected
+	outcomeAborted
+	numOutcomes
+)
+
+// String returns the outcome's key in Stats.Outcomes.
+func (o outcome) String() string {
+	switch o {
+	case outcomeOK:
+		return "ok"
+	case outcomeUnauthorized:
+		return "unauthorized"
+	case outcomeInvalid:
+		return "invalid"
+	case outcomeOutage:
+		return "outage"
+	case outcomeOutageDrop:
+		return "outage_drop"
+	case outcomeHang:
+		return "hang"
+	case outcomeServerError:
+		return "server_error"
+	case outcomeTooMany:
+		return "too_many"
+	case outcomeMalformed:
+		return "malformed"
+	case outcomeRejected:
+		return "rejected"
+	case outcomeAborted:
+		return "aborted"
+	default:
+		return "unknown"
+	}
+}
+
+// Stats is what the fake has received since it started or was last reset.
+type Stats struct {
+	// Requests counts send requests, valid or not.
+	Requests int `json:"requests"`
+	// Accepted counts success answers (200 with code 0).
+	Accepted int `json:"accepted"`
+	// AcceptedMessages counts distinct msgIds accepted at least once.
+	AcceptedMessages int `json:"accepted_messages"`
+	// Since echoes the since parameter of GET /admin/stats; zero otherwise.
+	Since time.Time `json:"since,omitzero"`
+	// RequestsSince counts requests whose handling started at or after Since (all
+	// requests when Since is zero).
+	RequestsSince int `json:"requests_since"`
+	// FirstRequestAt and LastRequestAt are when the first and the last request
+	// started; zero if there was none.
+	FirstRequestAt time.Time `json:"first_request_at,omitzero"`
+	LastRequestAt  time.Time `json:"last_request_at,omitzero"`
+	// Outcomes counts requests by how they were answered: ok, unauthorized, invalid,
+	// outage, outage_drop, hang, server_error, too_many, malformed, rejected, and
+	// aborted (the client left, or the fake closed, during the latency).
+	Outcomes map[string]int `json:"outcomes"`
+	// DuplicateCount is len(Duplicates).
+	DuplicateCount int `json:"duplicate_count"`
+	// Duplicates are the msgIds accepted more than once, ascending.
+	Duplicates []int64 `json:"duplicates"`
+	// Messages holds the counts per msgId, for requests whose path had a valid msgId.
+	// GET /admin/stats?messages=false leaves it out.
+	Messages map[int64]MessageStats `json:"messages,omitempty"`
+}
+
+// MessageStats counts the requests and success answers for one msgId.
+type MessageStats struct {
+	Requests int `json:"requests"`
+	Accepted int `json:"accepted"`
+}
+
+// recorder holds the statistics. Totals are atomics; per-msgId counts and start
+// times live in shards, each a mutex around a small update.
+type recorder struct {
+	requests         atomic.Int64
+	accepted         atomic.Int64
+	acceptedMessages atomic.Int64
+	outcomes         [numOutcomes]atomic.Int64
+	shards           [numShards]*shard
+	changed          signal
+}
+
+// shard is one lock's worth of the per-msgId records. Requests without a valid
+// msgId are recorded in shard 0 with no per-msgId entry.
+type shard struct {
+	mu       sync.Mutex
+	messages map[int64]MessageStats
+	starts   []int64 // start times of requests, Unix nanoseconds, for RequestsSince
+	first    int64   // earliest start, Unix nanoseconds; valid if len(starts) > 0
+	last     int64   // latest start, Unix nanoseconds; valid if len(starts) > 0
+	_        [64]byte
+}
+
+func (r *recorder) init() {
+	for i := range r.shards {
+		r.shards[i] = &shard{messages: make(map[int64]MessageStats)}
+	}
+}
+
+func (r *recorder) shardFor(id int64) *shard {
+	return r.shards[splitmix64(uint64(id))&(numShards-1)]
+}
+
+// start records the start of a request and returns which request for msgId id it
+// is, counting from 1 (0 if the msgId is invalid).
+func (r *recorder) start(id int64, valid bool, at time.Time) int {
+	if !valid {
+		id = 0
+	}
+	ns := at.UnixNano()
+	s := r.shardFor(id)
+	nth := 0
+	s.mu.Lock()
+	if valid {
+		m := s.messages[id]
+		m.Requests++
+		s.messages[id] = m
+		nth = m.Requests
+	}
+	if len(s.starts) == 0 || ns < s.first {
+		s.first = ns
+	}
+	if len(s.starts) == 0 || ns > s.last {
+		s.last = ns
+	}
+	s.starts = append(s.starts, ns)
+	s.mu.Unlock()
+	r.requests.Add(1)
+	r.changed.broadcast()
+	return nth
+}
+
+// finish records how a request was answered. It is called before the answer is
+// written, so a client that saw the answer finds it in the statistics.
+func (r *recorder) finish(id int64, o outcome) {
+	r.outcomes[o].Add(1)
+	if o != outcomeOK {
+		r.changed.broadcast()
+		return
+	}
+	s := r.shardFor(id)
+	s.mu.Lock()
+	m := s.messages[id]
+	m.Accepted++
+	s.messages[id] = m
+	s.mu.Unlock()
+	r.accepted.Add(1)
+	if m.Accepted == 1 {
+		r.acceptedMessages.Add(1)
+	}
+	r.changed.broadcast()
+}
+
+// reset clears the statistics.
+func (r *recorder) reset() {
+	for _, s := range r.shards {
+		s.mu.Lock()
+		s.messages = make(map[int64]MessageStats)
+		s.starts = nil
+		s.mu.Unlock()
+	}
+	r.requests.Store(0)
+	r.accepted.Store(0)
+	r.acceptedMessages.Store(0)
+	for i := range r.outcomes {
+		r.outcomes[i].Store(0)
+	}
+	r.changed.broadcast()
+}
+
+// snapshot collects the statistics; per-message counts only if withMessages.
+func (r *recorder) snapshot(since time.Time, withMessages bool) Stats {
+	st := Stats{
+		Requests:         int(r.requests.Load()),
+		Accepted:         int(r.accepted.Load()),
+		AcceptedMessages: int(r.acceptedMessages.Load()),
+		Since:            since,
+		Outcomes:         make(map[string]int, numOutcomes),
+		Duplicates:       []int64{},
+	}
+	for i := range r.outcomes {
+		st.Outcomes[outcome(i).String()] = int(r.outcomes[i].Load())
+	}
+	if withMessages {
+		st.Messages = make(map[int64]MessageStats)
+	}
+	sinceNs, haveSince := since.UnixNano(), !since.IsZero()
+	var first, last int64
+	seen := false
+	for _, s := range r.shards {
+		s.mu.Lock()
+		if len(s.starts) > 0 {
+			if !seen || s.first < first {
+				first = s.first
+			}
+			if !seen || s.last > last {
+				last = s.last
+			}
+			seen = true
+		}
+		if haveSince {
+			st.RequestsSince += countSince(s.starts, sinceNs)
+		} else {
+			st.RequestsSince += len(s.starts)
+		}
+		for id, m := range s.messages {
+			if m.Accepted > 1 {
+				st.Duplicates = append(st.Duplicates, id)
+			}
+			if withMessages {
+				st.Messages[id] = m
+			}
+		}
+		s.mu.Unlock()
+	}
+	if seen {
+		st.FirstRequestAt, st.LastRequestAt = time.Unix(0, first), time.Unix(0, last)
+	}
+	slices.Sort(st.Duplicates)
+	st.DuplicateCount = len(st.Duplicates)
+	return st
+}
+
+func countSince(starts []int64, sinceNs int64) int {
+	n := 0
+	for _, ns := range starts {
+		if ns >= sinceNs {
+			n++
+		}
+	}
+	return n
+}
+
+// Stats returns what the fake has received since it started or was last reset,
+// with the per-msgId counts.
+func (f *Fake) Stats() Stats {
+	return f.rec.snapshot(time.Time{}, true)
+}
+
+// RequestsSince returns how many send requests started at or after t (by the
+// fake's clock).
+func (f *Fake) RequestsSince(t time.Time) int {
+	ns := t.UnixNano()
+	n := 0
+	for _, s := range f.rec.shards {
+		s.mu.Lock()
+		n += countSince(s.starts, ns)
+		s.mu.Unlock()
+	}
+	return n
+}
+
+// Requests returns how many send requests were made for msgId id.
+func (f *Fake) Requests(id int64) int {
+	s := f.rec.shardFor(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.messages[id].Requests
+}
+
+// Accepted returns how many success answers were given for msgId id.
+func (f *Fake) Accepted(id int64) int {
+	s := f.rec.shardFor(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.messages[id].Accepted
+}
+
+// Duplicates returns the msgIds accepted more than once, ascending.
+func (f *Fake) Duplicates() []int64 {
+	return f.rec.snapshot(time.Time{}, false).Duplicates
+}
+
+// Reset clears the statistics. Requests in flight are recorded when they finish.
+func (f *Fake) Reset() {
+	f.rec.reset()
+}
+
+// Changed returns a channel closed at the next change of the statistics: a
+// request starting or being answered, or a reset. Check the condition you wait
+// for after calling Changed and before waiting, so no change is missed.
+func (f *Fake) Changed() <-chan struct{} {
+	return f.rec.changed.wait()
+}
+
+// WaitFor blocks until cond returns true, checking it at every change of the
+// statistics. Returns the context's error, wrapped, if ctx ends first.
+func (f *Fake) WaitFor(ctx context.Context, cond func(*Fake) bool) error {
+	for {
+		changed := f.Changed()
+		if cond(f) {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("error waiting for the fake sender: %w", context.Cause(ctx))
+		}
+	}
+}
+
+// WaitForAccepted blocks until at least n distinct msgIds were accepted. Returns
+// the context's error, wrapped with the count reached, if ctx ends first.
+func (f *Fake) WaitForAccepted(ctx context.Context, n int) error {
+	err := f.WaitFor(ctx, func(f *Fake) bool { return f.rec.acceptedMessages.Load() >= int64(n) })
+	if err != nil {
+		return fmt.Errorf("error waiting for %d accepted msgIds (have %d): %w", n, f.rec.acceptedMessages.Load(), err)
+	}
+	return nil
+}
+
+// WaitForRequests blocks until at least n send requests were received. Returns
+// the context's error, wrapped with the count reached, if ctx ends first.
+func (f *Fake) WaitForRequests(ctx context.Context, n int) error {
+	err := f.WaitFor(ctx, func(f *Fake) bool { return f.rec.requests.Load() >= int64(n) })
+	if err != nil {
+		return fmt.Errorf("error waiting for %d requests (have %d): %w", n, f.rec.requests.Load(), err)
+	}
+	return nil
+}
+
+// signal is a broadcast: wait returns a channel that the next broadcast closes.
+// Broadcasting costs one atomic load when nobody waits, so the hot path stays cheap.
+type signal struct {
+	ch atomic.Pointer[chan struct{}]
+}
+
+func (s *signal) wait() <-chan struct{} {
+	for {
+		if p := s.ch.Load(); p != nil {
+			return *p
+		}
+		ch := make(chan struct{})
+		if s.ch.CompareAndSwap(nil, &ch) {
+			return ch
+		}
+	}
+}
+
+func (s *signal) broadcast() {
+	if s.ch.Load() == nil {
+		return
+	}
+	if p := s.ch.Swap(nil); p != nil {
+		close(*p)
+	}
+}
