@@ -1,0 +1,111 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/notifyhq/notify/internal/campaign"
+)
+
+// Error codes of the contract (SPEC §5), in extensions.code.
+const (
+	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeNotFound        = "NOT_FOUND"
+	CodeConflict        = "CONFLICT"
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeInternal        = "INTERNAL"
+)
+
+func init() {
+	// User errors answer HTTP 200 like any GraphQL result; gqlgen's own
+	// protocol codes keep their status.
+	for _, c := range []string{CodeBadUserInput, CodeNotFound, CodeConflict, CodeInternal} {
+		errcode.RegisterErrorType(c, errcode.KindUser)
+	}
+}
+
+// badInput is a BAD_USER_INPUT error naming an argument of the resolver.
+func badInput(field, msg string) error {
+	return &campaign.ValidationError{Fields: []campaign.FieldError{{Field: field, Message: msg}}}
+}
+
+// ErrorPresenter maps every error a resolver returns to the contract's codes,
+// in one place: domain validation errors name their field, unknown errors are
+// logged and shown as "internal error".
+func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		if gqlErr.Extensions != nil && gqlErr.Extensions["code"] != nil {
+			return gqlErr // gqlgen's own codes (parse, validation, complexity) pass unchanged
+		}
+		var verr *campaign.ValidationError
+		switch {
+		case errors.As(err, &verr):
+			f := verr.Fields[0]
+			gqlErr.Message = f.Field + ": " + f.Message
+			setCode(gqlErr, CodeBadUserInput)
+			gqlErr.Extensions["field"] = f.Field
+			if len(verr.Fields) > 1 {
+				fields := make([]map[string]string, len(verr.Fields))
+				for i, f := range verr.Fields {
+					fields[i] = map[string]string{"field": f.Field, "message": f.Message}
+				}
+				gqlErr.Extensions["fields"] = fields
+			}
+		case errors.Is(err, campaign.ErrNotFound):
+			setCode(gqlErr, CodeNotFound)
+		case errors.Is(err, campaign.ErrConflict):
+			setCode(gqlErr, CodeConflict)
+		case isArgumentError(gqlErr):
+			// A malformed ID, Time or Date argument or input field: gqlgen
+			// reports the path of the value that failed to unmarshal.
+			setCode(gqlErr, CodeBadUserInput)
+			gqlErr.Extensions["field"] = argumentField(gqlErr)
+		default:
+			logger.ErrorContext(ctx, "graphql resolver failed", "path", gqlErr.Path.String(), "error", err)
+			gqlErr.Message = "internal error"
+			setCode(gqlErr, CodeInternal)
+		}
+		return gqlErr
+	}
+}
+
+func setCode(e *gqlerror.Error, code string) {
+	if e.Extensions == nil {
+		e.Extensions = map[string]any{}
+	}
+	e.Extensions["code"] = code
+}
+
+// isArgumentError reports whether gqlgen failed to unmarshal an argument:
+// those errors carry the argument's path in the operation (e.g.
+// ["createMailing", "input", "startAt"]), past the field being resolved.
+func isArgumentError(e *gqlerror.Error) bool {
+	return len(e.Path) >= 2 && e.Rule == ""
+}
+
+// argumentField names the argument of an argument error: the path below the
+// field, without a leading "input", dotted ("startAt", "sendWindow.from").
+func argumentField(e *gqlerror.Error) string {
+	var parts []string
+	for _, p := range e.Path[1:] {
+		switch v := p.(type) {
+		case ast.PathName:
+			parts = append(parts, string(v))
+		case ast.PathIndex:
+			parts = append(parts, strconv.Itoa(int(v)))
+		}
+	}
+	if len(parts) > 1 && parts[0] == "input" {
+		parts = parts[1:]
+	}
+	return strings.Join(parts, ".")
+}

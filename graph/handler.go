@@ -1,0 +1,156 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/notifyhq/notify/ent"
+	"github.com/notifyhq/notify/graph/generated"
+	"github.com/notifyhq/notify/graph/model"
+	"github.com/notifyhq/notify/internal/campaign"
+)
+
+// Limits on what one operation may ask for.
+const (
+	// MaxDepth is the deepest selection an operation may make.
+	MaxDepth = 10
+	// MaxComplexity is the complexity budget of an operation; every field
+	// costs 1 and a connection multiplies its selection by its page size.
+	MaxComplexity = 20000
+)
+
+// HandlerConfig holds what the GraphQL handler needs.
+type HandlerConfig struct {
+	Service       *campaign.Service
+	Ent           *ent.Client
+	Logger        *slog.Logger
+	Introspection bool
+	// OriginPatterns are the origins allowed to open a WebSocket (host
+	// patterns, as coder/websocket takes them); same-origin always is.
+	OriginPatterns []string
+	// InitFunc checks connection_init of a WebSocket (auth); may be nil.
+	InitFunc transport.WebsocketInitFunc
+}
+
+// NewHandler returns the GraphQL endpoint: POST, GET, WebSocket
+// (graphql-transport-ws and legacy graphql-ws) and SSE.
+func NewHandler(cfg HandlerConfig) *handler.Server {
+	c := generated.Config{Resolvers: &Resolver{Service: cfg.Service, Ent: cfg.Ent}}
+	setComplexity(&c.Complexity)
+	srv := handler.New(generated.NewExecutableSchema(c))
+
+	// SSE first: POST would also claim a POST asking for text/event-stream.
+	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 10 * time.Second})
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: 10 * time.Second,
+		PingPongInterval:      10 * time.Second,
+		InitTimeout:           10 * time.Second,
+		InitFunc:              cfg.InitFunc,
+		Implementation: transport.CoderWebsocketImplementation{
+			AcceptOptions: websocket.AcceptOptions{OriginPatterns: cfg.OriginPatterns},
+		},
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.AddTransport(transport.MultipartForm{})
+
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if cfg.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(depthLimit{max: MaxDepth})
+	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.SetErrorPresenter(ErrorPresenter(cfg.Logger))
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		cfg.Logger.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(p))
+		return fmt.Errorf("panic: %v", p)
+	})
+	return srv
+}
+
+var _ http.Handler = (*handler.Server)(nil)
+
+// depthLimit refuses operations whose selections nest deeper than max.
+type depthLimit struct{ max int }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = depthLimit{}
+
+func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
+func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (d depthLimit) MutateOperationContext(_ context.Context, op *graphql.OperationContext) *gqlerror.Error {
+	if op.Operation == nil {
+		return nil
+	}
+	if depth := selectionDepth(op.Operation.SelectionSet, op.Doc, 0); depth > d.max {
+		err := gqlerror.Errorf("operation is %d levels deep, more than the limit of %d", depth, d.max)
+		err.Extensions = map[string]any{"code": "DEPTH_LIMIT_EXCEEDED"}
+		return err
+	}
+	return nil
+}
+
+func selectionDepth(set ast.SelectionSet, doc *ast.QueryDocument, depth int) int {
+	deepest := depth
+	for _, s := range set {
+		var d int
+		switch s := s.(type) {
+		case *ast.Field:
+			if len(s.SelectionSet) == 0 {
+				d = depth + 1
+			} else {
+				d = selectionDepth(s.SelectionSet, doc, depth+1)
+			}
+		case *ast.InlineFragment:
+			d = selectionDepth(s.SelectionSet, doc, depth)
+		case *ast.FragmentSpread:
+			if f := doc.Fragments.ForName(s.Name); f != nil && depth < 100 {
+				d = selectionDepth(f.SelectionSet, doc, depth)
+			}
+		}
+		deepest = max(deepest, d)
+	}
+	return deepest
+}
+
+// setComplexity makes connections cost their page size times their
+// selection: gqlgen's default ignores first/last.
+func setComplexity(c *generated.ComplexityRoot) {
+	c.Query.Clients = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.CustomerOrder, _ *ent.CustomerWhereInput) int {
+		return pageCost(child, first, last)
+	}
+	c.Query.Mailings = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.MailingOrder, _ *ent.MailingWhereInput) int {
+		return pageCost(child, first, last)
+	}
+	c.Mutation.CreateClients = func(child int, input []*model.CreateClientInput) int {
+		return child * max(len(input), 1)
+	}
+}
+
+func pageCost(child int, first, last *int) int {
+	n := defaultPageSize
+	if first != nil {
+		n = *first
+	} else if last != nil {
+		n = *last
+	}
+	return 1 + child*max(min(n, maxPageSize), 1)
+}

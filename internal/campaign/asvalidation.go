@@ -1,0 +1,5 @@
+package campaign
+
+import "errors"
+
+func asValidation(err error, target **ValidationError) bool { return errors.As(err, target) }

@@ -1,0 +1,72 @@
+package campaign
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrNotFound is returned when the client or mailing asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when an action is not allowed in the mailing's
+// current status (SPEC §2, mailing lifecycle).
+var ErrConflict = errors.New("conflict")
+
+// FieldError says what is wrong with one input field. Field is a dotted path
+// in the GraphQL spelling ("phone", "endAt", "sendWindow.from", "3.phone" for
+// the fourth item of a bulk import); the REST layer respells it.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// ValidationError lists everything wrong with an input. It is returned before
+// anything is written.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + ": " + f.Message
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// add records a problem with field.
+func (e *ValidationError) add(field, format string, args ...any) {
+	e.Fields = append(e.Fields, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// err returns e when it holds any problem, else nil.
+func (e *ValidationError) err() error {
+	if len(e.Fields) == 0 {
+		return nil
+	}
+	return e
+}
+
+// prefixed returns e's fields under prefix ("3" → "3.phone").
+func (e *ValidationError) prefixed(prefix string) []FieldError {
+	out := make([]FieldError, len(e.Fields))
+	for i, f := range e.Fields {
+		out[i] = FieldError{Field: prefix + "." + f.Field, Message: f.Message}
+	}
+	return out
+}
+
+func invalid(field, format string, args ...any) error {
+	v := &ValidationError{}
+	v.add(field, format, args...)
+	return v
+}
+
+func conflict(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrConflict}, args...)...)
+}
+
+func notFound(what string, id int) error {
+	return fmt.Errorf("%w: %s %d", ErrNotFound, what, id)
+}

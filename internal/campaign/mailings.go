@@ -1,0 +1,396 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/notifyhq/notify/ent"
+	"github.com/notifyhq/notify/ent/mailing"
+	"github.com/notifyhq/notify/ent/message"
+	"github.com/notifyhq/notify/internal/database"
+	"github.com/notifyhq/notify/internal/sendwindow"
+	"github.com/notifyhq/notify/internal/status"
+)
+
+// MailingInput is a new mailing.
+type MailingInput struct {
+	StartAt time.Time
+	EndAt   time.Time
+	Text    string
+	Filter  Filter
+	Window  *WindowInput
+}
+
+// MailingPatch changes some fields of a mailing. Nil pointers leave a field
+// as it is; ClearFilter and ClearWindow remove the filter or window (an
+// explicit null in the API).
+type MailingPatch struct {
+	StartAt     *time.Time
+	EndAt       *time.Time
+	Text        *string
+	Filter      *Filter
+	ClearFilter bool
+	Window      *WindowInput
+	ClearWindow bool
+}
+
+// MailingFilter returns the filter of m.
+func MailingFilter(m *ent.Mailing) Filter {
+	return Filter{OperatorCodes: nonNil(m.FilterOperatorCodes), Tags: nonNil(m.FilterTags)}
+}
+
+// MailingWindow returns the send window of m, or nil when it has none.
+func MailingWindow(m *ent.Mailing) *sendwindow.Window {
+	if m.WindowFrom == nil || m.WindowTo == nil {
+		return nil
+	}
+	w, err := sendwindow.Parse(*m.WindowFrom, *m.WindowTo)
+	if err != nil {
+		return nil // only valid windows are ever written
+	}
+	return &w
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Mailing returns the mailing with id. Returns ErrNotFound if there is none.
+func (s *Service) Mailing(ctx context.Context, id int) (*ent.Mailing, error) {
+	m, err := s.db.Ent.Mailing.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, notFound("mailing", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("error loading mailing %d: %w", id, err)
+	}
+	return m, nil
+}
+
+// CreateMailing creates a mailing and schedules it in the same transaction: it
+// is returned running when start_at <= now < end_at (its start job is due at
+// once), scheduled when start_at is in the future. Returns a *ValidationError
+// naming the field for bad input.
+func (s *Service) CreateMailing(ctx context.Context, in MailingInput) (*ent.Mailing, error) {
+	now := s.now()
+	v := &ValidationError{}
+	checkPeriod(v, in.StartAt, in.EndAt, now, true)
+	checkText(v, "text", in.Text)
+	filter := checkFilter(v, in.Filter)
+	win := checkWindow(v, in.Window)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	st := status.Scheduled
+	if !in.StartAt.After(now) {
+		st = status.Running
+	}
+	var m *ent.Mailing
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		create := tx.Ent.Mailing.Create().
+			SetStartAt(in.StartAt.UTC()).
+			SetEndAt(in.EndAt.UTC()).
+			SetText(in.Text).
+			SetFilterOperatorCodes(filter.OperatorCodes).
+			SetFilterTags(filter.Tags).
+			SetStatus(st).
+			SetCreatedAt(now).
+			SetUpdatedAt(now)
+		if win != nil {
+			create.SetWindowFrom(win.FromString()).SetWindowTo(win.ToString())
+		}
+		var err error
+		if m, err = create.Save(ctx); err != nil {
+			return fmt.Errorf("error creating mailing: %w", err)
+		}
+		return s.scheduler.ScheduleMailing(ctx, tx, m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.logger.InfoContext(ctx, "mailing created", "mailing_id", m.ID, "status", m.Status, "start_at", m.StartAt, "end_at", m.EndAt)
+	return m, nil
+}
+
+// UpdateMailing applies p under the lifecycle rules of SPEC §2: start_at and
+// the filter change only while scheduled; text, end_at and the window also
+// while running or paused (end_at must stay in the future); nothing once
+// finished or cancelled. A field re-sent with its current value is no change.
+// Returns ErrNotFound, ErrConflict or a *ValidationError.
+func (s *Service) UpdateMailing(ctx context.Context, id int, p MailingPatch) (*ent.Mailing, error) {
+	now := s.now()
+	var m *ent.Mailing
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		cur, err := lockMailing(ctx, tx, s.db.Dialect, id)
+		if err != nil {
+			return err
+		}
+		v := &ValidationError{}
+		ch := diffMailing(cur, p, v)
+		if err := v.err(); err != nil {
+			return err
+		}
+		if !ch.any() {
+			m = cur
+			return nil
+		}
+		st := cur.Status
+		switch {
+		case st.Closed():
+			return conflict("mailing %d is %s and can no longer change", id, st)
+		case st != status.Scheduled && (ch.startAt || ch.filter):
+			return conflict("startAt and filter can only change while the mailing is scheduled; it is %s", st)
+		}
+		start, end := cur.StartAt, cur.EndAt
+		if p.StartAt != nil {
+			start = *p.StartAt
+		}
+		if p.EndAt != nil {
+			end = *p.EndAt
+		}
+		if ch.startAt || ch.endAt {
+			checkPeriod(v, start, end, now, false)
+			if ch.endAt && !end.After(now) {
+				v.add("endAt", "must be in the future")
+			}
+			if err := v.err(); err != nil {
+				return err
+			}
+		}
+		upd := tx.Ent.Mailing.UpdateOneID(id).SetUpdatedAt(now)
+		if ch.startAt {
+			upd.SetStartAt(start.UTC())
+		}
+		if ch.endAt {
+			upd.SetEndAt(end.UTC())
+		}
+		if ch.text {
+			upd.SetText(*p.Text)
+		}
+		if ch.filter {
+			f := Filter{}
+			if p.Filter != nil {
+				f = *p.Filter
+			}
+			f = checkFilter(v, f)
+			upd.SetFilterOperatorCodes(f.OperatorCodes).SetFilterTags(f.Tags)
+		}
+		if ch.window {
+			if ch.newWindow == nil {
+				upd.ClearWindowFrom().ClearWindowTo()
+			} else {
+				upd.SetWindowFrom(ch.newWindow.FromString()).SetWindowTo(ch.newWindow.ToString())
+			}
+		}
+		if m, err = upd.Save(ctx); err != nil {
+			return fmt.Errorf("error updating mailing %d: %w", id, err)
+		}
+		if ch.window || ch.endAt {
+			// Deferred messages wait for a window or an end that changed:
+			// make them due now so the batch that owns them re-plans them.
+			err := tx.Ent.Message.Update().
+				Where(message.MailingID(id), message.StatusIn(Unsent...)).
+				SetNextAttemptAt(now).
+				Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("error re-planning messages of mailing %d: %w", id, err)
+			}
+		}
+		if ch.startAt || ch.endAt || ch.window {
+			return s.scheduler.ScheduleMailing(ctx, tx, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.logger.InfoContext(ctx, "mailing updated", "mailing_id", id, "status", m.Status)
+	return m, nil
+}
+
+// mailingChanges records which fields of a patch differ from the mailing.
+type mailingChanges struct {
+	startAt, endAt, text, filter, window bool
+	newWindow                            *sendwindow.Window
+}
+
+func (c mailingChanges) any() bool { return c.startAt || c.endAt || c.text || c.filter || c.window }
+
+func diffMailing(cur *ent.Mailing, p MailingPatch, v *ValidationError) mailingChanges {
+	var ch mailingChanges
+	if p.StartAt != nil {
+		ch.startAt = !p.StartAt.Equal(cur.StartAt)
+	}
+	if p.EndAt != nil {
+		ch.endAt = !p.EndAt.Equal(cur.EndAt)
+	}
+	if p.Text != nil {
+		checkText(v, "text", *p.Text)
+		ch.text = *p.Text != cur.Text
+	}
+	if p.Filter != nil || p.ClearFilter {
+		f := Filter{}
+		if p.Filter != nil {
+			f = *p.Filter
+		}
+		f = checkFilter(v, f)
+		old := MailingFilter(cur)
+		ch.filter = !slices.Equal(f.OperatorCodes, old.OperatorCodes) || !slices.Equal(f.Tags, old.Tags)
+	}
+	if p.Window != nil || p.ClearWindow {
+		ch.newWindow = checkWindow(v, p.Window)
+		old := MailingWindow(cur)
+		switch {
+		case ch.newWindow == nil && p.Window == nil:
+			ch.window = old != nil
+		case ch.newWindow != nil:
+			ch.window = old == nil || *old != *ch.newWindow
+		}
+	}
+	return ch
+}
+
+// lockMailing loads a mailing for update: on Postgres the row lock makes a
+// lifecycle change wait for the batch workers that are starting requests for
+// it (they hold it FOR SHARE), so once the change commits no new request
+// starts. SQLite has a single writer and needs no row lock.
+func lockMailing(ctx context.Context, tx *database.Tx, dialectName string, id int) (*ent.Mailing, error) {
+	q := tx.Ent.Mailing.Query().Where(mailing.ID(id))
+	if dialectName == dialect.Postgres {
+		q = q.ForUpdate()
+	}
+	m, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, notFound("mailing", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("error loading mailing %d: %w", id, err)
+	}
+	return m, nil
+}
+
+// transition is the lifecycle: pause, resume and cancel (SPEC §2). Returns
+// ErrNotFound, or ErrConflict when the action is not allowed in the mailing's
+// status.
+func (s *Service) transition(ctx context.Context, id int, action string) (*ent.Mailing, error) {
+	now := s.now()
+	var (
+		m       *ent.Mailing
+		changes []StatusChange
+	)
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		cur, err := lockMailing(ctx, tx, s.db.Dialect, id)
+		if err != nil {
+			return err
+		}
+		next, err := nextStatus(cur.Status, action)
+		if err != nil {
+			return fmt.Errorf("%w: cannot %s mailing %d: it is %s", ErrConflict, action, id, cur.Status)
+		}
+		if next == cur.Status {
+			m = cur
+			return nil
+		}
+		if next == status.Running && !cur.EndAt.After(now) {
+			next = status.Finished // resumed after its end: close it, leftovers expire
+		}
+		if m, err = tx.Ent.Mailing.UpdateOneID(id).SetStatus(next).SetUpdatedAt(now).Save(ctx); err != nil {
+			return fmt.Errorf("error updating mailing %d: %w", id, err)
+		}
+		switch next {
+		case status.MailingCanceled:
+			changes, err = cancelUnsent(ctx, tx, now, message.MailingID(id))
+			return err
+		case status.Finished:
+			changes, err = expireUnsent(ctx, tx, now, id)
+			return err
+		case status.Running:
+			return s.scheduler.ResumeMailing(ctx, tx, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.logger.InfoContext(ctx, "mailing "+action, "mailing_id", id, "status", m.Status)
+	s.published(ctx, changes)
+	if s.publisher != nil {
+		s.publisher.MailingChanged(ctx, id)
+	}
+	return m, nil
+}
+
+// nextStatus is the lifecycle table of SPEC §2 for pause, resume and cancel.
+func nextStatus(cur status.Mailing, action string) (status.Mailing, error) {
+	switch action {
+	case "pause":
+		switch cur {
+		case status.Running, status.Paused:
+			return status.Paused, nil
+		}
+	case "resume":
+		switch cur {
+		case status.Running, status.Paused:
+			return status.Running, nil
+		}
+	case "cancel":
+		switch cur {
+		case status.Scheduled, status.Running, status.Paused:
+			return status.MailingCanceled, nil
+		}
+	}
+	return "", ErrConflict
+}
+
+// PauseMailing pauses a running mailing (a paused one stays paused). Once it
+// returns, no instance starts a new request for the mailing; requests in
+// flight finish and a success is recorded. Returns ErrNotFound or ErrConflict.
+func (s *Service) PauseMailing(ctx context.Context, id int) (*ent.Mailing, error) {
+	return s.transition(ctx, id, "pause")
+}
+
+// ResumeMailing resumes a paused mailing (a running one stays running); one
+// whose end_at has passed finishes instead, its unsent messages expired.
+// Returns ErrNotFound or ErrConflict.
+func (s *Service) ResumeMailing(ctx context.Context, id int) (*ent.Mailing, error) {
+	return s.transition(ctx, id, "resume")
+}
+
+// CancelMailing cancels a mailing that is not finished; its unsent messages
+// become cancelled and no new request starts once it returns. Returns
+// ErrNotFound or ErrConflict.
+func (s *Service) CancelMailing(ctx context.Context, id int) (*ent.Mailing, error) {
+	return s.transition(ctx, id, "cancel")
+}
+
+// DeleteMailing cancels a mailing if needed and removes it with its
+// messages. Returns ErrNotFound.
+func (s *Service) DeleteMailing(ctx context.Context, id int) error {
+	var changes []StatusChange
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		if _, err := lockMailing(ctx, tx, s.db.Dialect, id); err != nil {
+			return err
+		}
+		var err error
+		if changes, err = cancelUnsent(ctx, tx, s.now(), message.MailingID(id)); err != nil {
+			return err
+		}
+		if err := tx.Ent.Mailing.DeleteOneID(id).Exec(ctx); err != nil {
+			return fmt.Errorf("error deleting mailing %d: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.logger.InfoContext(ctx, "mailing deleted", "mailing_id", id, "messages_cancelled", len(changes))
+	s.published(ctx, changes)
+	return nil
+}

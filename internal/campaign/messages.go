@@ -1,0 +1,165 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/notifyhq/notify/ent/mailing"
+	"github.com/notifyhq/notify/ent/message"
+	"github.com/notifyhq/notify/ent/predicate"
+	"github.com/notifyhq/notify/internal/database"
+	"github.com/notifyhq/notify/internal/status"
+)
+
+// Unsent lists the statuses of messages that may still be attempted.
+var Unsent = []status.Message{status.Queued, status.Retrying}
+
+// cancelUnsent marks the unsent messages matching where as cancelled and
+// returns the status changes it wrote, for the live feed.
+func cancelUnsent(ctx context.Context, tx *database.Tx, now time.Time, where predicate.Message) ([]StatusChange, error) {
+	rows, err := tx.Ent.Message.Query().
+		Where(where, message.StatusIn(Unsent...)).
+		Select(message.FieldID, message.FieldMailingID, message.FieldCustomerID, message.FieldAttempts).
+		All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("error loading unsent messages: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	changes := make([]StatusChange, len(rows))
+	ids := make([]int, len(rows))
+	for i, m := range rows {
+		ids[i] = m.ID
+		changes[i] = StatusChange{MessageID: m.ID, MailingID: m.MailingID, ClientID: m.CustomerID, Status: status.MessageCanceled, Attempts: m.Attempts, At: now}
+	}
+	for chunk := range chunks(ids, 5000) {
+		err := tx.Ent.Message.Update().
+			Where(message.IDIn(chunk...), message.StatusIn(Unsent...)).
+			SetStatus(status.MessageCanceled).
+			SetUpdatedAt(now).
+			Exec(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("error cancelling messages: %w", err)
+		}
+	}
+	return changes, nil
+}
+
+// published hands committed status changes to the live feed.
+func (s *Service) published(ctx context.Context, changes []StatusChange) {
+	if s.publisher == nil || len(changes) == 0 {
+		return
+	}
+	s.publisher.MessagesChanged(ctx, changes)
+	seen := map[int]bool{}
+	for _, c := range changes {
+		if !seen[c.MailingID] {
+			seen[c.MailingID] = true
+			s.publisher.MailingChanged(ctx, c.MailingID)
+		}
+	}
+}
+
+// chunks yields successive slices of at most n items of s.
+func chunks[T any](s []T, n int) iter.Seq[[]T] {
+	return func(yield func([]T) bool) {
+		for len(s) > 0 {
+			k := min(n, len(s))
+			if !yield(s[:k]) {
+				return
+			}
+			s = s[k:]
+		}
+	}
+}
+
+// expireUnsent marks the unsent messages of a mailing as expired, keeping
+// their last error, and returns the status changes it wrote.
+func expireUnsent(ctx context.Context, tx *database.Tx, now time.Time, mailingID int) ([]StatusChange, error) {
+	rows, err := tx.Ent.Message.Query().
+		Where(message.MailingID(mailingID), message.StatusIn(Unsent...)).
+		Select(message.FieldID, message.FieldMailingID, message.FieldCustomerID, message.FieldAttempts).
+		All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("error loading unsent messages of mailing %d: %w", mailingID, err)
+	}
+	changes := make([]StatusChange, len(rows))
+	for i, m := range rows {
+		changes[i] = StatusChange{MessageID: m.ID, MailingID: m.MailingID, ClientID: m.CustomerID, Status: status.Expired, Attempts: m.Attempts, At: now}
+	}
+	err = tx.Ent.Message.Update().
+		Where(message.MailingID(mailingID), message.StatusIn(Unsent...)).
+		SetStatus(status.Expired).
+		SetUpdatedAt(now).
+		Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("error expiring messages of mailing %d: %w", mailingID, err)
+	}
+	return changes, nil
+}
+
+// CloseMailing finishes a mailing whose end_at has passed: its unsent
+// messages expire and it becomes finished. It does nothing to a mailing that
+// is already closed or whose end_at is still ahead (it was moved), and
+// returns whether it closed the mailing. Returns ErrNotFound.
+func (s *Service) CloseMailing(ctx context.Context, id int) (bool, error) {
+	now := s.now()
+	var changes []StatusChange
+	closed := false
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		m, err := lockMailing(ctx, tx, s.db.Dialect, id)
+		if err != nil {
+			return err
+		}
+		if m.Status.Closed() || m.EndAt.After(now) {
+			return nil
+		}
+		if changes, err = expireUnsent(ctx, tx, now, id); err != nil {
+			return err
+		}
+		if err := tx.Ent.Mailing.UpdateOneID(id).SetStatus(status.Finished).SetUpdatedAt(now).Exec(ctx); err != nil {
+			return fmt.Errorf("error finishing mailing %d: %w", id, err)
+		}
+		closed = true
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	if closed {
+		s.logger.InfoContext(ctx, "mailing finished at its end", "mailing_id", id, "messages_expired", len(changes))
+		s.published(ctx, changes)
+		if s.publisher != nil {
+			s.publisher.MailingChanged(ctx, id)
+		}
+	}
+	return closed, nil
+}
+
+// FinishIfDone marks a running mailing finished when none of its messages is
+// unsent any more, and returns whether it did.
+func (s *Service) FinishIfDone(ctx context.Context, id int) (bool, error) {
+	now := s.now()
+	n, err := s.db.Ent.Mailing.Update().
+		Where(
+			mailing.ID(id),
+			mailing.StatusEQ(status.Running),
+			mailing.Not(mailing.HasMessagesWith(message.StatusIn(Unsent...))),
+		).
+		SetStatus(status.Finished).
+		SetUpdatedAt(now).
+		Save(ctx)
+	if err != nil {
+		return false, fmt.Errorf("error finishing mailing %d: %w", id, err)
+	}
+	if n > 0 {
+		s.logger.InfoContext(ctx, "mailing finished", "mailing_id", id)
+		if s.publisher != nil {
+			s.publisher.MailingChanged(ctx, id)
+		}
+	}
+	return n > 0, nil
+}

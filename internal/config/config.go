@@ -1,0 +1,170 @@
+// Package config loads the service's configuration from environment
+// variables (SPEC §7), once, with defaults, and validates it so that a bad
+// value stops the start with one line naming the variable.
+package config
+
+import (
+	"cmp"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Config is the whole configuration of the service.
+type Config struct {
+	DatabaseURL       string        // DATABASE_URL: postgres://… or sqlite:PATH; "" is ./data/notify.db
+	ListenAddr        string        // LISTEN_ADDR, default :8080
+	SenderURL         string        // SENDER_URL; "" runs the bundled fake sender in-process
+	SenderToken       string        // SENDER_TOKEN
+	SenderTimeout     time.Duration // SENDER_TIMEOUT, default 10s
+	SenderConcurrency int           // SENDER_CONCURRENCY, default 64
+	SenderMaxRPS      float64       // SENDER_MAX_RPS, default 0 (off)
+	SMTPURL           string        // SMTP_URL: smtp://user:pass@host:port or smtps://…
+	ReportTo          []string      // REPORT_TO, comma-separated addresses
+	ReportFrom        string        // REPORT_FROM
+	ReportCron        string        // REPORT_CRON, default "CRON_TZ=UTC 0 8 * * *"
+	APITokens         []string      // API_TOKENS, comma-separated; empty = open
+	CORSOrigins       []string      // CORS_ORIGINS, comma-separated origins (or *)
+	Introspection     bool          // GRAPHQL_INTROSPECTION, default true
+	MetricsAuth       bool          // METRICS_AUTH, default false
+	MigrateOnStart    bool          // MIGRATE_ON_START, default true
+	ShutdownTimeout   time.Duration // SHUTDOWN_TIMEOUT, default 30s
+	LogLevel          slog.Level    // LOG_LEVEL, default info
+	LogFormat         string        // LOG_FORMAT: json (default) or text
+}
+
+// DefaultReportCron sends the daily report at 08:00 UTC.
+const DefaultReportCron = "CRON_TZ=UTC 0 8 * * *"
+
+// Load reads the configuration through getenv (os.Getenv in production).
+// The error names the offending variable.
+func Load(getenv func(string) string) (Config, error) {
+	var (
+		c    Config
+		errs []error
+	)
+	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
+	duration := func(name string, def time.Duration) time.Duration {
+		v := get(name)
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: must be a positive duration such as 10s, got %q", name, v))
+		}
+		return d
+	}
+	boolean := func(name string, def bool) bool {
+		v := get(name)
+		if v == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: must be true or false, got %q", name, v))
+		}
+		return b
+	}
+	list := func(name string) []string {
+		var out []string
+		for _, s := range strings.Split(get(name), ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+
+	c.DatabaseURL = get("DATABASE_URL")
+	c.ListenAddr = cmp.Or(get("LISTEN_ADDR"), ":8080")
+	c.SenderURL = get("SENDER_URL")
+	c.SenderToken = get("SENDER_TOKEN")
+	c.SenderTimeout = duration("SENDER_TIMEOUT", 10*time.Second)
+	c.SenderConcurrency = 64
+	if v := get("SENDER_CONCURRENCY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100000 {
+			errs = append(errs, fmt.Errorf("SENDER_CONCURRENCY: must be a whole number from 1 to 100000, got %q", v))
+		}
+		c.SenderConcurrency = n
+	}
+	if v := get("SENDER_MAX_RPS"); v != "" && v != "off" && v != "0" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			errs = append(errs, fmt.Errorf("SENDER_MAX_RPS: must be a positive number of requests per second, or off, got %q", v))
+		}
+		c.SenderMaxRPS = f
+	}
+	c.SMTPURL = get("SMTP_URL")
+	c.ReportTo = list("REPORT_TO")
+	c.ReportFrom = get("REPORT_FROM")
+	c.ReportCron = cmp.Or(get("REPORT_CRON"), DefaultReportCron)
+	c.APITokens = list("API_TOKENS")
+	c.CORSOrigins = list("CORS_ORIGINS")
+	c.Introspection = boolean("GRAPHQL_INTROSPECTION", true)
+	c.MetricsAuth = boolean("METRICS_AUTH", false)
+	c.MigrateOnStart = boolean("MIGRATE_ON_START", true)
+	c.ShutdownTimeout = duration("SHUTDOWN_TIMEOUT", 30*time.Second)
+	if err := c.LogLevel.UnmarshalText([]byte(cmp.Or(get("LOG_LEVEL"), "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL: must be debug, info, warn or error, got %q", get("LOG_LEVEL")))
+	}
+	c.LogFormat = strings.ToLower(cmp.Or(get("LOG_FORMAT"), "json"))
+
+	if len(errs) > 0 {
+		return c, errs[0]
+	}
+	return c, c.validate()
+}
+
+// validate checks the values that depend on each other or need parsing.
+func (c Config) validate() error {
+	switch {
+	case c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "sqlite:") &&
+		!strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://"):
+		return fmt.Errorf("DATABASE_URL: must start with postgres:// or sqlite:")
+	case c.LogFormat != "json" && c.LogFormat != "text":
+		return fmt.Errorf("LOG_FORMAT: must be json or text, got %q", c.LogFormat)
+	}
+	if c.SenderURL != "" {
+		u, err := url.Parse(c.SenderURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("SENDER_URL: must be an http(s) URL such as https://probe.example/api")
+		}
+	}
+	if c.SMTPURL != "" {
+		u, err := url.Parse(c.SMTPURL)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+			return fmt.Errorf("SMTP_URL: must look like smtp://user:pass@host:587 or smtps://host:465")
+		}
+		if len(c.ReportTo) == 0 {
+			return fmt.Errorf("REPORT_TO: required when SMTP_URL is set")
+		}
+		if c.ReportFrom == "" {
+			return fmt.Errorf("REPORT_FROM: required when SMTP_URL is set")
+		}
+	}
+	for _, a := range c.ReportTo {
+		if _, err := mail.ParseAddress(a); err != nil {
+			return fmt.Errorf("REPORT_TO: %q is not an email address", a)
+		}
+	}
+	if c.ReportFrom != "" {
+		if _, err := mail.ParseAddress(c.ReportFrom); err != nil {
+			return fmt.Errorf("REPORT_FROM: %q is not an email address", c.ReportFrom)
+		}
+	}
+	if _, err := cron.ParseStandard(c.ReportCron); err != nil {
+		return fmt.Errorf("REPORT_CRON: %v", err)
+	}
+	return nil
+}
+
+// ReportEnabled reports whether the daily report email can be sent.
+func (c Config) ReportEnabled() bool { return c.SMTPURL != "" }

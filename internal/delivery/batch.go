@@ -1,0 +1,466 @@
+package delivery
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"github.com/lib/pq"
+
+	"github.com/notifyhq/notify/ent"
+	"github.com/notifyhq/notify/internal/campaign"
+	"github.com/notifyhq/notify/internal/database"
+	"github.com/notifyhq/notify/internal/sender"
+	"github.com/notifyhq/notify/internal/sendwindow"
+	"github.com/notifyhq/notify/internal/status"
+)
+
+// pending is an unsent message as a batch loads it.
+type pending struct {
+	id         int
+	customerID *int
+	phone      string
+	zone       string
+	text       *string // frozen at the first attempt; nil before
+	status     status.Message
+	attempts   int
+	lastError  *string
+}
+
+// update is the next state of one message.
+type update struct {
+	msg        *pending
+	status     status.Message
+	attempts   int
+	next       *time.Time
+	lastError  *string
+	sentAt     *time.Time
+	text       *string
+	statusSent bool // a status write (an event); false for a deferral
+}
+
+// SendBatch works the due messages of a batch until none is due, the slice
+// of time is used up, or the mailing stops running. It returns done when the
+// batch has no unsent message left, else when to look again.
+func (e *Engine) SendBatch(ctx context.Context, b Batch) (Outcome, error) {
+	sliceEnd := e.now().Add(e.cfg.Slice)
+	for {
+		m, err := e.db.Ent.Mailing.Get(ctx, b.MailingID)
+		if ent.IsNotFound(err) {
+			return done, nil
+		}
+		if err != nil {
+			return Outcome{}, fmt.Errorf("error loading mailing %d: %w", b.MailingID, err)
+		}
+		switch m.Status {
+		case status.Finished, status.MailingCanceled:
+			return done, nil
+		case status.Paused, status.Scheduled:
+			return snooze(e.cfg.PausedRecheck), nil
+		}
+		now := e.now()
+		if !now.Before(m.EndAt) {
+			if _, err := e.campaign.CloseMailing(ctx, m.ID); err != nil {
+				return Outcome{}, err
+			}
+			return done, nil
+		}
+		due, err := e.loadDue(ctx, b, now)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if len(due) == 0 {
+			return e.idle(ctx, b, now)
+		}
+		if now.After(sliceEnd) {
+			return snooze(0), nil
+		}
+		if err := e.work(ctx, m, due); err != nil {
+			return Outcome{}, err
+		}
+	}
+}
+
+// idle decides what a batch with nothing due does: finish when nothing is
+// unsent (and finish the mailing when it was the last), else sleep until the
+// next message is due.
+func (e *Engine) idle(ctx context.Context, b Batch, now time.Time) (Outcome, error) {
+	var next sql.NullTime
+	err := e.db.SQL.QueryRowContext(ctx, rebind(e.db.Dialect, nextDue), b.MailingID, b.FirstID, b.LastID).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := e.campaign.FinishIfDone(ctx, b.MailingID); err != nil {
+			return Outcome{}, err
+		}
+		return done, nil
+	}
+	if err != nil {
+		return Outcome{}, fmt.Errorf("error reading the next due message of mailing %d: %w", b.MailingID, err)
+	}
+	wait := e.cfg.MaxSnooze
+	if next.Valid {
+		wait = min(next.Time.Sub(now), wait)
+	}
+	return snooze(wait), nil
+}
+
+func (e *Engine) loadDue(ctx context.Context, b Batch, now time.Time) ([]*pending, error) {
+	rows, err := e.db.SQL.QueryContext(ctx, rebind(e.db.Dialect, dueMessages), b.MailingID, b.FirstID, b.LastID, now, e.cfg.BatchSize)
+	if err != nil {
+		return nil, fmt.Errorf("error loading due messages of mailing %d: %w", b.MailingID, err)
+	}
+	defer rows.Close()
+	var out []*pending
+	for rows.Next() {
+		var (
+			p        pending
+			customer sql.NullInt64
+			text     sql.NullString
+			lastErr  sql.NullString
+		)
+		if err := rows.Scan(&p.id, &customer, &p.phone, &p.zone, &text, &p.status, &p.attempts, &lastErr); err != nil {
+			return nil, fmt.Errorf("error loading due messages of mailing %d: %w", b.MailingID, err)
+		}
+		if customer.Valid {
+			p.customerID = new(int(customer.Int64))
+		}
+		if text.Valid {
+			p.text = &text.String
+		}
+		if lastErr.Valid {
+			p.lastError = &lastErr.String
+		}
+		out = append(out, &p)
+	}
+	return out, rows.Err()
+}
+
+// work plans and sends one set of due messages: those outside their
+// client's window are deferred to its next opening (or expire when that is
+// not before end_at); the others are sent, under admission, while the
+// breaker allows.
+func (e *Engine) work(ctx context.Context, m *ent.Mailing, due []*pending) error {
+	now := e.now()
+	win := campaign.MailingWindow(m)
+	var (
+		planned []update
+		toSend  []*pending
+	)
+	for _, p := range due {
+		if win != nil {
+			loc, err := sendwindow.LoadZone(p.zone)
+			if err != nil {
+				loc = time.UTC
+			}
+			if !win.Contains(now, loc) {
+				planned = append(planned, e.deferTo(p, win.Next(now, loc), m.EndAt, "outside the send window"))
+				continue
+			}
+		}
+		toSend = append(toSend, p)
+	}
+	if err := e.apply(ctx, m.ID, planned); err != nil {
+		return err
+	}
+	return e.send(ctx, m, toSend)
+}
+
+// deferTo moves a message's next attempt to at, or expires it when at is not
+// before end_at. Deferring spends no attempt and writes no status.
+func (e *Engine) deferTo(p *pending, at, endAt time.Time, why string) update {
+	if !at.Before(endAt) {
+		return update{msg: p, status: status.Expired, attempts: p.attempts, lastError: orReason(p.lastError, why), statusSent: true}
+	}
+	return update{msg: p, status: p.status, attempts: p.attempts, next: &at, lastError: p.lastError}
+}
+
+func orReason(lastErr *string, why string) *string {
+	if lastErr != nil {
+		return lastErr
+	}
+	return &why
+}
+
+// result is the answer to one request.
+type result struct {
+	msg  *pending
+	text string
+	res  sender.Result
+}
+
+// send starts the requests of toSend, a chunk at a time: it takes sender
+// slots, then admits the chunk — on Postgres under a FOR SHARE lock of the
+// mailing row, held until every request of the chunk is written — so that a
+// pause, cancel or delete that commits first stops every later request, and
+// one that commits later waits for the chunk to be on the wire. Outcomes are
+// written in bulk by a collector while requests are in flight.
+func (e *Engine) send(ctx context.Context, m *ent.Mailing, toSend []*pending) error {
+	if len(toSend) == 0 {
+		return nil
+	}
+	results := make(chan result, len(toSend))
+	collected := make(chan error, 1)
+	go func() { collected <- e.collect(ctx, m, results) }()
+
+	var (
+		inflight sync.WaitGroup
+		sendErr  error
+		deferred []update
+	)
+	// Requests run to completion even when the job's context ends
+	// (shutdown, job timeout): what is on the wire finishes within the
+	// sender timeout and its outcome is recorded.
+	reqCtx := context.WithoutCancel(ctx)
+	for i := 0; i < len(toSend); {
+		if ok, retryAt := e.sender.Allow(); !ok {
+			for _, p := range toSend[i:] {
+				deferred = append(deferred, e.deferTo(p, retryAt, m.EndAt, "sending API unavailable (circuit open)"))
+			}
+			break
+		}
+		if err := e.sender.Acquire(ctx); err != nil {
+			sendErr = err
+			break
+		}
+		k := 1 + e.sender.TryAcquire(min(e.cfg.ChunkSize, len(toSend)-i)-1)
+		started, err := e.admit(ctx, m.ID, toSend[i:i+k], func(p *pending, text string, endAt time.Time, written func()) {
+			inflight.Add(1)
+			go func() {
+				defer inflight.Done()
+				res := e.sender.Send(reqCtx, sender.Request{ID: int64(p.id), Phone: p.phone, Text: text, Deadline: endAt}, written)
+				e.sender.Release(1)
+				results <- result{msg: p, text: text, res: res}
+			}()
+		})
+		if started < k {
+			e.sender.Release(k - started)
+		}
+		if err != nil || started < k {
+			sendErr = err
+			break
+		}
+		i += k
+	}
+	inflight.Wait()
+	close(results)
+	if err := <-collected; err != nil && sendErr == nil {
+		sendErr = err
+	}
+	if len(deferred) > 0 {
+		if err := e.apply(ctx, m.ID, deferred); err != nil && sendErr == nil {
+			sendErr = err
+		}
+	}
+	return sendErr
+}
+
+// admit starts the requests of one chunk while the mailing is running and
+// before its end_at, and returns how many it started (fewer than the chunk
+// when the mailing stopped). start must call written once the request is on
+// the wire (or failed before); admit holds its transaction until then.
+func (e *Engine) admit(ctx context.Context, mailingID int, chunk []*pending, start func(p *pending, text string, endAt time.Time, written func())) (int, error) {
+	started := 0
+	err := e.db.InTx(ctx, func(tx *database.Tx) error {
+		q := admitMailingSQLite
+		if e.db.Dialect == dialect.Postgres {
+			q = admitMailingPostgres
+		}
+		var (
+			st       status.Mailing
+			endAt    time.Time
+			text     string
+			from, to sql.NullString
+		)
+		err := tx.QueryRowContext(ctx, q, mailingID).Scan(&st, &endAt, &text, &from, &to)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("error admitting requests of mailing %d: %w", mailingID, err)
+		}
+		if st != status.Running || !e.now().Before(endAt) {
+			return nil
+		}
+		var written sync.WaitGroup
+		written.Add(len(chunk))
+		for _, p := range chunk {
+			t := text
+			if p.text != nil {
+				t = *p.text
+			}
+			start(p, t, endAt, sync.OnceFunc(written.Done))
+			started++
+		}
+		written.Wait()
+		return nil
+	})
+	return started, err
+}
+
+// collect writes outcomes as they arrive, in bulk: every 250 results or
+// when results stop coming for a moment.
+func (e *Engine) collect(ctx context.Context, m *ent.Mailing, results <-chan result) error {
+	const flushAt = 250
+	var (
+		buf      []update
+		firstErr error
+	)
+	flush := func() {
+		if len(buf) == 0 {
+			return
+		}
+		if err := e.apply(context.WithoutCancel(ctx), m.ID, buf); err != nil && firstErr == nil {
+			firstErr = err
+		}
+		buf = buf[:0]
+	}
+	ticker := time.NewTicker(100 * time.Millisecond)
+	defer ticker.Stop()
+	for {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				flush()
+				return firstErr
+			}
+			buf = append(buf, e.outcome(m, r))
+			if len(buf) >= flushAt {
+				flush()
+			}
+		case <-ticker.C:
+			flush()
+		}
+	}
+}
+
+// outcome maps the answer to a request to the message's next state.
+func (e *Engine) outcome(m *ent.Mailing, r result) update {
+	p, res, now := r.msg, r.res, e.now()
+	attempts := p.attempts
+	if res.Attempted {
+		attempts++
+	}
+	u := update{msg: p, attempts: attempts, text: &r.text, lastError: p.lastError, statusSent: true}
+	if res.Err != nil {
+		u.lastError = new(res.Err.Error())
+	}
+	switch res.Outcome {
+	case sender.Sent:
+		u.status, u.sentAt = status.Sent, &now
+	case sender.Permanent:
+		u.status = status.Failed
+	default:
+		next := sender.NextAttempt(now, max(attempts, 1), res, e.rand)
+		switch {
+		case errors.Is(res.Err, sender.ErrDeadlinePassed) || !next.Before(m.EndAt):
+			u.status = status.Expired
+		case !res.Attempted:
+			u.status, u.next, u.statusSent = p.status, &next, false
+		default:
+			u.status, u.next = status.Retrying, &next
+		}
+	}
+	e.logger.Info("message attempt",
+		"message_id", p.id, "mailing_id", m.ID, "client_id", p.customerID,
+		"outcome", res.Outcome.String(), "http_status", res.Status, "attempts", attempts,
+		"status", string(u.status), "error", u.lastError, "duration_ms", res.Duration.Milliseconds())
+	return u
+}
+
+// apply writes updates and publishes the status writes that took.
+func (e *Engine) apply(ctx context.Context, mailingID int, updates []update) error {
+	if len(updates) == 0 {
+		return nil
+	}
+	now := e.now()
+	written, err := e.write(ctx, updates, now)
+	if err != nil {
+		return fmt.Errorf("error recording outcomes of mailing %d: %w", mailingID, err)
+	}
+	if e.publisher == nil {
+		return nil
+	}
+	var changes []campaign.StatusChange
+	for _, u := range updates {
+		if u.statusSent && written[u.msg.id] {
+			changes = append(changes, campaign.StatusChange{
+				MessageID: u.msg.id, MailingID: mailingID, ClientID: u.msg.customerID,
+				Status: u.status, Attempts: u.attempts, At: now,
+			})
+		}
+	}
+	if len(changes) > 0 {
+		e.publisher.MessagesChanged(ctx, changes)
+		e.publisher.MailingChanged(ctx, mailingID)
+	}
+	return nil
+}
+
+// write runs the bulk update and returns the ids it wrote.
+func (e *Engine) write(ctx context.Context, updates []update, now time.Time) (map[int]bool, error) {
+	written := make(map[int]bool, len(updates))
+	if e.db.Dialect == dialect.Postgres {
+		n := len(updates)
+		ids, attempts := make([]int64, n), make([]int64, n)
+		statuses := make([]string, n)
+		nexts, lastErrs, sentAts, texts := make([]sql.NullString, n), make([]sql.NullString, n), make([]sql.NullString, n), make([]sql.NullString, n)
+		for i, u := range updates {
+			ids[i], attempts[i], statuses[i] = int64(u.msg.id), int64(u.attempts), string(u.status)
+			nexts[i], sentAts[i] = nullTime(u.next), nullTime(u.sentAt)
+			lastErrs[i], texts[i] = nullString(u.lastError), nullString(u.text)
+		}
+		rows, err := e.db.SQL.QueryContext(ctx, applyUpdatesPostgres,
+			pq.Array(ids), pq.Array(statuses), pq.Array(attempts), pq.Array(nexts), pq.Array(lastErrs), pq.Array(sentAts), pq.Array(texts), now)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int
+			var customer sql.NullInt64
+			if err := rows.Scan(&id, &customer); err != nil {
+				return nil, err
+			}
+			written[id] = true
+		}
+		return written, rows.Err()
+	}
+	err := e.db.InTx(ctx, func(tx *database.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, applyUpdateSQLite)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, u := range updates {
+			var id int
+			var customer sql.NullInt64
+			err := stmt.QueryRowContext(ctx, u.msg.id, string(u.status), u.attempts, u.next, u.lastError, u.sentAt, u.text, now).Scan(&id, &customer)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			written[id] = true
+		}
+		return nil
+	})
+	return written, err
+}
+
+func nullTime(t *time.Time) sql.NullString {
+	if t == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: t.UTC().Format(time.RFC3339Nano), Valid: true}
+}
+
+func nullString(s *string) sql.NullString {
+	if s == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: *s, Valid: true}
+}

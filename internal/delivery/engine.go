@@ -1,0 +1,127 @@
+// Package delivery is the sending engine (SPEC §2–§3): it selects a
+// mailing's recipients when the mailing starts, and works its messages in
+// batches — sending each one through the sender, deferring it to its
+// client's send window or past a circuit-breaker pause, retrying transient
+// failures with backoff until end_at, and recording every outcome on the
+// message row. The River workers in jobs/ call it; it knows nothing of River.
+package delivery
+
+import (
+	"cmp"
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/notifyhq/notify/internal/campaign"
+	"github.com/notifyhq/notify/internal/database"
+	"github.com/notifyhq/notify/internal/sender"
+)
+
+// Sender is what the engine needs of the sending API client (*sender.Client).
+type Sender interface {
+	Acquire(ctx context.Context) error
+	TryAcquire(n int) int
+	Release(n int)
+	Allow() (ok bool, retryAt time.Time)
+	Send(ctx context.Context, req sender.Request, onWritten func()) sender.Result
+}
+
+// Batch is a range of message ids of one mailing, worked by one job. Ranges
+// are fixed (batch k covers first+k·size … first+(k+1)·size-1 where first is
+// the mailing's lowest message id), so the same batch is always the same job
+// and River's uniqueness keeps two jobs off the same messages.
+type Batch struct {
+	MailingID int
+	FirstID   int
+	LastID    int
+}
+
+// BatchScheduler inserts batch jobs inside the caller's transaction.
+type BatchScheduler interface {
+	InsertBatches(ctx context.Context, tx *database.Tx, batches []Batch) error
+}
+
+// Config tunes the engine; zero values take the defaults.
+type Config struct {
+	// BatchSize is the number of message ids per batch job (default 1000).
+	BatchSize int
+	// ChunkSize caps the requests started under one admission (default 256).
+	ChunkSize int
+	// MaxSnooze caps how long a batch waits before looking again at messages
+	// deferred to a window, a retry or a breaker pause (default 30s): a
+	// change of window or end_at is picked up at least that often.
+	MaxSnooze time.Duration
+	// PausedRecheck is how often a batch of a paused mailing looks whether it
+	// was resumed (default 5s).
+	PausedRecheck time.Duration
+	// Slice bounds one run of a batch job before it yields (default 30s); it
+	// stays well under the job timeout.
+	Slice time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	c.BatchSize = cmp.Or(c.BatchSize, 1000)
+	c.ChunkSize = cmp.Or(c.ChunkSize, 256)
+	c.MaxSnooze = cmp.Or(c.MaxSnooze, 30*time.Second)
+	c.PausedRecheck = cmp.Or(c.PausedRecheck, 5*time.Second)
+	c.Slice = cmp.Or(c.Slice, 30*time.Second)
+	return c
+}
+
+// Engine is the sending engine.
+type Engine struct {
+	db        *database.DB
+	campaign  *campaign.Service
+	sender    Sender
+	batches   BatchScheduler
+	publisher campaign.Publisher
+	now       func() time.Time
+	rand      func() float64
+	logger    *slog.Logger
+	cfg       Config
+}
+
+// Deps are the dependencies of an Engine.
+type Deps struct {
+	DB        *database.DB
+	Campaign  *campaign.Service
+	Sender    Sender
+	Batches   BatchScheduler
+	Publisher campaign.Publisher // may be nil
+	NowFunc   func() time.Time   // the campaign service's clock when nil
+	Logger    *slog.Logger
+}
+
+// New returns an Engine.
+func New(d Deps, cfg Config) *Engine {
+	e := &Engine{
+		db:        d.DB,
+		campaign:  d.Campaign,
+		sender:    d.Sender,
+		batches:   d.Batches,
+		publisher: d.Publisher,
+		now:       d.NowFunc,
+		rand:      rand.Float64,
+		logger:    cmp.Or(d.Logger, slog.Default()),
+		cfg:       cfg.withDefaults(),
+	}
+	if e.now == nil {
+		e.now = d.Campaign.Now
+	}
+	return e
+}
+
+// BatchSize is the number of message ids per batch.
+func (e *Engine) BatchSize() int { return e.cfg.BatchSize }
+
+// Outcome tells the job what to do after a run: finish, or run again after
+// Snooze (without spending an attempt).
+type Outcome struct {
+	Done   bool
+	Snooze time.Duration
+}
+
+var done = Outcome{Done: true}
+
+func snooze(d time.Duration) Outcome { return Outcome{Snooze: max(d, 0)} }

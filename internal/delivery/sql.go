@@ -1,0 +1,117 @@
+package delivery
+
+import (
+	"regexp"
+
+	"entgo.io/ent/dialect"
+)
+
+// The raw SQL of the sending engine, per dialect: the statements ent cannot
+// express (INSERT … SELECT, bulk updates from arrays, RETURNING). Everything
+// else goes through ent.
+
+// selectRecipients inserts one queued message per client matching the
+// filter; ON CONFLICT makes a re-run harmless (one message per pair, ever).
+// Args: mailing id, now, operator codes, tags (arrays on Postgres, JSON
+// arrays on SQLite; empty = no constraint).
+const (
+	selectRecipientsPostgres = `
+INSERT INTO messages (mailing_id, customer_id, phone, timezone, status, attempts, created_at, updated_at)
+SELECT $1, c.id, c.phone, c.timezone, 'queued', 0, $2, $2
+FROM clients c
+WHERE (cardinality($3::text[]) = 0 OR c.operator_code = ANY($3::text[]))
+  AND (cardinality($4::text[]) = 0 OR c.tag = ANY($4::text[]))
+ORDER BY c.id
+ON CONFLICT (mailing_id, customer_id) DO NOTHING`
+
+	selectRecipientsSQLite = `
+INSERT INTO messages (mailing_id, customer_id, phone, timezone, status, attempts, created_at, updated_at)
+SELECT ?1, c.id, c.phone, c.timezone, 'queued', 0, ?2, ?2
+FROM clients c
+WHERE (json_array_length(?3) = 0 OR c.operator_code IN (SELECT value FROM json_each(?3)))
+  AND (json_array_length(?4) = 0 OR c.tag IN (SELECT value FROM json_each(?4)))
+ORDER BY c.id
+ON CONFLICT (mailing_id, customer_id) DO NOTHING`
+)
+
+// batchIndexes lists the batches (id ranges of batchSize starting at the
+// mailing's first message id) that still hold unsent messages.
+// Args: mailing id, batch size.
+const batchIndexes = `
+WITH first AS (SELECT min(id) AS id FROM messages WHERE mailing_id = $1)
+SELECT DISTINCT (m.id - first.id) / $2, first.id
+FROM messages m, first
+WHERE m.mailing_id = $1 AND m.status IN ('queued', 'retrying')
+ORDER BY 1`
+
+// dueMessages loads the unsent messages of one batch that are due.
+// Args: mailing id, first id, last id, now, limit.
+const dueMessages = `
+SELECT id, customer_id, phone, timezone, text, status, attempts, last_error
+FROM messages
+WHERE mailing_id = $1 AND id BETWEEN $2 AND $3
+  AND status IN ('queued', 'retrying')
+  AND (next_attempt_at IS NULL OR next_attempt_at <= $4)
+ORDER BY id
+LIMIT $5`
+
+// nextDue finds when the next unsent message of a batch is due; no row means
+// the batch has no unsent message left. Args: mailing id, first id, last id.
+const nextDue = `
+SELECT next_attempt_at
+FROM messages
+WHERE mailing_id = $1 AND id BETWEEN $2 AND $3 AND status IN ('queued', 'retrying')
+ORDER BY next_attempt_at
+LIMIT 1`
+
+// admitMailing reads what a batch needs to start requests and, on Postgres,
+// holds the row FOR SHARE while they are being written: a pause, cancel,
+// delete or update waits for it, so none starts a request after it commits.
+const (
+	admitMailingPostgres = `SELECT status, end_at, text, window_from, window_to FROM mailings WHERE id = $1 FOR SHARE`
+	admitMailingSQLite   = `SELECT status, end_at, text, window_from, window_to FROM mailings WHERE id = $1`
+)
+
+// applyUpdates writes the outcomes of a batch at once. A message that is no
+// longer unsent is left alone — except that a success is always recorded
+// (the request started before the mailing was cancelled or expired).
+// RETURNING names the rows written, for the live status feed.
+const (
+	applyUpdatesPostgres = `
+UPDATE messages AS m SET
+  status = v.status,
+  attempts = v.attempts,
+  next_attempt_at = v.next_attempt_at,
+  last_error = v.last_error,
+  sent_at = v.sent_at,
+  text = COALESCE(m.text, v.text),
+  updated_at = $8
+FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::text[])
+  AS v(id, status, attempts, next_attempt_at, last_error, sent_at, text)
+WHERE m.id = v.id
+  AND (m.status IN ('queued', 'retrying') OR (v.status = 'sent' AND m.status IN ('cancelled', 'expired')))
+RETURNING m.id, m.customer_id`
+
+	applyUpdateSQLite = `
+UPDATE messages SET
+  status = ?2,
+  attempts = ?3,
+  next_attempt_at = ?4,
+  last_error = ?5,
+  sent_at = ?6,
+  text = COALESCE(text, ?7),
+  updated_at = ?8
+WHERE id = ?1
+  AND (status IN ('queued', 'retrying') OR (?2 = 'sent' AND status IN ('cancelled', 'expired')))
+RETURNING id, customer_id`
+)
+
+var dollarParam = regexp.MustCompile(`\$(\d+)`)
+
+// rebind spells a Postgres query's $N parameters as SQLite's ?N.
+func rebind(dialectName, query string) string {
+	if dialectName == dialect.SQLite {
+		return dollarParam.ReplaceAllString(query, "?$1")
+	}
+	return query
+}

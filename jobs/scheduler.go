@@ -1,0 +1,94 @@
+// Package jobs holds the River jobs of the service, one file per kind: when a
+// mailing starts (start_mailing.go), how its messages are sent and retried in
+// batches (send_batch.go), how it is closed at its end (close_mailing.go), and
+// the daily report. Workers are thin: they load what the job names, call the
+// domain (internal/campaign, internal/delivery) and map the outcome to River's.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/notifyhq/notify/ent"
+	"github.com/notifyhq/notify/internal/database"
+	"github.com/notifyhq/notify/internal/delivery"
+)
+
+// Queue names.
+const (
+	// QueueControl runs the short jobs that start and close mailings.
+	QueueControl = "control"
+	// QueueSend runs the batch jobs; its worker count bounds how many batches
+	// send at once on an instance (the sender's concurrency bounds requests).
+	QueueSend = "send"
+)
+
+// Scheduler inserts the jobs a domain write implies, inside the write's
+// transaction (campaign.Scheduler and delivery.BatchScheduler). Its Client
+// is set once the River client exists (the client needs the workers, which
+// need the domain, which needs the Scheduler).
+type Scheduler struct {
+	Client *river.Client[*sql.Tx]
+	// Engine computes the batches to dispatch on resume.
+	Engine *delivery.Engine
+}
+
+// ScheduleMailing inserts the job that starts m at its start_at (at once when
+// that is past) and the one that closes it at its end_at. Jobs are unique per
+// (mailing, time), so rescheduling adds a job for the new time and the stale
+// one does nothing when it runs.
+func (s *Scheduler) ScheduleMailing(ctx context.Context, tx *database.Tx, m *ent.Mailing) error {
+	// A start that is due goes straight to available: a scheduled job would
+	// wait for River's scheduler to promote it (up to 5 s).
+	var startOpts *river.InsertOpts
+	if m.StartAt.After(time.Now()) {
+		startOpts = &river.InsertOpts{ScheduledAt: m.StartAt}
+	}
+	_, err := s.Client.InsertManyTx(ctx, tx.Tx, []river.InsertManyParams{
+		{Args: StartMailingArgs{MailingID: m.ID, StartAt: m.StartAt.UTC()}, InsertOpts: startOpts},
+		{Args: CloseMailingArgs{MailingID: m.ID, EndAt: m.EndAt.UTC()}, InsertOpts: &river.InsertOpts{ScheduledAt: m.EndAt}},
+	})
+	if err != nil {
+		return fmt.Errorf("error scheduling mailing %d: %w", m.ID, err)
+	}
+	return nil
+}
+
+// ResumeMailing makes sure every batch of m with unsent messages has a job
+// (batches of a paused mailing keep theirs, snoozing, so this mostly finds
+// them already queued).
+func (s *Scheduler) ResumeMailing(ctx context.Context, tx *database.Tx, m *ent.Mailing) error {
+	return s.Engine.Dispatch(ctx, tx, m.ID)
+}
+
+// InsertBatches inserts one batch job per batch.
+func (s *Scheduler) InsertBatches(ctx context.Context, tx *database.Tx, batches []delivery.Batch) error {
+	params := make([]river.InsertManyParams, len(batches))
+	for i, b := range batches {
+		params[i] = river.InsertManyParams{Args: SendBatchArgs{MailingID: b.MailingID, FirstID: b.FirstID, LastID: b.LastID}}
+	}
+	// Chunks keep each statement's parameters well inside the databases' limits.
+	for len(params) > 0 {
+		n := min(len(params), 1000)
+		if _, err := s.Client.InsertManyTx(ctx, tx.Tx, params[:n]); err != nil {
+			return fmt.Errorf("error inserting batch jobs of mailing %d: %w", batches[0].MailingID, err)
+		}
+		params = params[n:]
+	}
+	return nil
+}
+
+// snoozeOrDone maps a delivery outcome to River's.
+func snoozeOrDone(out delivery.Outcome, err error) error {
+	if err != nil {
+		return err
+	}
+	if out.Done {
+		return nil
+	}
+	return river.JobSnooze(max(out.Snooze, time.Millisecond))
+}
