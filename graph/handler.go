@@ -21,6 +21,7 @@ import (
 	"github.com/notifyhq/notify/graph/generated"
 	"github.com/notifyhq/notify/graph/model"
 	"github.com/notifyhq/notify/internal/campaign"
+	"github.com/notifyhq/notify/internal/status"
 )
 
 // Limits on what one operation may ask for.
@@ -68,6 +69,9 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(transport.MultipartForm{})
 
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		return next(withLoaders(ctx, cfg.Service))
+	})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
@@ -139,6 +143,16 @@ func setComplexity(c *generated.ComplexityRoot) {
 	}
 	c.Query.Mailings = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.MailingOrder, _ *ent.MailingWhereInput) int {
 		return pageCost(child, first, last)
+	}
+	c.Mailing.Messages = func(child int, first *int, _ *entgql.Cursor[int], last *int, _ *entgql.Cursor[int], _ *status.Message) int {
+		return pageCost(child, first, last)
+	}
+	c.GeneralStatistics.PerMailing = func(child int, limit *int) int {
+		n := campaign.DefaultRecentMailings
+		if limit != nil {
+			n = *limit
+		}
+		return 1 + child*max(min(n, maxPageSize), 1)
 	}
 	c.Mutation.CreateClients = func(child int, input []*model.CreateClientInput) int {
 		return child * max(len(input), 1)

@@ -41,6 +41,21 @@ func (r *mutationResolver) DeleteMailing(ctx context.Context, id int) (int, erro
 	return id, r.Service.DeleteMailing(ctx, id)
 }
 
+// PauseMailing is the resolver for the pauseMailing field.
+func (r *mutationResolver) PauseMailing(ctx context.Context, id int) (*ent.Mailing, error) {
+	return r.Service.PauseMailing(ctx, id)
+}
+
+// ResumeMailing is the resolver for the resumeMailing field.
+func (r *mutationResolver) ResumeMailing(ctx context.Context, id int) (*ent.Mailing, error) {
+	return r.Service.ResumeMailing(ctx, id)
+}
+
+// CancelMailing is the resolver for the cancelMailing field.
+func (r *mutationResolver) CancelMailing(ctx context.Context, id int) (*ent.Mailing, error) {
+	return r.Service.CancelMailing(ctx, id)
+}
+
 // Mailing is the resolver for the mailing field.
 func (r *queryResolver) Mailing(ctx context.Context, id int) (*ent.Mailing, error) {
 	return nullIfNotFound(r.Service.Mailing(ctx, id))

@@ -18,6 +18,7 @@ import (
 	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/graph/model"
 	"github.com/notifyhq/notify/graph/scalar"
+	"github.com/notifyhq/notify/internal/campaign"
 	"github.com/notifyhq/notify/internal/status"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -33,9 +34,11 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	GeneralStatistics() GeneralStatisticsResolver
 	Mailing() MailingResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -68,13 +71,31 @@ type ComplexityRoot struct {
 		Tags          func(childComplexity int) int
 	}
 
+	DailyReport struct {
+		Date   func(childComplexity int) int
+		From   func(childComplexity int) int
+		HTML   func(childComplexity int) int
+		Text   func(childComplexity int) int
+		To     func(childComplexity int) int
+		Totals func(childComplexity int) int
+	}
+
+	GeneralStatistics struct {
+		ByStatus   func(childComplexity int) int
+		Mailings   func(childComplexity int) int
+		Messages   func(childComplexity int) int
+		PerMailing func(childComplexity int, limit *int) int
+	}
+
 	Mailing struct {
 		CreatedAt  func(childComplexity int) int
 		EndAt      func(childComplexity int) int
 		Filter     func(childComplexity int) int
 		ID         func(childComplexity int) int
+		Messages   func(childComplexity int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], status *status.Message) int
 		SendWindow func(childComplexity int) int
 		StartAt    func(childComplexity int) int
+		Stats      func(childComplexity int) int
 		Status     func(childComplexity int) int
 		Text       func(childComplexity int) int
 	}
@@ -88,6 +109,13 @@ type ComplexityRoot struct {
 	MailingEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	MailingStats struct {
+		ByStatus  func(childComplexity int) int
+		MailingID func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Total     func(childComplexity int) int
 	}
 
 	Message struct {
@@ -113,14 +141,28 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MessageStatusEvent struct {
+		At        func(childComplexity int) int
+		Attempts  func(childComplexity int) int
+		ClientID  func(childComplexity int) int
+		MailingID func(childComplexity int) int
+		Message   func(childComplexity int) int
+		MessageID func(childComplexity int) int
+		Status    func(childComplexity int) int
+	}
+
 	Mutation struct {
-		CreateClient  func(childComplexity int, input model.CreateClientInput) int
-		CreateClients func(childComplexity int, input []*model.CreateClientInput) int
-		CreateMailing func(childComplexity int, input model.CreateMailingInput) int
-		DeleteClient  func(childComplexity int, id int) int
-		DeleteMailing func(childComplexity int, id int) int
-		UpdateClient  func(childComplexity int, id int, input model.UpdateClientInput) int
-		UpdateMailing func(childComplexity int, id int, input model.UpdateMailingInput) int
+		CancelMailing   func(childComplexity int, id int) int
+		CreateClient    func(childComplexity int, input model.CreateClientInput) int
+		CreateClients   func(childComplexity int, input []*model.CreateClientInput) int
+		CreateMailing   func(childComplexity int, input model.CreateMailingInput) int
+		DeleteClient    func(childComplexity int, id int) int
+		DeleteMailing   func(childComplexity int, id int) int
+		PauseMailing    func(childComplexity int, id int) int
+		ResumeMailing   func(childComplexity int, id int) int
+		SendDailyReport func(childComplexity int, date *time.Time) int
+		UpdateClient    func(childComplexity int, id int, input model.UpdateClientInput) int
+		UpdateMailing   func(childComplexity int, id int, input model.UpdateMailingInput) int
 	}
 
 	PageInfo struct {
@@ -131,15 +173,28 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Client   func(childComplexity int, id int) int
-		Clients  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) int
-		Mailing  func(childComplexity int, id int) int
-		Mailings func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MailingOrder, where *ent.MailingWhereInput) int
+		Client            func(childComplexity int, id int) int
+		Clients           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) int
+		DailyReport       func(childComplexity int, date *time.Time) int
+		GeneralStatistics func(childComplexity int) int
+		Mailing           func(childComplexity int, id int) int
+		MailingStatistics func(childComplexity int, id int) int
+		Mailings          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MailingOrder, where *ent.MailingWhereInput) int
 	}
 
 	SendWindow struct {
 		From func(childComplexity int) int
 		To   func(childComplexity int) int
+	}
+
+	StatusCount struct {
+		Count  func(childComplexity int) int
+		Status func(childComplexity int) int
+	}
+
+	Subscription struct {
+		MailingProgress      func(childComplexity int, mailingID int) int
+		MessageStatusChanged func(childComplexity int, mailingID *int) int
 	}
 }
 
@@ -147,9 +202,14 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type GeneralStatisticsResolver interface {
+	PerMailing(ctx context.Context, obj *campaign.GeneralStatistics, limit *int) ([]*campaign.MailingStats, error)
+}
 type MailingResolver interface {
 	Filter(ctx context.Context, obj *ent.Mailing) (*model.ClientFilter, error)
 	SendWindow(ctx context.Context, obj *ent.Mailing) (*model.SendWindow, error)
+	Stats(ctx context.Context, obj *ent.Mailing) (*campaign.MailingStats, error)
+	Messages(ctx context.Context, obj *ent.Mailing, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], status *status.Message) (*ent.MessageConnection, error)
 }
 type MutationResolver interface {
 	CreateClient(ctx context.Context, input model.CreateClientInput) (*ent.Customer, error)
@@ -159,12 +219,23 @@ type MutationResolver interface {
 	CreateMailing(ctx context.Context, input model.CreateMailingInput) (*ent.Mailing, error)
 	UpdateMailing(ctx context.Context, id int, input model.UpdateMailingInput) (*ent.Mailing, error)
 	DeleteMailing(ctx context.Context, id int) (int, error)
+	PauseMailing(ctx context.Context, id int) (*ent.Mailing, error)
+	ResumeMailing(ctx context.Context, id int) (*ent.Mailing, error)
+	CancelMailing(ctx context.Context, id int) (*ent.Mailing, error)
+	SendDailyReport(ctx context.Context, date *time.Time) (*model.DailyReport, error)
 }
 type QueryResolver interface {
 	Clients(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) (*ent.CustomerConnection, error)
 	Mailings(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MailingOrder, where *ent.MailingWhereInput) (*ent.MailingConnection, error)
 	Client(ctx context.Context, id int) (*ent.Customer, error)
 	Mailing(ctx context.Context, id int) (*ent.Mailing, error)
+	DailyReport(ctx context.Context, date *time.Time) (*model.DailyReport, error)
+	GeneralStatistics(ctx context.Context) (*campaign.GeneralStatistics, error)
+	MailingStatistics(ctx context.Context, id int) (*campaign.MailingStats, error)
+}
+type SubscriptionResolver interface {
+	MessageStatusChanged(ctx context.Context, mailingID *int) (<-chan *model.MessageStatusEvent, error)
+	MailingProgress(ctx context.Context, mailingID int) (<-chan *campaign.MailingStats, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -273,6 +344,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ClientFilter.Tags(childComplexity), true
 
+	case "DailyReport.date":
+		if e.ComplexityRoot.DailyReport.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyReport.Date(childComplexity), true
+	case "DailyReport.from":
+		if e.ComplexityRoot.DailyReport.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyReport.From(childComplexity), true
+	case "DailyReport.html":
+		if e.ComplexityRoot.DailyReport.HTML == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyReport.HTML(childComplexity), true
+	case "DailyReport.text":
+		if e.ComplexityRoot.DailyReport.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyReport.Text(childComplexity), true
+	case "DailyReport.to":
+		if e.ComplexityRoot.DailyReport.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyReport.To(childComplexity), true
+	case "DailyReport.totals":
+		if e.ComplexityRoot.DailyReport.Totals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DailyReport.Totals(childComplexity), true
+
+	case "GeneralStatistics.byStatus":
+		if e.ComplexityRoot.GeneralStatistics.ByStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeneralStatistics.ByStatus(childComplexity), true
+	case "GeneralStatistics.mailings":
+		if e.ComplexityRoot.GeneralStatistics.Mailings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeneralStatistics.Mailings(childComplexity), true
+	case "GeneralStatistics.messages":
+		if e.ComplexityRoot.GeneralStatistics.Messages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeneralStatistics.Messages(childComplexity), true
+	case "GeneralStatistics.perMailing":
+		if e.ComplexityRoot.GeneralStatistics.PerMailing == nil {
+			break
+		}
+
+		args, err := ec.field_GeneralStatistics_perMailing_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.GeneralStatistics.PerMailing(childComplexity, args["limit"].(*int)), true
+
 	case "Mailing.createdAt":
 		if e.ComplexityRoot.Mailing.CreatedAt == nil {
 			break
@@ -297,6 +435,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mailing.ID(childComplexity), true
+	case "Mailing.messages":
+		if e.ComplexityRoot.Mailing.Messages == nil {
+			break
+		}
+
+		args, err := ec.field_Mailing_messages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mailing.Messages(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["last"].(*int), args["before"].(*entgql.Cursor[int]), args["status"].(*status.Message)), true
 	case "Mailing.sendWindow":
 		if e.ComplexityRoot.Mailing.SendWindow == nil {
 			break
@@ -309,6 +458,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mailing.StartAt(childComplexity), true
+	case "Mailing.stats":
+		if e.ComplexityRoot.Mailing.Stats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mailing.Stats(childComplexity), true
 	case "Mailing.status":
 		if e.ComplexityRoot.Mailing.Status == nil {
 			break
@@ -353,6 +508,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MailingEdge.Node(childComplexity), true
+
+	case "MailingStats.byStatus":
+		if e.ComplexityRoot.MailingStats.ByStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingStats.ByStatus(childComplexity), true
+	case "MailingStats.mailingID":
+		if e.ComplexityRoot.MailingStats.MailingID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingStats.MailingID(childComplexity), true
+	case "MailingStats.status":
+		if e.ComplexityRoot.MailingStats.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingStats.Status(childComplexity), true
+	case "MailingStats.total":
+		if e.ComplexityRoot.MailingStats.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingStats.Total(childComplexity), true
 
 	case "Message.attempts":
 		if e.ComplexityRoot.Message.Attempts == nil {
@@ -441,6 +621,60 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MessageEdge.Node(childComplexity), true
 
+	case "MessageStatusEvent.at":
+		if e.ComplexityRoot.MessageStatusEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageStatusEvent.At(childComplexity), true
+	case "MessageStatusEvent.attempts":
+		if e.ComplexityRoot.MessageStatusEvent.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageStatusEvent.Attempts(childComplexity), true
+	case "MessageStatusEvent.clientID":
+		if e.ComplexityRoot.MessageStatusEvent.ClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageStatusEvent.ClientID(childComplexity), true
+	case "MessageStatusEvent.mailingID":
+		if e.ComplexityRoot.MessageStatusEvent.MailingID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageStatusEvent.MailingID(childComplexity), true
+	case "MessageStatusEvent.message":
+		if e.ComplexityRoot.MessageStatusEvent.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageStatusEvent.Message(childComplexity), true
+	case "MessageStatusEvent.messageID":
+		if e.ComplexityRoot.MessageStatusEvent.MessageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageStatusEvent.MessageID(childComplexity), true
+	case "MessageStatusEvent.status":
+		if e.ComplexityRoot.MessageStatusEvent.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageStatusEvent.Status(childComplexity), true
+
+	case "Mutation.cancelMailing":
+		if e.ComplexityRoot.Mutation.CancelMailing == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelMailing_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelMailing(childComplexity, args["id"].(int)), true
 	case "Mutation.createClient":
 		if e.ComplexityRoot.Mutation.CreateClient == nil {
 			break
@@ -496,6 +730,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteMailing(childComplexity, args["id"].(int)), true
+	case "Mutation.pauseMailing":
+		if e.ComplexityRoot.Mutation.PauseMailing == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pauseMailing_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PauseMailing(childComplexity, args["id"].(int)), true
+	case "Mutation.resumeMailing":
+		if e.ComplexityRoot.Mutation.ResumeMailing == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resumeMailing_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResumeMailing(childComplexity, args["id"].(int)), true
+	case "Mutation.sendDailyReport":
+		if e.ComplexityRoot.Mutation.SendDailyReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendDailyReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendDailyReport(childComplexity, args["date"].(*time.Time)), true
 	case "Mutation.updateClient":
 		if e.ComplexityRoot.Mutation.UpdateClient == nil {
 			break
@@ -566,6 +833,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Clients(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.CustomerOrder), args["where"].(*ent.CustomerWhereInput)), true
+	case "Query.dailyReport":
+		if e.ComplexityRoot.Query.DailyReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dailyReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DailyReport(childComplexity, args["date"].(*time.Time)), true
+	case "Query.generalStatistics":
+		if e.ComplexityRoot.Query.GeneralStatistics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.GeneralStatistics(childComplexity), true
 
 	case "Query.mailing":
 		if e.ComplexityRoot.Query.Mailing == nil {
@@ -578,6 +862,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Mailing(childComplexity, args["id"].(int)), true
+	case "Query.mailingStatistics":
+		if e.ComplexityRoot.Query.MailingStatistics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_mailingStatistics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MailingStatistics(childComplexity, args["id"].(int)), true
 	case "Query.mailings":
 		if e.ComplexityRoot.Query.Mailings == nil {
 			break
@@ -602,6 +897,42 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SendWindow.To(childComplexity), true
+
+	case "StatusCount.count":
+		if e.ComplexityRoot.StatusCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusCount.Count(childComplexity), true
+	case "StatusCount.status":
+		if e.ComplexityRoot.StatusCount.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusCount.Status(childComplexity), true
+
+	case "Subscription.mailingProgress":
+		if e.ComplexityRoot.Subscription.MailingProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_mailingProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.MailingProgress(childComplexity, args["mailingID"].(int)), true
+	case "Subscription.messageStatusChanged":
+		if e.ComplexityRoot.Subscription.MessageStatusChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_messageStatusChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.MessageStatusChanged(childComplexity, args["mailingID"].(*int)), true
 
 	}
 	return 0, false
@@ -667,6 +998,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -1379,6 +1727,37 @@ extend type Mutation {
   "Cancels the mailing if needed and removes it with its messages."
   deleteMailing(id: ID!): ID!
 }
+
+extend type Mutation {
+  "Pauses a running mailing; no new request starts once it returns."
+  pauseMailing(id: ID!): Mailing!
+  "Resumes a paused mailing; past its endAt it finishes instead."
+  resumeMailing(id: ID!): Mailing!
+  "Cancels the mailing: unsent messages become CANCELLED and no new request starts."
+  cancelMailing(id: ID!): Mailing!
+}
+`, BuiltIn: false},
+	{Name: "../report.graphqls", Input: `# The daily report (SPEC §4): statistics of the mailings active in a day.
+
+type DailyReport {
+  date: Date!
+  "The start of the period covered (the day before the report, midnight in the report zone)."
+  from: Time!
+  to: Time!
+  totals: GeneralStatistics!
+  html: String!
+  text: String!
+}
+
+extend type Query {
+  "The report of a date (default: yesterday in the report zone)."
+  dailyReport(date: Date): DailyReport!
+}
+
+extend type Mutation {
+  "Sends the report of a date (default: yesterday) now, by email."
+  sendDailyReport(date: Date): DailyReport!
+}
 `, BuiltIn: false},
 	{Name: "../schema.graphqls", Input: `# Hand-written part of the GraphQL contract (SPEC §5). graph/ent.graphqls is
 # generated from the ent schema and never edited; this file and the other
@@ -1390,6 +1769,63 @@ scalar Time
 scalar Date
 
 type Mutation
+`, BuiltIn: false},
+	{Name: "../statistics.graphqls", Input: `# Statistics (SPEC §4). Counts list every status, zeros included, in enum order.
+
+type StatusCount {
+  status: MessageStatus!
+  count: Int!
+}
+
+type MailingStats {
+  mailingID: ID!
+  status: MailingStatus!
+  "Messages of the mailing (one per recipient)."
+  total: Int!
+  byStatus: [StatusCount!]!
+}
+
+type GeneralStatistics {
+  mailings: Int!
+  messages: Int!
+  byStatus: [StatusCount!]!
+  "The most recent mailings, newest first."
+  perMailing(limit: Int = 100): [MailingStats!]!
+}
+
+extend type Mailing {
+  stats: MailingStats!
+  "The mailing's messages, by id ascending; 50 a page unless first/last say otherwise."
+  messages(first: Int, after: Cursor, last: Int, before: Cursor, status: MessageStatus): MessageConnection!
+}
+
+extend type Query {
+  generalStatistics: GeneralStatistics!
+  "Null for an unknown mailing."
+  mailingStatistics(id: ID!): MailingStats
+}
+`, BuiltIn: false},
+	{Name: "../subscription.graphqls", Input: `# Live status (SPEC §5): over WebSocket (graphql-transport-ws and the legacy
+# graphql-ws) and SSE, fed across instances by Postgres LISTEN/NOTIFY.
+
+type MessageStatusEvent {
+  messageID: ID!
+  mailingID: ID!
+  clientID: ID
+  "The status that was written, not re-read later."
+  status: MessageStatus!
+  attempts: Int!
+  at: Time!
+  "The message as it is when the event is delivered (null once deleted)."
+  message: Message
+}
+
+type Subscription {
+  "One event per status write of a message after its creation, in commit order per message; all mailings when mailingID is omitted."
+  messageStatusChanged(mailingID: ID): MessageStatusEvent!
+  "A snapshot at once, then fresh counts a few times a second at most; completes after the final snapshot of a finished or cancelled mailing."
+  mailingProgress(mailingID: ID!): MailingStats!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1450,6 +1886,38 @@ func (ec *executionContext) childFields_ClientFilter(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ClientFilter", field.Name)
 }
 
+func (ec *executionContext) childFields_DailyReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "date":
+		return ec.fieldContext_DailyReport_date(ctx, field)
+	case "from":
+		return ec.fieldContext_DailyReport_from(ctx, field)
+	case "to":
+		return ec.fieldContext_DailyReport_to(ctx, field)
+	case "totals":
+		return ec.fieldContext_DailyReport_totals(ctx, field)
+	case "html":
+		return ec.fieldContext_DailyReport_html(ctx, field)
+	case "text":
+		return ec.fieldContext_DailyReport_text(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DailyReport", field.Name)
+}
+
+func (ec *executionContext) childFields_GeneralStatistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "mailings":
+		return ec.fieldContext_GeneralStatistics_mailings(ctx, field)
+	case "messages":
+		return ec.fieldContext_GeneralStatistics_messages(ctx, field)
+	case "byStatus":
+		return ec.fieldContext_GeneralStatistics_byStatus(ctx, field)
+	case "perMailing":
+		return ec.fieldContext_GeneralStatistics_perMailing(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GeneralStatistics", field.Name)
+}
+
 func (ec *executionContext) childFields_Mailing(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1468,6 +1936,10 @@ func (ec *executionContext) childFields_Mailing(ctx context.Context, field graph
 		return ec.fieldContext_Mailing_filter(ctx, field)
 	case "sendWindow":
 		return ec.fieldContext_Mailing_sendWindow(ctx, field)
+	case "stats":
+		return ec.fieldContext_Mailing_stats(ctx, field)
+	case "messages":
+		return ec.fieldContext_Mailing_messages(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Mailing", field.Name)
 }
@@ -1494,6 +1966,20 @@ func (ec *executionContext) childFields_MailingEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type MailingEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_MailingStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "mailingID":
+		return ec.fieldContext_MailingStats_mailingID(ctx, field)
+	case "status":
+		return ec.fieldContext_MailingStats_status(ctx, field)
+	case "total":
+		return ec.fieldContext_MailingStats_total(ctx, field)
+	case "byStatus":
+		return ec.fieldContext_MailingStats_byStatus(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MailingStats", field.Name)
+}
+
 func (ec *executionContext) childFields_Message(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1518,6 +2004,18 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Message", field.Name)
 }
 
+func (ec *executionContext) childFields_MessageConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MessageConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MessageConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MessageConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessageConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_MessageEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "node":
@@ -1526,6 +2024,26 @@ func (ec *executionContext) childFields_MessageEdge(ctx context.Context, field g
 		return ec.fieldContext_MessageEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MessageEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MessageStatusEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "messageID":
+		return ec.fieldContext_MessageStatusEvent_messageID(ctx, field)
+	case "mailingID":
+		return ec.fieldContext_MessageStatusEvent_mailingID(ctx, field)
+	case "clientID":
+		return ec.fieldContext_MessageStatusEvent_clientID(ctx, field)
+	case "status":
+		return ec.fieldContext_MessageStatusEvent_status(ctx, field)
+	case "attempts":
+		return ec.fieldContext_MessageStatusEvent_attempts(ctx, field)
+	case "at":
+		return ec.fieldContext_MessageStatusEvent_at(ctx, field)
+	case "message":
+		return ec.fieldContext_MessageStatusEvent_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessageStatusEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1550,6 +2068,16 @@ func (ec *executionContext) childFields_SendWindow(ctx context.Context, field gr
 		return ec.fieldContext_SendWindow_to(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SendWindow", field.Name)
+}
+
+func (ec *executionContext) childFields_StatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_StatusCount_status(ctx, field)
+	case "count":
+		return ec.fieldContext_StatusCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatusCount", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1668,6 +2196,80 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_GeneralStatistics_perMailing_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mailing_messages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*status.Message, error) {
+			return ec.unmarshalOMessageStatus2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋstatusᚐMessage(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelMailing_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createClient_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1735,6 +2337,48 @@ func (ec *executionContext) field_Mutation_deleteMailing_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_pauseMailing_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resumeMailing_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sendDailyReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "date",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["date"] = arg0
 	return args, nil
 }
 
@@ -1864,6 +2508,34 @@ func (ec *executionContext) field_Query_clients_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_dailyReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "date",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["date"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_mailingStatistics_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_mailing_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1929,6 +2601,34 @@ func (ec *executionContext) field_Query_mailings_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_mailingProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "mailingID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mailingID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_messageStatusChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "mailingID",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOID2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mailingID"] = arg0
 	return args, nil
 }
 
@@ -2355,6 +3055,275 @@ func (ec *executionContext) fieldContext_ClientFilter_tags(_ context.Context, fi
 	return graphql.NewScalarFieldContext("ClientFilter", field, false, false, "String")
 }
 
+func (ec *executionContext) _DailyReport_date(ctx context.Context, field graphql.CollectedField, obj *model.DailyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyReport_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Date, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyReport_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyReport", field, false, false, "Date")
+}
+
+func (ec *executionContext) _DailyReport_from(ctx context.Context, field graphql.CollectedField, obj *model.DailyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyReport_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyReport_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyReport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DailyReport_to(ctx context.Context, field graphql.CollectedField, obj *model.DailyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyReport_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyReport_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyReport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DailyReport_totals(ctx context.Context, field graphql.CollectedField, obj *model.DailyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyReport_totals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Totals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *campaign.GeneralStatistics) graphql.Marshaler {
+			return ec.marshalNGeneralStatistics2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐGeneralStatistics(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyReport_totals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DailyReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GeneralStatistics(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DailyReport_html(ctx context.Context, field graphql.CollectedField, obj *model.DailyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyReport_html(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HTML, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyReport_html(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _DailyReport_text(ctx context.Context, field graphql.CollectedField, obj *model.DailyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DailyReport_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DailyReport_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DailyReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _GeneralStatistics_mailings(ctx context.Context, field graphql.CollectedField, obj *campaign.GeneralStatistics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeneralStatistics_mailings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mailings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeneralStatistics_mailings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeneralStatistics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GeneralStatistics_messages(ctx context.Context, field graphql.CollectedField, obj *campaign.GeneralStatistics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeneralStatistics_messages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Messages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeneralStatistics_messages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeneralStatistics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GeneralStatistics_byStatus(ctx context.Context, field graphql.CollectedField, obj *campaign.GeneralStatistics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeneralStatistics_byStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []campaign.StatusCount) graphql.Marshaler {
+			return ec.marshalNStatusCount2ᚕgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐStatusCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeneralStatistics_byStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GeneralStatistics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatusCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GeneralStatistics_perMailing(ctx context.Context, field graphql.CollectedField, obj *campaign.GeneralStatistics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeneralStatistics_perMailing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.GeneralStatistics().PerMailing(ctx, obj, fc.Args["limit"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*campaign.MailingStats) graphql.Marshaler {
+			return ec.marshalNMailingStats2ᚕᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐMailingStatsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeneralStatistics_perMailing(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GeneralStatistics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MailingStats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_GeneralStatistics_perMailing_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mailing_id(ctx context.Context, field graphql.CollectedField, obj *ent.Mailing) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2557,6 +3526,82 @@ func (ec *executionContext) fieldContext_Mailing_sendWindow(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Mailing_stats(ctx context.Context, field graphql.CollectedField, obj *ent.Mailing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mailing_stats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mailing().Stats(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *campaign.MailingStats) graphql.Marshaler {
+			return ec.marshalNMailingStats2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐMailingStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mailing_stats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mailing",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MailingStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mailing_messages(ctx context.Context, field graphql.CollectedField, obj *ent.Mailing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mailing_messages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mailing().Messages(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["status"].(*status.Message))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MessageConnection) graphql.Marshaler {
+			return ec.marshalNMessageConnection2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐMessageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mailing_messages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mailing",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mailing_messages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MailingConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MailingConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2697,6 +3742,107 @@ func (ec *executionContext) _MailingEdge_cursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_MailingEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MailingEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _MailingStats_mailingID(ctx context.Context, field graphql.CollectedField, obj *campaign.MailingStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingStats_mailingID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MailingID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingStats_mailingID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingStats", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MailingStats_status(ctx context.Context, field graphql.CollectedField, obj *campaign.MailingStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingStats_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v status.Mailing) graphql.Marshaler {
+			return ec.marshalNMailingStatus2githubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋstatusᚐMailing(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingStats_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingStats", field, false, false, "MailingStatus")
+}
+
+func (ec *executionContext) _MailingStats_total(ctx context.Context, field graphql.CollectedField, obj *campaign.MailingStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingStats_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MailingStats_byStatus(ctx context.Context, field graphql.CollectedField, obj *campaign.MailingStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingStats_byStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []campaign.StatusCount) graphql.Marshaler {
+			return ec.marshalNStatusCount2ᚕgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐStatusCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MailingStats_byStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MailingStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatusCount(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Message_id(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
@@ -3066,6 +4212,176 @@ func (ec *executionContext) fieldContext_MessageEdge_cursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("MessageEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _MessageStatusEvent_messageID(ctx context.Context, field graphql.CollectedField, obj *model.MessageStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageStatusEvent_messageID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MessageID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageStatusEvent_messageID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageStatusEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MessageStatusEvent_mailingID(ctx context.Context, field graphql.CollectedField, obj *model.MessageStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageStatusEvent_mailingID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MailingID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageStatusEvent_mailingID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageStatusEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MessageStatusEvent_clientID(ctx context.Context, field graphql.CollectedField, obj *model.MessageStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageStatusEvent_clientID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MessageStatusEvent_clientID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageStatusEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MessageStatusEvent_status(ctx context.Context, field graphql.CollectedField, obj *model.MessageStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageStatusEvent_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v status.Message) graphql.Marshaler {
+			return ec.marshalNMessageStatus2githubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋstatusᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageStatusEvent_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageStatusEvent", field, false, false, "MessageStatus")
+}
+
+func (ec *executionContext) _MessageStatusEvent_attempts(ctx context.Context, field graphql.CollectedField, obj *model.MessageStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageStatusEvent_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageStatusEvent_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageStatusEvent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MessageStatusEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.MessageStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageStatusEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageStatusEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageStatusEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MessageStatusEvent_message(ctx context.Context, field graphql.CollectedField, obj *model.MessageStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageStatusEvent_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Message) graphql.Marshaler {
+			return ec.marshalOMessage2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MessageStatusEvent_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageStatusEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createClient(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3374,6 +4690,182 @@ func (ec *executionContext) fieldContext_Mutation_deleteMailing(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_pauseMailing(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_pauseMailing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PauseMailing(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Mailing) graphql.Marshaler {
+			return ec.marshalNMailing2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐMailing(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_pauseMailing(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Mailing(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_pauseMailing_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resumeMailing(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resumeMailing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResumeMailing(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Mailing) graphql.Marshaler {
+			return ec.marshalNMailing2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐMailing(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resumeMailing(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Mailing(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resumeMailing_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelMailing(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelMailing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelMailing(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Mailing) graphql.Marshaler {
+			return ec.marshalNMailing2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐMailing(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelMailing(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Mailing(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelMailing_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendDailyReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendDailyReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendDailyReport(ctx, fc.Args["date"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DailyReport) graphql.Marshaler {
+			return ec.marshalNDailyReport2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐDailyReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendDailyReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DailyReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendDailyReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3642,6 +5134,126 @@ func (ec *executionContext) fieldContext_Query_mailing(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_dailyReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dailyReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DailyReport(ctx, fc.Args["date"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DailyReport) graphql.Marshaler {
+			return ec.marshalNDailyReport2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐDailyReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dailyReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DailyReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_dailyReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_generalStatistics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_generalStatistics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().GeneralStatistics(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *campaign.GeneralStatistics) graphql.Marshaler {
+			return ec.marshalNGeneralStatistics2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐGeneralStatistics(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_generalStatistics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GeneralStatistics(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_mailingStatistics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_mailingStatistics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MailingStatistics(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *campaign.MailingStats) graphql.Marshaler {
+			return ec.marshalOMailingStats2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐMailingStats(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_mailingStatistics(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MailingStats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_mailingStatistics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3762,6 +5374,140 @@ func (ec *executionContext) _SendWindow_to(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_SendWindow_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SendWindow", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatusCount_status(ctx context.Context, field graphql.CollectedField, obj *campaign.StatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusCount_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v status.Message) graphql.Marshaler {
+			return ec.marshalNMessageStatus2githubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋstatusᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusCount_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusCount", field, false, false, "MessageStatus")
+}
+
+func (ec *executionContext) _StatusCount_count(ctx context.Context, field graphql.CollectedField, obj *campaign.StatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Subscription_messageStatusChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_messageStatusChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().MessageStatusChanged(ctx, fc.Args["mailingID"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageStatusEvent) graphql.Marshaler {
+			return ec.marshalNMessageStatusEvent2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐMessageStatusEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_messageStatusChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageStatusEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_messageStatusChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_mailingProgress(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_mailingProgress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().MailingProgress(ctx, fc.Args["mailingID"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *campaign.MailingStats) graphql.Marshaler {
+			return ec.marshalNMailingStats2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐMailingStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_mailingProgress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MailingStats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_mailingProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -7058,6 +8804,113 @@ func (ec *executionContext) _ClientFilter(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var dailyReportImplementors = []string{"DailyReport"}
+
+func (ec *executionContext) _DailyReport(ctx context.Context, sel ast.SelectionSet, obj *model.DailyReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dailyReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DailyReport")
+		case "date":
+			out.Values[i] = ec._DailyReport_date(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._DailyReport_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._DailyReport_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totals":
+			out.Values[i] = ec._DailyReport_totals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "html":
+			out.Values[i] = ec._DailyReport_html(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._DailyReport_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var generalStatisticsImplementors = []string{"GeneralStatistics"}
+
+func (ec *executionContext) _GeneralStatistics(ctx context.Context, sel ast.SelectionSet, obj *campaign.GeneralStatistics) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, generalStatisticsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GeneralStatistics")
+		case "mailings":
+			out.Values[i] = ec._GeneralStatistics_mailings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "messages":
+			out.Values[i] = ec._GeneralStatistics_messages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "byStatus":
+			out.Values[i] = ec._GeneralStatistics_byStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "perMailing":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GeneralStatistics_perMailing(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mailingImplementors = []string{"Mailing", "Node"}
 
 func (ec *executionContext) _Mailing(ctx context.Context, sel ast.SelectionSet, obj *ent.Mailing) graphql.Marshaler {
@@ -7110,6 +8963,18 @@ func (ec *executionContext) _Mailing(ctx context.Context, sel ast.SelectionSet, 
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Mailing_sendWindow(ctx, field, obj)
+				})
+		case "stats":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Mailing_stats(ctx, field, obj)
+				})
+		case "messages":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Mailing_messages(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -7189,6 +9054,54 @@ func (ec *executionContext) _MailingEdge(ctx context.Context, sel ast.SelectionS
 			}
 		case "cursor":
 			out.Values[i] = ec._MailingEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mailingStatsImplementors = []string{"MailingStats"}
+
+func (ec *executionContext) _MailingStats(ctx context.Context, sel ast.SelectionSet, obj *campaign.MailingStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mailingStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MailingStats")
+		case "mailingID":
+			out.Values[i] = ec._MailingStats_mailingID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._MailingStats_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._MailingStats_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byStatus":
+			out.Values[i] = ec._MailingStats_byStatus(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7365,6 +9278,69 @@ func (ec *executionContext) _MessageEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var messageStatusEventImplementors = []string{"MessageStatusEvent"}
+
+func (ec *executionContext) _MessageStatusEvent(ctx context.Context, sel ast.SelectionSet, obj *model.MessageStatusEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageStatusEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageStatusEvent")
+		case "messageID":
+			out.Values[i] = ec._MessageStatusEvent_messageID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mailingID":
+			out.Values[i] = ec._MessageStatusEvent_mailingID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clientID":
+			out.Values[i] = ec._MessageStatusEvent_clientID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._MessageStatusEvent_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attempts":
+			out.Values[i] = ec._MessageStatusEvent_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._MessageStatusEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._MessageStatusEvent_message(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -7429,6 +9405,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteMailing":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteMailing(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pauseMailing":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_pauseMailing(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resumeMailing":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resumeMailing(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelMailing":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelMailing(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendDailyReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendDailyReport(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -7541,6 +9545,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_mailing(ctx, field)
 				})
+		case "dailyReport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_dailyReport(ctx, field)
+				})
+		case "generalStatistics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_generalStatistics(ctx, field)
+				})
+		case "mailingStatistics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_mailingStatistics(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -7608,6 +9630,66 @@ func (ec *executionContext) _SendWindow(ctx context.Context, sel ast.SelectionSe
 	}
 
 	return out
+}
+
+var statusCountImplementors = []string{"StatusCount"}
+
+func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionSet, obj *campaign.StatusCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statusCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatusCount")
+		case "status":
+			out.Values[i] = ec._StatusCount_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._StatusCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "messageStatusChanged":
+		return ec._Subscription_messageStatusChanged(ctx, fields[0])
+	case "mailingProgress":
+		return ec._Subscription_mailingProgress(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -8084,6 +10166,36 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 	return v
 }
 
+func (ec *executionContext) marshalNDailyReport2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐDailyReport(ctx context.Context, sel ast.SelectionSet, v *model.DailyReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DailyReport!")
+		return graphql.Null
+	}
+	return ec._DailyReport(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDate2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := scalar.UnmarshalDate(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	res := scalar.MarshalDate(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Date!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNGeneralStatistics2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐGeneralStatistics(ctx context.Context, sel ast.SelectionSet, v *campaign.GeneralStatistics) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GeneralStatistics!")
+		return graphql.Null
+	}
+	return ec._GeneralStatistics(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalIntID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -8142,6 +10254,30 @@ func (ec *executionContext) marshalNMailingOrderField2ᚖgithubᚗcomᚋnotifyhq
 	return v
 }
 
+func (ec *executionContext) marshalNMailingStats2ᚕᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐMailingStatsᚄ(ctx context.Context, sel ast.SelectionSet, v []*campaign.MailingStats) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMailingStats2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐMailingStats(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMailingStats2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐMailingStats(ctx context.Context, sel ast.SelectionSet, v *campaign.MailingStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MailingStats!")
+		return graphql.Null
+	}
+	return ec._MailingStats(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNMailingStatus2githubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋstatusᚐMailing(ctx context.Context, v any) (status.Mailing, error) {
 	var res status.Mailing
 	err := res.UnmarshalGQL(v)
@@ -8157,6 +10293,14 @@ func (ec *executionContext) unmarshalNMailingWhereInput2ᚖgithubᚗcomᚋnotify
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNMessageConnection2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐMessageConnection(ctx context.Context, sel ast.SelectionSet, v *ent.MessageConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MessageConnection!")
+		return graphql.Null
+	}
+	return ec._MessageConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNMessageStatus2githubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋstatusᚐMessage(ctx context.Context, v any) (status.Message, error) {
 	var res status.Message
 	err := res.UnmarshalGQL(v)
@@ -8165,6 +10309,14 @@ func (ec *executionContext) unmarshalNMessageStatus2githubᚗcomᚋnotifyhqᚋno
 
 func (ec *executionContext) marshalNMessageStatus2githubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋstatusᚐMessage(ctx context.Context, sel ast.SelectionSet, v status.Message) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNMessageStatusEvent2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐMessageStatusEvent(ctx context.Context, sel ast.SelectionSet, v *model.MessageStatusEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MessageStatusEvent!")
+		return graphql.Null
+	}
+	return ec._MessageStatusEvent(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNMessageWhereInput2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐMessageWhereInput(ctx context.Context, v any) (*ent.MessageWhereInput, error) {
@@ -8184,6 +10336,26 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 
 func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStatusCount2githubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐStatusCount(ctx context.Context, sel ast.SelectionSet, v campaign.StatusCount) graphql.Marshaler {
+	return ec._StatusCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStatusCount2ᚕgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []campaign.StatusCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatusCount2githubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐStatusCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -8509,6 +10681,24 @@ func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCu
 	return v
 }
 
+func (ec *executionContext) unmarshalODate2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := scalar.UnmarshalDate(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalDate(*v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOID2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
 	if v == nil {
 		return nil, nil
@@ -8648,6 +10838,13 @@ func (ec *executionContext) unmarshalOMailingOrder2ᚖgithubᚗcomᚋnotifyhqᚋ
 	}
 	res, err := ec.unmarshalInputMailingOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMailingStats2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐMailingStats(ctx context.Context, sel ast.SelectionSet, v *campaign.MailingStats) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MailingStats(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOMailingStatus2ᚕgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋstatusᚐMailingᚄ(ctx context.Context, v any) ([]status.Mailing, error) {

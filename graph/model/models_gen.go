@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/notifyhq/notify/ent"
+	"github.com/notifyhq/notify/internal/campaign"
+	"github.com/notifyhq/notify/internal/status"
 )
 
 type ClientFilter struct {
@@ -39,6 +42,28 @@ type CreateMailingInput struct {
 	SendWindow graphql.Omittable[*SendWindowInput]   `json:"sendWindow,omitempty"`
 }
 
+type DailyReport struct {
+	Date time.Time `json:"date"`
+	// The start of the period covered (the day before the report, midnight in the report zone).
+	From   time.Time                   `json:"from"`
+	To     time.Time                   `json:"to"`
+	Totals *campaign.GeneralStatistics `json:"totals"`
+	HTML   string                      `json:"html"`
+	Text   string                      `json:"text"`
+}
+
+type MessageStatusEvent struct {
+	MessageID int  `json:"messageID"`
+	MailingID int  `json:"mailingID"`
+	ClientID  *int `json:"clientID,omitempty"`
+	// The status that was written, not re-read later.
+	Status   status.Message `json:"status"`
+	Attempts int            `json:"attempts"`
+	At       time.Time      `json:"at"`
+	// The message as it is when the event is delivered (null once deleted).
+	Message *ent.Message `json:"message,omitempty"`
+}
+
 // A daily window in each client's local time: from inclusive, to exclusive; wraps midnight when to < from.
 type SendWindow struct {
 	From string `json:"from"`
@@ -48,6 +73,9 @@ type SendWindow struct {
 type SendWindowInput struct {
 	From string `json:"from"`
 	To   string `json:"to"`
+}
+
+type Subscription struct {
 }
 
 type UpdateClientInput struct {

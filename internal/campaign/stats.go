@@ -1,0 +1,138 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/notifyhq/notify/ent"
+	"github.com/notifyhq/notify/ent/mailing"
+	"github.com/notifyhq/notify/ent/message"
+	"github.com/notifyhq/notify/internal/status"
+)
+
+// StatusCount is how many messages have one status.
+type StatusCount struct {
+	Status status.Message
+	Count  int
+}
+
+// MailingStats are the counts of one mailing's messages.
+type MailingStats struct {
+	MailingID int
+	Status    status.Mailing
+	// Total is the number of messages (recipients) of the mailing.
+	Total int
+	// ByStatus lists every message status in enum order, zeros included.
+	ByStatus []StatusCount
+}
+
+// GeneralStatistics are the counts over all mailings.
+type GeneralStatistics struct {
+	Mailings int
+	Messages int
+	ByStatus []StatusCount
+}
+
+// DefaultRecentMailings is how many mailings statistics list by default.
+const DefaultRecentMailings = 100
+
+// counts turns a status → count map into the full, ordered list and its total.
+func counts(m map[status.Message]int) ([]StatusCount, int) {
+	out := make([]StatusCount, len(status.Messages))
+	total := 0
+	for i, s := range status.Messages {
+		out[i] = StatusCount{Status: s, Count: m[s]}
+		total += m[s]
+	}
+	return out, total
+}
+
+// GeneralStatistics counts mailings and messages by status, with two
+// aggregate queries (the messages count is the sum of the status counts).
+func (s *Service) GeneralStatistics(ctx context.Context) (*GeneralStatistics, error) {
+	mailings, err := s.db.Ent.Mailing.Query().Count(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("error counting mailings: %w", err)
+	}
+	var rows []struct {
+		Status status.Message `json:"status"`
+		Count  int            `json:"count"`
+	}
+	err = s.db.Ent.Message.Query().GroupBy(message.FieldStatus).Aggregate(ent.Count()).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("error counting messages by status: %w", err)
+	}
+	m := make(map[status.Message]int, len(rows))
+	for _, r := range rows {
+		m[r.Status] = r.Count
+	}
+	byStatus, total := counts(m)
+	return &GeneralStatistics{Mailings: mailings, Messages: total, ByStatus: byStatus}, nil
+}
+
+// RecentMailingStats returns the statistics of the limit most recent
+// mailings, newest first, with one aggregate query. limit must be 1–1000.
+func (s *Service) RecentMailingStats(ctx context.Context, limit int) ([]*MailingStats, error) {
+	if limit < 1 || limit > 1000 {
+		return nil, invalid("limit", "must be between 1 and 1000")
+	}
+	ids, err := s.db.Ent.Mailing.Query().Order(ent.Desc(mailing.FieldID)).Limit(limit).IDs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("error listing recent mailings: %w", err)
+	}
+	return s.MailingStatsOf(ctx, ids)
+}
+
+// MailingStats returns the statistics of one mailing. Returns ErrNotFound.
+func (s *Service) MailingStats(ctx context.Context, id int) (*MailingStats, error) {
+	stats, err := s.MailingStatsOf(ctx, []int{id})
+	if err != nil {
+		return nil, err
+	}
+	if stats[0] == nil {
+		return nil, notFound("mailing", id)
+	}
+	return stats[0], nil
+}
+
+// MailingStatsOf returns the statistics of the mailings ids, in the same
+// order (nil for an unknown id), with two queries whatever their number.
+func (s *Service) MailingStatsOf(ctx context.Context, ids []int) ([]*MailingStats, error) {
+	mailings, err := s.db.Ent.Mailing.Query().
+		Where(mailing.IDIn(ids...)).
+		Select(mailing.FieldID, mailing.FieldStatus).
+		All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("error loading mailings: %w", err)
+	}
+	var rows []struct {
+		MailingID int            `json:"mailing_id"`
+		Status    status.Message `json:"status"`
+		Count     int            `json:"count"`
+	}
+	err = s.db.Ent.Message.Query().
+		Where(message.MailingIDIn(ids...)).
+		GroupBy(message.FieldMailingID, message.FieldStatus).
+		Aggregate(ent.Count()).
+		Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("error counting messages of mailings: %w", err)
+	}
+	perMailing := make(map[int]map[status.Message]int, len(ids))
+	for _, r := range rows {
+		if perMailing[r.MailingID] == nil {
+			perMailing[r.MailingID] = map[status.Message]int{}
+		}
+		perMailing[r.MailingID][r.Status] = r.Count
+	}
+	byID := make(map[int]*MailingStats, len(mailings))
+	for _, m := range mailings {
+		byStatus, total := counts(perMailing[m.ID])
+		byID[m.ID] = &MailingStats{MailingID: m.ID, Status: m.Status, Total: total, ByStatus: byStatus}
+	}
+	out := make([]*MailingStats, len(ids))
+	for i, id := range ids {
+		out[i] = byID[id]
+	}
+	return out, nil
+}
