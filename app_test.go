@@ -79,6 +79,7 @@ func setup(t *testing.T, databaseURL string, o setupOpts) *testBundle {
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("service logs:\n%s", logs.String())
+			logJobs(t, a)
 		}
 	})
 	return &testBundle{app: a, fake: fake, server: srv, logs: logs}
@@ -146,4 +147,26 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.buf.String()
+}
+
+// logJobs logs River's jobs, to tell a job that never ran from one that failed.
+func logJobs(t *testing.T, a *app) {
+	rows, err := a.db.SQL.Query(`SELECT id, kind, state, attempt, scheduled_at, errors FROM river_job ORDER BY id`)
+	if err != nil {
+		t.Logf("listing River jobs: %v", err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, attempt       int
+			kind, state       string
+			scheduled, errors any
+		)
+		if err := rows.Scan(&id, &kind, &state, &attempt, &scheduled, &errors); err != nil {
+			t.Logf("listing River jobs: %v", err)
+			return
+		}
+		t.Logf("job %d %s %s attempt=%d scheduled_at=%v errors=%s", id, kind, state, attempt, scheduled, errors)
+	}
 }

@@ -23,11 +23,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // time zones of clients and of REPORT_CRON, whatever the host has
 
 	"github.com/riverqueue/river"
+	"github.com/rs/cors"
 
 	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/graph"
@@ -35,7 +37,10 @@ import (
 	"github.com/notifyhq/notify/internal/config"
 	"github.com/notifyhq/notify/internal/database"
 	"github.com/notifyhq/notify/internal/delivery"
+	"github.com/notifyhq/notify/internal/event"
 	"github.com/notifyhq/notify/internal/fakesender"
+	"github.com/notifyhq/notify/internal/report"
+	"github.com/notifyhq/notify/internal/rest"
 	"github.com/notifyhq/notify/internal/sender"
 	"github.com/notifyhq/notify/internal/webui"
 	"github.com/notifyhq/notify/jobs"
@@ -103,6 +108,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout i
 		return fmt.Errorf("LISTEN_ADDR: %w", err)
 	}
 	httpServer := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}
+	// Shutdown does not wait for hijacked WebSockets and would wait for SSE
+	// streams: end the subscriptions first (their streams complete).
+	httpServer.RegisterOnShutdown(a.events.EndSubscriptions)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
@@ -120,10 +128,18 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout i
 	if err := httpServer.Shutdown(shutdownCtx); err != nil {
 		logger.Warn("http shutdown incomplete", "error", err)
 	}
-	if err := a.river.Stop(shutdownCtx); err != nil {
-		logger.Warn("river stop incomplete", "error", err)
-	}
+	a.stopWork(shutdownCtx)
 	return nil
+}
+
+// stopWork stops taking work: batches stop starting requests and yield,
+// requests in flight finish and are recorded, then River stops (its jobs
+// are picked up again on restart or by another instance).
+func (a *app) stopWork(ctx context.Context) {
+	a.engine.Drain()
+	if err := a.river.Stop(ctx); err != nil {
+		a.logger.Warn("river stop incomplete", "error", err)
+	}
 }
 
 // app is the assembled service: what serve runs and what the end-to-end
@@ -132,10 +148,15 @@ type app struct {
 	db      *database.DB
 	service *campaign.Service
 	engine  *delivery.Engine
+	events  *event.Bus
+	reports *report.Service
 	sender  *sender.Client
 	river   *river.Client[*sql.Tx]
 	handler http.Handler
-	closers []func()
+	logger  *slog.Logger
+
+	closers   []func()
+	closeOnce sync.Once
 }
 
 // appOptions are knobs for tests; production uses the zero value.
@@ -143,13 +164,21 @@ type appOptions struct {
 	now     func() time.Time // the domain clock; time.Now when nil
 	engine  delivery.Config
 	breaker sender.BreakerConfig
+	// eventBuffer is each status subscriber's buffer; event.DefaultBuffer when 0.
+	eventBuffer int
+	// reportTick is when River asks for the daily report job (REPORT_CRON
+	// when nil); the date due still follows REPORT_CRON and now.
+	reportTick river.PeriodicSchedule
+	// reportRetry is the wait after a failed report email;
+	// jobs.DailyReportRetryDelay when nil.
+	reportRetry func(attempt int) time.Duration
 }
 
 // newApp opens and migrates the database, connects the sender (or starts
 // the bundled fake) and builds the domain, the sending engine, River and the
 // HTTP handler. River is not started.
 func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer, opts appOptions) (a *app, err error) {
-	a = &app{}
+	a = &app{logger: logger}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -195,8 +224,22 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	a.closers = append(a.closers, a.sender.Close)
 
 	scheduler := &jobs.Scheduler{}
-	a.service = campaign.New(campaign.Config{DB: a.db, Scheduler: scheduler, Now: opts.now, Logger: logger})
-	a.engine = delivery.New(delivery.Deps{DB: a.db, Campaign: a.service, Sender: a.sender, Batches: scheduler, Logger: logger}, opts.engine)
+	// The live status feed: told by the domain and the engine after each
+	// commit; its progress snapshots come from the domain's statistics.
+	a.events, err = event.New(ctx, event.Config{
+		DB: a.db,
+		Stats: func(ctx context.Context, id int) (*campaign.MailingStats, error) {
+			return a.service.MailingStats(ctx, id)
+		},
+		Logger: logger,
+		Buffer: opts.eventBuffer,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.events.Close)
+	a.service = campaign.New(campaign.Config{DB: a.db, Scheduler: scheduler, Publisher: a.events, Now: opts.now, Logger: logger})
+	a.engine = delivery.New(delivery.Deps{DB: a.db, Campaign: a.service, Sender: a.sender, Batches: scheduler, Publisher: a.events, Logger: logger}, opts.engine)
 	scheduler.Engine = a.engine
 
 	driver, err := a.db.RiverDriver(ctx)
@@ -205,7 +248,26 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	}
 	// River's own info lines (maintenance runs) would drown ours.
 	riverLogger := slog.New(minLevel{Handler: logger.Handler(), min: slog.LevelWarn})
-	if a.river, err = river.NewClient(driver, jobs.RiverConfig(a.db.Schema, riverLogger, jobs.Workers(a.service, a.engine))); err != nil {
+	// The daily report (SPEC §4): previews always work; the email, and the
+	// periodic job that sends it, only with SMTP_URL.
+	if a.reports, err = report.New(report.Config{
+		Campaign: a.service,
+		Cron:     cfg.ReportCron,
+		SMTPURL:  cfg.SMTPURL,
+		From:     cfg.ReportFrom,
+		To:       cfg.ReportTo,
+		Logger:   logger,
+	}); err != nil {
+		return nil, err
+	}
+	var periodic []*river.PeriodicJob
+	if cfg.ReportEnabled() {
+		periodic = append(periodic, jobs.DailyReportPeriodicJob(a.reports, opts.reportTick, logger))
+	} else {
+		logger.Warn("daily report email is off: SMTP_URL is not set (sendDailyReport answers CONFLICT; previews work)")
+	}
+	workers := jobs.Workers(a.service, a.engine, &jobs.DailyReportWorker{Reports: a.reports, RetryDelayFunc: opts.reportRetry, Logger: logger})
+	if a.river, err = river.NewClient(driver, jobs.RiverConfig(a.db.Schema, riverLogger, workers, periodic)); err != nil {
 		return nil, fmt.Errorf("error creating River client: %w", err)
 	}
 	scheduler.Client = a.river
@@ -215,16 +277,20 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 		logger:  logger,
 		service: a.service,
 		ent:     a.db.Ent,
+		events:  a.events,
+		reports: a.reports,
 		ready:   readiness(a.db, a.river),
 	})
 	return a, nil
 }
 
-// close releases what newApp opened, in reverse order.
+// close releases what newApp opened, in reverse order; once.
 func (a *app) close() {
-	for i := len(a.closers) - 1; i >= 0; i-- {
-		a.closers[i]()
-	}
+	a.closeOnce.Do(func() {
+		for i := len(a.closers) - 1; i >= 0; i-- {
+			a.closers[i]()
+		}
+	})
 }
 
 // minLevel drops records below min, whatever the wrapped handler's level.
@@ -272,6 +338,8 @@ type serverDeps struct {
 	logger  *slog.Logger
 	service *campaign.Service
 	ent     *ent.Client
+	events  *event.Bus
+	reports *report.Service
 	ready   func(context.Context) error
 }
 
@@ -282,19 +350,45 @@ func newServer(d serverDeps) http.Handler {
 	return mux
 }
 
+// corsHandler lets browsers on origins (CORS_ORIGINS, "*" for any) call h
+// over HTTP; WebSockets check the same list in graph.NewHandler. Without
+// origins only same-origin pages can.
+func corsHandler(origins []string, h http.Handler) http.Handler {
+	if len(origins) == 0 {
+		return h
+	}
+	return cors.New(cors.Options{
+		AllowedOrigins: origins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders: []string{"*"},
+		MaxAge:         600,
+	}).Handler(h)
+}
+
 // addRoutes mounts every route of the service, on one screen.
 func addRoutes(mux *http.ServeMux, d serverDeps) {
 	gql := graph.NewHandler(graph.HandlerConfig{
+		Events:         d.events,
+		Reports:        d.reports,
 		Service:        d.service,
 		Ent:            d.ent,
 		Logger:         d.logger,
 		Introspection:  d.config.Introspection,
 		OriginPatterns: d.config.CORSOrigins,
 	})
-	mux.Handle("/query", gql)
+	mux.Handle("/query", corsHandler(d.config.CORSOrigins, gql))
 	mux.Handle("GET /{$}", webui.GraphiQL("Notify", "/query"))
 	mux.Handle("GET /assets/", webui.Assets())
 	mux.Handle("GET /docs/", webui.Docs())
+	mux.Handle("GET /docs/openapi.json", rest.DocumentHandler(d.logger))
+	// The REST compat layer (SPEC §6) routes within these prefixes, every
+	// path with and without its trailing slash.
+	api := rest.New(rest.Config{Service: d.service, Reports: d.reports, Logger: d.logger})
+	mux.Handle("/clients", api)
+	mux.Handle("/clients/", api)
+	mux.Handle("/mailings", api)
+	mux.Handle("/mailings/", api)
+	mux.Handle("/reports/", api)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")

@@ -21,6 +21,8 @@ import (
 	"github.com/notifyhq/notify/graph/generated"
 	"github.com/notifyhq/notify/graph/model"
 	"github.com/notifyhq/notify/internal/campaign"
+	"github.com/notifyhq/notify/internal/event"
+	"github.com/notifyhq/notify/internal/report"
 	"github.com/notifyhq/notify/internal/status"
 )
 
@@ -39,6 +41,10 @@ type HandlerConfig struct {
 	Ent           *ent.Client
 	Logger        *slog.Logger
 	Introspection bool
+	// Events feeds the subscriptions (messageStatusChanged, mailingProgress).
+	Events *event.Bus
+	// Reports builds and sends the daily report.
+	Reports *report.Service
 	// OriginPatterns are the origins allowed to open a WebSocket (host
 	// patterns, as coder/websocket takes them); same-origin always is.
 	OriginPatterns []string
@@ -49,7 +55,7 @@ type HandlerConfig struct {
 // NewHandler returns the GraphQL endpoint: POST, GET, WebSocket
 // (graphql-transport-ws and legacy graphql-ws) and SSE.
 func NewHandler(cfg HandlerConfig) *handler.Server {
-	c := generated.Config{Resolvers: &Resolver{Service: cfg.Service, Ent: cfg.Ent}}
+	c := generated.Config{Resolvers: &Resolver{Service: cfg.Service, Ent: cfg.Ent, Events: cfg.Events, Logger: cfg.Logger, Reports: cfg.Reports}}
 	setComplexity(&c.Complexity)
 	srv := handler.New(generated.NewExecutableSchema(c))
 
@@ -70,8 +76,9 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	srv.AddTransport(transport.MultipartForm{})
 
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		return next(withLoaders(ctx, cfg.Service))
+		return next(withStreamErrors(withLoaders(ctx, cfg.Service)))
 	})
+	srv.AroundResponses(streamErrorResponses)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})

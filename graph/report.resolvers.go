@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/notifyhq/notify/graph/model"
@@ -15,10 +14,10 @@ import (
 
 // SendDailyReport is the resolver for the sendDailyReport field.
 func (r *mutationResolver) SendDailyReport(ctx context.Context, date *time.Time) (*model.DailyReport, error) {
-	panic(fmt.Errorf("not implemented: SendDailyReport - sendDailyReport"))
+	return dailyReport(r.Reports.Send(ctx, r.reportDate(date)))
 }
 
 // DailyReport is the resolver for the dailyReport field.
 func (r *queryResolver) DailyReport(ctx context.Context, date *time.Time) (*model.DailyReport, error) {
-	panic(fmt.Errorf("not implemented: DailyReport - dailyReport"))
+	return dailyReport(r.Reports.Build(ctx, r.reportDate(date)))
 }

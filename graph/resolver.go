@@ -5,12 +5,41 @@
 package graph
 
 import (
+	"log/slog"
+	"time"
+
 	"github.com/notifyhq/notify/ent"
+	"github.com/notifyhq/notify/graph/model"
 	"github.com/notifyhq/notify/internal/campaign"
+	"github.com/notifyhq/notify/internal/event"
+	"github.com/notifyhq/notify/internal/report"
 )
 
 // Resolver holds the dependencies of the resolvers.
 type Resolver struct {
 	Service *campaign.Service
 	Ent     *ent.Client
+	// Events is the live status feed of the subscriptions.
+	Events *event.Bus
+	Logger *slog.Logger
+	// Reports builds and sends the daily report (dailyReport, sendDailyReport).
+	Reports *report.Service
+}
+
+// reportDate is the date a dailyReport or sendDailyReport argument names:
+// yesterday in the report zone when omitted.
+func (r *Resolver) reportDate(date *time.Time) time.Time {
+	if date != nil {
+		return *date
+	}
+	return r.Reports.DefaultDate(r.Reports.Now())
+}
+
+// dailyReport is the GraphQL form of a report, or nil with err.
+func dailyReport(rep *report.Report, err error) (*model.DailyReport, error) {
+	if err != nil {
+		return nil, err
+	}
+	totals := rep.Totals
+	return &model.DailyReport{Date: rep.Date, From: rep.From, To: rep.To, Totals: &totals, HTML: rep.HTML, Text: rep.Text}, nil
 }

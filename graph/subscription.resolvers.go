@@ -16,12 +16,16 @@ import (
 
 // MessageStatusChanged is the resolver for the messageStatusChanged field.
 func (r *subscriptionResolver) MessageStatusChanged(ctx context.Context, mailingID *int) (<-chan *model.MessageStatusEvent, error) {
-	panic(fmt.Errorf("not implemented: MessageStatusChanged - messageStatusChanged"))
+	sub, err := r.Events.SubscribeMessages(ctx, mailingID)
+	if err != nil {
+		return nil, fmt.Errorf("error subscribing to status changes: %w", err)
+	}
+	return r.forwardStatusEvents(ctx, sub), nil
 }
 
 // MailingProgress is the resolver for the mailingProgress field.
 func (r *subscriptionResolver) MailingProgress(ctx context.Context, mailingID int) (<-chan *campaign.MailingStats, error) {
-	panic(fmt.Errorf("not implemented: MailingProgress - mailingProgress"))
+	return r.Events.SubscribeProgress(ctx, mailingID)
 }
 
 // Subscription returns generated.SubscriptionResolver implementation.

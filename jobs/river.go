@@ -8,19 +8,24 @@ import (
 
 	"github.com/notifyhq/notify/internal/campaign"
 	"github.com/notifyhq/notify/internal/delivery"
+	"github.com/notifyhq/notify/internal/report"
 )
 
-// Workers registers every worker of the service.
-func Workers(svc *campaign.Service, engine *delivery.Engine) *river.Workers {
+// Workers registers every worker of the service. The daily report's worker
+// is registered even with email off, so a report job left in the database
+// waits (snoozes) instead of failing as an unknown kind.
+func Workers(svc *campaign.Service, engine *delivery.Engine, dailyReport *DailyReportWorker) *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &StartMailingWorker{Engine: engine})
 	river.AddWorker(w, &SendBatchWorker{Engine: engine})
 	river.AddWorker(w, &CloseMailingWorker{Campaign: svc})
+	river.AddWorker(w, dailyReport)
 	return w
 }
 
-// RiverConfig is the River configuration of the service.
-func RiverConfig(schema string, logger *slog.Logger, workers *river.Workers) *river.Config {
+// RiverConfig is the River configuration of the service; periodic are its
+// periodic jobs (the daily report's when email is on).
+func RiverConfig(schema string, logger *slog.Logger, workers *river.Workers, periodic []*river.PeriodicJob) *river.Config {
 	return &river.Config{
 		Queues: map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: 2},
@@ -30,9 +35,16 @@ func RiverConfig(schema string, logger *slog.Logger, workers *river.Workers) *ri
 			// on its database writes.
 			QueueSend: {MaxWorkers: 8},
 		},
-		Workers: workers,
-		Schema:  schema,
-		Logger:  logger,
+		Workers:      workers,
+		PeriodicJobs: periodic,
+		Schema:       schema,
+		Logger:       logger,
+		// A finished daily report job is the proof that its date was sent
+		// (DailyReportArgs): keep finished jobs longer than a date stays due,
+		// with an hour's margin for clocks that disagree. Discarded jobs are
+		// kept 7 days by default.
+		CompletedJobRetentionPeriod: report.DueWindow + time.Hour,
+		CancelledJobRetentionPeriod: report.DueWindow + time.Hour,
 		// A killed instance's running jobs are picked up by another within
 		// about two minutes (SPEC §7): the longest job run is a batch
 		// (SendBatchTimeout), and River rescues jobs stuck past this.

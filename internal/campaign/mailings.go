@@ -16,6 +16,11 @@ import (
 	"github.com/notifyhq/notify/internal/status"
 )
 
+// dbTime is t as the database keeps it: UTC, to the microsecond (Postgres'
+// precision). Jobs compare the times they were scheduled for with the
+// stored ones, so both must be the same value.
+func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
 // MailingInput is a new mailing.
 type MailingInput struct {
 	StartAt time.Time
@@ -62,6 +67,17 @@ func nonNil(s []string) []string {
 	return s
 }
 
+// validate checks a new mailing at now and returns its normalized filter
+// and parsed window, or a *ValidationError naming every bad field.
+func (in MailingInput) validate(now time.Time) (Filter, *sendwindow.Window, error) {
+	v := &ValidationError{}
+	checkPeriod(v, in.StartAt, in.EndAt, now, true)
+	checkText(v, "text", in.Text)
+	filter := checkFilter(v, in.Filter)
+	win := checkWindow(v, in.Window)
+	return filter, win, v.err()
+}
+
 // Mailing returns the mailing with id. Returns ErrNotFound if there is none.
 func (s *Service) Mailing(ctx context.Context, id int) (*ent.Mailing, error) {
 	m, err := s.db.Ent.Mailing.Get(ctx, id)
@@ -80,12 +96,9 @@ func (s *Service) Mailing(ctx context.Context, id int) (*ent.Mailing, error) {
 // naming the field for bad input.
 func (s *Service) CreateMailing(ctx context.Context, in MailingInput) (*ent.Mailing, error) {
 	now := s.now()
-	v := &ValidationError{}
-	checkPeriod(v, in.StartAt, in.EndAt, now, true)
-	checkText(v, "text", in.Text)
-	filter := checkFilter(v, in.Filter)
-	win := checkWindow(v, in.Window)
-	if err := v.err(); err != nil {
+	in.StartAt, in.EndAt = dbTime(in.StartAt), dbTime(in.EndAt)
+	filter, win, err := in.validate(now)
+	if err != nil {
 		return nil, err
 	}
 	st := status.Scheduled
@@ -93,10 +106,10 @@ func (s *Service) CreateMailing(ctx context.Context, in MailingInput) (*ent.Mail
 		st = status.Running
 	}
 	var m *ent.Mailing
-	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
 		create := tx.Ent.Mailing.Create().
-			SetStartAt(in.StartAt.UTC()).
-			SetEndAt(in.EndAt.UTC()).
+			SetStartAt(in.StartAt).
+			SetEndAt(in.EndAt).
 			SetText(in.Text).
 			SetFilterOperatorCodes(filter.OperatorCodes).
 			SetFilterTags(filter.Tags).
@@ -126,6 +139,12 @@ func (s *Service) CreateMailing(ctx context.Context, in MailingInput) (*ent.Mail
 // Returns ErrNotFound, ErrConflict or a *ValidationError.
 func (s *Service) UpdateMailing(ctx context.Context, id int, p MailingPatch) (*ent.Mailing, error) {
 	now := s.now()
+	if p.StartAt != nil {
+		p.StartAt = new(dbTime(*p.StartAt))
+	}
+	if p.EndAt != nil {
+		p.EndAt = new(dbTime(*p.EndAt))
+	}
 	var m *ent.Mailing
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
 		cur, err := lockMailing(ctx, tx, s.db.Dialect, id)
@@ -166,10 +185,10 @@ func (s *Service) UpdateMailing(ctx context.Context, id int, p MailingPatch) (*e
 		}
 		upd := tx.Ent.Mailing.UpdateOneID(id).SetUpdatedAt(now)
 		if ch.startAt {
-			upd.SetStartAt(start.UTC())
+			upd.SetStartAt(start)
 		}
 		if ch.endAt {
-			upd.SetEndAt(end.UTC())
+			upd.SetEndAt(end)
 		}
 		if ch.text {
 			upd.SetText(*p.Text)

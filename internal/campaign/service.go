@@ -68,6 +68,9 @@ func New(cfg Config) *Service {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	// Times go to the database in UTC: SQLite compares them as text.
+	clock := s.now
+	s.now = func() time.Time { return clock().UTC() }
 	return s
 }
 

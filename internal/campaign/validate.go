@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"errors"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -44,6 +45,12 @@ func allDigits(s string) bool {
 	return true
 }
 
+// validText reports whether s is UTF-8 that both databases store: Postgres
+// refuses NUL in text.
+func validText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
 func checkPhone(v *ValidationError, field, phone string) {
 	if !ValidPhone(phone) {
 		v.add(field, "must be 7 followed by 10 digits, e.g. 79001234567")
@@ -57,8 +64,8 @@ func checkOperatorCode(v *ValidationError, field, code string) {
 }
 
 func checkTag(v *ValidationError, field, tag string) {
-	if !utf8.ValidString(tag) {
-		v.add(field, "must be valid UTF-8")
+	if !validText(tag) {
+		v.add(field, "must be valid UTF-8 text without NUL characters")
 	} else if n := utf8.RuneCountInString(tag); n > MaxTagLength {
 		v.add(field, "must be at most %d characters, got %d", MaxTagLength, n)
 	}
@@ -72,8 +79,8 @@ func checkTimezone(v *ValidationError, field, tz string) {
 
 func checkText(v *ValidationError, field, text string) {
 	switch n := utf8.RuneCountInString(text); {
-	case !utf8.ValidString(text):
-		v.add(field, "must be valid UTF-8")
+	case !validText(text):
+		v.add(field, "must be valid UTF-8 text without NUL characters")
 	case n == 0:
 		v.add(field, "must not be empty")
 	case n > MaxTextLength:
@@ -83,7 +90,7 @@ func checkText(v *ValidationError, field, text string) {
 
 func checkPeriod(v *ValidationError, start, end, now time.Time, isNew bool) {
 	if !end.After(start) {
-		v.add("endAt", "must be after startAt")
+		v.add("endAt", "must be after the start time")
 	} else if isNew && !end.After(now) {
 		v.add("endAt", "must be in the future")
 	}
@@ -110,7 +117,7 @@ func checkFilter(v *ValidationError, f Filter) Filter {
 		}
 	}
 	for _, t := range f.Tags {
-		if utf8.RuneCountInString(t) > MaxTagLength || !utf8.ValidString(t) {
+		if utf8.RuneCountInString(t) > MaxTagLength || !validText(t) {
 			v.add("filter.tags", "each tag must be valid text of at most %d characters", MaxTagLength)
 			break
 		}

@@ -128,7 +128,7 @@ func (c Config) validate() error {
 	switch {
 	case c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "sqlite:") &&
 		!strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://"):
-		return fmt.Errorf("DATABASE_URL: must start with postgres:// or sqlite:")
+		return fmt.Errorf("DATABASE_URL: must be postgres://… or sqlite:PATH, got %q", c.DatabaseURL)
 	case c.LogFormat != "json" && c.LogFormat != "text":
 		return fmt.Errorf("LOG_FORMAT: must be json or text, got %q", c.LogFormat)
 	}

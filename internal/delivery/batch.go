@@ -76,7 +76,7 @@ func (e *Engine) SendBatch(ctx context.Context, b Batch) (Outcome, error) {
 		if len(due) == 0 {
 			return e.idle(ctx, b, now)
 		}
-		if now.After(sliceEnd) {
+		if now.After(sliceEnd) || e.draining.Load() {
 			return snooze(0), nil
 		}
 		if err := e.work(ctx, m, due); err != nil {
@@ -214,7 +214,7 @@ func (e *Engine) send(ctx context.Context, m *ent.Mailing, toSend []*pending) er
 	// (shutdown, job timeout): what is on the wire finishes within the
 	// sender timeout and its outcome is recorded.
 	reqCtx := context.WithoutCancel(ctx)
-	for i := 0; i < len(toSend); {
+	for i := 0; i < len(toSend) && !e.draining.Load(); {
 		if ok, retryAt := e.sender.Allow(); !ok {
 			for _, p := range toSend[i:] {
 				deferred = append(deferred, e.deferTo(p, retryAt, m.EndAt, "sending API unavailable (circuit open)"))

@@ -11,6 +11,7 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/notifyhq/notify/internal/campaign"
@@ -80,7 +81,13 @@ type Engine struct {
 	rand      func() float64
 	logger    *slog.Logger
 	cfg       Config
+	draining  atomic.Bool
 }
+
+// Drain makes running batches stop starting requests and yield (their jobs
+// snooze, to be picked up again by any instance): the first step of a
+// graceful shutdown. Requests in flight finish and are recorded.
+func (e *Engine) Drain() { e.draining.Store(true) }
 
 // Deps are the dependencies of an Engine.
 type Deps struct {
@@ -109,6 +116,9 @@ func New(d Deps, cfg Config) *Engine {
 	if e.now == nil {
 		e.now = d.Campaign.Now
 	}
+	// Times go to the database in UTC: SQLite compares them as text.
+	clock := e.now
+	e.now = func() time.Time { return clock().UTC() }
 	return e
 }
 

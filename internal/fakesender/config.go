@@ -155,7 +155,7 @@ func (f Faults) Validate() error {
 	}
 	for i, o := range f.Outages {
 		if !o.From.IsZero() && !o.To.IsZero() && !o.To.After(o.From) {
-			return fmt.Errorf("Outages[%d]: to (%v) must be after from (%v)", i, o.To, o.From)
+			return fmt.Errorf("outage %d: to (%v) must be after from (%v)", i, o.To, o.From)
 		}
 	}
 	return nil

@@ -676,7 +676,7 @@ func TestConfigValidate(t *testing.T) {
 		{"SumAboveOne", fakesender.Faults{ErrorRate: 0.6, RejectRate: 0.6}, "sum to at most 1"},
 		{"NegativeMaxHang", fakesender.Faults{MaxHang: -1}, "MaxHang"},
 		{"NegativeRetryAfterAllowed", fakesender.Faults{RetryAfter: -1}, ""},
-		{"OutageBackwards", fakesender.Faults{Outages: []fakesender.Outage{{From: time.Unix(10, 0), To: time.Unix(5, 0)}}}, "Outages[0]"},
+		{"OutageBackwards", fakesender.Faults{Outages: []fakesender.Outage{{From: time.Unix(10, 0), To: time.Unix(5, 0)}}}, "outage 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -9,9 +9,6 @@ import (
 	"time"
 )
 
-// minutesPerDay is the number of distinct Clock values.
-const minutesPerDay = 24 * 60
-
 // Clock is a wall-clock time of day with minute precision, 00:00 to 23:59.
 type Clock struct {
 	Hour, Minute int

@@ -1,0 +1,43 @@
+# Notify: an SMS mailing service. `make` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+GO ?= go
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: ## start the service on the embedded SQLite database (./data/notify.db)
+	$(GO) run . serve
+
+.PHONY: test
+test: ## run every test (the Postgres suite runs when Postgres answers; CI=true requires it)
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+.PHONY: generate
+generate: ## regenerate ent, gqlgen and migrations from ent/schema and graph/*.graphqls
+	$(GO) generate ./...
+
+.PHONY: verify
+verify: generate ## regenerate and fail when the committed generated code is stale
+	@git diff --exit-code --stat -- ent graph migrations gqlgen.yml || { echo "generated code is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- ent graph migrations)" || { git status --porcelain -- ent graph migrations; echo "generate created untracked files: commit them"; exit 1; }
+
+.PHONY: lint
+lint: ## go vet and staticcheck
+	$(GO) vet ./...
+	$(GO) tool staticcheck $$($(GO) list ./... | grep -vE '/ent($$|/(customer|mailing|message|enttest|hook|migrate|predicate|runtime)$$)|/graph/generated$$')
+
+.PHONY: fuzz
+fuzz: ## fuzz the validators for a while (FUZZTIME, default 20s each)
+	@for f in FuzzValidPhone FuzzClientInput FuzzMailingInput; do $(GO) test ./internal/campaign -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-20s} || exit 1; done
+	$(GO) test ./internal/sendwindow -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $${FUZZTIME:-20s}
+
+.PHONY: bench
+bench: ## end-to-end benchmarks on Postgres (real binary, fake sender); prints medians
+	$(GO) run ./internal/bench $(BENCH_FLAGS)
+
+.PHONY: build
+build: ## build the binary into ./bin/notify
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/notify .

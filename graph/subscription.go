@@ -1,0 +1,146 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/notifyhq/notify/ent"
+	"github.com/notifyhq/notify/graph/model"
+	"github.com/notifyhq/notify/internal/event"
+)
+
+// Codes of the errors a subscription reports while it runs.
+const (
+	// CodeSubscriberTooSlow ends a messageStatusChanged subscription whose
+	// client did not keep up: events were dropped.
+	CodeSubscriberTooSlow = "SUBSCRIBER_TOO_SLOW"
+	// CodeEventsMissed is an error event of a messageStatusChanged
+	// subscription that goes on: the feed was interrupted and events may
+	// have been missed (refetch what matters).
+	CodeEventsMissed = "EVENTS_MISSED"
+)
+
+// forwardStatusEvents turns a status subscription into the resolver's
+// stream: one MessageStatusEvent per status write, with the message loaded
+// only when the operation selects it; notices and the reason of a drop
+// become error events (see addStreamError). The stream is closed when the
+// subscription ends.
+func (r *Resolver) forwardStatusEvents(ctx context.Context, sub *event.MessageSubscription) <-chan *model.MessageStatusEvent {
+	out := make(chan *model.MessageStatusEvent)
+	path := ast.Path{ast.PathName(graphql.GetFieldContext(ctx).Field.Alias)}
+	loadMessage := selects(ctx, "message")
+	send := func(ev *model.MessageStatusEvent) bool {
+		select {
+		case out <- ev:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	sendError := func(err error, code string) bool {
+		addStreamError(ctx, &gqlerror.Error{Message: err.Error(), Path: path, Extensions: map[string]any{"code": code}})
+		return send(nil)
+	}
+	go func() {
+		defer close(out)
+		for ev := range sub.C {
+			if ev.Err != nil {
+				if !sendError(ev.Err, CodeEventsMissed) {
+					return
+				}
+				continue
+			}
+			c := ev.Change
+			m := &model.MessageStatusEvent{
+				MessageID: c.MessageID, MailingID: c.MailingID, ClientID: c.ClientID,
+				Status: c.Status, Attempts: c.Attempts, At: c.At,
+			}
+			if loadMessage {
+				msg, err := r.Ent.Message.Get(ctx, c.MessageID)
+				switch {
+				case err == nil:
+					m.Message = msg
+				case !ent.IsNotFound(err) && ctx.Err() == nil:
+					r.Logger.WarnContext(ctx, "error loading the message of a status event", "message_id", c.MessageID, "mailing_id", c.MailingID, "error", err)
+				}
+			}
+			if !send(m) {
+				return
+			}
+		}
+		if err := sub.Err(); errors.Is(err, event.ErrTooSlow) {
+			sendError(err, CodeSubscriberTooSlow)
+		}
+	}()
+	return out
+}
+
+// selects reports whether the subscription's selection asks for field.
+func selects(ctx context.Context, field string) bool {
+	fc := graphql.GetFieldContext(ctx)
+	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), fc.Field.Selections, nil) {
+		if f.Name == field {
+			return true
+		}
+	}
+	return false
+}
+
+// A subscription's stream carries values only, so an error in the middle of
+// one travels beside it: the resolver records the error in the operation's
+// mailbox and sends a nil value; gqlgen answers that event with null data
+// (and a generic non-null error), which streamErrorResponses replaces with
+// the recorded error. This works alike over WebSocket (both protocols) and
+// SSE.
+
+type streamErrorsKey struct{}
+
+// streamErrors is the mailbox of one subscription operation.
+type streamErrors struct {
+	mu   sync.Mutex
+	errs gqlerror.List
+}
+
+// withStreamErrors gives a subscription operation its mailbox.
+func withStreamErrors(ctx context.Context) context.Context {
+	oc := graphql.GetOperationContext(ctx)
+	if oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
+		return ctx
+	}
+	return context.WithValue(ctx, streamErrorsKey{}, &streamErrors{})
+}
+
+// addStreamError records err for the next event of the subscription.
+func addStreamError(ctx context.Context, err *gqlerror.Error) {
+	if box, ok := ctx.Value(streamErrorsKey{}).(*streamErrors); ok {
+		box.mu.Lock()
+		box.errs = append(box.errs, err)
+		box.mu.Unlock()
+	}
+}
+
+// streamErrorResponses puts the recorded errors into the event a resolver
+// sent for them.
+func streamErrorResponses(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	box, ok := ctx.Value(streamErrorsKey{}).(*streamErrors)
+	// Only the nil value sent for the errors yields null data with an
+	// error: an event that went out before them must not take them.
+	if resp == nil || !ok || len(resp.Errors) == 0 || !bytes.HasSuffix(resp.Data, []byte(":null}")) {
+		return resp
+	}
+	box.mu.Lock()
+	errs := box.errs
+	box.errs = nil
+	box.mu.Unlock()
+	if len(errs) > 0 {
+		resp.Errors = errs
+	}
+	return resp
+}

@@ -1,0 +1,186 @@
+package rest
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/stretchr/testify/require"
+
+	"github.com/notifyhq/notify/internal/campaign"
+)
+
+// TestDocument checks that the embedded document is valid OpenAPI (its
+// examples included) and names exactly the routes the API serves.
+func TestDocument(t *testing.T) {
+	t.Parallel()
+
+	b, err := Document()
+	require.NoError(t, err)
+	doc, err := openapi3.NewLoader().LoadFromData(b)
+	require.NoError(t, err)
+	require.NoError(t, doc.Validate(t.Context(), openapi3.EnableExamplesValidation()))
+
+	var documented []string
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			documented = append(documented, method+" "+path)
+		}
+	}
+	slices.Sort(documented)
+
+	a := &API{mux: http.NewServeMux()}
+	a.routes()
+	served := slices.Sorted(slices.Values(a.patterns))
+	require.Equal(t, served, documented)
+}
+
+// TestNoRoute checks the JSON answers of paths and methods the API lacks.
+func TestNoRoute(t *testing.T) {
+	t.Parallel()
+
+	a := &API{mux: http.NewServeMux()}
+	a.routes()
+	for _, tt := range []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"GET", "/clients/1/nope/", http.StatusNotFound, ""},
+		{"DELETE", "/clients/", http.StatusMethodNotAllowed, "GET, POST"},
+		{"DELETE", "/clients", http.StatusMethodNotAllowed, "GET, POST"},
+		{"POST", "/clients/1/", http.StatusMethodNotAllowed, "GET, PUT, PATCH, DELETE"},
+		{"GET", "/mailings/1/pause/", http.StatusMethodNotAllowed, "POST"},
+	} {
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))
+		require.Equal(t, tt.status, rec.Code, "%s %s", tt.method, tt.path)
+		require.Equal(t, tt.allow, rec.Header().Get("Allow"), "%s %s", tt.method, tt.path)
+		require.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+		var body detail
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+		require.NotEmpty(t, body.Detail)
+	}
+}
+
+func TestRespell(t *testing.T) {
+	t.Parallel()
+
+	v := &campaign.ValidationError{Fields: []campaign.FieldError{
+		{Field: "phone", Message: "must be 7 followed by 10 digits"},
+		{Field: "operatorCode", Message: "must be exactly 3 digits"},
+		{Field: "sendWindow.from", Message: "must be HH:MM."},
+		{Field: "filter.operatorCodes", Message: `"9" is not 3 digits`},
+		{Field: "3.phone", Message: "is the same phone as item 1"},
+		{Field: "input", Message: "at most 10000 clients per import, got 10001"},
+	}}
+	got := respell(v)
+	want := []fieldError{
+		{path: []string{"phone"}, msg: "Must be 7 followed by 10 digits."},
+		{path: []string{"operator_code"}, msg: "Must be exactly 3 digits."},
+		{path: []string{"send_window", "from"}, msg: "Must be HH:MM."},
+		{path: []string{"filter", "operator_codes"}, msg: `"9" is not 3 digits.`},
+		{path: []string{"3", "phone"}, msg: "Is the same phone as item 1."},
+		{path: nil, msg: "At most 10000 clients per import, got 10001."},
+	}
+	require.Equal(t, want, got)
+}
+
+func TestFieldErrorsBody(t *testing.T) {
+	t.Parallel()
+
+	for _, tt := range []struct {
+		name   string
+		fields []fieldError
+		items  int
+		want   string
+	}{
+		{
+			name:   "flat",
+			fields: []fieldError{{[]string{"phone"}, "a"}, {[]string{"phone"}, "b"}, {[]string{"tag"}, "c"}},
+			want:   `{"phone":["a","b"],"tag":["c"]}`,
+		},
+		{
+			name:   "nested",
+			fields: []fieldError{{[]string{"send_window", "from"}, "a"}, {[]string{"filter", "tags"}, "b"}},
+			want:   `{"filter":{"tags":["b"]},"send_window":{"from":["a"]}}`,
+		},
+		{
+			name:   "whole object",
+			fields: []fieldError{{nil, "a"}},
+			want:   `{"non_field_errors":["a"]}`,
+		},
+		{
+			name:   "bulk",
+			fields: []fieldError{{[]string{"1", "phone"}, "a"}, {[]string{"3", "nickname"}, "b"}},
+			items:  4,
+			want:   `[{},{"phone":["a"]},{},{"nickname":["b"]}]`,
+		},
+		{
+			name:   "bulk as a whole",
+			fields: []fieldError{{nil, "a"}},
+			items:  2,
+			want:   `{"non_field_errors":["a"]}`,
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b, err := json.Marshal(fieldErrorsBody(tt.fields, tt.items))
+			require.NoError(t, err)
+			require.JSONEq(t, tt.want, string(b))
+		})
+	}
+}
+
+// TestInput covers the reading of JSON bodies that never reaches the
+// domain: types, nulls, unknown and read-only fields.
+func TestInput(t *testing.T) {
+	t.Parallel()
+
+	for _, tt := range []struct {
+		name, body string
+		full       bool
+		wantErr    string // JSON of the error body, or "" for none
+		check      func(t *testing.T, p campaign.ClientPatch)
+	}{
+		{name: "phone as string", body: `{"phone":"79001234567"}`, full: true, check: func(t *testing.T, p campaign.ClientPatch) {
+			require.Equal(t, "79001234567", *p.Phone)
+		}},
+		{name: "phone as integer", body: `{"phone":79001234567}`, full: true, check: func(t *testing.T, p campaign.ClientPatch) {
+			require.Equal(t, "79001234567", *p.Phone)
+		}},
+		{name: "read-only ignored", body: `{"id":5,"status":"x","created_at":1,"updated_at":null,"tag":"a"}`, check: func(t *testing.T, p campaign.ClientPatch) {
+			require.Nil(t, p.Phone)
+			require.Equal(t, "a", *p.Tag)
+		}},
+		{name: "phone required", body: `{"tag":"a"}`, full: true, wantErr: `{"phone":["This field is required."]}`},
+		{name: "unknown field", body: `{"phone":"79001234567","nickname":"x"}`, wantErr: `{"nickname":["Unknown field."]}`},
+		{name: "null", body: `{"tag":null}`, wantErr: `{"tag":["This field may not be null."]}`},
+		{name: "wrong type", body: `{"tag":5}`, wantErr: `{"detail":"Invalid value for tag: expected a string, got a number."}`},
+		{name: "phone wrong type", body: `{"phone":true}`, wantErr: `{"detail":"Invalid value for phone: expected a string or an integer, got a boolean."}`},
+		{name: "not an object", body: `[1]`, wantErr: `{"detail":"Invalid value for the request body: expected an object, got an array."}`},
+		{name: "empty body", body: ``, check: func(t *testing.T, p campaign.ClientPatch) {
+			require.Equal(t, campaign.ClientPatch{}, p)
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := httptest.NewRequest(http.MethodPost, "/clients/", strings.NewReader(tt.body))
+			p, err := decodeClient(r, tt.full)
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				tt.check(t, p)
+				return
+			}
+			require.Error(t, err)
+			rec := httptest.NewRecorder()
+			(&API{}).writeError(rec, r, err)
+			require.Equal(t, http.StatusBadRequest, rec.Code)
+			require.JSONEq(t, tt.wantErr, rec.Body.String())
+		})
+	}
+}

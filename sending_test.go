@@ -1,0 +1,380 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/notifyhq/notify/ent"
+	"github.com/notifyhq/notify/ent/message"
+	"github.com/notifyhq/notify/internal/delivery"
+	"github.com/notifyhq/notify/internal/fakesender"
+	"github.com/notifyhq/notify/internal/status"
+	"github.com/notifyhq/notify/internal/testdb"
+)
+
+// createClients imports n clients with phones 7900000000 + i (i from first).
+func (b *testBundle) createClients(t *testing.T, first, n int, zone string) {
+	t.Helper()
+	for start := 0; start < n; start += 5000 {
+		var parts []string
+		for i := start; i < min(n, start+5000); i++ {
+			parts = append(parts, fmt.Sprintf(`{phone: "7%010d", timezone: %q}`, 9000000000+first+i, zone))
+		}
+		b.mustGQL(t, `mutation { createClients(input: [`+strings.Join(parts, ",")+`]) { id } }`, nil, nil)
+	}
+}
+
+// createMailing creates a mailing over [start, end) and returns its id.
+func (b *testBundle) createMailing(t *testing.T, start, end time.Time, extra string) string {
+	t.Helper()
+	var out struct{ CreateMailing struct{ ID string } }
+	b.mustGQL(t, fmt.Sprintf(`mutation { createMailing(input: {startAt: %q, endAt: %q, text: "Hello, world" %s}) { id } }`,
+		start.UTC().Format(time.RFC3339Nano), end.UTC().Format(time.RFC3339Nano), extra), nil, &out)
+	return out.CreateMailing.ID
+}
+
+// mailingStatus returns the GraphQL status of a mailing.
+func (b *testBundle) mailingStatus(t *testing.T, id string) string {
+	t.Helper()
+	var out struct{ Mailing struct{ Status string } }
+	b.mustGQL(t, `query($id: ID!) { mailing(id: $id) { status } }`, map[string]any{"id": id}, &out)
+	return out.Mailing.Status
+}
+
+// waitMailing waits until the mailing has the GraphQL status want.
+func (b *testBundle) waitMailing(t *testing.T, id, want string, timeout time.Duration) {
+	t.Helper()
+	waitFor(t, timeout, "mailing "+id+" "+want, func() bool { return b.mailingStatus(t, id) == want })
+}
+
+// messages loads every message of the test database.
+func (b *testBundle) messages(t *testing.T) []*ent.Message {
+	t.Helper()
+	msgs, err := b.app.db.Ent.Message.Query().Order(ent.Asc(message.FieldID)).All(context.Background())
+	require.NoError(t, err)
+	return msgs
+}
+
+func countByStatus(msgs []*ent.Message) map[status.Message]int {
+	out := map[status.Message]int{}
+	for _, m := range msgs {
+		out[m.Status]++
+	}
+	return out
+}
+
+// requireEachSentOnce asserts every message is sent and its msgId was
+// accepted exactly once by the fake.
+func requireEachSentOnce(t *testing.T, b *testBundle, n int) {
+	t.Helper()
+	msgs := b.messages(t)
+	require.Len(t, msgs, n)
+	for _, m := range msgs {
+		require.Equal(t, status.Sent, m.Status, "message %d", m.ID)
+		require.Equal(t, 1, b.fake.Accepted(int64(m.ID)), "message %d accepted once", m.ID)
+		require.NotNil(t, m.SentAt)
+		require.NotNil(t, m.Text)
+	}
+	require.Empty(t, b.fake.Duplicates())
+}
+
+func TestSendThousandClients(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		b := setup(t, dbURL, setupOpts{})
+		b.createClients(t, 0, 1000, "UTC")
+		now := time.Now()
+		id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+		b.waitMailing(t, id, "FINISHED", 2*time.Minute)
+		requireEachSentOnce(t, b, 1000)
+		for _, m := range b.messages(t) {
+			require.Equal(t, 1, m.Attempts)
+		}
+		require.Equal(t, 1000, b.fake.Stats().Requests, "one request per message")
+	})
+}
+
+func TestSendThroughFaults(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		b := setup(t, dbURL, setupOpts{
+			faults: fakesender.Faults{ErrorRate: 0.30, HangRate: 0.10, MalformedRate: 0.05, TooManyRate: 0.05, RetryAfter: time.Second},
+			env:    map[string]string{"SENDER_TIMEOUT": "300ms"},
+			// Half the faults are transient in a row now and then; keep the
+			// breaker from pausing the whole test for its backoff.
+			options: appOptions{engine: delivery.Config{MaxSnooze: 200 * time.Millisecond}},
+		})
+		b.createClients(t, 0, 200, "UTC")
+		now := time.Now()
+		end := now.Add(3 * time.Minute)
+		id := b.createMailing(t, now.Add(-time.Minute), end, "")
+
+		// The API answers while the sender misbehaves.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		require.NoError(t, b.fake.WaitForRequests(ctx, 50))
+		start := time.Now()
+		var stats struct{ GeneralStatistics struct{ Messages int } }
+		b.mustGQL(t, `{ generalStatistics { messages } }`, nil, &stats)
+		require.Equal(t, 200, stats.GeneralStatistics.Messages)
+		require.Less(t, time.Since(start), 2*time.Second, "statistics answer while sending")
+
+		b.waitMailing(t, id, "FINISHED", 3*time.Minute)
+		msgs := b.messages(t)
+		retried := 0
+		for _, m := range msgs {
+			require.Equal(t, status.Sent, m.Status, "message %d: %v", m.ID, m.LastError)
+			require.True(t, m.SentAt.Before(end))
+			require.Equal(t, b.fake.Requests(int64(m.ID)), m.Attempts, "attempts recorded for message %d", m.ID)
+			if m.Attempts > 1 {
+				retried++
+				require.NotNil(t, m.LastError, "a retried message keeps its last error")
+			}
+		}
+		require.Greater(t, retried, 50, "about half the first attempts fail")
+		require.Empty(t, b.fake.Duplicates())
+	})
+}
+
+func TestSenderDownUntilEnd(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		b := setup(t, dbURL, setupOpts{faults: fakesender.Faults{Outage: true}})
+		b.createClients(t, 0, 50, "UTC")
+		now := time.Now()
+		end := now.Add(4 * time.Second)
+		id := b.createMailing(t, now.Add(-time.Minute), end, "")
+		b.waitMailing(t, id, "FINISHED", time.Minute)
+		for _, m := range b.messages(t) {
+			require.Equal(t, status.Expired, m.Status, "message %d", m.ID)
+			require.NotNil(t, m.LastError, "expired messages keep their last error")
+		}
+		require.Positive(t, b.fake.Stats().Requests, "it tried while the mailing ran")
+		require.Zero(t, b.fake.RequestsSince(end), "no request started at or after end_at")
+	})
+}
+
+func TestSendWindowPerClientZone(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		// 06:30 UTC is 09:30 in Moscow and 11:30 in Yekaterinburg, inside a
+		// 09:00–21:00 window, and the middle of the night in New York.
+		real := time.Now().UTC()
+		base := time.Date(real.Year(), real.Month(), real.Day(), 6, 30, 0, 0, time.UTC)
+		if base.After(real) {
+			base = base.AddDate(0, 0, -1)
+		}
+		clock := &testClock{t: base}
+		b := setup(t, dbURL, setupOpts{options: appOptions{now: clock.Now, engine: delivery.Config{MaxSnooze: 100 * time.Millisecond}}})
+		b.createClients(t, 0, 10, "Europe/Moscow")
+		b.createClients(t, 10, 10, "Asia/Yekaterinburg")
+		b.createClients(t, 20, 10, "America/New_York")
+		id := b.createMailing(t, base.Add(-time.Minute), base.Add(48*time.Hour), `, sendWindow: {from: "09:00", to: "21:00"}`)
+
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		require.NoError(t, b.fake.WaitForAccepted(ctx, 20))
+		ny, err := time.LoadLocation("America/New_York")
+		require.NoError(t, err)
+		local := base.In(ny)
+		opening := time.Date(local.Year(), local.Month(), local.Day(), 9, 0, 0, 0, ny)
+		waitFor(t, 30*time.Second, "Moscow and Yekaterinburg sent, New York deferred to its window", func() bool {
+			deferred, sent := 0, 0
+			for _, m := range b.messages(t) {
+				if m.Timezone == "America/New_York" && m.Status == status.Queued && m.NextAttemptAt != nil && m.NextAttemptAt.Equal(opening) {
+					deferred++
+				}
+				if m.Status == status.Sent {
+					sent++
+				}
+			}
+			return deferred == 10 && sent == 20
+		})
+		for _, m := range b.messages(t) {
+			if m.Timezone == "America/New_York" {
+				require.Zero(t, b.fake.Requests(int64(m.ID)), "nothing sent outside the window")
+				require.Zero(t, m.Attempts)
+			} else {
+				require.Equal(t, status.Sent, m.Status)
+			}
+		}
+
+		clock.Set(opening.Add(time.Second))
+		b.waitMailing(t, id, "FINISHED", time.Minute)
+		requireEachSentOnce(t, b, 30)
+	})
+}
+
+func TestPermanentRejection(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		b := setup(t, dbURL, setupOpts{faults: fakesender.Faults{RejectRate: 0.3}})
+		b.createClients(t, 0, 60, "UTC")
+		now := time.Now()
+		id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+		b.waitMailing(t, id, "FINISHED", time.Minute)
+		byStatus := countByStatus(b.messages(t))
+		require.Positive(t, byStatus[status.Failed])
+		require.Equal(t, 60, byStatus[status.Failed]+byStatus[status.Sent])
+		for _, m := range b.messages(t) {
+			require.Equal(t, 1, m.Attempts, "no retry of a permanent failure")
+			switch m.Status {
+			case status.Failed:
+				require.Contains(t, *m.LastError, "400")
+				require.Zero(t, b.fake.Accepted(int64(m.ID)))
+			case status.Sent:
+				require.Equal(t, 1, b.fake.Accepted(int64(m.ID)))
+			}
+		}
+	})
+}
+
+func TestCancelAndDeleteStopSending(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		b := setup(t, dbURL, setupOpts{
+			faults: fakesender.Faults{LatencyMin: 50 * time.Millisecond, LatencyMax: 100 * time.Millisecond},
+			env:    map[string]string{"SENDER_CONCURRENCY": "8"},
+		})
+		b.createClients(t, 0, 400, "UTC")
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for _, action := range []string{"cancel", "delete"} {
+			b.fake.Reset()
+			now := time.Now()
+			id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+			require.NoError(t, b.fake.WaitForAccepted(ctx, 20))
+			if action == "cancel" {
+				var out struct{ CancelMailing struct{ Status string } }
+				b.mustGQL(t, `mutation($id: ID!) { cancelMailing(id: $id) { status } }`, map[string]any{"id": id}, &out)
+				require.Equal(t, "CANCELLED", out.CancelMailing.Status)
+			} else {
+				b.mustGQL(t, `mutation($id: ID!) { deleteMailing(id: $id) }`, map[string]any{"id": id}, nil)
+			}
+			returned := time.Now()
+			// Requests in flight finish within the fake's latency; give
+			// the batches time to try again, then look.
+			time.Sleep(time.Second)
+			require.Zero(t, b.fake.RequestsSince(returned), "%s: no request started after the call returned", action)
+			if action == "cancel" {
+				byStatus := countByStatus(b.messages(t))
+				require.Positive(t, byStatus[status.MessageCanceled])
+				require.Zero(t, byStatus[status.Queued]+byStatus[status.Retrying])
+			} else {
+				n, err := b.app.db.Ent.Message.Query().Where(message.MailingID(mustAtoi(t, id))).Count(context.Background())
+				require.NoError(t, err)
+				require.Zero(t, n, "deleted with its messages")
+			}
+		}
+	})
+}
+
+func TestScheduledStartAndPause(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		b := setup(t, dbURL, setupOpts{
+			faults:  fakesender.Faults{LatencyMin: 20 * time.Millisecond, LatencyMax: 40 * time.Millisecond},
+			env:     map[string]string{"SENDER_CONCURRENCY": "4"},
+			options: appOptions{engine: delivery.Config{PausedRecheck: 200 * time.Millisecond}},
+		})
+		b.createClients(t, 0, 200, "UTC")
+
+		t.Run("a future start fires by itself", func(t *testing.T) {
+			start := time.Now().Add(2 * time.Second)
+			id := b.createMailing(t, start, start.Add(time.Hour), `, filter: {operatorCodes: ["900"]}`)
+			require.Equal(t, "SCHEDULED", b.mailingStatus(t, id))
+			b.waitMailing(t, id, "FINISHED", time.Minute)
+			require.False(t, b.fake.Stats().FirstRequestAt.Before(start), "nothing sent before start_at")
+			requireEachSentOnce(t, b, 200)
+		})
+
+		t.Run("a paused mailing sends nothing until resumed", func(t *testing.T) {
+			b.fake.Reset()
+			now := time.Now()
+			id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			require.NoError(t, b.fake.WaitForAccepted(ctx, 10))
+			var out struct{ PauseMailing struct{ Status string } }
+			b.mustGQL(t, `mutation($id: ID!) { pauseMailing(id: $id) { status } }`, map[string]any{"id": id}, &out)
+			require.Equal(t, "PAUSED", out.PauseMailing.Status)
+			paused := time.Now()
+			time.Sleep(time.Second) // several PausedRecheck rounds
+			require.Zero(t, b.fake.RequestsSince(paused))
+			require.Less(t, b.fake.Stats().AcceptedMessages, 200)
+
+			b.mustGQL(t, `mutation($id: ID!) { resumeMailing(id: $id) { status } }`, map[string]any{"id": id}, nil)
+			b.waitMailing(t, id, "FINISHED", time.Minute)
+			msgs := b.messages(t)
+			for _, m := range msgs[200:] {
+				require.Equal(t, status.Sent, m.Status)
+			}
+		})
+	})
+}
+
+func TestRestartMidMailing(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		fake, fakeURL, stopFake, err := fakesender.Start(fakesender.Config{Token: testToken, Seed: 1,
+			Faults: fakesender.Faults{LatencyMin: 10 * time.Millisecond, LatencyMax: 20 * time.Millisecond}})
+		require.NoError(t, err)
+		t.Cleanup(stopFake)
+		env := map[string]string{"SENDER_URL": fakeURL, "SENDER_CONCURRENCY": "8"}
+
+		first := setup(t, dbURL, setupOpts{env: env})
+		first.createClients(t, 0, 500, "UTC")
+		now := time.Now()
+		id := first.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		require.NoError(t, fake.WaitForAccepted(ctx, 100))
+		stopCtx, stopCancel := context.WithTimeout(context.Background(), 10*time.Second)
+		first.app.stopWork(stopCtx)
+		stopCancel()
+		first.app.close()
+		require.Less(t, fake.Stats().AcceptedMessages, 500, "stopped mid-mailing")
+
+		second := setup(t, dbURL, setupOpts{env: env})
+		second.waitMailing(t, id, "FINISHED", 2*time.Minute)
+		msgs := second.messages(t)
+		require.Len(t, msgs, 500)
+		for _, m := range msgs {
+			require.Equal(t, status.Sent, m.Status)
+			require.GreaterOrEqual(t, fake.Accepted(int64(m.ID)), 1)
+		}
+		require.LessOrEqual(t, len(fake.Duplicates()), 8, "at most the requests in flight are repeated")
+	})
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	require.NoError(t, err)
+	return n
+}
+
+// testClock is a clock a test sets.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
