@@ -1,0 +1,346 @@
+// Command bench measures the service end to end (make bench): it builds the
+// real binary, runs it as a subprocess on a fresh Postgres schema against the
+// bundled fake sender (another subprocess) on loopback, and prints the medians
+// of several runs with the command line that reproduces them.
+//
+// Figures: fan-out messages/s from mailing creation to the last status
+// written; peak RSS of the service (VmHWM); generalStatistics p50/p99 while
+// the fan-out runs; and, with -rest, generalStatistics at rest afterwards.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/lib/pq"
+)
+
+type scenario struct {
+	name        string
+	recipients  int
+	latency     time.Duration
+	concurrency int
+}
+
+type result struct {
+	rate       float64 // messages per second
+	elapsed    time.Duration
+	rssMB      float64
+	statsP50   time.Duration
+	statsP99   time.Duration
+	restP50    time.Duration
+	restP99    time.Duration
+	statsCount int
+}
+
+func main() {
+	recipients := flag.Int("recipients", envInt("BENCH_RECIPIENTS", 100000), "recipients of the instant-sender fan-out (BENCH_RECIPIENTS)")
+	slowRecipients := flag.Int("slow-recipients", 20000, "recipients of the 200 ms-sender fan-out")
+	runs := flag.Int("runs", 3, "runs per scenario (medians are printed)")
+	only := flag.String("only", "", "run only the scenario with this name (instant, slow)")
+	flag.Parse()
+
+	dbURL := os.Getenv("TEST_DATABASE_URL")
+	if dbURL == "" {
+		dbURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	admin, err := sql.Open("postgres", dbURL)
+	if err == nil {
+		err = admin.Ping()
+	}
+	if err != nil {
+		fmt.Printf("bench: needs Postgres at TEST_DATABASE_URL (%v); nothing measured\n", err)
+		return
+	}
+	bin, err := build()
+	if err != nil {
+		fail(err)
+	}
+	scenarios := []scenario{
+		{name: "instant", recipients: *recipients, concurrency: 64},
+		{name: "slow", recipients: *slowRecipients, latency: 200 * time.Millisecond, concurrency: 256},
+	}
+	fmt.Printf("bench: %d run(s) per scenario; binary %s; Postgres %s\n", *runs, bin, redact(dbURL))
+	for _, sc := range scenarios {
+		if *only != "" && sc.name != *only {
+			continue
+		}
+		var results []result
+		for i := range *runs {
+			r, err := runOnce(admin, dbURL, bin, sc)
+			if err != nil {
+				fail(fmt.Errorf("%s run %d: %w", sc.name, i+1, err))
+			}
+			fmt.Printf("  %s run %d: %d messages in %s = %.0f msg/s, peak RSS %.0f MB, generalStatistics during fan-out p50 %s p99 %s (%d queries), at rest p50 %s p99 %s\n",
+				sc.name, i+1, sc.recipients, r.elapsed.Round(time.Millisecond), r.rate, r.rssMB,
+				r.statsP50.Round(time.Microsecond*100), r.statsP99.Round(time.Microsecond*100), r.statsCount,
+				r.restP50.Round(time.Microsecond*100), r.restP99.Round(time.Microsecond*100))
+			results = append(results, r)
+		}
+		med := func(f func(result) float64) float64 {
+			v := make([]float64, len(results))
+			for i, r := range results {
+				v[i] = f(r)
+			}
+			slices.Sort(v)
+			return v[len(v)/2]
+		}
+		fmt.Printf("%s (recipients=%d, sender latency=%s, SENDER_CONCURRENCY=%d), median of %d: %.0f msg/s, peak RSS %.0f MB, generalStatistics during fan-out p50 %.1f ms p99 %.1f ms, at rest p50 %.1f ms p99 %.1f ms\n",
+			sc.name, sc.recipients, sc.latency, sc.concurrency, len(results),
+			med(func(r result) float64 { return r.rate }),
+			med(func(r result) float64 { return r.rssMB }),
+			med(func(r result) float64 { return ms(r.statsP50) }),
+			med(func(r result) float64 { return ms(r.statsP99) }),
+			med(func(r result) float64 { return ms(r.restP50) }),
+			med(func(r result) float64 { return ms(r.restP99) }))
+	}
+	fmt.Printf("reproduce: go run ./internal/bench -recipients %d -slow-recipients %d -runs %d\n", *recipients, *slowRecipients, *runs)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func runOnce(admin *sql.DB, dbURL, bin string, sc scenario) (result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	schema := "bench_" + randHex()
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		return result{}, err
+	}
+	defer admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+	u, _ := url.Parse(dbURL)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	serviceDB := u.String()
+
+	fakeArgs := []string{"fakesender", "-addr", "127.0.0.1:0", "-token", "bench", "-seed", "1"}
+	if sc.latency > 0 {
+		fakeArgs = append(fakeArgs, "-latency-min", sc.latency.String(), "-latency-max", sc.latency.String())
+	}
+	fake, fakeURL, err := start(ctx, bin, fakeArgs, nil, "fake sender listening on ")
+	if err != nil {
+		return result{}, fmt.Errorf("starting the fake sender: %w", err)
+	}
+	defer stop(fake)
+	svc, svcURL, err := start(ctx, bin, []string{"serve"}, []string{
+		"DATABASE_URL=" + serviceDB,
+		"LISTEN_ADDR=127.0.0.1:0",
+		"SENDER_URL=" + fakeURL,
+		"SENDER_TOKEN=bench",
+		"SENDER_CONCURRENCY=" + strconv.Itoa(sc.concurrency),
+		"LOG_LEVEL=info",
+		"PPROF_ADDR=127.0.0.1:6061", // only in builds tagged pprof (BENCH_TAGS=pprof)
+	}, "notify listening on ")
+	if err != nil {
+		return result{}, fmt.Errorf("starting the service: %w", err)
+	}
+	defer stop(svc)
+
+	// The directory is set up directly: only the fan-out is measured.
+	db, err := sql.Open("postgres", serviceDB)
+	if err != nil {
+		return result{}, err
+	}
+	defer db.Close()
+	_, err = db.Exec(`INSERT INTO clients (phone, operator_code, tag, timezone, created_at, updated_at)
+		SELECT '79' || lpad(g::text, 9, '0'), '9' || lpad((g % 100)::text, 2, '0'), 'bench', 'UTC', now(), now()
+		FROM generate_series(1, $1) g`, sc.recipients)
+	if err != nil {
+		return result{}, fmt.Errorf("inserting clients: %w", err)
+	}
+
+	began := time.Now()
+	var created struct {
+		CreateMailing struct{ ID string }
+	}
+	err = gql(svcURL, fmt.Sprintf(`mutation { createMailing(input: {startAt: %q, endAt: %q, text: "Benchmark"}) { id } }`,
+		began.Add(-time.Minute).UTC().Format(time.RFC3339), began.Add(time.Hour).UTC().Format(time.RFC3339)), &created)
+	if err != nil {
+		return result{}, err
+	}
+	var during []time.Duration
+	for {
+		t0 := time.Now()
+		var st struct {
+			MailingStatistics struct{ Status string }
+			GeneralStatistics struct{ Messages int }
+		}
+		if err := gql(svcURL, fmt.Sprintf(`{ mailingStatistics(id: %s) { status } generalStatistics { messages byStatus { status count } } }`, created.CreateMailing.ID), &st); err != nil {
+			return result{}, err
+		}
+		during = append(during, time.Since(t0))
+		if st.MailingStatistics.Status == "FINISHED" {
+			break
+		}
+		if ctx.Err() != nil {
+			return result{}, ctx.Err()
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var last time.Time
+	var sent int
+	if err := db.QueryRow(`SELECT max(updated_at), count(*) FILTER (WHERE status = 'sent') FROM messages`).Scan(&last, &sent); err != nil {
+		return result{}, err
+	}
+	if sent != sc.recipients {
+		return result{}, fmt.Errorf("%d of %d messages sent", sent, sc.recipients)
+	}
+	elapsed := last.Sub(began)
+	rss := peakRSS(svc.Process.Pid)
+	var rest []time.Duration
+	for range 50 {
+		t0 := time.Now()
+		if err := gql(svcURL, `{ generalStatistics { mailings messages byStatus { status count } } }`, nil); err != nil {
+			return result{}, err
+		}
+		rest = append(rest, time.Since(t0))
+	}
+	p50, p99 := percentiles(during)
+	r50, r99 := percentiles(rest)
+	return result{
+		rate: float64(sc.recipients) / elapsed.Seconds(), elapsed: elapsed, rssMB: rss,
+		statsP50: p50, statsP99: p99, statsCount: len(during), restP50: r50, restP99: r99,
+	}, nil
+}
+
+func percentiles(d []time.Duration) (time.Duration, time.Duration) {
+	if len(d) == 0 {
+		return 0, 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2], s[min(len(s)-1, len(s)*99/100)]
+}
+
+// start runs bin with args and waits for the line that starts with ready,
+// returning the URL that follows it.
+func start(ctx context.Context, bin string, args, env []string, ready string) (*exec.Cmd, string, error) {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = io.Discard
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		line := sc.Text()
+		if i := strings.Index(line, ready); i >= 0 {
+			go io.Copy(io.Discard, out)
+			return cmd, strings.Fields(line[i+len(ready):])[0], nil
+		}
+	}
+	_ = cmd.Process.Kill()
+	return nil, "", fmt.Errorf("%s exited before it was ready", args[0])
+}
+
+func stop(cmd *exec.Cmd) {
+	_ = cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+	}
+}
+
+func peakRSS(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			f := strings.Fields(line)
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func gql(base, query string, dst any) error {
+	body, _ := json.Marshal(map[string]any{"query": query})
+	resp, err := http.Post(base+"/query", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []any           `json:"errors"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return err
+	}
+	if len(out.Errors) > 0 {
+		return fmt.Errorf("graphql errors: %v", out.Errors)
+	}
+	if dst != nil {
+		return json.Unmarshal(out.Data, dst)
+	}
+	return nil
+}
+
+func build() (string, error) {
+	dir, err := os.MkdirTemp("", "notify-bench")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "notify")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if tags := os.Getenv("BENCH_TAGS"); tags != "" {
+		cmd.Args = []string{"go", "build", "-tags", tags, "-o", bin, "."}
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("building the service: %w", err)
+	}
+	return bin, nil
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func randHex() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func redact(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil {
+		return u.Redacted()
+	}
+	return "(unparsable)"
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
