@@ -140,6 +140,7 @@ func TestSendThroughFaults(t *testing.T) {
 		}
 		require.Greater(t, retried, 50, "about half the first attempts fail")
 		require.Empty(t, b.fake.Duplicates())
+		requireCountsMatch(t, b)
 	})
 }
 
@@ -158,6 +159,7 @@ func TestSenderDownUntilEnd(t *testing.T) {
 		}
 		require.Positive(t, b.fake.Stats().Requests, "it tried while the mailing ran")
 		require.Zero(t, b.fake.RequestsSince(end), "no request started at or after end_at")
+		requireCountsMatch(t, b)
 	})
 }
 
@@ -233,6 +235,7 @@ func TestPermanentRejection(t *testing.T) {
 				require.Equal(t, 1, b.fake.Accepted(int64(m.ID)))
 			}
 		}
+		requireCountsMatch(t, b)
 	})
 }
 
@@ -272,6 +275,7 @@ func TestCancelAndDeleteStopSending(t *testing.T) {
 				require.NoError(t, err)
 				require.Zero(t, n, "deleted with its messages")
 			}
+			requireCountsMatch(t, b)
 		}
 	})
 }
@@ -351,6 +355,7 @@ func TestRestartMidMailing(t *testing.T) {
 			require.GreaterOrEqual(t, fake.Accepted(int64(m.ID)), 1)
 		}
 		require.LessOrEqual(t, len(fake.Duplicates()), 8, "at most the requests in flight are repeated")
+		requireCountsMatch(t, second)
 	})
 }
 
@@ -377,4 +382,34 @@ func (c *testClock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = t
+}
+
+// requireCountsMatch asserts that the counters statistics read (kept by
+// triggers) equal a fresh count of the messages.
+func requireCountsMatch(t *testing.T, b *testBundle) {
+	t.Helper()
+	type key struct {
+		mailing int
+		status  string
+	}
+	read := func(query string) map[key]int {
+		rows, err := b.app.db.SQL.Query(query)
+		require.NoError(t, err)
+		defer rows.Close()
+		out := map[key]int{}
+		for rows.Next() {
+			var k key
+			var n int
+			require.NoError(t, rows.Scan(&k.mailing, &k.status, &n))
+			if n != 0 {
+				out[k] = n
+			}
+		}
+		require.NoError(t, rows.Err())
+		return out
+	}
+	require.Equal(t,
+		read(`SELECT mailing_id, status, count(*) FROM messages GROUP BY mailing_id, status`),
+		read(`SELECT mailing_id, status, count FROM message_counts`),
+		"message_counts agree with the messages")
 }

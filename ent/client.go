@@ -18,6 +18,7 @@ import (
 	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
+	"github.com/notifyhq/notify/ent/messagecount"
 
 	stdsql "database/sql"
 )
@@ -33,6 +34,8 @@ type Client struct {
 	Mailing *MailingClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
+	// MessageCount is the client for interacting with the MessageCount builders.
+	MessageCount *MessageCountClient
 	// additional fields for node api
 	tables tables
 }
@@ -49,6 +52,7 @@ func (c *Client) init() {
 	c.Customer = NewCustomerClient(c.config)
 	c.Mailing = NewMailingClient(c.config)
 	c.Message = NewMessageClient(c.config)
+	c.MessageCount = NewMessageCountClient(c.config)
 }
 
 type (
@@ -139,11 +143,12 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:      ctx,
-		config:   cfg,
-		Customer: NewCustomerClient(cfg),
-		Mailing:  NewMailingClient(cfg),
-		Message:  NewMessageClient(cfg),
+		ctx:          ctx,
+		config:       cfg,
+		Customer:     NewCustomerClient(cfg),
+		Mailing:      NewMailingClient(cfg),
+		Message:      NewMessageClient(cfg),
+		MessageCount: NewMessageCountClient(cfg),
 	}, nil
 }
 
@@ -161,11 +166,12 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:      ctx,
-		config:   cfg,
-		Customer: NewCustomerClient(cfg),
-		Mailing:  NewMailingClient(cfg),
-		Message:  NewMessageClient(cfg),
+		ctx:          ctx,
+		config:       cfg,
+		Customer:     NewCustomerClient(cfg),
+		Mailing:      NewMailingClient(cfg),
+		Message:      NewMessageClient(cfg),
+		MessageCount: NewMessageCountClient(cfg),
 	}, nil
 }
 
@@ -197,6 +203,7 @@ func (c *Client) Use(hooks ...Hook) {
 	c.Customer.Use(hooks...)
 	c.Mailing.Use(hooks...)
 	c.Message.Use(hooks...)
+	c.MessageCount.Use(hooks...)
 }
 
 // Intercept adds the query interceptors to all the entity clients.
@@ -205,6 +212,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	c.Customer.Intercept(interceptors...)
 	c.Mailing.Intercept(interceptors...)
 	c.Message.Intercept(interceptors...)
+	c.MessageCount.Intercept(interceptors...)
 }
 
 // Mutate implements the ent.Mutator interface.
@@ -216,6 +224,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Mailing.mutate(ctx, m)
 	case *MessageMutation:
 		return c.Message.mutate(ctx, m)
+	case *MessageCountMutation:
+		return c.MessageCount.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -494,6 +504,22 @@ func (c *MailingClient) QueryMessages(_m *Mailing) *MessageQuery {
 	return query
 }
 
+// QueryMessageCounts queries the message_counts edge of a Mailing.
+func (c *MailingClient) QueryMessageCounts(_m *Mailing) *MessageCountQuery {
+	query := (&MessageCountClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(mailing.Table, mailing.FieldID, id),
+			sqlgraph.To(messagecount.Table, messagecount.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, mailing.MessageCountsTable, mailing.MessageCountsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *MailingClient) Hooks() []Hook {
 	return c.hooks.Mailing
@@ -684,13 +710,162 @@ func (c *MessageClient) mutate(ctx context.Context, m *MessageMutation) (Value, 
 	}
 }
 
+// MessageCountClient is a client for the MessageCount schema.
+type MessageCountClient struct {
+	config
+}
+
+// NewMessageCountClient returns a client for the MessageCount from the given config.
+func NewMessageCountClient(c config) *MessageCountClient {
+	return &MessageCountClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `messagecount.Hooks(f(g(h())))`.
+func (c *MessageCountClient) Use(hooks ...Hook) {
+	c.hooks.MessageCount = append(c.hooks.MessageCount, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `messagecount.Intercept(f(g(h())))`.
+func (c *MessageCountClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MessageCount = append(c.inters.MessageCount, interceptors...)
+}
+
+// Create returns a builder for creating a MessageCount entity.
+func (c *MessageCountClient) Create() *MessageCountCreate {
+	mutation := newMessageCountMutation(c.config, OpCreate)
+	return &MessageCountCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MessageCount entities.
+func (c *MessageCountClient) CreateBulk(builders ...*MessageCountCreate) *MessageCountCreateBulk {
+	return &MessageCountCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MessageCountClient) MapCreateBulk(slice any, setFunc func(*MessageCountCreate, int)) *MessageCountCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MessageCountCreateBulk{err: fmt.Errorf("calling to MessageCountClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MessageCountCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MessageCountCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MessageCount.
+func (c *MessageCountClient) Update() *MessageCountUpdate {
+	mutation := newMessageCountMutation(c.config, OpUpdate)
+	return &MessageCountUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MessageCountClient) UpdateOne(_m *MessageCount) *MessageCountUpdateOne {
+	mutation := newMessageCountMutation(c.config, OpUpdateOne, withMessageCount(_m))
+	return &MessageCountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MessageCountClient) UpdateOneID(id int) *MessageCountUpdateOne {
+	mutation := newMessageCountMutation(c.config, OpUpdateOne, withMessageCountID(id))
+	return &MessageCountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MessageCount.
+func (c *MessageCountClient) Delete() *MessageCountDelete {
+	mutation := newMessageCountMutation(c.config, OpDelete)
+	return &MessageCountDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MessageCountClient) DeleteOne(_m *MessageCount) *MessageCountDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MessageCountClient) DeleteOneID(id int) *MessageCountDeleteOne {
+	builder := c.Delete().Where(messagecount.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MessageCountDeleteOne{builder}
+}
+
+// Query returns a query builder for MessageCount.
+func (c *MessageCountClient) Query() *MessageCountQuery {
+	return &MessageCountQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMessageCount},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MessageCount entity by its id.
+func (c *MessageCountClient) Get(ctx context.Context, id int) (*MessageCount, error) {
+	return c.Query().Where(messagecount.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MessageCountClient) GetX(ctx context.Context, id int) *MessageCount {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMailing queries the mailing edge of a MessageCount.
+func (c *MessageCountClient) QueryMailing(_m *MessageCount) *MailingQuery {
+	query := (&MailingClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(messagecount.Table, messagecount.FieldID, id),
+			sqlgraph.To(mailing.Table, mailing.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, messagecount.MailingTable, messagecount.MailingColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MessageCountClient) Hooks() []Hook {
+	return c.hooks.MessageCount
+}
+
+// Interceptors returns the client interceptors.
+func (c *MessageCountClient) Interceptors() []Interceptor {
+	return c.inters.MessageCount
+}
+
+func (c *MessageCountClient) mutate(ctx context.Context, m *MessageCountMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MessageCountCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MessageCountUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MessageCountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MessageCountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MessageCount mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Customer, Mailing, Message []ent.Hook
+		Customer, Mailing, Message, MessageCount []ent.Hook
 	}
 	inters struct {
-		Customer, Mailing, Message []ent.Interceptor
+		Customer, Mailing, Message, MessageCount []ent.Interceptor
 	}
 )
 

@@ -15,6 +15,7 @@ import (
 	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
+	"github.com/notifyhq/notify/ent/messagecount"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -75,9 +76,10 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			customer.Table: customer.ValidColumn,
-			mailing.Table:  mailing.ValidColumn,
-			message.Table:  message.ValidColumn,
+			customer.Table:     customer.ValidColumn,
+			mailing.Table:      mailing.ValidColumn,
+			message.Table:      message.ValidColumn,
+			messagecount.Table: messagecount.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

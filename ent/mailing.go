@@ -49,11 +49,14 @@ type Mailing struct {
 type MailingEdges struct {
 	// Messages holds the value of the messages edge.
 	Messages []*Message `json:"messages,omitempty"`
+	// MessageCounts holds the value of the message_counts edge.
+	MessageCounts []*MessageCount `json:"message_counts,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 
-	namedMessages map[string][]*Message
+	namedMessages      map[string][]*Message
+	namedMessageCounts map[string][]*MessageCount
 }
 
 // MessagesOrErr returns the Messages value or an error if the edge
@@ -63,6 +66,15 @@ func (e MailingEdges) MessagesOrErr() ([]*Message, error) {
 		return e.Messages, nil
 	}
 	return nil, &NotLoadedError{edge: "messages"}
+}
+
+// MessageCountsOrErr returns the MessageCounts value or an error if the edge
+// was not loaded in eager-loading.
+func (e MailingEdges) MessageCountsOrErr() ([]*MessageCount, error) {
+	if e.loadedTypes[1] {
+		return e.MessageCounts, nil
+	}
+	return nil, &NotLoadedError{edge: "message_counts"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -183,6 +195,11 @@ func (_m *Mailing) QueryMessages() *MessageQuery {
 	return NewMailingClient(_m.config).QueryMessages(_m)
 }
 
+// QueryMessageCounts queries the "message_counts" edge of the Mailing entity.
+func (_m *Mailing) QueryMessageCounts() *MessageCountQuery {
+	return NewMailingClient(_m.config).QueryMessageCounts(_m)
+}
+
 // Update returns a builder for updating this Mailing.
 // Note that you need to call Mailing.Unwrap() before calling this method if this Mailing
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -264,6 +281,30 @@ func (_m *Mailing) appendNamedMessages(name string, edges ...*Message) {
 		_m.Edges.namedMessages[name] = []*Message{}
 	} else {
 		_m.Edges.namedMessages[name] = append(_m.Edges.namedMessages[name], edges...)
+	}
+}
+
+// NamedMessageCounts returns the MessageCounts named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Mailing) NamedMessageCounts(name string) ([]*MessageCount, error) {
+	if _m.Edges.namedMessageCounts == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMessageCounts[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Mailing) appendNamedMessageCounts(name string, edges ...*MessageCount) {
+	if _m.Edges.namedMessageCounts == nil {
+		_m.Edges.namedMessageCounts = make(map[string][]*MessageCount)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMessageCounts[name] = []*MessageCount{}
+	} else {
+		_m.Edges.namedMessageCounts[name] = append(_m.Edges.namedMessageCounts[name], edges...)
 	}
 }
 

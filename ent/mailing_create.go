@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
+	"github.com/notifyhq/notify/ent/messagecount"
 	"github.com/notifyhq/notify/internal/status"
 )
 
@@ -137,6 +138,21 @@ func (_c *MailingCreate) AddMessages(v ...*Message) *MailingCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddMessageIDs(ids...)
+}
+
+// AddMessageCountIDs adds the "message_counts" edge to the MessageCount entity by IDs.
+func (_c *MailingCreate) AddMessageCountIDs(ids ...int) *MailingCreate {
+	_c.mutation.AddMessageCountIDs(ids...)
+	return _c
+}
+
+// AddMessageCounts adds the "message_counts" edges to the MessageCount entity.
+func (_c *MailingCreate) AddMessageCounts(v ...*MessageCount) *MailingCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMessageCountIDs(ids...)
 }
 
 // Mutation returns the MailingMutation object of the builder.
@@ -303,6 +319,22 @@ func (_c *MailingCreate) createSpec() (*Mailing, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(message.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MessageCountsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   mailing.MessageCountsTable,
+			Columns: []string{mailing.MessageCountsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(messagecount.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

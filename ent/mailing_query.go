@@ -15,20 +15,23 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
+	"github.com/notifyhq/notify/ent/messagecount"
 	"github.com/notifyhq/notify/ent/predicate"
 )
 
 // MailingQuery is the builder for querying Mailing entities.
 type MailingQuery struct {
 	config
-	ctx               *QueryContext
-	order             []mailing.OrderOption
-	inters            []Interceptor
-	predicates        []predicate.Mailing
-	withMessages      *MessageQuery
-	loadTotal         []func(context.Context, []*Mailing) error
-	modifiers         []func(*sql.Selector)
-	withNamedMessages map[string]*MessageQuery
+	ctx                    *QueryContext
+	order                  []mailing.OrderOption
+	inters                 []Interceptor
+	predicates             []predicate.Mailing
+	withMessages           *MessageQuery
+	withMessageCounts      *MessageCountQuery
+	loadTotal              []func(context.Context, []*Mailing) error
+	modifiers              []func(*sql.Selector)
+	withNamedMessages      map[string]*MessageQuery
+	withNamedMessageCounts map[string]*MessageCountQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -80,6 +83,28 @@ func (_q *MailingQuery) QueryMessages() *MessageQuery {
 			sqlgraph.From(mailing.Table, mailing.FieldID, selector),
 			sqlgraph.To(message.Table, message.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, mailing.MessagesTable, mailing.MessagesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMessageCounts chains the current query on the "message_counts" edge.
+func (_q *MailingQuery) QueryMessageCounts() *MessageCountQuery {
+	query := (&MessageCountClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(mailing.Table, mailing.FieldID, selector),
+			sqlgraph.To(messagecount.Table, messagecount.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, mailing.MessageCountsTable, mailing.MessageCountsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -274,12 +299,13 @@ func (_q *MailingQuery) Clone() *MailingQuery {
 		return nil
 	}
 	return &MailingQuery{
-		config:       _q.config,
-		ctx:          _q.ctx.Clone(),
-		order:        append([]mailing.OrderOption{}, _q.order...),
-		inters:       append([]Interceptor{}, _q.inters...),
-		predicates:   append([]predicate.Mailing{}, _q.predicates...),
-		withMessages: _q.withMessages.Clone(),
+		config:            _q.config,
+		ctx:               _q.ctx.Clone(),
+		order:             append([]mailing.OrderOption{}, _q.order...),
+		inters:            append([]Interceptor{}, _q.inters...),
+		predicates:        append([]predicate.Mailing{}, _q.predicates...),
+		withMessages:      _q.withMessages.Clone(),
+		withMessageCounts: _q.withMessageCounts.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -295,6 +321,17 @@ func (_q *MailingQuery) WithMessages(opts ...func(*MessageQuery)) *MailingQuery 
 		opt(query)
 	}
 	_q.withMessages = query
+	return _q
+}
+
+// WithMessageCounts tells the query-builder to eager-load the nodes that are connected to
+// the "message_counts" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *MailingQuery) WithMessageCounts(opts ...func(*MessageCountQuery)) *MailingQuery {
+	query := (&MessageCountClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMessageCounts = query
 	return _q
 }
 
@@ -376,8 +413,9 @@ func (_q *MailingQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Mail
 	var (
 		nodes       = []*Mailing{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
 			_q.withMessages != nil,
+			_q.withMessageCounts != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -408,10 +446,24 @@ func (_q *MailingQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Mail
 			return nil, err
 		}
 	}
+	if query := _q.withMessageCounts; query != nil {
+		if err := _q.loadMessageCounts(ctx, query, nodes,
+			func(n *Mailing) { n.Edges.MessageCounts = []*MessageCount{} },
+			func(n *Mailing, e *MessageCount) { n.Edges.MessageCounts = append(n.Edges.MessageCounts, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedMessages {
 		if err := _q.loadMessages(ctx, query, nodes,
 			func(n *Mailing) { n.appendNamedMessages(name) },
 			func(n *Mailing, e *Message) { n.appendNamedMessages(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMessageCounts {
+		if err := _q.loadMessageCounts(ctx, query, nodes,
+			func(n *Mailing) { n.appendNamedMessageCounts(name) },
+			func(n *Mailing, e *MessageCount) { n.appendNamedMessageCounts(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -438,6 +490,36 @@ func (_q *MailingQuery) loadMessages(ctx context.Context, query *MessageQuery, n
 	}
 	query.Where(predicate.Message(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(mailing.MessagesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.MailingID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "mailing_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *MailingQuery) loadMessageCounts(ctx context.Context, query *MessageCountQuery, nodes []*Mailing, init func(*Mailing), assign func(*Mailing, *MessageCount)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Mailing)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(messagecount.FieldMailingID)
+	}
+	query.Where(predicate.MessageCount(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(mailing.MessageCountsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -584,6 +666,20 @@ func (_q *MailingQuery) WithNamedMessages(name string, opts ...func(*MessageQuer
 		_q.withNamedMessages = make(map[string]*MessageQuery)
 	}
 	_q.withNamedMessages[name] = query
+	return _q
+}
+
+// WithNamedMessageCounts tells the query-builder to eager-load the nodes that are connected to the "message_counts"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *MailingQuery) WithNamedMessageCounts(name string, opts ...func(*MessageCountQuery)) *MailingQuery {
+	query := (&MessageCountClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMessageCounts == nil {
+		_q.withNamedMessageCounts = make(map[string]*MessageCountQuery)
+	}
+	_q.withNamedMessageCounts[name] = query
 	return _q
 }
 

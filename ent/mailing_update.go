@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
+	"github.com/notifyhq/notify/ent/messagecount"
 	"github.com/notifyhq/notify/ent/predicate"
 	"github.com/notifyhq/notify/internal/status"
 )
@@ -173,6 +174,21 @@ func (_u *MailingUpdate) AddMessages(v ...*Message) *MailingUpdate {
 	return _u.AddMessageIDs(ids...)
 }
 
+// AddMessageCountIDs adds the "message_counts" edge to the MessageCount entity by IDs.
+func (_u *MailingUpdate) AddMessageCountIDs(ids ...int) *MailingUpdate {
+	_u.mutation.AddMessageCountIDs(ids...)
+	return _u
+}
+
+// AddMessageCounts adds the "message_counts" edges to the MessageCount entity.
+func (_u *MailingUpdate) AddMessageCounts(v ...*MessageCount) *MailingUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMessageCountIDs(ids...)
+}
+
 // Mutation returns the MailingMutation object of the builder.
 func (_u *MailingUpdate) Mutation() *MailingMutation {
 	return _u.mutation
@@ -197,6 +213,27 @@ func (_u *MailingUpdate) RemoveMessages(v ...*Message) *MailingUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveMessageIDs(ids...)
+}
+
+// ClearMessageCounts clears all "message_counts" edges to the MessageCount entity.
+func (_u *MailingUpdate) ClearMessageCounts() *MailingUpdate {
+	_u.mutation.ClearMessageCounts()
+	return _u
+}
+
+// RemoveMessageCountIDs removes the "message_counts" edge to MessageCount entities by IDs.
+func (_u *MailingUpdate) RemoveMessageCountIDs(ids ...int) *MailingUpdate {
+	_u.mutation.RemoveMessageCountIDs(ids...)
+	return _u
+}
+
+// RemoveMessageCounts removes "message_counts" edges to MessageCount entities.
+func (_u *MailingUpdate) RemoveMessageCounts(v ...*MessageCount) *MailingUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMessageCountIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -344,6 +381,51 @@ func (_u *MailingUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(message.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MessageCountsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   mailing.MessageCountsTable,
+			Columns: []string{mailing.MessageCountsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(messagecount.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMessageCountsIDs(); len(nodes) > 0 && !_u.mutation.MessageCountsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   mailing.MessageCountsTable,
+			Columns: []string{mailing.MessageCountsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(messagecount.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MessageCountsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   mailing.MessageCountsTable,
+			Columns: []string{mailing.MessageCountsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(messagecount.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -514,6 +596,21 @@ func (_u *MailingUpdateOne) AddMessages(v ...*Message) *MailingUpdateOne {
 	return _u.AddMessageIDs(ids...)
 }
 
+// AddMessageCountIDs adds the "message_counts" edge to the MessageCount entity by IDs.
+func (_u *MailingUpdateOne) AddMessageCountIDs(ids ...int) *MailingUpdateOne {
+	_u.mutation.AddMessageCountIDs(ids...)
+	return _u
+}
+
+// AddMessageCounts adds the "message_counts" edges to the MessageCount entity.
+func (_u *MailingUpdateOne) AddMessageCounts(v ...*MessageCount) *MailingUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMessageCountIDs(ids...)
+}
+
 // Mutation returns the MailingMutation object of the builder.
 func (_u *MailingUpdateOne) Mutation() *MailingMutation {
 	return _u.mutation
@@ -538,6 +635,27 @@ func (_u *MailingUpdateOne) RemoveMessages(v ...*Message) *MailingUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveMessageIDs(ids...)
+}
+
+// ClearMessageCounts clears all "message_counts" edges to the MessageCount entity.
+func (_u *MailingUpdateOne) ClearMessageCounts() *MailingUpdateOne {
+	_u.mutation.ClearMessageCounts()
+	return _u
+}
+
+// RemoveMessageCountIDs removes the "message_counts" edge to MessageCount entities by IDs.
+func (_u *MailingUpdateOne) RemoveMessageCountIDs(ids ...int) *MailingUpdateOne {
+	_u.mutation.RemoveMessageCountIDs(ids...)
+	return _u
+}
+
+// RemoveMessageCounts removes "message_counts" edges to MessageCount entities.
+func (_u *MailingUpdateOne) RemoveMessageCounts(v ...*MessageCount) *MailingUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMessageCountIDs(ids...)
 }
 
 // Where appends a list predicates to the MailingUpdate builder.
@@ -715,6 +833,51 @@ func (_u *MailingUpdateOne) sqlSave(ctx context.Context) (_node *Mailing, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(message.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MessageCountsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   mailing.MessageCountsTable,
+			Columns: []string{mailing.MessageCountsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(messagecount.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMessageCountsIDs(); len(nodes) > 0 && !_u.mutation.MessageCountsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   mailing.MessageCountsTable,
+			Columns: []string{mailing.MessageCountsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(messagecount.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MessageCountsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   mailing.MessageCountsTable,
+			Columns: []string{mailing.MessageCountsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(messagecount.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -14,6 +14,7 @@ import (
 	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
+	"github.com/notifyhq/notify/ent/messagecount"
 	"github.com/notifyhq/notify/ent/predicate"
 	"github.com/notifyhq/notify/internal/status"
 )
@@ -27,9 +28,10 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeCustomer = "Customer"
-	TypeMailing  = "Mailing"
-	TypeMessage  = "Message"
+	TypeCustomer     = "Customer"
+	TypeMailing      = "Mailing"
+	TypeMessage      = "Message"
+	TypeMessageCount = "MessageCount"
 )
 
 // CustomerMutation represents an operation that mutates the Customer nodes in the graph.
@@ -743,6 +745,9 @@ type MailingMutation struct {
 	messages                    map[int]struct{}
 	removedmessages             map[int]struct{}
 	clearedmessages             bool
+	message_counts              map[int]struct{}
+	removedmessage_counts       map[int]struct{}
+	clearedmessage_counts       bool
 	done                        bool
 	oldValue                    func(context.Context) (*Mailing, error)
 	predicates                  []predicate.Mailing
@@ -1316,6 +1321,60 @@ func (m *MailingMutation) ResetMessages() {
 	m.removedmessages = nil
 }
 
+// AddMessageCountIDs adds the "message_counts" edge to the MessageCount entity by ids.
+func (m *MailingMutation) AddMessageCountIDs(ids ...int) {
+	if m.message_counts == nil {
+		m.message_counts = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.message_counts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMessageCounts clears the "message_counts" edge to the MessageCount entity.
+func (m *MailingMutation) ClearMessageCounts() {
+	m.clearedmessage_counts = true
+}
+
+// MessageCountsCleared reports if the "message_counts" edge to the MessageCount entity was cleared.
+func (m *MailingMutation) MessageCountsCleared() bool {
+	return m.clearedmessage_counts
+}
+
+// RemoveMessageCountIDs removes the "message_counts" edge to the MessageCount entity by IDs.
+func (m *MailingMutation) RemoveMessageCountIDs(ids ...int) {
+	if m.removedmessage_counts == nil {
+		m.removedmessage_counts = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.message_counts, ids[i])
+		m.removedmessage_counts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMessageCounts returns the removed IDs of the "message_counts" edge to the MessageCount entity.
+func (m *MailingMutation) RemovedMessageCountsIDs() (ids []int) {
+	for id := range m.removedmessage_counts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MessageCountsIDs returns the "message_counts" edge IDs in the mutation.
+func (m *MailingMutation) MessageCountsIDs() (ids []int) {
+	for id := range m.message_counts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMessageCounts resets all changes to the "message_counts" edge.
+func (m *MailingMutation) ResetMessageCounts() {
+	m.message_counts = nil
+	m.clearedmessage_counts = false
+	m.removedmessage_counts = nil
+}
+
 // Where appends a list predicates to the MailingMutation builder.
 func (m *MailingMutation) Where(ps ...predicate.Mailing) {
 	m.predicates = append(m.predicates, ps...)
@@ -1617,9 +1676,12 @@ func (m *MailingMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *MailingMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.messages != nil {
 		edges = append(edges, mailing.EdgeMessages)
+	}
+	if m.message_counts != nil {
+		edges = append(edges, mailing.EdgeMessageCounts)
 	}
 	return edges
 }
@@ -1634,15 +1696,24 @@ func (m *MailingMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case mailing.EdgeMessageCounts:
+		ids := make([]ent.Value, 0, len(m.message_counts))
+		for id := range m.message_counts {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *MailingMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.removedmessages != nil {
 		edges = append(edges, mailing.EdgeMessages)
+	}
+	if m.removedmessage_counts != nil {
+		edges = append(edges, mailing.EdgeMessageCounts)
 	}
 	return edges
 }
@@ -1657,15 +1728,24 @@ func (m *MailingMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case mailing.EdgeMessageCounts:
+		ids := make([]ent.Value, 0, len(m.removedmessage_counts))
+		for id := range m.removedmessage_counts {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *MailingMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedmessages {
 		edges = append(edges, mailing.EdgeMessages)
+	}
+	if m.clearedmessage_counts {
+		edges = append(edges, mailing.EdgeMessageCounts)
 	}
 	return edges
 }
@@ -1676,6 +1756,8 @@ func (m *MailingMutation) EdgeCleared(name string) bool {
 	switch name {
 	case mailing.EdgeMessages:
 		return m.clearedmessages
+	case mailing.EdgeMessageCounts:
+		return m.clearedmessage_counts
 	}
 	return false
 }
@@ -1694,6 +1776,9 @@ func (m *MailingMutation) ResetEdge(name string) error {
 	switch name {
 	case mailing.EdgeMessages:
 		m.ResetMessages()
+		return nil
+	case mailing.EdgeMessageCounts:
+		m.ResetMessageCounts()
 		return nil
 	}
 	return fmt.Errorf("unknown Mailing edge %s", name)
@@ -2851,4 +2936,528 @@ func (m *MessageMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Message edge %s", name)
+}
+
+// MessageCountMutation represents an operation that mutates the MessageCount nodes in the graph.
+type MessageCountMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	status         *status.Message
+	count          *int64
+	addcount       *int64
+	clearedFields  map[string]struct{}
+	mailing        *int
+	clearedmailing bool
+	done           bool
+	oldValue       func(context.Context) (*MessageCount, error)
+	predicates     []predicate.MessageCount
+}
+
+var _ ent.Mutation = (*MessageCountMutation)(nil)
+
+// messagecountOption allows management of the mutation configuration using functional options.
+type messagecountOption func(*MessageCountMutation)
+
+// newMessageCountMutation creates new mutation for the MessageCount entity.
+func newMessageCountMutation(c config, op Op, opts ...messagecountOption) *MessageCountMutation {
+	m := &MessageCountMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMessageCount,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMessageCountID sets the ID field of the mutation.
+func withMessageCountID(id int) messagecountOption {
+	return func(m *MessageCountMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MessageCount
+		)
+		m.oldValue = func(ctx context.Context) (*MessageCount, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MessageCount.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMessageCount sets the old MessageCount of the mutation.
+func withMessageCount(node *MessageCount) messagecountOption {
+	return func(m *MessageCountMutation) {
+		m.oldValue = func(context.Context) (*MessageCount, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MessageCountMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MessageCountMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MessageCountMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MessageCountMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MessageCount.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetMailingID sets the "mailing_id" field.
+func (m *MessageCountMutation) SetMailingID(i int) {
+	m.mailing = &i
+}
+
+// MailingID returns the value of the "mailing_id" field in the mutation.
+func (m *MessageCountMutation) MailingID() (r int, exists bool) {
+	v := m.mailing
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMailingID returns the old "mailing_id" field's value of the MessageCount entity.
+// If the MessageCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageCountMutation) OldMailingID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMailingID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMailingID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMailingID: %w", err)
+	}
+	return oldValue.MailingID, nil
+}
+
+// ResetMailingID resets all changes to the "mailing_id" field.
+func (m *MessageCountMutation) ResetMailingID() {
+	m.mailing = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *MessageCountMutation) SetStatus(s status.Message) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *MessageCountMutation) Status() (r status.Message, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the MessageCount entity.
+// If the MessageCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageCountMutation) OldStatus(ctx context.Context) (v status.Message, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *MessageCountMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetCount sets the "count" field.
+func (m *MessageCountMutation) SetCount(i int64) {
+	m.count = &i
+	m.addcount = nil
+}
+
+// Count returns the value of the "count" field in the mutation.
+func (m *MessageCountMutation) Count() (r int64, exists bool) {
+	v := m.count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCount returns the old "count" field's value of the MessageCount entity.
+// If the MessageCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageCountMutation) OldCount(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCount: %w", err)
+	}
+	return oldValue.Count, nil
+}
+
+// AddCount adds i to the "count" field.
+func (m *MessageCountMutation) AddCount(i int64) {
+	if m.addcount != nil {
+		*m.addcount += i
+	} else {
+		m.addcount = &i
+	}
+}
+
+// AddedCount returns the value that was added to the "count" field in this mutation.
+func (m *MessageCountMutation) AddedCount() (r int64, exists bool) {
+	v := m.addcount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCount resets all changes to the "count" field.
+func (m *MessageCountMutation) ResetCount() {
+	m.count = nil
+	m.addcount = nil
+}
+
+// ClearMailing clears the "mailing" edge to the Mailing entity.
+func (m *MessageCountMutation) ClearMailing() {
+	m.clearedmailing = true
+	m.clearedFields[messagecount.FieldMailingID] = struct{}{}
+}
+
+// MailingCleared reports if the "mailing" edge to the Mailing entity was cleared.
+func (m *MessageCountMutation) MailingCleared() bool {
+	return m.clearedmailing
+}
+
+// MailingIDs returns the "mailing" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MailingID instead. It exists only for internal usage by the builders.
+func (m *MessageCountMutation) MailingIDs() (ids []int) {
+	if id := m.mailing; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMailing resets all changes to the "mailing" edge.
+func (m *MessageCountMutation) ResetMailing() {
+	m.mailing = nil
+	m.clearedmailing = false
+}
+
+// Where appends a list predicates to the MessageCountMutation builder.
+func (m *MessageCountMutation) Where(ps ...predicate.MessageCount) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MessageCountMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MessageCountMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MessageCount, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MessageCountMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MessageCountMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MessageCount).
+func (m *MessageCountMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MessageCountMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.mailing != nil {
+		fields = append(fields, messagecount.FieldMailingID)
+	}
+	if m.status != nil {
+		fields = append(fields, messagecount.FieldStatus)
+	}
+	if m.count != nil {
+		fields = append(fields, messagecount.FieldCount)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MessageCountMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case messagecount.FieldMailingID:
+		return m.MailingID()
+	case messagecount.FieldStatus:
+		return m.Status()
+	case messagecount.FieldCount:
+		return m.Count()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MessageCountMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case messagecount.FieldMailingID:
+		return m.OldMailingID(ctx)
+	case messagecount.FieldStatus:
+		return m.OldStatus(ctx)
+	case messagecount.FieldCount:
+		return m.OldCount(ctx)
+	}
+	return nil, fmt.Errorf("unknown MessageCount field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MessageCountMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case messagecount.FieldMailingID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMailingID(v)
+		return nil
+	case messagecount.FieldStatus:
+		v, ok := value.(status.Message)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case messagecount.FieldCount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MessageCount field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MessageCountMutation) AddedFields() []string {
+	var fields []string
+	if m.addcount != nil {
+		fields = append(fields, messagecount.FieldCount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MessageCountMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case messagecount.FieldCount:
+		return m.AddedCount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MessageCountMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case messagecount.FieldCount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MessageCount numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MessageCountMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MessageCountMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MessageCountMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown MessageCount nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MessageCountMutation) ResetField(name string) error {
+	switch name {
+	case messagecount.FieldMailingID:
+		m.ResetMailingID()
+		return nil
+	case messagecount.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case messagecount.FieldCount:
+		m.ResetCount()
+		return nil
+	}
+	return fmt.Errorf("unknown MessageCount field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MessageCountMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.mailing != nil {
+		edges = append(edges, messagecount.EdgeMailing)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MessageCountMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case messagecount.EdgeMailing:
+		if id := m.mailing; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MessageCountMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MessageCountMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MessageCountMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmailing {
+		edges = append(edges, messagecount.EdgeMailing)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MessageCountMutation) EdgeCleared(name string) bool {
+	switch name {
+	case messagecount.EdgeMailing:
+		return m.clearedmailing
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MessageCountMutation) ClearEdge(name string) error {
+	switch name {
+	case messagecount.EdgeMailing:
+		m.ClearMailing()
+		return nil
+	}
+	return fmt.Errorf("unknown MessageCount unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MessageCountMutation) ResetEdge(name string) error {
+	switch name {
+	case messagecount.EdgeMailing:
+		m.ResetMailing()
+		return nil
+	}
+	return fmt.Errorf("unknown MessageCount edge %s", name)
 }

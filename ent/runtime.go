@@ -8,6 +8,7 @@ import (
 	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
+	"github.com/notifyhq/notify/ent/messagecount"
 	"github.com/notifyhq/notify/ent/schema"
 )
 
@@ -83,4 +84,10 @@ func init() {
 	message.DefaultUpdatedAt = messageDescUpdatedAt.Default.(func() time.Time)
 	// message.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	message.UpdateDefaultUpdatedAt = messageDescUpdatedAt.UpdateDefault.(func() time.Time)
+	messagecountFields := schema.MessageCount{}.Fields()
+	_ = messagecountFields
+	// messagecountDescCount is the schema descriptor for count field.
+	messagecountDescCount := messagecountFields[2].Descriptor()
+	// messagecount.DefaultCount holds the default value on creation for the count field.
+	messagecount.DefaultCount = messagecountDescCount.Default.(int64)
 }

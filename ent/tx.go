@@ -20,6 +20,8 @@ type Tx struct {
 	Mailing *MailingClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
+	// MessageCount is the client for interacting with the MessageCount builders.
+	MessageCount *MessageCountClient
 
 	// lazily loaded.
 	client     *Client
@@ -154,6 +156,7 @@ func (tx *Tx) init() {
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.Mailing = NewMailingClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
+	tx.MessageCount = NewMessageCountClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

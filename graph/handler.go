@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -50,6 +51,11 @@ type HandlerConfig struct {
 	OriginPatterns []string
 	// InitFunc checks connection_init of a WebSocket (auth); may be nil.
 	InitFunc transport.WebsocketInitFunc
+	// Extensions are added to the server after the built-in ones (metrics).
+	Extensions []graphql.HandlerExtension
+	// Done, when closed, closes every WebSocket with 1001 (going away) and
+	// refuses new ones: graceful shutdown. May be nil.
+	Done <-chan struct{}
 }
 
 // NewHandler returns the GraphQL endpoint: POST, GET, WebSocket
@@ -61,14 +67,19 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 
 	// SSE first: POST would also claim a POST asking for text/event-stream.
 	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 10 * time.Second})
+	var ws transport.WebsocketImplementation = transport.CoderWebsocketImplementation{
+		AcceptOptions: websocket.AcceptOptions{OriginPatterns: cfg.OriginPatterns},
+	}
+	initFunc := cfg.InitFunc
+	if cfg.Done != nil {
+		ws, initFunc = goingAway{ws, cfg.Done}, endOnDone(cfg.Done, initFunc)
+	}
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 10 * time.Second,
 		PingPongInterval:      10 * time.Second,
 		InitTimeout:           10 * time.Second,
-		InitFunc:              cfg.InitFunc,
-		Implementation: transport.CoderWebsocketImplementation{
-			AcceptOptions: websocket.AcceptOptions{OriginPatterns: cfg.OriginPatterns},
-		},
+		InitFunc:              initFunc,
+		Implementation:        ws,
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -86,6 +97,9 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(depthLimit{max: MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	for _, ext := range cfg.Extensions {
+		srv.Use(ext)
+	}
 	srv.SetErrorPresenter(ErrorPresenter(cfg.Logger))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		cfg.Logger.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(p))
@@ -174,4 +188,88 @@ func pageCost(child int, first, last *int) int {
 		n = *last
 	}
 	return 1 + child*max(min(n, maxPageSize), 1)
+}
+
+// closeGoingAway is the WebSocket close code of a server going away
+// (RFC 6455 §7.4.1): clients reconnect, to another instance or later.
+const closeGoingAway = 1001
+
+// endOnDone makes each WebSocket's context end when done is closed: gqlgen
+// then closes the socket, which goingAway turns into 1001. A connection
+// initialised after done is refused with 1001 at once. next may be nil.
+func endOnDone(done <-chan struct{}, next transport.WebsocketInitFunc) transport.WebsocketInitFunc {
+	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		select {
+		case <-done:
+			ctx = transport.WithWebsocketCloseCode(ctx, closeGoingAway)
+			return transport.AppendCloseReason(ctx, "server shutting down"), nil, errors.New("server shutting down")
+		default:
+		}
+		var ack *transport.InitPayload
+		if next != nil {
+			var err error
+			if ctx, ack, err = next(ctx, p); err != nil {
+				return ctx, ack, err
+			}
+		}
+		// The connection's context ends with its request (the server
+		// cancels it when the handler returns), so this goroutine does too.
+		ctx, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-done:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		return ctx, ack, nil
+	}
+}
+
+// goingAway wraps a WebSocket implementation so that, once done is closed,
+// the normal closure gqlgen sends on a cancelled connection goes out as
+// 1001 "server shutting down".
+type goingAway struct {
+	transport.WebsocketImplementation
+	done <-chan struct{}
+}
+
+func (g goingAway) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	c, err := g.WebsocketImplementation.Accept(w, r, o)
+	if err != nil {
+		return nil, err
+	}
+	return &goingAwayConn{WebsocketConn: c, done: g.done}, nil
+}
+
+type goingAwayConn struct {
+	transport.WebsocketConn
+	done <-chan struct{}
+}
+
+func (c *goingAwayConn) WriteClose(code int, msg string) error {
+	select {
+	case <-c.done:
+		if code == transport.WebsocketCloseNormalClosure {
+			code, msg = closeGoingAway, "server shutting down"
+		}
+	default:
+	}
+	return c.WebsocketConn.WriteClose(code, msg)
+}
+
+// The transport enforces PayloadReadLimit and pong deadlines only through
+// these optional interfaces: keep them.
+
+func (c *goingAwayConn) SetReadLimit(n int64) {
+	if l, ok := c.WebsocketConn.(transport.WebsocketReadLimiter); ok {
+		l.SetReadLimit(n)
+	}
+}
+
+func (c *goingAwayConn) SetReadDeadline(t time.Time) error {
+	if d, ok := c.WebsocketConn.(transport.WebsocketReadDeadliner); ok {
+		return d.SetReadDeadline(t)
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/notifyhq/notify/ent"
+	"github.com/notifyhq/notify/ent/message"
 	"github.com/notifyhq/notify/graph/model"
 	"github.com/notifyhq/notify/internal/event"
 )
@@ -49,29 +50,44 @@ func (r *Resolver) forwardStatusEvents(ctx context.Context, sub *event.MessageSu
 	}
 	go func() {
 		defer close(out)
-		for ev := range sub.C {
-			if ev.Err != nil {
-				if !sendError(ev.Err, CodeEventsMissed) {
+		for {
+			ev, ok := <-sub.C
+			if !ok {
+				break
+			}
+			// Take what is already waiting too: one query loads the
+			// messages of a burst (the engine publishes up to 250 at once).
+			burst := []*event.MessageEvent{ev}
+		more:
+			for len(burst) < maxBurst {
+				select {
+				case ev, ok := <-sub.C:
+					if !ok {
+						break more
+					}
+					burst = append(burst, ev)
+				default:
+					break more
+				}
+			}
+			var msgs map[int]*ent.Message
+			if loadMessage {
+				msgs = r.loadMessages(ctx, burst)
+			}
+			for _, ev := range burst {
+				if ev.Err != nil {
+					if !sendError(ev.Err, CodeEventsMissed) {
+						return
+					}
+					continue
+				}
+				c := ev.Change
+				if !send(&model.MessageStatusEvent{
+					MessageID: c.MessageID, MailingID: c.MailingID, ClientID: c.ClientID,
+					Status: c.Status, Attempts: c.Attempts, At: c.At, Message: msgs[c.MessageID],
+				}) {
 					return
 				}
-				continue
-			}
-			c := ev.Change
-			m := &model.MessageStatusEvent{
-				MessageID: c.MessageID, MailingID: c.MailingID, ClientID: c.ClientID,
-				Status: c.Status, Attempts: c.Attempts, At: c.At,
-			}
-			if loadMessage {
-				msg, err := r.Ent.Message.Get(ctx, c.MessageID)
-				switch {
-				case err == nil:
-					m.Message = msg
-				case !ent.IsNotFound(err) && ctx.Err() == nil:
-					r.Logger.WarnContext(ctx, "error loading the message of a status event", "message_id", c.MessageID, "mailing_id", c.MailingID, "error", err)
-				}
-			}
-			if !send(m) {
-				return
 			}
 		}
 		if err := sub.Err(); errors.Is(err, event.ErrTooSlow) {
@@ -81,10 +97,39 @@ func (r *Resolver) forwardStatusEvents(ctx context.Context, sub *event.MessageSu
 	return out
 }
 
+// maxBurst bounds the events whose messages one query loads.
+const maxBurst = 256
+
+// loadMessages loads the current messages of a burst of events; a deleted
+// message is missing (its event's message is null).
+func (r *Resolver) loadMessages(ctx context.Context, burst []*event.MessageEvent) map[int]*ent.Message {
+	ids := make([]int, 0, len(burst))
+	for _, ev := range burst {
+		if ev.Change != nil {
+			ids = append(ids, ev.Change.MessageID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	msgs, err := r.Ent.Message.Query().Where(message.IDIn(ids...)).All(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.Logger.WarnContext(ctx, "error loading the messages of status events", "events", len(ids), "error", err)
+		}
+		return nil
+	}
+	out := make(map[int]*ent.Message, len(msgs))
+	for _, m := range msgs {
+		out[m.ID] = m
+	}
+	return out
+}
+
 // selects reports whether the subscription's selection asks for field.
 func selects(ctx context.Context, field string) bool {
 	fc := graphql.GetFieldContext(ctx)
-	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), fc.Field.Selections, nil) {
+	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), fc.Field.Selections, []string{"MessageStatusEvent"}) {
 		if f.Name == field {
 			return true
 		}

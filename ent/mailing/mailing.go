@@ -39,6 +39,8 @@ const (
 	FieldUpdatedAt = "updated_at"
 	// EdgeMessages holds the string denoting the messages edge name in mutations.
 	EdgeMessages = "messages"
+	// EdgeMessageCounts holds the string denoting the message_counts edge name in mutations.
+	EdgeMessageCounts = "message_counts"
 	// Table holds the table name of the mailing in the database.
 	Table = "mailings"
 	// MessagesTable is the table that holds the messages relation/edge.
@@ -48,6 +50,13 @@ const (
 	MessagesInverseTable = "messages"
 	// MessagesColumn is the table column denoting the messages relation/edge.
 	MessagesColumn = "mailing_id"
+	// MessageCountsTable is the table that holds the message_counts relation/edge.
+	MessageCountsTable = "message_counts"
+	// MessageCountsInverseTable is the table name for the MessageCount entity.
+	// It exists in this package in order to avoid circular dependency with the "messagecount" package.
+	MessageCountsInverseTable = "message_counts"
+	// MessageCountsColumn is the table column denoting the message_counts relation/edge.
+	MessageCountsColumn = "mailing_id"
 )
 
 // Columns holds all SQL columns for mailing fields.
@@ -161,11 +170,32 @@ func ByMessages(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newMessagesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByMessageCountsCount orders the results by message_counts count.
+func ByMessageCountsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMessageCountsStep(), opts...)
+	}
+}
+
+// ByMessageCounts orders the results by message_counts terms.
+func ByMessageCounts(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMessageCountsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newMessagesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(MessagesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, MessagesTable, MessagesColumn),
+	)
+}
+func newMessageCountsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MessageCountsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MessageCountsTable, MessageCountsColumn),
 	)
 }
 

@@ -519,6 +519,29 @@ func HasMessagesWith(preds ...predicate.Message) predicate.Mailing {
 	})
 }
 
+// HasMessageCounts applies the HasEdge predicate on the "message_counts" edge.
+func HasMessageCounts() predicate.Mailing {
+	return predicate.Mailing(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, MessageCountsTable, MessageCountsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMessageCountsWith applies the HasEdge predicate on the "message_counts" edge with a given conditions (other predicates).
+func HasMessageCountsWith(preds ...predicate.MessageCount) predicate.Mailing {
+	return predicate.Mailing(func(s *sql.Selector) {
+		step := newMessageCountsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Mailing) predicate.Mailing {
 	return predicate.Mailing(sql.AndPredicates(predicates...))

@@ -122,11 +122,40 @@ var (
 			},
 		},
 	}
+	// MessageCountsColumns holds the columns for the "message_counts" table.
+	MessageCountsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"queued", "retrying", "sent", "failed", "expired", "cancelled"}},
+		{Name: "count", Type: field.TypeInt64, Default: 0},
+		{Name: "mailing_id", Type: field.TypeInt},
+	}
+	// MessageCountsTable holds the schema information for the "message_counts" table.
+	MessageCountsTable = &schema.Table{
+		Name:       "message_counts",
+		Columns:    MessageCountsColumns,
+		PrimaryKey: []*schema.Column{MessageCountsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "message_counts_mailings_message_counts",
+				Columns:    []*schema.Column{MessageCountsColumns[3]},
+				RefColumns: []*schema.Column{MailingsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "messagecount_mailing_id_status",
+				Unique:  true,
+				Columns: []*schema.Column{MessageCountsColumns[3], MessageCountsColumns[1]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		ClientsTable,
 		MailingsTable,
 		MessagesTable,
+		MessageCountsTable,
 	}
 )
 
@@ -141,5 +170,9 @@ func init() {
 	MessagesTable.ForeignKeys[1].RefTable = MailingsTable
 	MessagesTable.Annotation = &entsql.Annotation{
 		Table: "messages",
+	}
+	MessageCountsTable.ForeignKeys[0].RefTable = MailingsTable
+	MessageCountsTable.Annotation = &entsql.Annotation{
+		Table: "message_counts",
 	}
 }

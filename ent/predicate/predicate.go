@@ -14,3 +14,6 @@ type Mailing func(*sql.Selector)
 
 // Message is the predicate function for message builders.
 type Message func(*sql.Selector)
+
+// MessageCount is the predicate function for messagecount builders.
+type MessageCount func(*sql.Selector)

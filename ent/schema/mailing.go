@@ -77,6 +77,11 @@ func (Mailing) Edges() []ent.Edge {
 				entsql.OnDelete(entsql.Cascade),
 				entgql.Skip(),
 			),
+		edge.To("message_counts", MessageCount.Type).
+			Annotations(
+				entsql.OnDelete(entsql.Cascade),
+				entgql.Skip(),
+			),
 	}
 }
 

@@ -6,7 +6,7 @@ import (
 
 	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/ent/mailing"
-	"github.com/notifyhq/notify/ent/message"
+	"github.com/notifyhq/notify/ent/messagecount"
 	"github.com/notifyhq/notify/internal/status"
 )
 
@@ -47,8 +47,9 @@ func counts(m map[status.Message]int) ([]StatusCount, int) {
 	return out, total
 }
 
-// GeneralStatistics counts mailings and messages by status, with two
-// aggregate queries (the messages count is the sum of the status counts).
+// GeneralStatistics counts mailings and messages by status. Messages are
+// counted from message_counts, which triggers keep per (mailing, status), so
+// the cost grows with the number of mailings, not of messages.
 func (s *Service) GeneralStatistics(ctx context.Context) (*GeneralStatistics, error) {
 	mailings, err := s.db.Ent.Mailing.Query().Count(ctx)
 	if err != nil {
@@ -56,9 +57,9 @@ func (s *Service) GeneralStatistics(ctx context.Context) (*GeneralStatistics, er
 	}
 	var rows []struct {
 		Status status.Message `json:"status"`
-		Count  int            `json:"count"`
+		Count  int            `json:"sum"`
 	}
-	err = s.db.Ent.Message.Query().GroupBy(message.FieldStatus).Aggregate(ent.Count()).Scan(ctx, &rows)
+	err = s.db.Ent.MessageCount.Query().GroupBy(messagecount.FieldStatus).Aggregate(ent.Sum(messagecount.FieldCount)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("error counting messages by status: %w", err)
 	}
@@ -96,7 +97,7 @@ func (s *Service) MailingStats(ctx context.Context, id int) (*MailingStats, erro
 }
 
 // MailingStatsOf returns the statistics of the mailings ids, in the same
-// order (nil for an unknown id), with two queries whatever their number.
+// order (nil for an unknown id), with two small queries whatever their number.
 func (s *Service) MailingStatsOf(ctx context.Context, ids []int) ([]*MailingStats, error) {
 	mailings, err := s.db.Ent.Mailing.Query().
 		Where(mailing.IDIn(ids...)).
@@ -105,16 +106,7 @@ func (s *Service) MailingStatsOf(ctx context.Context, ids []int) ([]*MailingStat
 	if err != nil {
 		return nil, fmt.Errorf("error loading mailings: %w", err)
 	}
-	var rows []struct {
-		MailingID int            `json:"mailing_id"`
-		Status    status.Message `json:"status"`
-		Count     int            `json:"count"`
-	}
-	err = s.db.Ent.Message.Query().
-		Where(message.MailingIDIn(ids...)).
-		GroupBy(message.FieldMailingID, message.FieldStatus).
-		Aggregate(ent.Count()).
-		Scan(ctx, &rows)
+	rows, err := s.db.Ent.MessageCount.Query().Where(messagecount.MailingIDIn(ids...)).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("error counting messages of mailings: %w", err)
 	}
@@ -123,7 +115,7 @@ func (s *Service) MailingStatsOf(ctx context.Context, ids []int) ([]*MailingStat
 		if perMailing[r.MailingID] == nil {
 			perMailing[r.MailingID] = map[status.Message]int{}
 		}
-		perMailing[r.MailingID][r.Status] = r.Count
+		perMailing[r.MailingID][r.Status] = int(r.Count)
 	}
 	byID := make(map[int]*MailingStats, len(mailings))
 	for _, m := range mailings {

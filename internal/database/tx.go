@@ -3,10 +3,12 @@ package database
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	"github.com/lib/pq"
 
 	"github.com/notifyhq/notify/ent"
 )
@@ -22,8 +24,30 @@ type Tx struct {
 }
 
 // InTx runs fn in a transaction, committing when it returns nil and rolling
-// back otherwise (also when it panics).
-func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+// back otherwise (also when it panics). A transaction that Postgres aborts
+// as a deadlock victim or serialization failure is run again (fn must not
+// have effects outside the transaction), up to three times.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	var err error
+	for range 3 {
+		if err = db.inTx(ctx, fn); !Retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// Retryable reports whether err is a Postgres deadlock or serialization
+// failure, after which the whole transaction may simply be run again.
+func Retryable(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return pqErr.Code == "40P01" || pqErr.Code == "40001"
+	}
+	return false
+}
+
+func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	sqlTx, err := db.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("error beginning transaction: %w", err)

@@ -162,6 +162,7 @@ func (e *Engine) work(ctx context.Context, m *ent.Mailing, due []*pending) error
 		}
 		toSend = append(toSend, p)
 	}
+	e.logDeferred(ctx, m.ID, planned, "outside the send window")
 	if err := e.apply(ctx, m.ID, planned); err != nil {
 		return err
 	}
@@ -175,6 +176,22 @@ func (e *Engine) deferTo(p *pending, at, endAt time.Time, why string) update {
 		return update{msg: p, status: status.Expired, attempts: p.attempts, lastError: orReason(p.lastError, why), statusSent: true}
 	}
 	return update{msg: p, status: p.status, attempts: p.attempts, next: &at, lastError: p.lastError}
+}
+
+// logDeferred tells each message's story: expired (final), or deferred to
+// its next attempt (debug).
+func (e *Engine) logDeferred(ctx context.Context, mailingID int, updates []update, why string) {
+	for _, u := range updates {
+		if u.status == status.Expired {
+			e.logger.InfoContext(ctx, "message expired",
+				"message_id", u.msg.id, "mailing_id", mailingID, "client_id", u.msg.customerID,
+				"status", string(u.status), "attempts", u.attempts, "reason", why, "error", u.lastError)
+		} else if u.next != nil {
+			e.logger.DebugContext(ctx, "message deferred",
+				"message_id", u.msg.id, "mailing_id", mailingID, "client_id", u.msg.customerID,
+				"status", string(u.status), "next_attempt_at", *u.next, "reason", why)
+		}
+	}
 }
 
 func orReason(lastErr *string, why string) *string {
@@ -250,6 +267,7 @@ func (e *Engine) send(ctx context.Context, m *ent.Mailing, toSend []*pending) er
 		sendErr = err
 	}
 	if len(deferred) > 0 {
+		e.logDeferred(ctx, m.ID, deferred, "sending API unavailable (circuit open)")
 		if err := e.apply(ctx, m.ID, deferred); err != nil && sendErr == nil {
 			sendErr = err
 		}
@@ -326,7 +344,7 @@ func (e *Engine) collect(ctx context.Context, m *ent.Mailing, results <-chan res
 				flush()
 				return firstErr
 			}
-			buf = append(buf, e.outcome(m, r))
+			buf = append(buf, e.outcome(ctx, m, r))
 			if len(buf) >= flushAt {
 				flush()
 			}
@@ -337,7 +355,7 @@ func (e *Engine) collect(ctx context.Context, m *ent.Mailing, results <-chan res
 }
 
 // outcome maps the answer to a request to the message's next state.
-func (e *Engine) outcome(m *ent.Mailing, r result) update {
+func (e *Engine) outcome(ctx context.Context, m *ent.Mailing, r result) update {
 	p, res, now := r.msg, r.res, e.now()
 	attempts := p.attempts
 	if res.Attempted {
@@ -363,7 +381,7 @@ func (e *Engine) outcome(m *ent.Mailing, r result) update {
 			u.status, u.next = status.Retrying, &next
 		}
 	}
-	e.logger.Info("message attempt",
+	e.logger.InfoContext(ctx, "message attempt",
 		"message_id", p.id, "mailing_id", m.ID, "client_id", p.customerID,
 		"outcome", res.Outcome.String(), "http_status", res.Status, "attempts", attempts,
 		"status", string(u.status), "error", u.lastError, "duration_ms", res.Duration.Milliseconds())
@@ -377,6 +395,9 @@ func (e *Engine) apply(ctx context.Context, mailingID int, updates []update) err
 	}
 	now := e.now()
 	written, err := e.write(ctx, updates, now)
+	for try := 1; database.Retryable(err) && try < 3; try++ {
+		written, err = e.write(ctx, updates, now) // the updates set explicit values: running them again is safe
+	}
 	if err != nil {
 		return fmt.Errorf("error recording outcomes of mailing %d: %w", mailingID, err)
 	}

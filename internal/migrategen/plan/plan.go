@@ -34,13 +34,31 @@ const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disa
 var ErrNoChange = migrate.ErrNoPlan
 
 // Write writes the next migration of dialectName ("sqlite3" or "postgres")
-// into dir, or nothing when dir already matches the ent schema.
+// into dir, or nothing when dir already matches the ent schema. It first
+// brings atlas.sum up to date, so hand-written migrations (triggers, which
+// ent does not model) take part in the replay.
 func Write(ctx context.Context, dialectName, dir, name string) error {
+	if err := writeSum(dir); err != nil {
+		return err
+	}
 	err := Diff(ctx, dialectName, dir, name)
 	if errors.Is(err, ErrNoChange) {
 		return nil
 	}
 	return err
+}
+
+// writeSum rewrites dir's atlas.sum from its files.
+func writeSum(dir string) error {
+	d, err := sqltool.NewGooseDir(dir)
+	if err != nil {
+		return fmt.Errorf("error opening %s: %w", dir, err)
+	}
+	sum, err := d.Checksum()
+	if err != nil {
+		return fmt.Errorf("error summing %s: %w", dir, err)
+	}
+	return migrate.WriteSumFile(d, sum)
 }
 
 // Diff replays dir into a clean dev database and writes the difference to
