@@ -612,7 +612,7 @@ func TestRESTMailings(t *testing.T) {
 				want string
 			}{
 				{"end before start", valid(map[string]any{"end_at": now.Add(time.Hour).Format(time.RFC3339)}), nil,
-					`{"end_at": ["Must be after startAt."]}`},
+					`{"end_at": ["Must be after the start time."]}`},
 				{"end in the past", valid(map[string]any{"start_at": now.Add(-2 * time.Hour).Format(time.RFC3339), "end_at": now.Add(-time.Hour).Format(time.RFC3339)}), nil,
 					`{"end_at": ["Must be in the future."]}`},
 				{"no offset", valid(map[string]any{"start_at": "2030-01-01T09:00:00"}), []callOpt{invalidRequest},
@@ -667,7 +667,7 @@ func TestRESTMailings(t *testing.T) {
 			c.do(t, "PATCH", path, map[string]any{"text": nil}, invalidRequest).
 				requireJSON(t, http.StatusBadRequest, `{"text": ["This field may not be null."]}`)
 			c.do(t, "PATCH", path, map[string]any{"end_at": now.Add(-time.Hour).Format(time.RFC3339)}).
-				requireJSON(t, http.StatusBadRequest, `{"end_at": ["Must be after startAt.", "Must be in the future."]}`)
+				requireJSON(t, http.StatusBadRequest, `{"end_at": ["Must be after the start time.", "Must be in the future."]}`)
 
 			// PUT: the three required fields; an omitted window keeps its value.
 			c.do(t, "PUT", path, map[string]any{"text": "c"}, invalidRequest).

@@ -28,20 +28,26 @@ import (
 	"time"
 	_ "time/tzdata" // time zones of clients and of REPORT_CRON, whatever the host has
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/riverqueue/river"
 	"github.com/rs/cors"
+	"riverqueue.com/riverui"
 
 	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/graph"
+	"github.com/notifyhq/notify/internal/auth"
 	"github.com/notifyhq/notify/internal/campaign"
 	"github.com/notifyhq/notify/internal/config"
 	"github.com/notifyhq/notify/internal/database"
 	"github.com/notifyhq/notify/internal/delivery"
 	"github.com/notifyhq/notify/internal/event"
 	"github.com/notifyhq/notify/internal/fakesender"
+	"github.com/notifyhq/notify/internal/metrics"
 	"github.com/notifyhq/notify/internal/report"
+	"github.com/notifyhq/notify/internal/requestlog"
 	"github.com/notifyhq/notify/internal/rest"
 	"github.com/notifyhq/notify/internal/sender"
+	"github.com/notifyhq/notify/internal/status"
 	"github.com/notifyhq/notify/internal/webui"
 	"github.com/notifyhq/notify/jobs"
 )
@@ -88,6 +94,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	if cfg.LogFormat == "text" {
+		// Optional ids (client_id) are *int: print the number, not the pointer.
+		opts.ReplaceAttr = func(_ []string, a slog.Attr) slog.Attr {
+			if p, ok := a.Value.Any().(*int); ok {
+				if p == nil {
+					return slog.Any(a.Key, nil)
+				}
+				return slog.Int(a.Key, *p)
+			}
+			return a
+		}
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
@@ -109,8 +125,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout i
 	}
 	httpServer := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}
 	// Shutdown does not wait for hijacked WebSockets and would wait for SSE
-	// streams: end the subscriptions first (their streams complete).
-	httpServer.RegisterOnShutdown(a.events.EndSubscriptions)
+	// streams: end the subscriptions first (their streams complete, the
+	// WebSockets close with 1001).
+	httpServer.RegisterOnShutdown(a.endSubscriptions)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
@@ -142,6 +159,14 @@ func (a *app) stopWork(ctx context.Context) {
 	}
 }
 
+// endSubscriptions ends every live subscription (SSE streams complete) and
+// closes every GraphQL WebSocket with 1001 (going away); new ones are
+// refused. Graceful shutdown calls it as the HTTP server starts shutting down.
+func (a *app) endSubscriptions() {
+	a.events.EndSubscriptions()
+	a.doneOnce.Do(func() { close(a.done) })
+}
+
 // app is the assembled service: what serve runs and what the end-to-end
 // tests drive.
 type app struct {
@@ -154,7 +179,12 @@ type app struct {
 	river   *river.Client[*sql.Tx]
 	handler http.Handler
 	logger  *slog.Logger
+	metrics *metrics.Metrics
+	// routes are what handler mounts (ops_test walks them).
+	routes []route
 
+	done      chan struct{} // closed by endSubscriptions
+	doneOnce  sync.Once
 	closers   []func()
 	closeOnce sync.Once
 }
@@ -178,7 +208,9 @@ type appOptions struct {
 // the bundled fake) and builds the domain, the sending engine, River and the
 // HTTP handler. River is not started.
 func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer, opts appOptions) (a *app, err error) {
-	a = &app{logger: logger}
+	// Lines logged with a request's context carry its request_id.
+	logger = slog.New(requestlog.NewHandler(logger.Handler()))
+	a = &app{logger: logger, done: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -193,6 +225,29 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 			return nil, err
 		}
 	}
+	if len(cfg.APITokens) == 0 {
+		logger.Warn("API_TOKENS is not set: the API is open to anyone who can reach it")
+	}
+	// Scrape-time sources are read through a, filled in below.
+	a.metrics = metrics.New(metrics.Config{
+		MessageCounts: func(ctx context.Context) (map[status.Message]int, error) {
+			st, err := a.service.GeneralStatistics(ctx)
+			if err != nil {
+				return nil, err
+			}
+			out := make(map[status.Message]int, len(st.ByStatus))
+			for _, c := range st.ByStatus {
+				out[c.Status] = c.Count
+			}
+			return out, nil
+		},
+		DB: a.db.SQL,
+		Subscriptions: func() map[string]int {
+			st := a.events.Stats()
+			return map[string]int{"message_status": st.MessageSubscribers, "mailing_progress": st.ProgressSubscribers}
+		},
+		Logger: logger,
+	})
 
 	senderURL, token := cfg.SenderURL, cfg.SenderToken
 	if senderURL == "" {
@@ -217,6 +272,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 		Breaker:     opts.breaker,
 		Now:         opts.now,
 		Logger:      logger,
+		Observer:    a.metrics,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("SENDER_URL: %w", err)
@@ -238,8 +294,10 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 		return nil, err
 	}
 	a.closers = append(a.closers, a.events.Close)
-	a.service = campaign.New(campaign.Config{DB: a.db, Scheduler: scheduler, Publisher: a.events, Now: opts.now, Logger: logger})
-	a.engine = delivery.New(delivery.Deps{DB: a.db, Campaign: a.service, Sender: a.sender, Batches: scheduler, Publisher: a.events, Logger: logger}, opts.engine)
+	// Status writes are counted on their way to the live feed.
+	publisher := a.metrics.Publisher(a.events)
+	a.service = campaign.New(campaign.Config{DB: a.db, Scheduler: scheduler, Publisher: publisher, Now: opts.now, Logger: logger})
+	a.engine = delivery.New(delivery.Deps{DB: a.db, Campaign: a.service, Sender: a.sender, Batches: scheduler, Publisher: publisher, Logger: logger}, opts.engine)
 	scheduler.Engine = a.engine
 
 	driver, err := a.db.RiverDriver(ctx)
@@ -272,7 +330,23 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	}
 	scheduler.Client = a.river
 
-	a.handler = newServer(serverDeps{
+	// River's own UI (SPEC §7), behind the API tokens. Its background
+	// services live until close.
+	riverUI, err := riverui.NewHandler(&riverui.HandlerOpts{
+		Endpoints: riverui.NewEndpoints(a.river, nil),
+		Logger:    riverLogger,
+		Prefix:    "/riverui",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("error creating the River UI: %w", err)
+	}
+	uiCtx, stopUI := context.WithCancel(context.WithoutCancel(ctx))
+	a.closers = append(a.closers, stopUI)
+	if err := riverUI.Start(uiCtx); err != nil {
+		return nil, fmt.Errorf("error starting the River UI: %w", err)
+	}
+
+	deps := serverDeps{
 		config:  cfg,
 		logger:  logger,
 		service: a.service,
@@ -280,7 +354,13 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 		events:  a.events,
 		reports: a.reports,
 		ready:   readiness(a.db, a.river),
-	})
+		guard:   auth.New(cfg.APITokens, cfg.MetricsAuth),
+		metrics: a.metrics,
+		riverUI: riverUI,
+		done:    a.done,
+	}
+	a.routes = routes(deps)
+	a.handler = newServer(deps, a.routes)
 	return a, nil
 }
 
@@ -341,13 +421,34 @@ type serverDeps struct {
 	events  *event.Bus
 	reports *report.Service
 	ready   func(context.Context) error
+	guard   *auth.Guard      // API_TOKENS
+	metrics *metrics.Metrics // /metrics and the HTTP and GraphQL timers
+	riverUI http.Handler     // River's UI, started
+	done    <-chan struct{}  // closed at shutdown: WebSockets close
 }
 
-// newServer returns the service's HTTP handler.
-func newServer(d serverDeps) http.Handler {
+// route is one mount of the service: a ServeMux pattern, who may call it,
+// and its handler; cors routes answer browsers on CORS_ORIGINS.
+type route struct {
+	pattern string
+	access  auth.Access
+	handler http.Handler
+	cors    bool
+}
+
+// newServer returns the service's HTTP handler serving routes (from
+// routes(d)), each behind its access check, with a request id on every
+// request and its duration measured by route.
+func newServer(d serverDeps, routes []route) http.Handler {
 	mux := http.NewServeMux()
-	addRoutes(mux, d)
-	return mux
+	for _, r := range routes {
+		h := d.guard.Wrap(r.access, r.handler)
+		if r.cors {
+			h = corsHandler(d.config.CORSOrigins, h)
+		}
+		mux.Handle(r.pattern, h)
+	}
+	return requestlog.Middleware(d.logger, d.metrics.HTTP(mux))
 }
 
 // corsHandler lets browsers on origins (CORS_ORIGINS, "*" for any) call h
@@ -365,8 +466,9 @@ func corsHandler(origins []string, h http.Handler) http.Handler {
 	}).Handler(h)
 }
 
-// addRoutes mounts every route of the service, on one screen.
-func addRoutes(mux *http.ServeMux, d serverDeps) {
+// routes lists every route of the service, on one screen: the one table
+// newServer mounts and ops_test walks.
+func routes(d serverDeps) []route {
 	gql := graph.NewHandler(graph.HandlerConfig{
 		Events:         d.events,
 		Reports:        d.reports,
@@ -375,29 +477,45 @@ func addRoutes(mux *http.ServeMux, d serverDeps) {
 		Logger:         d.logger,
 		Introspection:  d.config.Introspection,
 		OriginPatterns: d.config.CORSOrigins,
+		InitFunc:       d.guard.WebsocketInit(nil),
+		Extensions:     []graphql.HandlerExtension{d.metrics.GraphQL()},
+		Done:           d.done,
 	})
-	mux.Handle("/query", corsHandler(d.config.CORSOrigins, gql))
-	mux.Handle("GET /{$}", webui.GraphiQL("Notify", "/query"))
-	mux.Handle("GET /assets/", webui.Assets())
-	mux.Handle("GET /docs/", webui.Docs())
-	mux.Handle("GET /docs/openapi.json", rest.DocumentHandler(d.logger))
-	// The REST compat layer (SPEC §6) routes within these prefixes, every
+	// The REST compat layer (SPEC §6) routes within its prefixes, every
 	// path with and without its trailing slash.
 	api := rest.New(rest.Config{Service: d.service, Reports: d.reports, Logger: d.logger})
-	mux.Handle("/clients", api)
-	mux.Handle("/clients/", api)
-	mux.Handle("/mailings", api)
-	mux.Handle("/mailings/", api)
-	mux.Handle("/reports/", api)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "ok\n")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	return []route{
+		{pattern: "/query", access: auth.GraphQL, handler: gql, cors: true},
+		{pattern: "GET /{$}", access: auth.Open, handler: webui.GraphiQL("Notify", "/query")},
+		{pattern: "GET /assets/", access: auth.Open, handler: webui.Assets()},
+		{pattern: "GET /docs/", access: auth.Open, handler: webui.Docs()},
+		{pattern: "GET /docs/openapi.json", access: auth.Open, handler: rest.DocumentHandler(d.logger)},
+		{pattern: "/clients", access: auth.API, handler: api},
+		{pattern: "/clients/", access: auth.API, handler: api},
+		{pattern: "/mailings", access: auth.API, handler: api},
+		{pattern: "/mailings/", access: auth.API, handler: api},
+		{pattern: "/reports/", access: auth.API, handler: api},
+		{pattern: "/riverui/", access: auth.Admin, handler: d.riverUI},
+		{pattern: "GET /metrics", access: auth.Metrics, handler: d.metrics.Handler()},
+		{pattern: "GET /healthz", access: auth.Open, handler: http.HandlerFunc(healthz)},
+		{pattern: "GET /readyz", access: auth.Open, handler: readyz(d.ready)},
+	}
+}
+
+// healthz answers that the process is alive.
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
+}
+
+// readyz answers 200 when ready (database reachable, migrations current,
+// River running), else 503 with the reason.
+func readyz(ready func(context.Context) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := d.ready(ctx); err != nil {
+		if err := ready(ctx); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintf(w, "not ready: %v\n", err)
 			return

@@ -7,8 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +23,7 @@ import (
 	"github.com/coder/websocket/wsjson"
 	"github.com/stretchr/testify/require"
 
+	"github.com/notifyhq/notify/internal/event"
 	"github.com/notifyhq/notify/internal/testdb"
 )
 
@@ -26,6 +31,15 @@ const (
 	statusSubscription = `subscription($id: ID) {
 		messageStatusChanged(mailingID: $id) { messageID mailingID clientID status attempts at message { id status attempts } }
 	}`
+	// Without the message: no query per event.
+	statusSubscriptionLean = `subscription($id: ID) {
+		messageStatusChanged(mailingID: $id) { messageID mailingID clientID status attempts at }
+	}`
+	// The same with a fragment: the message is still loaded.
+	statusSubscriptionFragment = `subscription($id: ID) {
+		messageStatusChanged(mailingID: $id) { ...event }
+	}
+	fragment event on MessageStatusEvent { messageID mailingID clientID status attempts at ... on MessageStatusEvent { message { id status attempts } } }`
 	progressSubscription = `subscription($id: ID!) {
 		mailingProgress(mailingID: $id) { mailingID status total byStatus { status count } }
 	}`
@@ -40,10 +54,11 @@ type stream struct {
 	name    string
 	mu      sync.Mutex
 	data    []json.RawMessage // the data of each event without errors
+	arrived []time.Time       // when each of data arrived
 	errs    []streamError     // the errors of error events
 	ended   bool              // completed, or the transport ended
 	endErr  error             // why the transport ended, if it failed
-	arrived chan struct{}     // capacity 1
+	wake    chan struct{}     // capacity 1
 	close   func()            // disconnects, where the client allows it
 }
 
@@ -52,11 +67,11 @@ type streamError struct {
 	Extensions map[string]any `json:"extensions"`
 }
 
-func newStream(name string) *stream { return &stream{name: name, arrived: make(chan struct{}, 1)} }
+func newStream(name string) *stream { return &stream{name: name, wake: make(chan struct{}, 1)} }
 
 func (s *stream) signal() {
 	select {
-	case s.arrived <- struct{}{}:
+	case s.wake <- struct{}{}:
 	default:
 	}
 }
@@ -72,6 +87,7 @@ func (s *stream) add(data json.RawMessage, errs json.RawMessage) {
 		s.errs = append(s.errs, list...)
 	} else {
 		s.data = append(s.data, data)
+		s.arrived = append(s.arrived, time.Now())
 	}
 	s.mu.Unlock()
 	s.signal()
@@ -100,7 +116,7 @@ func (s *stream) wait(t *testing.T, timeout time.Duration, what string, cond fun
 			return
 		}
 		select {
-		case <-s.arrived:
+		case <-s.wake:
 		case <-timer.C:
 			t.Fatalf("%s: timed out after %s waiting for %s (%d events, ended=%v %v, errors %v)", s.name, timeout, what, n, ended, endErr, errs)
 		}
@@ -456,11 +472,11 @@ func TestSubscriptions(t *testing.T) {
 		legacyProgress := subscribeGQLGen(t, b, "graphql-ws progress", progressSubscription, vars)
 		ws, err := dialWS(t, b.server.URL, nil)
 		require.NoError(t, err)
-		wsStatus := ws.subscribe(t, "status", statusSubscription, vars)
+		wsStatus := ws.subscribe(t, "status", statusSubscriptionLean, vars)
 		wsProgress := ws.subscribe(t, "progress", progressSubscription, vars)
 		sseCtx, sseCancel := context.WithCancel(t.Context())
 		defer sseCancel()
-		sseStatus := subscribeSSE(t, sseCtx, b, "sse status", statusSubscription, vars)
+		sseStatus := subscribeSSE(t, sseCtx, b, "sse status", statusSubscriptionFragment, vars)
 		sseProgress := subscribeSSE(t, sseCtx, b, "sse progress", progressSubscription, vars)
 		progress := []*stream{legacyProgress, wsProgress, sseProgress}
 		statuses := []*stream{legacyStatus, wsStatus, sseStatus}
@@ -492,9 +508,14 @@ func TestSubscriptions(t *testing.T) {
 			t.Logf("%s: %d snapshots over %s", s.name, len(s.data), elapsed.Round(time.Millisecond))
 		}
 		for _, s := range statuses {
+			logLatency(t, s)
 			require.Empty(t, s.errs, s.name)
 			events := requireOneSentEach(t, s, id, n)
 			for _, ev := range events {
+				if s == wsStatus {
+					require.Nil(t, ev.Message, "not selected")
+					continue
+				}
 				require.NotNil(t, ev.Message, "the message is loaded when selected")
 				require.Equal(t, ev.MessageID, ev.Message.ID)
 			}
@@ -654,4 +675,133 @@ func TestSubscriptionBackpressureAndLeaks(t *testing.T) {
 			waitFor(t, 10*time.Second, "subscription goroutines to end", func() bool { return subscriptionGoroutines() == 0 })
 		})
 	}
+}
+
+// TestApolloClient runs test/apollo/subscribe.mjs: the real @apollo/client
+// with graphql-ws subscribes, runs the mutation that starts a mailing and
+// sees its events, as frontend users will. It needs node and
+// `npm ci --prefix test/apollo` (.ci/run does it); without them it is
+// skipped, except under CI=true where it fails.
+func TestApolloClient(t *testing.T) {
+	t.Parallel()
+	node, err := exec.LookPath("node")
+	if err == nil {
+		_, err = os.Stat("test/apollo/node_modules/@apollo/client")
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("node and test/apollo/node_modules are required with CI=true (npm ci --prefix test/apollo): %v", err)
+		}
+		t.Skipf("skipping: no node or test/apollo/node_modules (npm ci --prefix test/apollo): %v", err)
+	}
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		const n = 30
+		b := setup(t, databaseURL, setupOpts{})
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, node, "subscribe.mjs")
+		cmd.Dir = "test/apollo"
+		cmd.Env = append(os.Environ(), "NOTIFY_URL="+b.server.URL, fmt.Sprintf("CLIENTS=%d", n))
+		stdin, err := cmd.StdinPipe()
+		require.NoError(t, err)
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		require.NoError(t, cmd.Start())
+		lines := bufio.NewScanner(stdout)
+		var last string
+		for lines.Scan() {
+			last = lines.Text()
+			if strings.HasPrefix(last, "READY ") {
+				// Subscribed: the service holds both subscriptions before
+				// the script starts the mailing.
+				b.waitSubscribers(t, 1, 1)
+				_, err := io.WriteString(stdin, "go\n")
+				require.NoError(t, err)
+			}
+		}
+		require.NoError(t, cmd.Wait(), "node: %s", stderr.String())
+
+		var summary struct {
+			MailingID         string
+			UpdatedStatus     string
+			SentMessages      int
+			MaxSentPerMessage int
+			Final             json.RawMessage
+		}
+		require.NoError(t, json.Unmarshal([]byte(last), &summary), "last line: %s; stderr: %s", last, stderr.String())
+		require.Equal(t, n, summary.SentMessages)
+		require.Equal(t, 1, summary.MaxSentPerMessage)
+		var got, want map[string]any
+		require.NoError(t, json.Unmarshal(summary.Final, &got))
+		require.NoError(t, json.Unmarshal([]byte(b.statistics(t, summary.MailingID)), &want))
+		stripTypename(got)
+		require.Equal(t, want, got, "the final snapshot Apollo saw is the statistics")
+	})
+}
+
+// stripTypename removes the __typename fields Apollo adds to selections.
+func stripTypename(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		delete(v, "__typename")
+		for _, x := range v {
+			stripTypename(x)
+		}
+	case []any:
+		for _, x := range v {
+			stripTypename(x)
+		}
+	}
+}
+
+// logLatency logs how long status events took from the status write (at)
+// to the client.
+func logLatency(t *testing.T, s *stream) {
+	events := s.statusEvents(t)
+	lat := make([]time.Duration, len(events))
+	for i, ev := range events {
+		at, err := time.Parse(time.RFC3339Nano, ev.At)
+		require.NoError(t, err)
+		lat[i] = s.arrived[i].Sub(at)
+	}
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		t.Logf("%s: write-to-client latency p50 %s, p99 %s, max %s over %d events", s.name,
+			lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)*99/100].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond), len(lat))
+	}
+}
+
+// TestSubscriptionsAfterFeedInterruption cuts the service's LISTEN
+// connection: a status subscriber gets an EVENTS_MISSED error event and
+// goes on receiving, a progress subscriber gets a fresh snapshot.
+func TestSubscriptionsAfterFeedInterruption(t *testing.T) {
+	t.Parallel()
+	b := setup(t, testdb.Postgres(t), setupOpts{})
+	b.createClients(t, 0, 20, "UTC")
+	id, start := b.scheduledMailing(t)
+	ws, err := dialWS(t, b.server.URL, nil)
+	require.NoError(t, err)
+	statusStream := ws.subscribe(t, "status", statusSubscription, nil)
+	progress := ws.subscribe(t, "progress", progressSubscription, map[string]any{"id": id})
+	progress.wait(t, 10*time.Second, "the first snapshot", hasEvents(1))
+	b.waitSubscribers(t, 1, 1)
+
+	var killed int
+	require.NoError(t, b.app.db.SQL.QueryRowContext(t.Context(),
+		`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`,
+		event.ChannelName(b.app.db.Schema)).Scan(&killed))
+	require.Equal(t, 1, killed, "the service's LISTEN connection")
+
+	statusStream.wait(t, 30*time.Second, "an error event", func(s *stream) bool { return len(s.errs) > 0 })
+	require.Equal(t, "EVENTS_MISSED", statusStream.errs[0].Extensions["code"])
+	require.Contains(t, statusStream.errs[0].Message, "events may have been missed")
+	progress.wait(t, 10*time.Second, "a fresh snapshot", hasEvents(2))
+	require.False(t, statusStream.ended)
+
+	start()
+	progress.wait(t, time.Minute, "the end of progress", isEnded)
+	statusStream.wait(t, 30*time.Second, "the events after the interruption", hasSent(20))
+	requireOneSentEach(t, statusStream, id, 20)
 }

@@ -48,8 +48,14 @@ func cancelUnsent(ctx context.Context, tx *database.Tx, now time.Time, where pre
 	return changes, nil
 }
 
-// published hands committed status changes to the live feed.
+// published logs committed status changes, one line per message (its final
+// status: the end of its story in the logs), and hands them to the live feed.
 func (s *Service) published(ctx context.Context, changes []StatusChange) {
+	for _, c := range changes {
+		s.logger.InfoContext(ctx, "message "+string(c.Status),
+			"message_id", c.MessageID, "mailing_id", c.MailingID, "client_id", c.ClientID,
+			"status", string(c.Status), "attempts", c.Attempts)
+	}
 	if s.publisher == nil || len(changes) == 0 {
 		return
 	}

@@ -37,6 +37,12 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return err
 }
 
+// InTxOnce is InTx without the retry, for a transaction that has effects
+// outside the database (the sending engine's admission starts requests).
+func (db *DB) InTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.inTx(ctx, fn)
+}
+
 // Retryable reports whether err is a Postgres deadlock or serialization
 // failure, after which the whole transaction may simply be run again.
 func Retryable(err error) bool {

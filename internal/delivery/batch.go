@@ -232,18 +232,11 @@ func (e *Engine) send(ctx context.Context, m *ent.Mailing, toSend []*pending) er
 	// sender timeout and its outcome is recorded.
 	reqCtx := context.WithoutCancel(ctx)
 	for i := 0; i < len(toSend) && !e.draining.Load(); {
-		if ok, retryAt := e.sender.Allow(); !ok {
-			for _, p := range toSend[i:] {
-				deferred = append(deferred, e.deferTo(p, retryAt, m.EndAt, "sending API unavailable (circuit open)"))
-			}
-			break
-		}
 		if err := e.sender.Acquire(ctx); err != nil {
 			sendErr = err
 			break
 		}
-		k := 1 + e.sender.TryAcquire(min(e.cfg.ChunkSize, len(toSend)-i)-1)
-		started, err := e.admit(ctx, m.ID, toSend[i:i+k], func(p *pending, text string, endAt time.Time, written func()) {
+		started, retryAt, err := e.admit(ctx, m.ID, toSend[i:], func(p *pending, text string, endAt time.Time, written func()) {
 			inflight.Add(1)
 			go func() {
 				defer inflight.Done()
@@ -252,14 +245,21 @@ func (e *Engine) send(ctx context.Context, m *ent.Mailing, toSend []*pending) er
 				results <- result{msg: p, text: text, res: res}
 			}()
 		})
-		if started < k {
-			e.sender.Release(k - started)
-		}
-		if err != nil || started < k {
+		i += started
+		if err != nil {
 			sendErr = err
 			break
 		}
-		i += k
+		if !retryAt.IsZero() {
+			// The breaker is open: the rest waits for it without spending an attempt.
+			for _, p := range toSend[i:] {
+				deferred = append(deferred, e.deferTo(p, retryAt, m.EndAt, "sending API unavailable (circuit open)"))
+			}
+			break
+		}
+		if started == 0 {
+			break // the mailing stopped running or reached its end
+		}
 	}
 	inflight.Wait()
 	close(results)
@@ -275,13 +275,27 @@ func (e *Engine) send(ctx context.Context, m *ent.Mailing, toSend []*pending) er
 	return sendErr
 }
 
-// admit starts the requests of one chunk while the mailing is running and
-// before its end_at, and returns how many it started (fewer than the chunk
-// when the mailing stopped). start must call written once the request is on
-// the wire (or failed before); admit holds its transaction until then.
-func (e *Engine) admit(ctx context.Context, mailingID int, chunk []*pending, start func(p *pending, text string, endAt time.Time, written func())) (int, error) {
-	started := 0
-	err := e.db.InTx(ctx, func(tx *database.Tx) error {
+// admitWindow bounds how long one admission keeps starting requests: the
+// longest a pause, cancel or delete waits for a batch to finish starting
+// (besides writing the requests themselves). A longer window spreads the cost
+// of the admission transaction over more requests.
+const admitWindow = 5 * time.Millisecond
+
+// admit starts requests for pending, in order, while the mailing is running
+// and before its end_at: it owns one sender slot on entry, takes more as
+// they free up during admitWindow, and returns how many requests it started.
+// When the breaker refuses a request it stops and returns when to try again.
+// start must call written once the request is on the wire (or failed
+// before); admit holds its transaction — and on Postgres the mailing row FOR
+// SHARE — until every request it started is written.
+func (e *Engine) admit(ctx context.Context, mailingID int, pending []*pending, start func(p *pending, text string, endAt time.Time, written func())) (started int, retryAt time.Time, err error) {
+	held := 1
+	defer func() {
+		if held > 0 {
+			e.sender.Release(held)
+		}
+	}()
+	err = e.db.InTxOnce(ctx, func(tx *database.Tx) error {
 		q := admitMailingSQLite
 		if e.db.Dialect == dialect.Postgres {
 			q = admitMailingPostgres
@@ -299,23 +313,44 @@ func (e *Engine) admit(ctx context.Context, mailingID int, chunk []*pending, sta
 		if err != nil {
 			return fmt.Errorf("error admitting requests of mailing %d: %w", mailingID, err)
 		}
-		if st != status.Running || !e.now().Before(endAt) {
+		if st != status.Running {
 			return nil
 		}
 		var written sync.WaitGroup
-		written.Add(len(chunk))
-		for _, p := range chunk {
+		defer written.Wait()
+		windowEnd := time.Now().Add(admitWindow)
+		for started < len(pending) && e.now().Before(endAt) {
+			if held == 0 {
+				if held = e.sender.TryAcquire(min(e.cfg.ChunkSize, len(pending)-started)); held == 0 {
+					if e.draining.Load() || !time.Now().Before(windowEnd) {
+						break
+					}
+					wctx, cancel := context.WithDeadline(ctx, windowEnd)
+					err := e.sender.Acquire(wctx)
+					cancel()
+					if err != nil {
+						break
+					}
+					held = 1
+				}
+			}
+			if ok, at := e.sender.Allow(); !ok {
+				retryAt = at
+				break
+			}
+			p := pending[started]
 			t := text
 			if p.text != nil {
 				t = *p.text
 			}
+			written.Add(1)
 			start(p, t, endAt, sync.OnceFunc(written.Done))
 			started++
+			held--
 		}
-		written.Wait()
 		return nil
 	})
-	return started, err
+	return started, retryAt, err
 }
 
 // collect writes outcomes as they arrive, in bulk: every 250 results or

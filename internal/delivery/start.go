@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -92,11 +93,44 @@ func (e *Engine) Start(ctx context.Context, mailingID int, startAt time.Time) (O
 	if err != nil {
 		return Outcome{}, err
 	}
-	e.logger.InfoContext(ctx, "mailing started", "mailing_id", mailingID, "recipients", selected, "finished", finished)
+	first, last := e.logCreated(ctx, mailingID, selected)
+	e.logger.InfoContext(ctx, "mailing started", "mailing_id", mailingID, "recipients", selected, "finished", finished,
+		"first_message_id", first, "last_message_id", last)
 	if e.publisher != nil {
 		e.publisher.MailingChanged(ctx, mailingID)
 	}
 	return done, nil
+}
+
+// logCreated tells where the stories of a started mailing's messages
+// begin: it returns the id range of the messages just created (for the
+// "mailing started" line; ids of one mailing's selection are contiguous
+// ranges of one INSERT … SELECT, so grepping an id finds its mailing's range)
+// and, at debug level, logs one "message created" line per message. Errors
+// only cost the log lines: the mailing has started.
+func (e *Engine) logCreated(ctx context.Context, mailingID int, selected int64) (first, last int) {
+	if selected == 0 {
+		return 0, 0
+	}
+	q := e.db.Ent.Message.Query().Where(message.MailingID(mailingID))
+	if e.logger.Enabled(ctx, slog.LevelDebug) {
+		msgs, err := q.Order(ent.Asc(message.FieldID)).Select(message.FieldID, message.FieldCustomerID).All(ctx)
+		if err != nil || len(msgs) == 0 {
+			return 0, 0
+		}
+		for _, m := range msgs {
+			e.logger.DebugContext(ctx, "message created", "message_id", m.ID, "mailing_id", mailingID, "client_id", m.CustomerID, "status", string(status.Queued))
+		}
+		return msgs[0].ID, msgs[len(msgs)-1].ID
+	}
+	var r []struct {
+		First int `json:"first"`
+		Last  int `json:"last"`
+	}
+	if err := q.Aggregate(ent.As(ent.Min(message.FieldID), "first"), ent.As(ent.Max(message.FieldID), "last")).Scan(ctx, &r); err != nil || len(r) == 0 {
+		return 0, 0
+	}
+	return r[0].First, r[0].Last
 }
 
 // selectRecipients inserts the mailing's messages with one INSERT … SELECT.

@@ -216,7 +216,10 @@ func (b *Bus) SubscribeProgress(ctx context.Context, mailingID int) (<-chan *cam
 		return nil, fmt.Errorf("error loading the progress of mailing %d: %w", mailingID, err)
 	}
 	s := &progressSub{ctx: ctx, ch: make(chan *campaign.MailingStats, 1), seq: seq, last: st}
-	s.ch <- st // a new channel with room for one: does not block
+	select {
+	case s.ch <- st: // a new channel with room for one: never waits
+	case <-ctx.Done():
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {

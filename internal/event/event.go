@@ -191,7 +191,7 @@ func (b *Bus) EndSubscriptions() {
 // MessagesChanged queues committed status writes for the subscribers. It
 // never blocks on them (campaign.Publisher).
 func (b *Bus) MessagesChanged(_ context.Context, changes []campaign.StatusChange) {
-	if len(changes) == 0 {
+	if len(changes) == 0 || b.ctx.Err() != nil {
 		return
 	}
 	b.pmu.Lock()
@@ -213,6 +213,9 @@ func (b *Bus) MessagesChanged(_ context.Context, changes []campaign.StatusChange
 // MailingChanged queues a fresh progress snapshot of mailingID
 // (campaign.Publisher); snapshots are coalesced and throttled.
 func (b *Bus) MailingChanged(_ context.Context, mailingID int) {
+	if b.ctx.Err() != nil {
+		return
+	}
 	b.pmu.Lock()
 	b.pendingMailings[mailingID] = struct{}{}
 	b.pmu.Unlock()

@@ -40,10 +40,9 @@ type testBundle struct {
 // fakeStats stands in for campaign.Service.MailingStats: the counts a test
 // sets, and how often they were loaded.
 type fakeStats struct {
-	mu     sync.Mutex
-	byID   map[int]*campaign.MailingStats
-	loads  atomic.Int64
-	failed atomic.Bool
+	mu    sync.Mutex
+	byID  map[int]*campaign.MailingStats
+	loads atomic.Int64
 }
 
 func (f *fakeStats) set(id, sent, total int, st status.Mailing) {
