@@ -115,11 +115,6 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{MessagesColumns[12], MessagesColumns[4]},
 			},
-			{
-				Name:    "message_status",
-				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[4]},
-			},
 		},
 	}
 	// MessageCountsColumns holds the columns for the "message_counts" table.

@@ -55,6 +55,7 @@ func main() {
 	slowRecipients := flag.Int("slow-recipients", 20000, "recipients of the 200 ms-sender fan-out")
 	runs := flag.Int("runs", 3, "runs per scenario (medians are printed)")
 	only := flag.String("only", "", "run only the scenario with this name (instant, slow)")
+	instantConcurrency := flag.Int("concurrency", 64, "SENDER_CONCURRENCY of the instant-sender fan-out")
 	flag.Parse()
 
 	dbURL := os.Getenv("TEST_DATABASE_URL")
@@ -74,7 +75,7 @@ func main() {
 		fail(err)
 	}
 	scenarios := []scenario{
-		{name: "instant", recipients: *recipients, concurrency: 64},
+		{name: "instant", recipients: *recipients, concurrency: *instantConcurrency},
 		{name: "slow", recipients: *slowRecipients, latency: 200 * time.Millisecond, concurrency: 256},
 	}
 	fmt.Printf("bench: %d run(s) per scenario; binary %s; Postgres %s\n", *runs, bin, redact(dbURL))
@@ -111,7 +112,7 @@ func main() {
 			med(func(r result) float64 { return ms(r.restP50) }),
 			med(func(r result) float64 { return ms(r.restP99) }))
 	}
-	fmt.Printf("reproduce: go run ./internal/bench -recipients %d -slow-recipients %d -runs %d\n", *recipients, *slowRecipients, *runs)
+	fmt.Printf("reproduce: go run ./internal/bench -recipients %d -slow-recipients %d -runs %d -concurrency %d\n", *recipients, *slowRecipients, *runs, *instantConcurrency)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

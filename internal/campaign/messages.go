@@ -8,6 +8,7 @@ import (
 
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
+	"github.com/notifyhq/notify/ent/messagecount"
 	"github.com/notifyhq/notify/ent/predicate"
 	"github.com/notifyhq/notify/internal/database"
 	"github.com/notifyhq/notify/internal/status"
@@ -146,14 +147,15 @@ func (s *Service) CloseMailing(ctx context.Context, id int) (bool, error) {
 }
 
 // FinishIfDone marks a running mailing finished when none of its messages is
-// unsent any more, and returns whether it did.
+// unsent any more (per message_counts, so it costs a few rows whatever the
+// mailing's size), and returns whether it did.
 func (s *Service) FinishIfDone(ctx context.Context, id int) (bool, error) {
 	now := s.now()
 	n, err := s.db.Ent.Mailing.Update().
 		Where(
 			mailing.ID(id),
 			mailing.StatusEQ(status.Running),
-			mailing.Not(mailing.HasMessagesWith(message.StatusIn(Unsent...))),
+			mailing.Not(mailing.HasMessageCountsWith(messagecount.StatusIn(Unsent...), messagecount.CountGT(0))),
 		).
 		SetStatus(status.Finished).
 		SetUpdatedAt(now).
