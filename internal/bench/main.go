@@ -55,6 +55,7 @@ func main() {
 	slowRecipients := flag.Int("slow-recipients", 20000, "recipients of the 200 ms-sender fan-out")
 	runs := flag.Int("runs", 3, "runs per scenario (medians are printed)")
 	only := flag.String("only", "", "run only the scenario with this name (instant, slow)")
+	subRecipients := flag.Int("sub-recipients", envInt("BENCH_RECIPIENTS", 100000), "recipients of the live-events fan-out")
 	instantConcurrency := flag.Int("concurrency", 64, "SENDER_CONCURRENCY of the instant-sender fan-out")
 	flag.Parse()
 
@@ -112,34 +113,56 @@ func main() {
 			med(func(r result) float64 { return ms(r.restP50) }),
 			med(func(r result) float64 { return ms(r.restP99) }))
 	}
-	fmt.Printf("reproduce: go run ./internal/bench -recipients %d -slow-recipients %d -runs %d -concurrency %d\n", *recipients, *slowRecipients, *runs, *instantConcurrency)
+	if *only == "" || *only == "subscribers" {
+		benchSubscribers(admin, dbURL, bin, *subRecipients, *runs)
+	}
+	fmt.Printf("reproduce: go run ./internal/bench -recipients %d -slow-recipients %d -sub-recipients %d -runs %d -concurrency %d\n", *recipients, *slowRecipients, *subRecipients, *runs, *instantConcurrency)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-func runOnce(admin *sql.DB, dbURL, bin string, sc scenario) (result, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	defer cancel()
+// stackEnv is a running service with its fake sender, on a fresh schema.
+type stackEnv struct {
+	url string
+	db  *sql.DB
+	svc *exec.Cmd
+}
+
+// startStack creates a schema, starts the fake sender and the service on it
+// and inserts the scenario's clients; cleanup stops and drops everything.
+func startStack(admin *sql.DB, dbURL, bin string, sc scenario) (env stackEnv, cleanup func(), err error) {
+	var undo []func()
+	cleanup = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			cleanup()
+		}
+	}()
 	schema := "bench_" + randHex()
 	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		return result{}, err
+		return env, cleanup, err
 	}
-	defer admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+	undo = append(undo, func() { _, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
 	u, _ := url.Parse(dbURL)
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	serviceDB := u.String()
 
+	ctx := context.Background()
 	fakeArgs := []string{"fakesender", "-addr", "127.0.0.1:0", "-token", "bench", "-seed", "1"}
 	if sc.latency > 0 {
 		fakeArgs = append(fakeArgs, "-latency-min", sc.latency.String(), "-latency-max", sc.latency.String())
 	}
 	fake, fakeURL, err := start(ctx, bin, fakeArgs, nil, "fake sender listening on ")
 	if err != nil {
-		return result{}, fmt.Errorf("starting the fake sender: %w", err)
+		return env, cleanup, fmt.Errorf("starting the fake sender: %w", err)
 	}
-	defer stop(fake)
+	undo = append(undo, func() { stop(fake) })
 	svc, svcURL, err := start(ctx, bin, []string{"serve"}, []string{
 		"DATABASE_URL=" + serviceDB,
 		"LISTEN_ADDR=127.0.0.1:0",
@@ -150,22 +173,34 @@ func runOnce(admin *sql.DB, dbURL, bin string, sc scenario) (result, error) {
 		"PPROF_ADDR=127.0.0.1:6061", // only in builds tagged pprof (BENCH_TAGS=pprof)
 	}, "notify listening on ")
 	if err != nil {
-		return result{}, fmt.Errorf("starting the service: %w", err)
+		return env, cleanup, fmt.Errorf("starting the service: %w", err)
 	}
-	defer stop(svc)
+	undo = append(undo, func() { stop(svc) })
 
 	// The directory is set up directly: only the fan-out is measured.
 	db, err := sql.Open("postgres", serviceDB)
 	if err != nil {
-		return result{}, err
+		return env, cleanup, err
 	}
-	defer db.Close()
+	undo = append(undo, func() { db.Close() })
 	_, err = db.Exec(`INSERT INTO clients (phone, operator_code, tag, timezone, created_at, updated_at)
 		SELECT '79' || lpad(g::text, 9, '0'), '9' || lpad((g % 100)::text, 2, '0'), 'bench', 'UTC', now(), now()
 		FROM generate_series(1, $1) g`, sc.recipients)
 	if err != nil {
-		return result{}, fmt.Errorf("inserting clients: %w", err)
+		return env, cleanup, fmt.Errorf("inserting clients: %w", err)
 	}
+	return stackEnv{url: svcURL, db: db, svc: svc}, cleanup, nil
+}
+
+func runOnce(admin *sql.DB, dbURL, bin string, sc scenario) (result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	env, cleanup, err := startStack(admin, dbURL, bin, sc)
+	if err != nil {
+		return result{}, err
+	}
+	defer cleanup()
+	svcURL, db, svc := env.url, env.db, env.svc
 
 	began := time.Now()
 	var created struct {
@@ -344,4 +379,28 @@ func redact(dsn string) string {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "bench:", err)
 	os.Exit(1)
+}
+
+// benchSubscribers compares the fan-out with and without 490 mailingProgress
+// and 10 messageStatusChanged subscribers, and measures write-to-client latency.
+func benchSubscribers(admin *sql.DB, dbURL, bin string, recipients, runs int) {
+	var bare, loaded, p50s, p99s []float64
+	load := subscriberLoad{progress: 490, status: 10}
+	for i := range runs {
+		r0, _, err := runSubscribed(admin, dbURL, bin, recipients, 64, subscriberLoad{})
+		if err != nil {
+			fail(fmt.Errorf("subscribers baseline run %d: %w", i+1, err))
+		}
+		r1, sres, err := runSubscribed(admin, dbURL, bin, recipients, 64, load)
+		if err != nil {
+			fail(fmt.Errorf("subscribers run %d: %w", i+1, err))
+		}
+		fmt.Printf("  subscribers run %d: %.0f msg/s without, %.0f msg/s with %d+%d subscribers; %d status events, write-to-client p50 %s p99 %s, %d errors\n",
+			i+1, r0, r1, load.progress, load.status, sres.events, sres.p50.Round(time.Millisecond), sres.p99.Round(time.Millisecond), sres.errs)
+		bare, loaded = append(bare, r0), append(loaded, r1)
+		p50s, p99s = append(p50s, ms(sres.p50)), append(p99s, ms(sres.p99))
+	}
+	m := func(v []float64) float64 { s := slices.Clone(v); slices.Sort(s); return s[len(s)/2] }
+	fmt.Printf("subscribers (recipients=%d, %d mailingProgress + %d messageStatusChanged), median of %d: %.0f msg/s without, %.0f msg/s with (%.0f%%), write-to-client p50 %.0f ms p99 %.0f ms\n",
+		recipients, load.progress, load.status, runs, m(bare), m(loaded), 100*m(loaded)/m(bare), m(p50s), m(p99s))
 }

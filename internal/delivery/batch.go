@@ -279,7 +279,7 @@ func (e *Engine) send(ctx context.Context, m *ent.Mailing, toSend []*pending) er
 // longest a pause, cancel or delete waits for a batch to finish starting
 // (besides writing the requests themselves). A longer window spreads the cost
 // of the admission transaction over more requests.
-const admitWindow = 5 * time.Millisecond
+const admitWindow = 20 * time.Millisecond
 
 // admit starts requests for pending, in order, while the mailing is running
 // and before its end_at: it owns one sender slot on entry, takes more as

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// subscriberLoad is the live-events benchmark: progress subscribers and
+// status subscribers on one mailing, over graphql-transport-ws, in this
+// process (separate from the service).
+type subscriberLoad struct {
+	progress, status int
+}
+
+type subscriberResult struct {
+	events   int           // status events received, all subscribers
+	p50, p99 time.Duration // write-to-client latency of status events
+	errs     int
+}
+
+// subscribe connects the subscribers to mailingID and returns a function that
+// waits until they are done (progress completed, status saw every SENT) or
+// ctx ends, and reports.
+func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string, recipients int) (func() subscriberResult, error) {
+	wsURL := "ws" + strings.TrimPrefix(svcURL, "http") + "/query"
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		res       subscriberResult
+		wg        sync.WaitGroup
+		ready     sync.WaitGroup
+	)
+	start := func(query string, onNext func(json.RawMessage) bool) {
+		wg.Add(1)
+		ready.Add(1)
+		go func() {
+			defer wg.Done()
+			readied := false
+			defer func() {
+				if !readied {
+					ready.Done()
+				}
+			}()
+			conn, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+			if err != nil {
+				mu.Lock()
+				res.errs++
+				mu.Unlock()
+				return
+			}
+			defer conn.CloseNow()
+			conn.SetReadLimit(1 << 20)
+			send := func(v any) error {
+				b, _ := json.Marshal(v)
+				return conn.Write(ctx, websocket.MessageText, b)
+			}
+			if send(map[string]any{"type": "connection_init"}) != nil {
+				return
+			}
+			if send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": query}}) != nil {
+				return
+			}
+			for {
+				_, b, err := conn.Read(ctx)
+				if err != nil {
+					return
+				}
+				var msg struct {
+					Type    string `json:"type"`
+					Payload struct {
+						Data   json.RawMessage `json:"data"`
+						Errors []any           `json:"errors"`
+					} `json:"payload"`
+				}
+				if json.Unmarshal(b, &msg) != nil {
+					continue
+				}
+				switch msg.Type {
+				case "connection_ack":
+					readied = true
+					ready.Done()
+				case "next":
+					if len(msg.Payload.Errors) > 0 {
+						mu.Lock()
+						res.errs++
+						mu.Unlock()
+					}
+					if !onNext(msg.Payload.Data) {
+						conn.Close(websocket.StatusNormalClosure, "done")
+						return
+					}
+				case "complete", "error":
+					return
+				case "ping":
+					_ = send(map[string]any{"type": "pong"})
+				}
+			}
+		}()
+	}
+	for range l.progress {
+		start(fmt.Sprintf(`subscription { mailingProgress(mailingID: %s) { total byStatus { status count } } }`, mailingID),
+			func(json.RawMessage) bool { return true })
+	}
+	for range l.status {
+		sent := 0
+		start(fmt.Sprintf(`subscription { messageStatusChanged(mailingID: %s) { messageID status at } }`, mailingID),
+			func(data json.RawMessage) bool {
+				var ev struct {
+					MessageStatusChanged struct {
+						Status string
+						At     time.Time
+					}
+				}
+				if json.Unmarshal(data, &ev) != nil {
+					return true
+				}
+				lat := time.Since(ev.MessageStatusChanged.At)
+				mu.Lock()
+				latencies = append(latencies, lat)
+				res.events++
+				mu.Unlock()
+				if ev.MessageStatusChanged.Status == "SENT" {
+					sent++
+				}
+				return sent < recipients
+			})
+	}
+	ready.Wait()
+	return func() subscriberResult {
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		res.p50, res.p99 = percentiles(latencies)
+		return res
+	}, nil
+}
+
+// runSubscribed runs an instant fan-out of a scheduled mailing, with the
+// subscriber load attached when l is not zero, and returns messages/s from
+// the first recipient selected to the last status written.
+func runSubscribed(admin *sql.DB, dbURL, bin string, recipients, concurrency int, l subscriberLoad) (float64, subscriberResult, error) {
+	var sres subscriberResult
+	env, cleanup, err := startStack(admin, dbURL, bin, scenario{recipients: recipients, concurrency: concurrency})
+	if err != nil {
+		return 0, sres, err
+	}
+	defer cleanup()
+	start := time.Now().Add(4 * time.Second)
+	var created struct{ CreateMailing struct{ ID string } }
+	err = gql(env.url, fmt.Sprintf(`mutation { createMailing(input: {startAt: %q, endAt: %q, text: "Benchmark"}) { id } }`,
+		start.UTC().Format(time.RFC3339Nano), start.Add(time.Hour).UTC().Format(time.RFC3339)), &created)
+	if err != nil {
+		return 0, sres, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	var wait func() subscriberResult
+	if l.progress+l.status > 0 {
+		if wait, err = l.subscribe(ctx, env.url, created.CreateMailing.ID, recipients); err != nil {
+			return 0, sres, err
+		}
+	}
+	if err := waitFinished(ctx, env.url, created.CreateMailing.ID); err != nil {
+		return 0, sres, err
+	}
+	if wait != nil {
+		done := make(chan subscriberResult, 1)
+		go func() { done <- wait() }()
+		select {
+		case sres = <-done:
+		case <-time.After(30 * time.Second):
+			cancel()
+			sres = <-done
+		}
+	}
+	var first, last time.Time
+	if err := env.db.QueryRow(`SELECT min(created_at), max(updated_at) FROM messages`).Scan(&first, &last); err != nil {
+		return 0, sres, err
+	}
+	return float64(recipients) / last.Sub(first).Seconds(), sres, nil
+}
+
+func waitFinished(ctx context.Context, svcURL, id string) error {
+	for ctx.Err() == nil {
+		var st struct{ MailingStatistics struct{ Status string } }
+		if err := gql(svcURL, fmt.Sprintf(`{ mailingStatistics(id: %s) { status } }`, id), &st); err != nil {
+			return err
+		}
+		if st.MailingStatistics.Status == "FINISHED" {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return ctx.Err()
+}
+
