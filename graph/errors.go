@@ -64,11 +64,16 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			setCode(gqlErr, CodeNotFound)
 		case errors.Is(err, campaign.ErrConflict):
 			setCode(gqlErr, CodeConflict)
-		case isArgumentError(gqlErr):
-			// A malformed ID, Time or Date argument or input field: gqlgen
-			// reports the path of the value that failed to unmarshal.
+		case isArgumentError(err, gqlErr):
+			field := argumentField(gqlErr)
+			var numErr *strconv.NumError
+			if errors.As(err, &numErr) {
+				gqlErr.Message = field + ": must be a decimal integer"
+			} else {
+				gqlErr.Message = field + ": " + gqlErr.Message
+			}
 			setCode(gqlErr, CodeBadUserInput)
-			gqlErr.Extensions["field"] = argumentField(gqlErr)
+			gqlErr.Extensions["field"] = field
 		default:
 			logger.ErrorContext(ctx, "graphql resolver failed", "path", gqlErr.Path.String(), "error", err)
 			gqlErr.Message = "internal error"
@@ -85,11 +90,14 @@ func setCode(e *gqlerror.Error, code string) {
 	e.Extensions["code"] = code
 }
 
-// isArgumentError reports whether gqlgen failed to unmarshal an argument:
-// those errors carry the argument's path in the operation (e.g.
-// ["createMailing", "input", "startAt"]), past the field being resolved.
-func isArgumentError(e *gqlerror.Error) bool {
-	return len(e.Path) >= 2 && e.Rule == ""
+// isArgumentError reports whether err is gqlgen failing to unmarshal an
+// argument (a malformed ID, Time or Date): gqlgen returns those as a
+// *gqlerror.Error whose path is the argument's path in the operation (e.g.
+// ["createMailing", "input", "startAt"]) and, unlike resolver errors, with no
+// source locations.
+func isArgumentError(err error, e *gqlerror.Error) bool {
+	var ge *gqlerror.Error
+	return errors.As(err, &ge) && len(e.Locations) == 0 && len(e.Path) >= 2 && e.Rule == ""
 }
 
 // argumentField names the argument of an argument error: the path below the
