@@ -255,15 +255,6 @@ func (c *restClient) createMailing(t *testing.T, body any) restMailingJSON {
 	return out
 }
 
-func (c *restClient) mailing(t *testing.T, id int) restMailingJSON {
-	t.Helper()
-	res := c.do(t, "GET", fmt.Sprintf("/mailings/%d/", id), nil)
-	require.Equal(t, http.StatusOK, res.Status, "body: %s", res.Body)
-	var out restMailingJSON
-	res.decode(t, &out)
-	return out
-}
-
 // queryOf returns the query of a page link.
 func queryOf(t *testing.T, link *string) url.Values {
 	t.Helper()
