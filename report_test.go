@@ -92,10 +92,14 @@ func TestReportEmail(t *testing.T) {
 					Status string
 					Count  int
 				}
+				PerMailing []struct {
+					MailingID string
+					Total     int
+				}
 			}
 			HTML, Text string
 		}
-		const fields = `date from to totals { mailings messages byStatus { status count } } html text`
+		const fields = `date from to totals { mailings messages byStatus { status count } perMailing { mailingID total } } html text`
 		wantCounts := map[string]int{"QUEUED": 0, "RETRYING": 0, "SENT": 5, "FAILED": 0, "EXPIRED": 0, "CANCELLED": 0}
 		checkTotals := func(t *testing.T, r dailyReport) {
 			t.Helper()
@@ -109,6 +113,9 @@ func TestReportEmail(t *testing.T) {
 				got[c.Status] = c.Count
 			}
 			require.Equal(t, wantCounts, got)
+			require.Len(t, r.Totals.PerMailing, 1, "perMailing lists the report's mailings")
+			require.Equal(t, id, r.Totals.PerMailing[0].MailingID)
+			require.Equal(t, 5, r.Totals.PerMailing[0].Total)
 		}
 
 		t.Run("preview", func(t *testing.T) {

@@ -148,3 +148,11 @@ func nullIfNotFound[T any](v *T, err error) (*T, error) {
 	}
 	return v, err
 }
+
+// firstN returns the first n stats, n being 1–1000 like perMailing's limit.
+func firstN(stats []*campaign.MailingStats, n int) ([]*campaign.MailingStats, error) {
+	if n < 1 || n > maxPageSize {
+		return nil, badInput("limit", "must be between 1 and 1000")
+	}
+	return stats[:min(n, len(stats))], nil
+}

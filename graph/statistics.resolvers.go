@@ -23,6 +23,9 @@ func (r *generalStatisticsResolver) PerMailing(ctx context.Context, obj *campaig
 	if limit != nil {
 		n = *limit
 	}
+	if obj.PerMailing != nil {
+		return firstN(obj.PerMailing, n)
+	}
 	return r.Service.RecentMailingStats(ctx, n)
 }
 

@@ -200,7 +200,7 @@ func (g *Guard) refuse(w http.ResponseWriter, a Access, presented bool) {
 }
 
 // errForbidden is the connection_error of a refused WebSocket.
-var errForbidden = errors.New("Forbidden: connection_init needs {\"authorization\": \"Bearer <token>\"}")
+var errForbidden = errors.New("forbidden: connection_init needs {\"authorization\": \"Bearer <token>\"}")
 
 // WebsocketInit returns the GraphQL WebSocket init hook: with tokens, the
 // connection_init payload must carry {"authorization": "Bearer <token>"}

@@ -26,11 +26,16 @@ type MailingStats struct {
 	ByStatus []StatusCount
 }
 
-// GeneralStatistics are the counts over all mailings.
+// GeneralStatistics are the counts over a set of mailings: all of them, or
+// those of a report.
 type GeneralStatistics struct {
 	Mailings int
 	Messages int
 	ByStatus []StatusCount
+	// PerMailing, when set, lists the statistics of exactly the mailings
+	// counted (a report's); when nil, perMailing lists the most recent
+	// mailings of the service.
+	PerMailing []*MailingStats
 }
 
 // DefaultRecentMailings is how many mailings statistics list by default.

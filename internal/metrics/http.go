@@ -17,10 +17,11 @@ import (
 // HTTP wraps the service's ServeMux: it times each request and labels it
 // with the pattern the mux matched (read back from Request.Pattern once the
 // mux has served it), so that ids in paths do not multiply the series.
-// WebSocket connections are left out: their duration is the connection's.
+// WebSockets and server-sent event streams (subscriptions) are left out:
+// their duration is the subscription's.
 func (m *Metrics) HTTP(mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 			mux.ServeHTTP(w, r)
 			return
 		}

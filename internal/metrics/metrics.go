@@ -99,7 +99,7 @@ func New(cfg Config) *Metrics {
 		}),
 		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Subsystem: "http", Name: "request_duration_seconds",
-			Help:    "Duration of HTTP requests, by route pattern, method and status code (WebSockets excluded).",
+			Help:    "Duration of HTTP requests, by route pattern, method and status code (subscription streams excluded).",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route", "method", "code"}),
 		gqlDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -269,6 +269,10 @@ const queueDepthSQL = `SELECT queue, state, count(*) FROM river_job
 WHERE state IN ('available', 'scheduled', 'retryable', 'running')
 GROUP BY queue, state`
 
+// queueNamesSQL lists the queues River knows (each running client
+// registers its queues), so that an empty queue reports zeros.
+const queueNamesSQL = `SELECT name FROM river_queue`
+
 type queueKey struct{ queue, state string }
 
 type queueCollector struct {
@@ -313,7 +317,22 @@ func (c *queueCollector) load(ctx context.Context) (map[queueKey]int, error) {
 		}
 		out[k] = n
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("error counting River jobs: %w", err)
+	}
+	names, err := c.db.QueryContext(ctx, queueNamesSQL)
+	if err != nil {
+		return nil, fmt.Errorf("error listing River queues: %w", err)
+	}
+	defer names.Close()
+	for names.Next() {
+		var q string
+		if err := names.Scan(&q); err != nil {
+			return nil, fmt.Errorf("error listing River queues: %w", err)
+		}
+		out[queueKey{q, queueStates[0]}] += 0 // an empty queue reports zeros
+	}
+	return out, names.Err()
 }
 
 var subscriptionsDesc = prometheus.NewDesc(namespace+"_graphql_subscriptions",

@@ -276,6 +276,12 @@ func (s *Service) Build(ctx context.Context, date time.Time) (*Report, error) {
 		}
 		rep.Mailings = append(rep.Mailings, sum)
 		rep.Totals.Messages += sum.Total
+		rep.Totals.PerMailing = append(rep.Totals.PerMailing, &campaign.MailingStats{
+			MailingID: sum.ID, Status: sum.Status, Total: sum.Total, ByStatus: sum.ByStatus,
+		})
+	}
+	if rep.Totals.PerMailing == nil {
+		rep.Totals.PerMailing = []*campaign.MailingStats{} // the report's mailings: none
 	}
 	rep.Totals.Mailings = len(rep.Mailings)
 	rep.Totals.ByStatus = emptyCounts()
