@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,18 +42,6 @@ func reportMessagesWithSubject(msgs []smtptest.Message, subject string) []smtpte
 		}
 	}
 	return out
-}
-
-// reportClock is a domain clock the test sets.
-type reportClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *reportClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
 }
 
 // TestReportEmail sends a mailing through the fake sender, then the report
@@ -175,7 +162,7 @@ func TestReportSMTPDownThenUp(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		srv := smtptest.Start(t)
 		srv.Stop()
-		clock := &reportClock{t: time.Date(2026, 11, 26, 8, 0, 30, 0, time.UTC)}
+		clock := &testClock{t: time.Date(2026, 11, 26, 8, 0, 30, 0, time.UTC)}
 		b := setup(t, databaseURL, setupOpts{
 			env: reportEnv(srv),
 			options: appOptions{
@@ -214,7 +201,7 @@ func TestReportTwoInstances(t *testing.T) {
 	t.Parallel()
 	databaseURL := testdb.Postgres(t)
 	srv := smtptest.Start(t)
-	clock := &reportClock{t: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)}
+	clock := &testClock{t: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)}
 	opts := setupOpts{
 		env:     reportEnv(srv),
 		options: appOptions{now: clock.Now, reportTick: river.PeriodicInterval(250 * time.Millisecond)},

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -18,54 +16,19 @@ import (
 // SQLite, read the address it prints, use it, then stop it with its context.
 func TestRun(t *testing.T) {
 	t.Parallel()
-	env := map[string]string{
-		"DATABASE_URL": testdb.SQLite(t),
-		"LISTEN_ADDR":  "127.0.0.1:0",
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	outR, outW := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, nil, func(k string) string { return env[k] }, outW, io.Discard)
-		outW.Close()
-	}()
+	in := startRun(t, map[string]string{"DATABASE_URL": testdb.SQLite(t), "LISTEN_ADDR": "127.0.0.1:0"})
 
-	url := ""
-	lines := bufio.NewScanner(outR)
-	for lines.Scan() {
-		if _, after, ok := strings.Cut(lines.Text(), "notify listening on "); ok {
-			url = strings.Fields(after)[0]
-			break
-		}
-	}
-	require.NotEmpty(t, url, "run prints where it listens")
-	go io.Copy(io.Discard, outR)
-
-	resp, err := http.Get(url + "/healthz")
+	resp, err := http.Get(in.url + "/healthz")
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	waitFor(t, 10*time.Second, "ready", func() bool {
-		resp, err := http.Get(url + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-	resp, err = http.Post(url+"/query", "application/json", strings.NewReader(`{"query":"{ generalStatistics { mailings } }"}`))
+	resp, err = http.Post(in.url+"/query", "application/json", strings.NewReader(`{"query":"{ generalStatistics { mailings } }"}`))
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.JSONEq(t, `{"data":{"generalStatistics":{"mailings":0}}}`, string(body))
 
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err, "a cancelled run shuts down cleanly")
-	case <-time.After(30 * time.Second):
-		t.Fatal("run did not return after its context was cancelled")
-	}
+	in.stop(t) // a cancelled run shuts down cleanly
 }
 
 // TestRunRefusesBadConfig checks that bad configuration stops the start
