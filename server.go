@@ -460,7 +460,7 @@ func corsHandler(origins []string, h http.Handler) http.Handler {
 	}
 	return cors.New(cors.Options{
 		AllowedOrigins: origins,
-		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions},
 		AllowedHeaders: []string{"*"},
 		MaxAge:         600,
 	}).Handler(h)
@@ -490,11 +490,11 @@ func routes(d serverDeps) []route {
 		{pattern: "GET /assets/", access: auth.Open, handler: webui.Assets()},
 		{pattern: "GET /docs/", access: auth.Open, handler: webui.Docs()},
 		{pattern: "GET /docs/openapi.json", access: auth.Open, handler: rest.DocumentHandler(d.logger)},
-		{pattern: "/clients", access: auth.API, handler: api},
-		{pattern: "/clients/", access: auth.API, handler: api},
-		{pattern: "/mailings", access: auth.API, handler: api},
-		{pattern: "/mailings/", access: auth.API, handler: api},
-		{pattern: "/reports/", access: auth.API, handler: api},
+		{pattern: "/clients", access: auth.API, handler: api, cors: true},
+		{pattern: "/clients/", access: auth.API, handler: api, cors: true},
+		{pattern: "/mailings", access: auth.API, handler: api, cors: true},
+		{pattern: "/mailings/", access: auth.API, handler: api, cors: true},
+		{pattern: "/reports/", access: auth.API, handler: api, cors: true},
 		{pattern: "/riverui/", access: auth.Admin, handler: d.riverUI},
 		{pattern: "GET /metrics", access: auth.Metrics, handler: d.metrics.Handler()},
 		{pattern: "GET /healthz", access: auth.Open, handler: http.HandlerFunc(healthz)},

@@ -615,6 +615,18 @@ func TestCORS(t *testing.T) {
 	require.Equal(t, http.StatusOK, post.StatusCode)
 	require.Equal(t, "http://app.example", post.Header.Get("Access-Control-Allow-Origin"))
 
+	// The REST layer answers browsers of the allowed origins too.
+	req, err = http.NewRequest(http.MethodOptions, b.server.URL+"/clients/1/", nil)
+	require.NoError(t, err)
+	req.Header.Set("Origin", "http://app.example")
+	req.Header.Set("Access-Control-Request-Method", "PATCH")
+	restPreflight, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	restPreflight.Body.Close()
+	require.Less(t, restPreflight.StatusCode, 300)
+	require.Equal(t, "http://app.example", restPreflight.Header.Get("Access-Control-Allow-Origin"))
+	require.Contains(t, restPreflight.Header.Get("Access-Control-Allow-Methods"), "PATCH")
+
 	_, err = dialWS(t, b.server.URL, http.Header{"Origin": {"http://evil.example"}})
 	require.ErrorContains(t, err, "HTTP 403")
 	ws, err := dialWS(t, b.server.URL, http.Header{"Origin": {"http://app.example"}})
