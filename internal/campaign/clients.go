@@ -9,6 +9,7 @@ import (
 	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/ent/message"
 	"github.com/notifyhq/notify/internal/database"
+	"github.com/notifyhq/notify/internal/status"
 )
 
 // ClientInput is a new client. Nil fields take their defaults: the operator
@@ -223,7 +224,7 @@ func (s *Service) DeleteClient(ctx context.Context, id int) error {
 		if !exists {
 			return notFound("client", id)
 		}
-		changes, err = cancelUnsent(ctx, tx, s.now(), message.CustomerID(id))
+		changes, err = s.settleUnsent(ctx, tx, s.now(), message.CustomerID(id), status.MessageCanceled)
 		if err != nil {
 			return err
 		}

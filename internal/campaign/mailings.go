@@ -325,10 +325,10 @@ func (s *Service) transition(ctx context.Context, id int, action string) (*ent.M
 		}
 		switch next {
 		case status.MailingCanceled:
-			changes, err = cancelUnsent(ctx, tx, now, message.MailingID(id))
+			changes, err = s.settleUnsent(ctx, tx, now, message.MailingID(id), status.MessageCanceled)
 			return err
 		case status.Finished:
-			changes, err = expireUnsent(ctx, tx, now, id)
+			changes, err = s.settleUnsent(ctx, tx, now, message.MailingID(id), status.Expired)
 			return err
 		case status.Running:
 			return s.scheduler.ResumeMailing(ctx, tx, m)
@@ -398,7 +398,7 @@ func (s *Service) DeleteMailing(ctx context.Context, id int) error {
 			return err
 		}
 		var err error
-		if changes, err = cancelUnsent(ctx, tx, s.now(), message.MailingID(id)); err != nil {
+		if changes, err = s.settleUnsent(ctx, tx, s.now(), message.MailingID(id), status.MessageCanceled); err != nil {
 			return err
 		}
 		if err := tx.Ent.Mailing.DeleteOneID(id).Exec(ctx); err != nil {

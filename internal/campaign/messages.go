@@ -6,6 +6,9 @@ import (
 	"iter"
 	"time"
 
+	"entgo.io/ent/dialect"
+
+	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
 	"github.com/notifyhq/notify/ent/messagecount"
@@ -17,33 +20,37 @@ import (
 // Unsent lists the statuses of messages that may still be attempted.
 var Unsent = []status.Message{status.Queued, status.Retrying}
 
-// cancelUnsent marks the unsent messages matching where as cancelled and
-// returns the status changes it wrote, for the live feed.
-func cancelUnsent(ctx context.Context, tx *database.Tx, now time.Time, where predicate.Message) ([]StatusChange, error) {
-	rows, err := tx.Ent.Message.Query().
+// settleUnsent gives the unsent messages matching where a terminal status
+// (cancelled or expired; expired keeps the last error) and returns the status
+// changes it wrote, for the logs and the live feed. On Postgres the rows are
+// locked first, in id order: a result the engine writes at the same moment
+// lands either before (and the message is left alone) or after (and finds it
+// settled), so the changes returned are exactly the writes made.
+func (s *Service) settleUnsent(ctx context.Context, tx *database.Tx, now time.Time, where predicate.Message, to status.Message) ([]StatusChange, error) {
+	q := tx.Ent.Message.Query().
 		Where(where, message.StatusIn(Unsent...)).
-		Select(message.FieldID, message.FieldMailingID, message.FieldCustomerID, message.FieldAttempts).
-		All(ctx)
+		Order(ent.Asc(message.FieldID))
+	if s.db.Dialect == dialect.Postgres {
+		q = q.ForUpdate()
+	}
+	rows, err := q.Select(message.FieldID, message.FieldMailingID, message.FieldCustomerID, message.FieldAttempts).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("error loading unsent messages: %w", err)
-	}
-	if len(rows) == 0 {
-		return nil, nil
 	}
 	changes := make([]StatusChange, len(rows))
 	ids := make([]int, len(rows))
 	for i, m := range rows {
 		ids[i] = m.ID
-		changes[i] = StatusChange{MessageID: m.ID, MailingID: m.MailingID, ClientID: m.CustomerID, Status: status.MessageCanceled, Attempts: m.Attempts, At: now}
+		changes[i] = StatusChange{MessageID: m.ID, MailingID: m.MailingID, ClientID: m.CustomerID, Status: to, Attempts: m.Attempts, At: now}
 	}
 	for chunk := range chunks(ids, 5000) {
 		err := tx.Ent.Message.Update().
 			Where(message.IDIn(chunk...), message.StatusIn(Unsent...)).
-			SetStatus(status.MessageCanceled).
+			SetStatus(to).
 			SetUpdatedAt(now).
 			Exec(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("error cancelling messages: %w", err)
+			return nil, fmt.Errorf("error marking messages %s: %w", to, err)
 		}
 	}
 	return changes, nil
@@ -83,31 +90,6 @@ func chunks[T any](s []T, n int) iter.Seq[[]T] {
 	}
 }
 
-// expireUnsent marks the unsent messages of a mailing as expired, keeping
-// their last error, and returns the status changes it wrote.
-func expireUnsent(ctx context.Context, tx *database.Tx, now time.Time, mailingID int) ([]StatusChange, error) {
-	rows, err := tx.Ent.Message.Query().
-		Where(message.MailingID(mailingID), message.StatusIn(Unsent...)).
-		Select(message.FieldID, message.FieldMailingID, message.FieldCustomerID, message.FieldAttempts).
-		All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("error loading unsent messages of mailing %d: %w", mailingID, err)
-	}
-	changes := make([]StatusChange, len(rows))
-	for i, m := range rows {
-		changes[i] = StatusChange{MessageID: m.ID, MailingID: m.MailingID, ClientID: m.CustomerID, Status: status.Expired, Attempts: m.Attempts, At: now}
-	}
-	err = tx.Ent.Message.Update().
-		Where(message.MailingID(mailingID), message.StatusIn(Unsent...)).
-		SetStatus(status.Expired).
-		SetUpdatedAt(now).
-		Exec(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("error expiring messages of mailing %d: %w", mailingID, err)
-	}
-	return changes, nil
-}
-
 // CloseMailing finishes a mailing whose end_at has passed: its unsent
 // messages expire and it becomes finished. It does nothing to a mailing that
 // is already closed or whose end_at is still ahead (it was moved), and
@@ -124,7 +106,7 @@ func (s *Service) CloseMailing(ctx context.Context, id int) (bool, error) {
 		if m.Status.Closed() || m.EndAt.After(now) {
 			return nil
 		}
-		if changes, err = expireUnsent(ctx, tx, now, id); err != nil {
+		if changes, err = s.settleUnsent(ctx, tx, now, message.MailingID(id), status.Expired); err != nil {
 			return err
 		}
 		if err := tx.Ent.Mailing.UpdateOneID(id).SetStatus(status.Finished).SetUpdatedAt(now).Exec(ctx); err != nil {
