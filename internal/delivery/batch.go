@@ -301,12 +301,11 @@ func (e *Engine) admit(ctx context.Context, mailingID int, pending []*pending, s
 			q = admitMailingPostgres
 		}
 		var (
-			st       status.Mailing
-			endAt    time.Time
-			text     string
-			from, to sql.NullString
+			st    status.Mailing
+			endAt time.Time
+			text  string
 		)
-		err := tx.QueryRowContext(ctx, q, mailingID).Scan(&st, &endAt, &text, &from, &to)
+		err := tx.QueryRowContext(ctx, q, mailingID).Scan(&st, &endAt, &text)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}

@@ -68,8 +68,8 @@ LIMIT 1`
 // holds the row FOR SHARE while they are being written: a pause, cancel,
 // delete or update waits for it, so none starts a request after it commits.
 const (
-	admitMailingPostgres = `SELECT status, end_at, text, window_from, window_to FROM mailings WHERE id = $1 FOR SHARE`
-	admitMailingSQLite   = `SELECT status, end_at, text, window_from, window_to FROM mailings WHERE id = $1`
+	admitMailingPostgres = `SELECT status, end_at, text FROM mailings WHERE id = $1 FOR SHARE`
+	admitMailingSQLite   = `SELECT status, end_at, text FROM mailings WHERE id = $1`
 )
 
 // applyUpdates writes the outcomes of a batch at once. A message that is no
