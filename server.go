@@ -42,6 +42,7 @@ import (
 	"github.com/notifyhq/notify/internal/delivery"
 	"github.com/notifyhq/notify/internal/event"
 	"github.com/notifyhq/notify/internal/fakesender"
+	"github.com/notifyhq/notify/internal/logwriter"
 	"github.com/notifyhq/notify/internal/metrics"
 	"github.com/notifyhq/notify/internal/report"
 	"github.com/notifyhq/notify/internal/requestlog"
@@ -75,7 +76,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	logger := newLogger(cfg, stderr)
+	// Logs are buffered (a line per message attempt would otherwise be a
+	// system call each) and flushed every 100 ms and on the way out.
+	logOut := logwriter.New(stderr, 100*time.Millisecond)
+	defer logOut.Close()
+	logger := newLogger(cfg, logOut)
 	switch cmd {
 	case "serve":
 		return serve(ctx, cfg, logger, stdout)
