@@ -135,7 +135,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout i
 	httpServer.RegisterOnShutdown(a.endSubscriptions)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
-	url := "http://" + ln.Addr().String()
+	url := listenURL(ln.Addr())
 	logger.Info("listening", "url", url, "database", a.db.Dialect)
 	fmt.Fprintf(stdout, "notify listening on %s (GraphQL IDE at %s/)\n", url, url)
 
@@ -152,6 +152,19 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout i
 	}
 	a.stopWork(shutdownCtx)
 	return nil
+}
+
+// listenURL is where a user reaches addr: localhost when it listens on every
+// interface.
+func listenURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // stopWork stops taking work: batches stop starting requests and yield,
