@@ -115,6 +115,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{MessagesColumns[12], MessagesColumns[4]},
 			},
+			{
+				Name:    "message_customer_id",
+				Unique:  false,
+				Columns: []*schema.Column{MessagesColumns[11]},
+			},
 		},
 	}
 	// MessageCountsColumns holds the columns for the "message_counts" table.

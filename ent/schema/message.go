@@ -102,5 +102,8 @@ func (Message) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("mailing_id", "customer_id").Unique(),
 		index.Fields("mailing_id", "status"),
+		// Deleting a client cancels its unsent messages and sets
+		// customer_id to NULL on the rest: both find them by customer_id.
+		index.Fields("customer_id"),
 	}
 }
