@@ -394,3 +394,61 @@ func requireCountsMatch(t *testing.T, b *testBundle) {
 		read(`SELECT mailing_id, status, count FROM message_counts`),
 		"message_counts agree with the messages")
 }
+
+// TestDeleteClientMidMailing deletes two clients of a running mailing: the
+// one still waiting for its window gets its message cancelled, the one
+// already sent to keeps its message (with the phone it went to) in the
+// statistics; both messages lose their client.
+func TestDeleteClientMidMailing(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		real := time.Now().UTC()
+		base := time.Date(real.Year(), real.Month(), real.Day(), 6, 30, 0, 0, time.UTC)
+		if base.After(real) {
+			base = base.AddDate(0, 0, -1)
+		}
+		clock := &testClock{t: base}
+		b := setup(t, dbURL, setupOpts{options: appOptions{now: clock.Now, engine: delivery.Config{MaxSnooze: 100 * time.Millisecond}}})
+		b.createClients(t, 0, 1, "Europe/Moscow")    // 09:30 there: inside the window
+		b.createClients(t, 1, 1, "America/New_York") // the middle of the night
+		id := b.createMailing(t, base.Add(-time.Minute), base.Add(48*time.Hour), `, sendWindow: {from: "09:00", to: "21:00"}`)
+		waitFor(t, 30*time.Second, "Moscow sent, New York deferred", func() bool {
+			byStatus := countByStatus(b.messages(t))
+			return byStatus[status.Sent] == 1 && byStatus[status.Queued] == 1
+		})
+
+		for _, m := range b.messages(t) {
+			b.mustGQL(t, `mutation($id: ID!) { deleteClient(id: $id) }`, map[string]any{"id": *m.CustomerID}, nil)
+		}
+		msgs := b.messages(t)
+		require.Len(t, msgs, 2, "messages outlive their clients")
+		for _, m := range msgs {
+			require.Nil(t, m.CustomerID)
+			if m.Timezone == "Europe/Moscow" {
+				require.Equal(t, status.Sent, m.Status)
+				require.Equal(t, "79000000000", m.Phone)
+			} else {
+				require.Equal(t, status.MessageCanceled, m.Status)
+			}
+		}
+		var stats struct {
+			MailingStatistics struct {
+				Status   string
+				Total    int
+				ByStatus []struct {
+					Status string
+					Count  int
+				}
+			}
+		}
+		b.mustGQL(t, `query($id: ID!) { mailingStatistics(id: $id) { status total byStatus { status count } } }`, map[string]any{"id": id}, &stats)
+		require.Equal(t, 2, stats.MailingStatistics.Total)
+		got := map[string]int{}
+		for _, c := range stats.MailingStatistics.ByStatus {
+			got[c.Status] = c.Count
+		}
+		require.Equal(t, map[string]int{"QUEUED": 0, "RETRYING": 0, "SENT": 1, "FAILED": 0, "EXPIRED": 0, "CANCELLED": 1}, got)
+		b.waitMailing(t, id, "FINISHED", 30*time.Second)
+		requireCountsMatch(t, b)
+	})
+}
