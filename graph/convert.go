@@ -1,12 +1,15 @@
 package graph
 
 import (
+	"cmp"
 	"errors"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/graph/model"
 	"github.com/notifyhq/notify/internal/campaign"
+	"github.com/notifyhq/notify/internal/report"
 )
 
 // Page sizes of connections (SPEC §5).
@@ -64,12 +67,7 @@ func clientPatch(in model.UpdateClientInput) (campaign.ClientPatch, error) {
 	p.OperatorCode, errs[1] = required(in.OperatorCode, "operatorCode")
 	p.Tag, errs[2] = required(in.Tag, "tag")
 	p.Timezone, errs[3] = required(in.Timezone, "timezone")
-	for _, err := range errs {
-		if err != nil {
-			return p, err
-		}
-	}
-	return p, nil
+	return p, cmp.Or(errs[:]...)
 }
 
 func filterInput(in *model.ClientFilterInput) campaign.Filter {
@@ -104,10 +102,8 @@ func mailingPatch(in model.UpdateMailingInput) (campaign.MailingPatch, error) {
 	p.StartAt, errs[0] = required(in.StartAt, "startAt")
 	p.EndAt, errs[1] = required(in.EndAt, "endAt")
 	p.Text, errs[2] = required(in.Text, "text")
-	for _, err := range errs {
-		if err != nil {
-			return p, err
-		}
+	if err := cmp.Or(errs[:]...); err != nil {
+		return p, err
 	}
 	if f, set := in.Filter.ValueOK(); set {
 		if f == nil {
@@ -155,4 +151,22 @@ func firstN(stats []*campaign.MailingStats, n int) ([]*campaign.MailingStats, er
 		return nil, badInput("limit", "must be between 1 and 1000")
 	}
 	return stats[:min(n, len(stats))], nil
+}
+
+// reportDate is the date a dailyReport or sendDailyReport argument names:
+// yesterday in the report zone when omitted.
+func (r *Resolver) reportDate(date *time.Time) time.Time {
+	if date != nil {
+		return *date
+	}
+	return r.Reports.DefaultDate(r.Reports.Now())
+}
+
+// dailyReport is the GraphQL form of a report, or nil with err.
+func dailyReport(rep *report.Report, err error) (*model.DailyReport, error) {
+	if err != nil {
+		return nil, err
+	}
+	totals := rep.Totals
+	return &model.DailyReport{Date: rep.Date, From: rep.From, To: rep.To, Totals: &totals, HTML: rep.HTML, Text: rep.Text}, nil
 }

@@ -6,10 +6,8 @@ package graph
 
 import (
 	"log/slog"
-	"time"
 
 	"github.com/notifyhq/notify/ent"
-	"github.com/notifyhq/notify/graph/model"
 	"github.com/notifyhq/notify/internal/campaign"
 	"github.com/notifyhq/notify/internal/event"
 	"github.com/notifyhq/notify/internal/report"
@@ -24,22 +22,4 @@ type Resolver struct {
 	Logger *slog.Logger
 	// Reports builds and sends the daily report (dailyReport, sendDailyReport).
 	Reports *report.Service
-}
-
-// reportDate is the date a dailyReport or sendDailyReport argument names:
-// yesterday in the report zone when omitted.
-func (r *Resolver) reportDate(date *time.Time) time.Time {
-	if date != nil {
-		return *date
-	}
-	return r.Reports.DefaultDate(r.Reports.Now())
-}
-
-// dailyReport is the GraphQL form of a report, or nil with err.
-func dailyReport(rep *report.Report, err error) (*model.DailyReport, error) {
-	if err != nil {
-		return nil, err
-	}
-	totals := rep.Totals
-	return &model.DailyReport{Date: rep.Date, From: rep.From, To: rep.To, Totals: &totals, HTML: rep.HTML, Text: rep.Text}, nil
 }
