@@ -111,9 +111,9 @@ var (
 				Columns: []*schema.Column{MessagesColumns[12], MessagesColumns[11]},
 			},
 			{
-				Name:    "message_mailing_id_status",
+				Name:    "message_mailing_id_status_id",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[12], MessagesColumns[4]},
+				Columns: []*schema.Column{MessagesColumns[12], MessagesColumns[4], MessagesColumns[0]},
 			},
 			{
 				Name:    "message_customer_id",

@@ -95,13 +95,17 @@ func (Message) Edges() []ent.Edge {
 }
 
 // Indexes of the Message: one message per (mailing, client); the unsent or
-// per-status messages of a mailing (cancel, expiry, a mailing's messages by
-// status). Statistics read message_counts instead of counting rows, so there
-// is no index on status alone: every status write would have to update it.
+// per-status messages of a mailing by id (a batch's due messages, cancel,
+// expiry, a mailing's messages by status, a page at a time). The id in the
+// status index matters: without it a batch's query reads every unsent
+// message of the mailing, and a new mailing's id has no statistics to warn
+// the planner. Statistics read message_counts instead of counting rows, so
+// there is no index on status alone: every status write would have to
+// update it.
 func (Message) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("mailing_id", "customer_id").Unique(),
-		index.Fields("mailing_id", "status"),
+		index.Fields("mailing_id", "status", "id"),
 		// Deleting a client cancels its unsent messages and sets
 		// customer_id to NULL on the rest: both find them by customer_id.
 		index.Fields("customer_id"),

@@ -48,6 +48,9 @@ type result struct {
 	restP50    time.Duration
 	restP99    time.Duration
 	statsCount int
+	// phases: from creation to the recipients selected, and to the first send
+	toSelected  time.Duration
+	toFirstSent time.Duration
 }
 
 func main() {
@@ -56,6 +59,8 @@ func main() {
 	runs := flag.Int("runs", 3, "runs per scenario (medians are printed)")
 	only := flag.String("only", "", "run only the scenario with this name (instant, slow)")
 	subRecipients := flag.Int("sub-recipients", envInt("BENCH_RECIPIENTS", 100000), "recipients of the live-events fan-out")
+	subProgress := flag.Int("sub-progress", 490, "mailingProgress subscribers of the live-events fan-out")
+	subStatus := flag.Int("sub-status", 10, "messageStatusChanged subscribers of the live-events fan-out")
 	instantConcurrency := flag.Int("concurrency", 64, "SENDER_CONCURRENCY of the instant-sender fan-out")
 	flag.Parse()
 
@@ -90,10 +95,11 @@ func main() {
 			if err != nil {
 				fail(fmt.Errorf("%s run %d: %w", sc.name, i+1, err))
 			}
-			fmt.Printf("  %s run %d: %d messages in %s = %.0f msg/s, peak RSS %.0f MB, generalStatistics during fan-out p50 %s p99 %s (%d queries), at rest p50 %s p99 %s\n",
+			fmt.Printf("  %s run %d: %d messages in %s = %.0f msg/s, peak RSS %.0f MB, generalStatistics during fan-out p50 %s p99 %s (%d queries), at rest p50 %s p99 %s; start job at %s, first send at %s\n",
 				sc.name, i+1, sc.recipients, r.elapsed.Round(time.Millisecond), r.rate, r.rssMB,
 				r.statsP50.Round(time.Microsecond*100), r.statsP99.Round(time.Microsecond*100), r.statsCount,
-				r.restP50.Round(time.Microsecond*100), r.restP99.Round(time.Microsecond*100))
+				r.restP50.Round(time.Microsecond*100), r.restP99.Round(time.Microsecond*100),
+				r.toSelected.Round(time.Millisecond), r.toFirstSent.Round(time.Millisecond))
 			results = append(results, r)
 		}
 		med := func(f func(result) float64) float64 {
@@ -114,9 +120,9 @@ func main() {
 			med(func(r result) float64 { return ms(r.restP99) }))
 	}
 	if *only == "" || *only == "subscribers" {
-		benchSubscribers(admin, dbURL, bin, *subRecipients, *runs)
+		benchSubscribers(admin, dbURL, bin, *subRecipients, *runs, subscriberLoad{progress: *subProgress, status: *subStatus})
 	}
-	fmt.Printf("reproduce: go run ./internal/bench -recipients %d -slow-recipients %d -sub-recipients %d -runs %d -concurrency %d\n", *recipients, *slowRecipients, *subRecipients, *runs, *instantConcurrency)
+	fmt.Printf("reproduce: go run ./internal/bench -recipients %d -slow-recipients %d -sub-recipients %d -sub-progress %d -sub-status %d -runs %d -concurrency %d\n", *recipients, *slowRecipients, *subRecipients, *subProgress, *subStatus, *runs, *instantConcurrency)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -234,9 +240,9 @@ func runOnce(admin *sql.DB, dbURL, bin string, sc scenario) (result, error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	var last time.Time
+	var first, firstSent, last time.Time
 	var sent int
-	if err := db.QueryRow(`SELECT max(updated_at), count(*) FILTER (WHERE status = 'sent') FROM messages`).Scan(&last, &sent); err != nil {
+	if err := db.QueryRow(`SELECT min(created_at), min(sent_at), max(updated_at), count(*) FILTER (WHERE status = 'sent') FROM messages`).Scan(&first, &firstSent, &last, &sent); err != nil {
 		return result{}, err
 	}
 	if sent != sc.recipients {
@@ -257,6 +263,7 @@ func runOnce(admin *sql.DB, dbURL, bin string, sc scenario) (result, error) {
 	return result{
 		rate: float64(sc.recipients) / elapsed.Seconds(), elapsed: elapsed, rssMB: rss,
 		statsP50: p50, statsP99: p99, statsCount: len(during), restP50: r50, restP99: r99,
+		toSelected: first.Sub(began), toFirstSent: firstSent.Sub(began),
 	}, nil
 }
 
@@ -385,11 +392,11 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-// benchSubscribers compares the fan-out with and without 490 mailingProgress
-// and 10 messageStatusChanged subscribers, and measures write-to-client latency.
-func benchSubscribers(admin *sql.DB, dbURL, bin string, recipients, runs int) {
+// benchSubscribers compares the fan-out with and without the subscriber load
+// (by default 490 mailingProgress and 10 messageStatusChanged subscribers),
+// and measures write-to-client latency.
+func benchSubscribers(admin *sql.DB, dbURL, bin string, recipients, runs int, load subscriberLoad) {
 	var bare, loaded, p50s, p99s []float64
-	load := subscriberLoad{progress: 490, status: 10}
 	for i := range runs {
 		r0, _, err := runSubscribed(admin, dbURL, bin, recipients, 64, subscriberLoad{})
 		if err != nil {
