@@ -320,9 +320,9 @@ func TestOpsLogStory(t *testing.T) {
 		require.True(t, slices.ContainsFunc(lines, func(l logLine) bool {
 			return l.msg() == "mailing created" && l.int("mailing_id") == mailingID && l["request_id"] == "ops-story-1"
 		}), "the mailing created line carries the request id")
-		// The start line gives the id range of the messages it created.
+		// The selection's line gives the id range of the messages it created.
 		start := slices.IndexFunc(lines, func(l logLine) bool {
-			return l.msg() == "mailing started" && l.int("mailing_id") == mailingID
+			return l.msg() == "recipients selected" && l.int("mailing_id") == mailingID
 		})
 		require.GreaterOrEqual(t, start, 0)
 		require.LessOrEqual(t, lines[start].int("first_message_id"), m.ID)

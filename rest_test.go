@@ -798,8 +798,6 @@ func TestRESTStatistics(t *testing.T) {
 		require.Equal(t, http.StatusCreated, res.Status, "body: %s", res.Body)
 		res.decode(t, &clients)
 
-		// Whole seconds: with a sub-microsecond start_at the start job never
-		// selects recipients on Postgres (reported; a domain fix is due).
 		now := time.Now()
 		m := c.createMailing(t, map[string]any{
 			"start_at": now.Format(time.RFC3339), "end_at": now.Add(time.Hour).Format(time.RFC3339),

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -451,4 +453,66 @@ func TestDeleteClientMidMailing(t *testing.T) {
 		b.waitMailing(t, id, "FINISHED", 30*time.Second)
 		requireCountsMatch(t, b)
 	})
+}
+
+// TestSelectionInChunks selects recipients a few clients at a time, so that
+// chunks and batches straddle each other: every client gets one message, sent
+// once, and the counters agree.
+func TestSelectionInChunks(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		b := setup(t, dbURL, setupOpts{options: appOptions{engine: delivery.Config{SelectChunk: 70, BatchSize: 50}}})
+		b.createClients(t, 0, 1000, "UTC")
+		now := time.Now()
+		id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+		b.waitMailing(t, id, "FINISHED", 2*time.Minute)
+		requireEachSentOnce(t, b, 1000)
+		requireCountsMatch(t, b)
+		lines := parseLogs(t, b.logs.String())
+		require.True(t, slices.ContainsFunc(lines, func(l logLine) bool {
+			return l.msg() == "recipients selected" && l.int("mailing_id") == mustAtoi(t, id) && l.int("recipients") == 1000
+		}), "one line tells the selection is done")
+	})
+}
+
+// TestSelectionResumes starts a mailing whose selection stopped part way (as
+// after a crash): the start job resumes it up to the clients that existed
+// when the mailing started, and clients added since are not recipients.
+func TestSelectionResumes(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		b := setup(t, dbURL, setupOpts{noRiver: true, options: appOptions{engine: delivery.Config{SelectChunk: 70, BatchSize: 50}}})
+		b.createClients(t, 0, 300, "UTC")
+		now := time.Now()
+		id := mustAtoi(t, b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), ""))
+
+		// The state a crash after the first chunks leaves: the mailing
+		// running with its bound fixed, 140 recipients selected.
+		db := b.app.db.SQL
+		q := func(query string) string { return rebindTest(b, query) }
+		_, err := db.Exec(q(`UPDATE mailings SET status = 'running', recipients_through = (SELECT max(id) FROM clients) WHERE id = $1`), id)
+		require.NoError(t, err)
+		_, err = db.Exec(q(`INSERT INTO messages (mailing_id, customer_id, phone, timezone, status, attempts, created_at, updated_at)
+			SELECT $1, id, phone, timezone, 'queued', 0, $2, $2 FROM clients ORDER BY id LIMIT 140`), id, now.UTC())
+		require.NoError(t, err)
+		b.createClients(t, 300, 50, "UTC") // after the start: not recipients
+
+		require.NoError(t, b.app.river.Start(context.Background()))
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			_ = b.app.river.Stop(ctx)
+		})
+		b.waitMailing(t, strconv.Itoa(id), "FINISHED", 2*time.Minute)
+		requireEachSentOnce(t, b, 300)
+		requireCountsMatch(t, b)
+	})
+}
+
+// rebindTest spells $N parameters as ?N on SQLite.
+func rebindTest(b *testBundle, query string) string {
+	if b.app.db.Dialect == "sqlite3" {
+		return regexp.MustCompile(`\$(\d)`).ReplaceAllString(query, "?$1")
+	}
+	return query
 }

@@ -35,6 +35,10 @@ type Mailing struct {
 	WindowTo *string `json:"window_to,omitempty"`
 	// Status holds the value of the "status" field.
 	Status status.Mailing `json:"status,omitempty"`
+	// RecipientsThrough holds the value of the "recipients_through" field.
+	RecipientsThrough *int `json:"recipients_through,omitempty"`
+	// RecipientsSelectedAt holds the value of the "recipients_selected_at" field.
+	RecipientsSelectedAt *time.Time `json:"recipients_selected_at,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
@@ -84,11 +88,11 @@ func (*Mailing) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case mailing.FieldFilterOperatorCodes, mailing.FieldFilterTags:
 			values[i] = new([]byte)
-		case mailing.FieldID:
+		case mailing.FieldID, mailing.FieldRecipientsThrough:
 			values[i] = new(sql.NullInt64)
 		case mailing.FieldText, mailing.FieldWindowFrom, mailing.FieldWindowTo, mailing.FieldStatus:
 			values[i] = new(sql.NullString)
-		case mailing.FieldStartAt, mailing.FieldEndAt, mailing.FieldCreatedAt, mailing.FieldUpdatedAt:
+		case mailing.FieldStartAt, mailing.FieldEndAt, mailing.FieldRecipientsSelectedAt, mailing.FieldCreatedAt, mailing.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -164,6 +168,20 @@ func (_m *Mailing) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field status", values[i])
 			} else if value.Valid {
 				_m.Status = status.Mailing(value.String)
+			}
+		case mailing.FieldRecipientsThrough:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field recipients_through", values[i])
+			} else if value.Valid {
+				_m.RecipientsThrough = new(int)
+				*_m.RecipientsThrough = int(value.Int64)
+			}
+		case mailing.FieldRecipientsSelectedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field recipients_selected_at", values[i])
+			} else if value.Valid {
+				_m.RecipientsSelectedAt = new(time.Time)
+				*_m.RecipientsSelectedAt = value.Time
 			}
 		case mailing.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -250,6 +268,16 @@ func (_m *Mailing) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))
+	builder.WriteString(", ")
+	if v := _m.RecipientsThrough; v != nil {
+		builder.WriteString("recipients_through=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.RecipientsSelectedAt; v != nil {
+		builder.WriteString("recipients_selected_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

@@ -97,6 +97,34 @@ func (_c *MailingCreate) SetNillableStatus(v *status.Mailing) *MailingCreate {
 	return _c
 }
 
+// SetRecipientsThrough sets the "recipients_through" field.
+func (_c *MailingCreate) SetRecipientsThrough(v int) *MailingCreate {
+	_c.mutation.SetRecipientsThrough(v)
+	return _c
+}
+
+// SetNillableRecipientsThrough sets the "recipients_through" field if the given value is not nil.
+func (_c *MailingCreate) SetNillableRecipientsThrough(v *int) *MailingCreate {
+	if v != nil {
+		_c.SetRecipientsThrough(*v)
+	}
+	return _c
+}
+
+// SetRecipientsSelectedAt sets the "recipients_selected_at" field.
+func (_c *MailingCreate) SetRecipientsSelectedAt(v time.Time) *MailingCreate {
+	_c.mutation.SetRecipientsSelectedAt(v)
+	return _c
+}
+
+// SetNillableRecipientsSelectedAt sets the "recipients_selected_at" field if the given value is not nil.
+func (_c *MailingCreate) SetNillableRecipientsSelectedAt(v *time.Time) *MailingCreate {
+	if v != nil {
+		_c.SetRecipientsSelectedAt(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *MailingCreate) SetCreatedAt(v time.Time) *MailingCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -302,6 +330,14 @@ func (_c *MailingCreate) createSpec() (*Mailing, *sqlgraph.CreateSpec) {
 		_spec.SetField(mailing.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
 	}
+	if value, ok := _c.mutation.RecipientsThrough(); ok {
+		_spec.SetField(mailing.FieldRecipientsThrough, field.TypeInt, value)
+		_node.RecipientsThrough = &value
+	}
+	if value, ok := _c.mutation.RecipientsSelectedAt(); ok {
+		_spec.SetField(mailing.FieldRecipientsSelectedAt, field.TypeTime, value)
+		_node.RecipientsSelectedAt = &value
+	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(mailing.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
@@ -502,6 +538,48 @@ func (u *MailingUpsert) UpdateStatus() *MailingUpsert {
 	return u
 }
 
+// SetRecipientsThrough sets the "recipients_through" field.
+func (u *MailingUpsert) SetRecipientsThrough(v int) *MailingUpsert {
+	u.Set(mailing.FieldRecipientsThrough, v)
+	return u
+}
+
+// UpdateRecipientsThrough sets the "recipients_through" field to the value that was provided on create.
+func (u *MailingUpsert) UpdateRecipientsThrough() *MailingUpsert {
+	u.SetExcluded(mailing.FieldRecipientsThrough)
+	return u
+}
+
+// AddRecipientsThrough adds v to the "recipients_through" field.
+func (u *MailingUpsert) AddRecipientsThrough(v int) *MailingUpsert {
+	u.Add(mailing.FieldRecipientsThrough, v)
+	return u
+}
+
+// ClearRecipientsThrough clears the value of the "recipients_through" field.
+func (u *MailingUpsert) ClearRecipientsThrough() *MailingUpsert {
+	u.SetNull(mailing.FieldRecipientsThrough)
+	return u
+}
+
+// SetRecipientsSelectedAt sets the "recipients_selected_at" field.
+func (u *MailingUpsert) SetRecipientsSelectedAt(v time.Time) *MailingUpsert {
+	u.Set(mailing.FieldRecipientsSelectedAt, v)
+	return u
+}
+
+// UpdateRecipientsSelectedAt sets the "recipients_selected_at" field to the value that was provided on create.
+func (u *MailingUpsert) UpdateRecipientsSelectedAt() *MailingUpsert {
+	u.SetExcluded(mailing.FieldRecipientsSelectedAt)
+	return u
+}
+
+// ClearRecipientsSelectedAt clears the value of the "recipients_selected_at" field.
+func (u *MailingUpsert) ClearRecipientsSelectedAt() *MailingUpsert {
+	u.SetNull(mailing.FieldRecipientsSelectedAt)
+	return u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (u *MailingUpsert) SetUpdatedAt(v time.Time) *MailingUpsert {
 	u.Set(mailing.FieldUpdatedAt, v)
@@ -682,6 +760,55 @@ func (u *MailingUpsertOne) SetStatus(v status.Mailing) *MailingUpsertOne {
 func (u *MailingUpsertOne) UpdateStatus() *MailingUpsertOne {
 	return u.Update(func(s *MailingUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetRecipientsThrough sets the "recipients_through" field.
+func (u *MailingUpsertOne) SetRecipientsThrough(v int) *MailingUpsertOne {
+	return u.Update(func(s *MailingUpsert) {
+		s.SetRecipientsThrough(v)
+	})
+}
+
+// AddRecipientsThrough adds v to the "recipients_through" field.
+func (u *MailingUpsertOne) AddRecipientsThrough(v int) *MailingUpsertOne {
+	return u.Update(func(s *MailingUpsert) {
+		s.AddRecipientsThrough(v)
+	})
+}
+
+// UpdateRecipientsThrough sets the "recipients_through" field to the value that was provided on create.
+func (u *MailingUpsertOne) UpdateRecipientsThrough() *MailingUpsertOne {
+	return u.Update(func(s *MailingUpsert) {
+		s.UpdateRecipientsThrough()
+	})
+}
+
+// ClearRecipientsThrough clears the value of the "recipients_through" field.
+func (u *MailingUpsertOne) ClearRecipientsThrough() *MailingUpsertOne {
+	return u.Update(func(s *MailingUpsert) {
+		s.ClearRecipientsThrough()
+	})
+}
+
+// SetRecipientsSelectedAt sets the "recipients_selected_at" field.
+func (u *MailingUpsertOne) SetRecipientsSelectedAt(v time.Time) *MailingUpsertOne {
+	return u.Update(func(s *MailingUpsert) {
+		s.SetRecipientsSelectedAt(v)
+	})
+}
+
+// UpdateRecipientsSelectedAt sets the "recipients_selected_at" field to the value that was provided on create.
+func (u *MailingUpsertOne) UpdateRecipientsSelectedAt() *MailingUpsertOne {
+	return u.Update(func(s *MailingUpsert) {
+		s.UpdateRecipientsSelectedAt()
+	})
+}
+
+// ClearRecipientsSelectedAt clears the value of the "recipients_selected_at" field.
+func (u *MailingUpsertOne) ClearRecipientsSelectedAt() *MailingUpsertOne {
+	return u.Update(func(s *MailingUpsert) {
+		s.ClearRecipientsSelectedAt()
 	})
 }
 
@@ -1033,6 +1160,55 @@ func (u *MailingUpsertBulk) SetStatus(v status.Mailing) *MailingUpsertBulk {
 func (u *MailingUpsertBulk) UpdateStatus() *MailingUpsertBulk {
 	return u.Update(func(s *MailingUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetRecipientsThrough sets the "recipients_through" field.
+func (u *MailingUpsertBulk) SetRecipientsThrough(v int) *MailingUpsertBulk {
+	return u.Update(func(s *MailingUpsert) {
+		s.SetRecipientsThrough(v)
+	})
+}
+
+// AddRecipientsThrough adds v to the "recipients_through" field.
+func (u *MailingUpsertBulk) AddRecipientsThrough(v int) *MailingUpsertBulk {
+	return u.Update(func(s *MailingUpsert) {
+		s.AddRecipientsThrough(v)
+	})
+}
+
+// UpdateRecipientsThrough sets the "recipients_through" field to the value that was provided on create.
+func (u *MailingUpsertBulk) UpdateRecipientsThrough() *MailingUpsertBulk {
+	return u.Update(func(s *MailingUpsert) {
+		s.UpdateRecipientsThrough()
+	})
+}
+
+// ClearRecipientsThrough clears the value of the "recipients_through" field.
+func (u *MailingUpsertBulk) ClearRecipientsThrough() *MailingUpsertBulk {
+	return u.Update(func(s *MailingUpsert) {
+		s.ClearRecipientsThrough()
+	})
+}
+
+// SetRecipientsSelectedAt sets the "recipients_selected_at" field.
+func (u *MailingUpsertBulk) SetRecipientsSelectedAt(v time.Time) *MailingUpsertBulk {
+	return u.Update(func(s *MailingUpsert) {
+		s.SetRecipientsSelectedAt(v)
+	})
+}
+
+// UpdateRecipientsSelectedAt sets the "recipients_selected_at" field to the value that was provided on create.
+func (u *MailingUpsertBulk) UpdateRecipientsSelectedAt() *MailingUpsertBulk {
+	return u.Update(func(s *MailingUpsert) {
+		s.UpdateRecipientsSelectedAt()
+	})
+}
+
+// ClearRecipientsSelectedAt clears the value of the "recipients_selected_at" field.
+func (u *MailingUpsertBulk) ClearRecipientsSelectedAt() *MailingUpsertBulk {
+	return u.Update(func(s *MailingUpsert) {
+		s.ClearRecipientsSelectedAt()
 	})
 }
 

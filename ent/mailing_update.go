@@ -153,6 +153,53 @@ func (_u *MailingUpdate) SetNillableStatus(v *status.Mailing) *MailingUpdate {
 	return _u
 }
 
+// SetRecipientsThrough sets the "recipients_through" field.
+func (_u *MailingUpdate) SetRecipientsThrough(v int) *MailingUpdate {
+	_u.mutation.ResetRecipientsThrough()
+	_u.mutation.SetRecipientsThrough(v)
+	return _u
+}
+
+// SetNillableRecipientsThrough sets the "recipients_through" field if the given value is not nil.
+func (_u *MailingUpdate) SetNillableRecipientsThrough(v *int) *MailingUpdate {
+	if v != nil {
+		_u.SetRecipientsThrough(*v)
+	}
+	return _u
+}
+
+// AddRecipientsThrough adds value to the "recipients_through" field.
+func (_u *MailingUpdate) AddRecipientsThrough(v int) *MailingUpdate {
+	_u.mutation.AddRecipientsThrough(v)
+	return _u
+}
+
+// ClearRecipientsThrough clears the value of the "recipients_through" field.
+func (_u *MailingUpdate) ClearRecipientsThrough() *MailingUpdate {
+	_u.mutation.ClearRecipientsThrough()
+	return _u
+}
+
+// SetRecipientsSelectedAt sets the "recipients_selected_at" field.
+func (_u *MailingUpdate) SetRecipientsSelectedAt(v time.Time) *MailingUpdate {
+	_u.mutation.SetRecipientsSelectedAt(v)
+	return _u
+}
+
+// SetNillableRecipientsSelectedAt sets the "recipients_selected_at" field if the given value is not nil.
+func (_u *MailingUpdate) SetNillableRecipientsSelectedAt(v *time.Time) *MailingUpdate {
+	if v != nil {
+		_u.SetRecipientsSelectedAt(*v)
+	}
+	return _u
+}
+
+// ClearRecipientsSelectedAt clears the value of the "recipients_selected_at" field.
+func (_u *MailingUpdate) ClearRecipientsSelectedAt() *MailingUpdate {
+	_u.mutation.ClearRecipientsSelectedAt()
+	return _u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *MailingUpdate) SetUpdatedAt(v time.Time) *MailingUpdate {
 	_u.mutation.SetUpdatedAt(v)
@@ -339,6 +386,21 @@ func (_u *MailingUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(mailing.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.RecipientsThrough(); ok {
+		_spec.SetField(mailing.FieldRecipientsThrough, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRecipientsThrough(); ok {
+		_spec.AddField(mailing.FieldRecipientsThrough, field.TypeInt, value)
+	}
+	if _u.mutation.RecipientsThroughCleared() {
+		_spec.ClearField(mailing.FieldRecipientsThrough, field.TypeInt)
+	}
+	if value, ok := _u.mutation.RecipientsSelectedAt(); ok {
+		_spec.SetField(mailing.FieldRecipientsSelectedAt, field.TypeTime, value)
+	}
+	if _u.mutation.RecipientsSelectedAtCleared() {
+		_spec.ClearField(mailing.FieldRecipientsSelectedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(mailing.FieldUpdatedAt, field.TypeTime, value)
@@ -575,6 +637,53 @@ func (_u *MailingUpdateOne) SetNillableStatus(v *status.Mailing) *MailingUpdateO
 	return _u
 }
 
+// SetRecipientsThrough sets the "recipients_through" field.
+func (_u *MailingUpdateOne) SetRecipientsThrough(v int) *MailingUpdateOne {
+	_u.mutation.ResetRecipientsThrough()
+	_u.mutation.SetRecipientsThrough(v)
+	return _u
+}
+
+// SetNillableRecipientsThrough sets the "recipients_through" field if the given value is not nil.
+func (_u *MailingUpdateOne) SetNillableRecipientsThrough(v *int) *MailingUpdateOne {
+	if v != nil {
+		_u.SetRecipientsThrough(*v)
+	}
+	return _u
+}
+
+// AddRecipientsThrough adds value to the "recipients_through" field.
+func (_u *MailingUpdateOne) AddRecipientsThrough(v int) *MailingUpdateOne {
+	_u.mutation.AddRecipientsThrough(v)
+	return _u
+}
+
+// ClearRecipientsThrough clears the value of the "recipients_through" field.
+func (_u *MailingUpdateOne) ClearRecipientsThrough() *MailingUpdateOne {
+	_u.mutation.ClearRecipientsThrough()
+	return _u
+}
+
+// SetRecipientsSelectedAt sets the "recipients_selected_at" field.
+func (_u *MailingUpdateOne) SetRecipientsSelectedAt(v time.Time) *MailingUpdateOne {
+	_u.mutation.SetRecipientsSelectedAt(v)
+	return _u
+}
+
+// SetNillableRecipientsSelectedAt sets the "recipients_selected_at" field if the given value is not nil.
+func (_u *MailingUpdateOne) SetNillableRecipientsSelectedAt(v *time.Time) *MailingUpdateOne {
+	if v != nil {
+		_u.SetRecipientsSelectedAt(*v)
+	}
+	return _u
+}
+
+// ClearRecipientsSelectedAt clears the value of the "recipients_selected_at" field.
+func (_u *MailingUpdateOne) ClearRecipientsSelectedAt() *MailingUpdateOne {
+	_u.mutation.ClearRecipientsSelectedAt()
+	return _u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *MailingUpdateOne) SetUpdatedAt(v time.Time) *MailingUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
@@ -791,6 +900,21 @@ func (_u *MailingUpdateOne) sqlSave(ctx context.Context) (_node *Mailing, err er
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(mailing.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.RecipientsThrough(); ok {
+		_spec.SetField(mailing.FieldRecipientsThrough, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRecipientsThrough(); ok {
+		_spec.AddField(mailing.FieldRecipientsThrough, field.TypeInt, value)
+	}
+	if _u.mutation.RecipientsThroughCleared() {
+		_spec.ClearField(mailing.FieldRecipientsThrough, field.TypeInt)
+	}
+	if value, ok := _u.mutation.RecipientsSelectedAt(); ok {
+		_spec.SetField(mailing.FieldRecipientsSelectedAt, field.TypeTime, value)
+	}
+	if _u.mutation.RecipientsSelectedAtCleared() {
+		_spec.ClearField(mailing.FieldRecipientsSelectedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(mailing.FieldUpdatedAt, field.TypeTime, value)

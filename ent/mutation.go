@@ -739,6 +739,9 @@ type MailingMutation struct {
 	window_from                 *string
 	window_to                   *string
 	status                      *status.Mailing
+	recipients_through          *int
+	addrecipients_through       *int
+	recipients_selected_at      *time.Time
 	created_at                  *time.Time
 	updated_at                  *time.Time
 	clearedFields               map[string]struct{}
@@ -1195,6 +1198,125 @@ func (m *MailingMutation) ResetStatus() {
 	m.status = nil
 }
 
+// SetRecipientsThrough sets the "recipients_through" field.
+func (m *MailingMutation) SetRecipientsThrough(i int) {
+	m.recipients_through = &i
+	m.addrecipients_through = nil
+}
+
+// RecipientsThrough returns the value of the "recipients_through" field in the mutation.
+func (m *MailingMutation) RecipientsThrough() (r int, exists bool) {
+	v := m.recipients_through
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecipientsThrough returns the old "recipients_through" field's value of the Mailing entity.
+// If the Mailing object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailingMutation) OldRecipientsThrough(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecipientsThrough is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecipientsThrough requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecipientsThrough: %w", err)
+	}
+	return oldValue.RecipientsThrough, nil
+}
+
+// AddRecipientsThrough adds i to the "recipients_through" field.
+func (m *MailingMutation) AddRecipientsThrough(i int) {
+	if m.addrecipients_through != nil {
+		*m.addrecipients_through += i
+	} else {
+		m.addrecipients_through = &i
+	}
+}
+
+// AddedRecipientsThrough returns the value that was added to the "recipients_through" field in this mutation.
+func (m *MailingMutation) AddedRecipientsThrough() (r int, exists bool) {
+	v := m.addrecipients_through
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRecipientsThrough clears the value of the "recipients_through" field.
+func (m *MailingMutation) ClearRecipientsThrough() {
+	m.recipients_through = nil
+	m.addrecipients_through = nil
+	m.clearedFields[mailing.FieldRecipientsThrough] = struct{}{}
+}
+
+// RecipientsThroughCleared returns if the "recipients_through" field was cleared in this mutation.
+func (m *MailingMutation) RecipientsThroughCleared() bool {
+	_, ok := m.clearedFields[mailing.FieldRecipientsThrough]
+	return ok
+}
+
+// ResetRecipientsThrough resets all changes to the "recipients_through" field.
+func (m *MailingMutation) ResetRecipientsThrough() {
+	m.recipients_through = nil
+	m.addrecipients_through = nil
+	delete(m.clearedFields, mailing.FieldRecipientsThrough)
+}
+
+// SetRecipientsSelectedAt sets the "recipients_selected_at" field.
+func (m *MailingMutation) SetRecipientsSelectedAt(t time.Time) {
+	m.recipients_selected_at = &t
+}
+
+// RecipientsSelectedAt returns the value of the "recipients_selected_at" field in the mutation.
+func (m *MailingMutation) RecipientsSelectedAt() (r time.Time, exists bool) {
+	v := m.recipients_selected_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecipientsSelectedAt returns the old "recipients_selected_at" field's value of the Mailing entity.
+// If the Mailing object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailingMutation) OldRecipientsSelectedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecipientsSelectedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecipientsSelectedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecipientsSelectedAt: %w", err)
+	}
+	return oldValue.RecipientsSelectedAt, nil
+}
+
+// ClearRecipientsSelectedAt clears the value of the "recipients_selected_at" field.
+func (m *MailingMutation) ClearRecipientsSelectedAt() {
+	m.recipients_selected_at = nil
+	m.clearedFields[mailing.FieldRecipientsSelectedAt] = struct{}{}
+}
+
+// RecipientsSelectedAtCleared returns if the "recipients_selected_at" field was cleared in this mutation.
+func (m *MailingMutation) RecipientsSelectedAtCleared() bool {
+	_, ok := m.clearedFields[mailing.FieldRecipientsSelectedAt]
+	return ok
+}
+
+// ResetRecipientsSelectedAt resets all changes to the "recipients_selected_at" field.
+func (m *MailingMutation) ResetRecipientsSelectedAt() {
+	m.recipients_selected_at = nil
+	delete(m.clearedFields, mailing.FieldRecipientsSelectedAt)
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *MailingMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -1409,7 +1531,7 @@ func (m *MailingMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MailingMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 12)
 	if m.start_at != nil {
 		fields = append(fields, mailing.FieldStartAt)
 	}
@@ -1433,6 +1555,12 @@ func (m *MailingMutation) Fields() []string {
 	}
 	if m.status != nil {
 		fields = append(fields, mailing.FieldStatus)
+	}
+	if m.recipients_through != nil {
+		fields = append(fields, mailing.FieldRecipientsThrough)
+	}
+	if m.recipients_selected_at != nil {
+		fields = append(fields, mailing.FieldRecipientsSelectedAt)
 	}
 	if m.created_at != nil {
 		fields = append(fields, mailing.FieldCreatedAt)
@@ -1464,6 +1592,10 @@ func (m *MailingMutation) Field(name string) (ent.Value, bool) {
 		return m.WindowTo()
 	case mailing.FieldStatus:
 		return m.Status()
+	case mailing.FieldRecipientsThrough:
+		return m.RecipientsThrough()
+	case mailing.FieldRecipientsSelectedAt:
+		return m.RecipientsSelectedAt()
 	case mailing.FieldCreatedAt:
 		return m.CreatedAt()
 	case mailing.FieldUpdatedAt:
@@ -1493,6 +1625,10 @@ func (m *MailingMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldWindowTo(ctx)
 	case mailing.FieldStatus:
 		return m.OldStatus(ctx)
+	case mailing.FieldRecipientsThrough:
+		return m.OldRecipientsThrough(ctx)
+	case mailing.FieldRecipientsSelectedAt:
+		return m.OldRecipientsSelectedAt(ctx)
 	case mailing.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	case mailing.FieldUpdatedAt:
@@ -1562,6 +1698,20 @@ func (m *MailingMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetStatus(v)
 		return nil
+	case mailing.FieldRecipientsThrough:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecipientsThrough(v)
+		return nil
+	case mailing.FieldRecipientsSelectedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecipientsSelectedAt(v)
+		return nil
 	case mailing.FieldCreatedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -1583,13 +1733,21 @@ func (m *MailingMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *MailingMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addrecipients_through != nil {
+		fields = append(fields, mailing.FieldRecipientsThrough)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *MailingMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case mailing.FieldRecipientsThrough:
+		return m.AddedRecipientsThrough()
+	}
 	return nil, false
 }
 
@@ -1598,6 +1756,13 @@ func (m *MailingMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *MailingMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case mailing.FieldRecipientsThrough:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRecipientsThrough(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Mailing numeric field %s", name)
 }
@@ -1611,6 +1776,12 @@ func (m *MailingMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(mailing.FieldWindowTo) {
 		fields = append(fields, mailing.FieldWindowTo)
+	}
+	if m.FieldCleared(mailing.FieldRecipientsThrough) {
+		fields = append(fields, mailing.FieldRecipientsThrough)
+	}
+	if m.FieldCleared(mailing.FieldRecipientsSelectedAt) {
+		fields = append(fields, mailing.FieldRecipientsSelectedAt)
 	}
 	return fields
 }
@@ -1631,6 +1802,12 @@ func (m *MailingMutation) ClearField(name string) error {
 		return nil
 	case mailing.FieldWindowTo:
 		m.ClearWindowTo()
+		return nil
+	case mailing.FieldRecipientsThrough:
+		m.ClearRecipientsThrough()
+		return nil
+	case mailing.FieldRecipientsSelectedAt:
+		m.ClearRecipientsSelectedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Mailing nullable field %s", name)
@@ -1663,6 +1840,12 @@ func (m *MailingMutation) ResetField(name string) error {
 		return nil
 	case mailing.FieldStatus:
 		m.ResetStatus()
+		return nil
+	case mailing.FieldRecipientsThrough:
+		m.ResetRecipientsThrough()
+		return nil
+	case mailing.FieldRecipientsSelectedAt:
+		m.ResetRecipientsSelectedAt()
 		return nil
 	case mailing.FieldCreatedAt:
 		m.ResetCreatedAt()

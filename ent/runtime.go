@@ -55,11 +55,11 @@ func init() {
 	// mailing.DefaultFilterTags holds the default value on creation for the filter_tags field.
 	mailing.DefaultFilterTags = mailingDescFilterTags.Default.([]string)
 	// mailingDescCreatedAt is the schema descriptor for created_at field.
-	mailingDescCreatedAt := mailingFields[8].Descriptor()
+	mailingDescCreatedAt := mailingFields[10].Descriptor()
 	// mailing.DefaultCreatedAt holds the default value on creation for the created_at field.
 	mailing.DefaultCreatedAt = mailingDescCreatedAt.Default.(func() time.Time)
 	// mailingDescUpdatedAt is the schema descriptor for updated_at field.
-	mailingDescUpdatedAt := mailingFields[9].Descriptor()
+	mailingDescUpdatedAt := mailingFields[11].Descriptor()
 	// mailing.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	mailing.DefaultUpdatedAt = mailingDescUpdatedAt.Default.(func() time.Time)
 	// mailing.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.

@@ -33,6 +33,10 @@ const (
 	FieldWindowTo = "window_to"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
+	// FieldRecipientsThrough holds the string denoting the recipients_through field in the database.
+	FieldRecipientsThrough = "recipients_through"
+	// FieldRecipientsSelectedAt holds the string denoting the recipients_selected_at field in the database.
+	FieldRecipientsSelectedAt = "recipients_selected_at"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
@@ -70,6 +74,8 @@ var Columns = []string{
 	FieldWindowFrom,
 	FieldWindowTo,
 	FieldStatus,
+	FieldRecipientsThrough,
+	FieldRecipientsSelectedAt,
 	FieldCreatedAt,
 	FieldUpdatedAt,
 }
@@ -145,6 +151,16 @@ func ByWindowTo(opts ...sql.OrderTermOption) OrderOption {
 // ByStatus orders the results by the status field.
 func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStatus, opts...).ToFunc()
+}
+
+// ByRecipientsThrough orders the results by the recipients_through field.
+func ByRecipientsThrough(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRecipientsThrough, opts...).ToFunc()
+}
+
+// ByRecipientsSelectedAt orders the results by the recipients_selected_at field.
+func ByRecipientsSelectedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRecipientsSelectedAt, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

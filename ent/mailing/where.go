@@ -81,6 +81,16 @@ func WindowTo(v string) predicate.Mailing {
 	return predicate.Mailing(sql.FieldEQ(FieldWindowTo, v))
 }
 
+// RecipientsThrough applies equality check predicate on the "recipients_through" field. It's identical to RecipientsThroughEQ.
+func RecipientsThrough(v int) predicate.Mailing {
+	return predicate.Mailing(sql.FieldEQ(FieldRecipientsThrough, v))
+}
+
+// RecipientsSelectedAt applies equality check predicate on the "recipients_selected_at" field. It's identical to RecipientsSelectedAtEQ.
+func RecipientsSelectedAt(v time.Time) predicate.Mailing {
+	return predicate.Mailing(sql.FieldEQ(FieldRecipientsSelectedAt, v))
+}
+
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
 func CreatedAt(v time.Time) predicate.Mailing {
 	return predicate.Mailing(sql.FieldEQ(FieldCreatedAt, v))
@@ -414,6 +424,106 @@ func StatusNotIn(vs ...status.Mailing) predicate.Mailing {
 		v[i] = vs[i]
 	}
 	return predicate.Mailing(sql.FieldNotIn(FieldStatus, v...))
+}
+
+// RecipientsThroughEQ applies the EQ predicate on the "recipients_through" field.
+func RecipientsThroughEQ(v int) predicate.Mailing {
+	return predicate.Mailing(sql.FieldEQ(FieldRecipientsThrough, v))
+}
+
+// RecipientsThroughNEQ applies the NEQ predicate on the "recipients_through" field.
+func RecipientsThroughNEQ(v int) predicate.Mailing {
+	return predicate.Mailing(sql.FieldNEQ(FieldRecipientsThrough, v))
+}
+
+// RecipientsThroughIn applies the In predicate on the "recipients_through" field.
+func RecipientsThroughIn(vs ...int) predicate.Mailing {
+	return predicate.Mailing(sql.FieldIn(FieldRecipientsThrough, vs...))
+}
+
+// RecipientsThroughNotIn applies the NotIn predicate on the "recipients_through" field.
+func RecipientsThroughNotIn(vs ...int) predicate.Mailing {
+	return predicate.Mailing(sql.FieldNotIn(FieldRecipientsThrough, vs...))
+}
+
+// RecipientsThroughGT applies the GT predicate on the "recipients_through" field.
+func RecipientsThroughGT(v int) predicate.Mailing {
+	return predicate.Mailing(sql.FieldGT(FieldRecipientsThrough, v))
+}
+
+// RecipientsThroughGTE applies the GTE predicate on the "recipients_through" field.
+func RecipientsThroughGTE(v int) predicate.Mailing {
+	return predicate.Mailing(sql.FieldGTE(FieldRecipientsThrough, v))
+}
+
+// RecipientsThroughLT applies the LT predicate on the "recipients_through" field.
+func RecipientsThroughLT(v int) predicate.Mailing {
+	return predicate.Mailing(sql.FieldLT(FieldRecipientsThrough, v))
+}
+
+// RecipientsThroughLTE applies the LTE predicate on the "recipients_through" field.
+func RecipientsThroughLTE(v int) predicate.Mailing {
+	return predicate.Mailing(sql.FieldLTE(FieldRecipientsThrough, v))
+}
+
+// RecipientsThroughIsNil applies the IsNil predicate on the "recipients_through" field.
+func RecipientsThroughIsNil() predicate.Mailing {
+	return predicate.Mailing(sql.FieldIsNull(FieldRecipientsThrough))
+}
+
+// RecipientsThroughNotNil applies the NotNil predicate on the "recipients_through" field.
+func RecipientsThroughNotNil() predicate.Mailing {
+	return predicate.Mailing(sql.FieldNotNull(FieldRecipientsThrough))
+}
+
+// RecipientsSelectedAtEQ applies the EQ predicate on the "recipients_selected_at" field.
+func RecipientsSelectedAtEQ(v time.Time) predicate.Mailing {
+	return predicate.Mailing(sql.FieldEQ(FieldRecipientsSelectedAt, v))
+}
+
+// RecipientsSelectedAtNEQ applies the NEQ predicate on the "recipients_selected_at" field.
+func RecipientsSelectedAtNEQ(v time.Time) predicate.Mailing {
+	return predicate.Mailing(sql.FieldNEQ(FieldRecipientsSelectedAt, v))
+}
+
+// RecipientsSelectedAtIn applies the In predicate on the "recipients_selected_at" field.
+func RecipientsSelectedAtIn(vs ...time.Time) predicate.Mailing {
+	return predicate.Mailing(sql.FieldIn(FieldRecipientsSelectedAt, vs...))
+}
+
+// RecipientsSelectedAtNotIn applies the NotIn predicate on the "recipients_selected_at" field.
+func RecipientsSelectedAtNotIn(vs ...time.Time) predicate.Mailing {
+	return predicate.Mailing(sql.FieldNotIn(FieldRecipientsSelectedAt, vs...))
+}
+
+// RecipientsSelectedAtGT applies the GT predicate on the "recipients_selected_at" field.
+func RecipientsSelectedAtGT(v time.Time) predicate.Mailing {
+	return predicate.Mailing(sql.FieldGT(FieldRecipientsSelectedAt, v))
+}
+
+// RecipientsSelectedAtGTE applies the GTE predicate on the "recipients_selected_at" field.
+func RecipientsSelectedAtGTE(v time.Time) predicate.Mailing {
+	return predicate.Mailing(sql.FieldGTE(FieldRecipientsSelectedAt, v))
+}
+
+// RecipientsSelectedAtLT applies the LT predicate on the "recipients_selected_at" field.
+func RecipientsSelectedAtLT(v time.Time) predicate.Mailing {
+	return predicate.Mailing(sql.FieldLT(FieldRecipientsSelectedAt, v))
+}
+
+// RecipientsSelectedAtLTE applies the LTE predicate on the "recipients_selected_at" field.
+func RecipientsSelectedAtLTE(v time.Time) predicate.Mailing {
+	return predicate.Mailing(sql.FieldLTE(FieldRecipientsSelectedAt, v))
+}
+
+// RecipientsSelectedAtIsNil applies the IsNil predicate on the "recipients_selected_at" field.
+func RecipientsSelectedAtIsNil() predicate.Mailing {
+	return predicate.Mailing(sql.FieldIsNull(FieldRecipientsSelectedAt))
+}
+
+// RecipientsSelectedAtNotNil applies the NotNil predicate on the "recipients_selected_at" field.
+func RecipientsSelectedAtNotNil() predicate.Mailing {
+	return predicate.Mailing(sql.FieldNotNull(FieldRecipientsSelectedAt))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.

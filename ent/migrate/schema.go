@@ -48,6 +48,8 @@ var (
 		{Name: "window_from", Type: field.TypeString, Nullable: true},
 		{Name: "window_to", Type: field.TypeString, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"scheduled", "running", "paused", "finished", "cancelled"}, Default: "scheduled"},
+		{Name: "recipients_through", Type: field.TypeInt, Nullable: true},
+		{Name: "recipients_selected_at", Type: field.TypeTime, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 	}

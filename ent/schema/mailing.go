@@ -58,6 +58,20 @@ func (Mailing) Fields() []ent.Field {
 			GoType(status.Scheduled).
 			Default(string(status.Scheduled)).
 			Annotations(entgql.Type("MailingStatus"), entgql.OrderField("STATUS")),
+		// The highest client id when the mailing started: recipients are
+		// selected a chunk of clients at a time up to it, so a restarted
+		// start resumes the same selection and a client added meanwhile is
+		// not a recipient. Unset until the mailing starts.
+		field.Int("recipients_through").
+			Optional().
+			Nillable().
+			Annotations(entgql.Skip()),
+		// When the last chunk of recipients was selected: until then the
+		// mailing cannot finish, however many of its messages are sent.
+		field.Time("recipients_selected_at").
+			Optional().
+			Nillable().
+			Annotations(entgql.Skip()),
 		field.Time("created_at").
 			Immutable().
 			Default(time.Now).

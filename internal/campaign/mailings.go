@@ -276,11 +276,40 @@ func diffMailing(cur *ent.Mailing, p MailingPatch, v *ValidationError) mailingCh
 	return ch
 }
 
-// lockMailing loads a mailing for update: on Postgres the row lock makes a
-// lifecycle change wait for the batch workers that are starting requests for
-// it (they hold it FOR SHARE), so once the change commits no new request
-// starts. SQLite has a single writer and needs no row lock.
+// The sending lock of a mailing is a Postgres advisory lock per mailing id.
+// Whatever starts requests or selects recipients for a mailing holds it
+// shared while it does (LockSending); a lifecycle change — pause, resume,
+// cancel, delete, update, close — holds it exclusive (lockMailing), so once
+// the change commits nothing starts for the mailing's old state. Unlike a
+// FOR SHARE row lock, a waiting change is not starved by a stream of
+// sharers, and the row stays free for writes that need no such order
+// (finishing the mailing, marking its selection done). SQLite has a single
+// writer and needs none. Ids past 2^31 wrap: two mailings sharing a lock only
+// wait for each other.
+const sendingLockClass = 0x6e6f7466 // "notf"
+
+// LockSending takes the sending lock of a mailing shared, until tx ends.
+func LockSending(ctx context.Context, tx *database.Tx, dialectName string, id int) error {
+	return lockSending(ctx, tx, dialectName, id, "pg_advisory_xact_lock_shared")
+}
+
+func lockSending(ctx context.Context, tx *database.Tx, dialectName string, id int, fn string) error {
+	if dialectName != dialect.Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT "+fn+"($1, $2)", sendingLockClass, int32(id)); err != nil {
+		return fmt.Errorf("error locking mailing %d: %w", id, err)
+	}
+	return nil
+}
+
+// lockMailing loads a mailing for a lifecycle change: on Postgres it takes
+// the sending lock exclusive, which waits for the batches starting requests
+// for it and the selection of its recipients, then the row FOR UPDATE.
 func lockMailing(ctx context.Context, tx *database.Tx, dialectName string, id int) (*ent.Mailing, error) {
+	if err := lockSending(ctx, tx, dialectName, id, "pg_advisory_xact_lock"); err != nil {
+		return nil, err
+	}
 	q := tx.Ent.Mailing.Query().Where(mailing.ID(id))
 	if dialectName == dialect.Postgres {
 		q = q.ForUpdate()

@@ -128,15 +128,17 @@ func (s *Service) CloseMailing(ctx context.Context, id int) (bool, error) {
 	return closed, nil
 }
 
-// FinishIfDone marks a running mailing finished when none of its messages is
-// unsent any more (per message_counts, so it costs a few rows whatever the
-// mailing's size), and returns whether it did.
+// FinishIfDone marks a running mailing finished when its recipients are all
+// selected and none of its messages is unsent any more (per message_counts,
+// so it costs a few rows whatever the mailing's size), and returns whether it
+// did.
 func (s *Service) FinishIfDone(ctx context.Context, id int) (bool, error) {
 	now := s.now()
 	n, err := s.db.Ent.Mailing.Update().
 		Where(
 			mailing.ID(id),
 			mailing.StatusEQ(status.Running),
+			mailing.RecipientsSelectedAtNotNil(),
 			mailing.Not(mailing.HasMessageCountsWith(messagecount.StatusIn(Unsent...), messagecount.CountGT(0))),
 		).
 		SetStatus(status.Finished).

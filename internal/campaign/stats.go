@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/notifyhq/notify/ent"
@@ -52,25 +53,42 @@ func counts(m map[status.Message]int) ([]StatusCount, int) {
 	return out, total
 }
 
+// generalCounts reads the number of mailings (the row without a status)
+// and the messages by status, in one round trip.
+const generalCounts = `
+SELECT NULL, count(*) FROM mailings
+UNION ALL
+SELECT status, CAST(sum(count) AS bigint) FROM message_counts GROUP BY status`
+
 // GeneralStatistics counts mailings and messages by status. Messages are
 // counted from message_counts, which triggers keep per (mailing, status), so
-// the cost grows with the number of mailings, not of messages.
+// the cost grows with the number of mailings, not of messages. One query:
+// the endpoint is polled by dashboards, also while a fan-out keeps the
+// machine busy.
 func (s *Service) GeneralStatistics(ctx context.Context) (*GeneralStatistics, error) {
-	mailings, err := s.db.Ent.Mailing.Query().Count(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("error counting mailings: %w", err)
-	}
-	var rows []struct {
-		Status status.Message `json:"status"`
-		Count  int            `json:"sum"`
-	}
-	err = s.db.Ent.MessageCount.Query().GroupBy(messagecount.FieldStatus).Aggregate(ent.Sum(messagecount.FieldCount)).Scan(ctx, &rows)
+	rows, err := s.db.SQL.QueryContext(ctx, generalCounts)
 	if err != nil {
 		return nil, fmt.Errorf("error counting messages by status: %w", err)
 	}
-	m := make(map[status.Message]int, len(rows))
-	for _, r := range rows {
-		m[r.Status] = r.Count
+	defer rows.Close()
+	var mailings int
+	m := map[status.Message]int{}
+	for rows.Next() {
+		var (
+			st sql.NullString
+			n  int
+		)
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("error counting messages by status: %w", err)
+		}
+		if st.Valid {
+			m[status.Message(st.String)] = n
+		} else {
+			mailings = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("error counting messages by status: %w", err)
 	}
 	byStatus, total := counts(m)
 	return &GeneralStatistics{Mailings: mailings, Messages: total, ByStatus: byStatus}, nil

@@ -209,8 +209,8 @@ type result struct {
 }
 
 // send starts the requests of toSend, a chunk at a time: it takes sender
-// slots, then admits the chunk — on Postgres under a FOR SHARE lock of the
-// mailing row, held until every request of the chunk is written — so that a
+// slots, then admits the chunk — on Postgres under the mailing's sending
+// lock, held until every request of the chunk is written — so that a
 // pause, cancel or delete that commits first stops every later request, and
 // one that commits later waits for the chunk to be on the wire. Outcomes are
 // written in bulk by a collector while requests are in flight.
@@ -286,8 +286,8 @@ const admitWindow = 20 * time.Millisecond
 // they free up during admitWindow, and returns how many requests it started.
 // When the breaker refuses a request it stops and returns when to try again.
 // start must call written once the request is on the wire (or failed
-// before); admit holds its transaction — and on Postgres the mailing row FOR
-// SHARE — until every request it started is written.
+// before); admit holds its transaction — and on Postgres the mailing's
+// sending lock — until every request it started is written.
 func (e *Engine) admit(ctx context.Context, mailingID int, pending []*pending, start func(p *pending, text string, endAt time.Time, written func())) (started int, retryAt time.Time, err error) {
 	held := 1
 	defer func() {
@@ -296,16 +296,15 @@ func (e *Engine) admit(ctx context.Context, mailingID int, pending []*pending, s
 		}
 	}()
 	err = e.db.InTxOnce(ctx, func(tx *database.Tx) error {
-		q := admitMailingSQLite
-		if e.db.Dialect == dialect.Postgres {
-			q = admitMailingPostgres
+		if err := campaign.LockSending(ctx, tx, e.db.Dialect, mailingID); err != nil {
+			return err
 		}
 		var (
 			st    status.Mailing
 			endAt time.Time
 			text  string
 		)
-		err := tx.QueryRowContext(ctx, q, mailingID).Scan(&st, &endAt, &text)
+		err := tx.QueryRowContext(ctx, rebind(e.db.Dialect, admitMailing), mailingID).Scan(&st, &endAt, &text)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}

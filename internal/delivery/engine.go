@@ -47,6 +47,9 @@ type BatchScheduler interface {
 type Config struct {
 	// BatchSize is the number of message ids per batch job (default 1000).
 	BatchSize int
+	// SelectChunk is the number of clients a mailing's start selects per
+	// transaction (default 10000).
+	SelectChunk int
 	// ChunkSize caps the requests started under one admission (default 256).
 	ChunkSize int
 	// MaxSnooze caps how long a batch waits before looking again at messages
@@ -64,6 +67,7 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	c.BatchSize = cmp.Or(c.BatchSize, 1000)
 	c.ChunkSize = cmp.Or(c.ChunkSize, 256)
+	c.SelectChunk = cmp.Or(c.SelectChunk, 10000)
 	c.MaxSnooze = cmp.Or(c.MaxSnooze, 30*time.Second)
 	c.PausedRecheck = cmp.Or(c.PausedRecheck, 5*time.Second)
 	c.Slice = cmp.Or(c.Slice, 30*time.Second)

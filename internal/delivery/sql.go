@@ -10,38 +10,63 @@ import (
 // express (INSERT … SELECT, bulk updates from arrays, RETURNING). Everything
 // else goes through ent.
 
-// selectRecipients inserts one queued message per client matching the
-// filter; ON CONFLICT makes a re-run harmless (one message per pair, ever).
-// Args: mailing id, now, operator codes, tags (arrays on Postgres, JSON
-// arrays on SQLite; empty = no constraint).
+// The clients of a selection chunk: those matching the filter — operator
+// codes ($1) and tags ($2), arrays on Postgres and JSON arrays on SQLite,
+// empty meaning no constraint — with ids in (after $3, upto $4].
+const (
+	clientsPostgres = `
+FROM clients c
+WHERE c.id > $3 AND c.id <= $4
+  AND (cardinality($1::text[]) = 0 OR c.operator_code = ANY($1::text[]))
+  AND (cardinality($2::text[]) = 0 OR c.tag = ANY($2::text[]))`
+
+	clientsSQLite = `
+FROM clients c
+WHERE c.id > ?3 AND c.id <= ?4
+  AND (json_array_length(?1) = 0 OR c.operator_code IN (SELECT value FROM json_each(?1)))
+  AND (json_array_length(?2) = 0 OR c.tag IN (SELECT value FROM json_each(?2)))`
+)
+
+// chunkBounds counts the clients of the next chunk and finds the highest id
+// among them. Extra arg: the chunk size ($5).
+const (
+	chunkBoundsPostgres = `SELECT count(*), max(id) FROM (SELECT c.id` + clientsPostgres + ` ORDER BY c.id LIMIT $5) AS chunk`
+	chunkBoundsSQLite   = `SELECT count(*), max(id) FROM (SELECT c.id` + clientsSQLite + ` ORDER BY c.id LIMIT ?5) AS chunk`
+)
+
+// selectRecipients inserts one queued message per client of a chunk; ON
+// CONFLICT makes a re-run harmless (one message per pair, ever). Extra args:
+// mailing id ($5), now ($6).
 const (
 	selectRecipientsPostgres = `
 INSERT INTO messages (mailing_id, customer_id, phone, timezone, status, attempts, created_at, updated_at)
-SELECT $1, c.id, c.phone, c.timezone, 'queued', 0, $2, $2
-FROM clients c
-WHERE (cardinality($3::text[]) = 0 OR c.operator_code = ANY($3::text[]))
-  AND (cardinality($4::text[]) = 0 OR c.tag = ANY($4::text[]))
+SELECT $5, c.id, c.phone, c.timezone, 'queued', 0, $6, $6` + clientsPostgres + `
 ORDER BY c.id
 ON CONFLICT (mailing_id, customer_id) DO NOTHING`
 
 	selectRecipientsSQLite = `
 INSERT INTO messages (mailing_id, customer_id, phone, timezone, status, attempts, created_at, updated_at)
-SELECT ?1, c.id, c.phone, c.timezone, 'queued', 0, ?2, ?2
-FROM clients c
-WHERE (json_array_length(?3) = 0 OR c.operator_code IN (SELECT value FROM json_each(?3)))
-  AND (json_array_length(?4) = 0 OR c.tag IN (SELECT value FROM json_each(?4)))
+SELECT ?5, c.id, c.phone, c.timezone, 'queued', 0, ?6, ?6` + clientsSQLite + `
 ORDER BY c.id
 ON CONFLICT (mailing_id, customer_id) DO NOTHING`
 )
 
-// batchIndexes lists the batches (id ranges of batchSize starting at the
-// mailing's first message id) that still hold unsent messages.
-// Args: mailing id, batch size.
+// chunkSpan reads the id range of the messages of a chunk (found by their
+// clients, through the (mailing_id, customer_id) index). Args: mailing id,
+// after, upto.
+const chunkSpan = `SELECT min(id), max(id) FROM messages WHERE mailing_id = $1 AND customer_id > $2 AND customer_id <= $3`
+
+// messageSpan reads the id range of a mailing's messages and the highest
+// client id among them. Args: mailing id.
+const messageSpan = `SELECT min(id), max(id), max(customer_id) FROM messages WHERE mailing_id = $1`
+
+// batchIndexes lists the batches (id ranges of batchSize from the mailing's
+// first message id) that still hold unsent messages.
+// Args: mailing id, first id, batch size.
 const batchIndexes = `
-WITH first AS (SELECT min(id) AS id FROM messages WHERE mailing_id = $1)
-SELECT DISTINCT (m.id - first.id) / $2, first.id
-FROM messages m, first
-WHERE m.mailing_id = $1 AND m.status IN ('queued', 'retrying')
+SELECT DISTINCT (id - $2) / $3
+FROM messages
+WHERE mailing_id = $1 AND status IN ('queued', 'retrying')
 ORDER BY 1`
 
 // dueMessages loads the unsent messages of one batch that are due.
@@ -64,13 +89,11 @@ WHERE mailing_id = $1 AND id BETWEEN $2 AND $3 AND status IN ('queued', 'retryin
 ORDER BY next_attempt_at
 LIMIT 1`
 
-// admitMailing reads what a batch needs to start requests and, on Postgres,
-// holds the row FOR SHARE while they are being written: a pause, cancel,
-// delete or update waits for it, so none starts a request after it commits.
-const (
-	admitMailingPostgres = `SELECT status, end_at, text FROM mailings WHERE id = $1 FOR SHARE`
-	admitMailingSQLite   = `SELECT status, end_at, text FROM mailings WHERE id = $1`
-)
+// admitMailing reads what a batch needs to start requests, after the
+// caller took the mailing's sending lock (campaign.LockSending): a pause,
+// cancel, delete or update waits for the lock, so none starts a request
+// after it commits. Args: mailing id.
+const admitMailing = `SELECT status, end_at, text FROM mailings WHERE id = $1`
 
 // applyUpdates writes the outcomes of a batch at once. A message that is no
 // longer unsent is left alone — except that a success is always recorded

@@ -4,27 +4,36 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/lib/pq"
 
 	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
+	"github.com/notifyhq/notify/ent/predicate"
 	"github.com/notifyhq/notify/internal/campaign"
 	"github.com/notifyhq/notify/internal/database"
 	"github.com/notifyhq/notify/internal/status"
 )
 
-// Start starts a mailing whose start job (for startAt) came due: it selects
-// the recipients — the clients matching the filter now, a snapshot, one
-// message each — marks the mailing running and inserts its batch jobs, all in
-// one transaction. A mailing with no recipient finishes at once; one whose
-// end_at has passed finishes with nothing sent. A job made stale by a change
-// of start_at, or for a closed mailing, does nothing.
+// Start starts a mailing whose start job (for startAt) came due: it marks
+// the mailing running and fixes its recipients — the clients matching the
+// filter now, one message each — as those with an id up to the highest
+// client id at this moment (recipients_through). It then selects them a
+// chunk of clients at a time, each chunk in its own transaction with the
+// batch jobs of its messages, so sending starts after the first chunk rather
+// than after the whole directory. A start that runs again (a restart, a
+// crash) resumes the selection where it stopped: same bound, ON CONFLICT for
+// what is already there. The mailing cannot finish before its last chunk
+// (recipients_selected_at). A mailing with no recipient finishes at once;
+// one whose end_at has passed finishes with nothing sent. A job made stale by
+// a change of start_at, or for a closed mailing, does nothing.
 func (e *Engine) Start(ctx context.Context, mailingID int, startAt time.Time) (Outcome, error) {
 	m, err := e.db.Ent.Mailing.Get(ctx, mailingID)
 	if ent.IsNotFound(err) {
@@ -47,9 +56,9 @@ func (e *Engine) Start(ctx context.Context, mailingID int, startAt time.Time) (O
 		return done, nil
 	}
 
-	var selected int64
-	finished := false
+	var sel *selection
 	err = e.db.InTx(ctx, func(tx *database.Tx) error {
+		sel = nil
 		q := tx.Ent.Mailing.Query().Where(mailing.ID(mailingID))
 		if e.db.Dialect == dialect.Postgres {
 			q = q.ForUpdate()
@@ -64,111 +73,289 @@ func (e *Engine) Start(ctx context.Context, mailingID int, startAt time.Time) (O
 		if m.Status.Closed() || !m.StartAt.Equal(startAt) {
 			return nil
 		}
-		has, err := tx.Ent.Message.Query().Where(message.MailingID(mailingID)).Exist(ctx)
-		if err != nil {
-			return fmt.Errorf("error checking messages of mailing %d: %w", mailingID, err)
+		upd := tx.Ent.Mailing.UpdateOneID(mailingID).SetUpdatedAt(now)
+		changed := false
+		if m.Status == status.Scheduled {
+			upd.SetStatus(status.Running)
+			changed = true
 		}
-		if !has {
-			if selected, err = e.selectRecipients(ctx, tx, m, now); err != nil {
-				return err
+		if m.RecipientsThrough == nil {
+			var top sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM clients`).Scan(&top); err != nil {
+				return fmt.Errorf("error starting mailing %d: %w", mailingID, err)
 			}
+			m.RecipientsThrough = new(int(top.Int64))
+			upd.SetRecipientsThrough(*m.RecipientsThrough)
+			changed = true
 		}
-		next := m.Status
-		if next == status.Scheduled {
-			next = status.Running
-		}
-		if !has && selected == 0 {
-			next, finished = status.Finished, true
-		}
-		if next != m.Status {
-			if err := tx.Ent.Mailing.UpdateOneID(mailingID).SetStatus(next).SetUpdatedAt(now).Exec(ctx); err != nil {
+		if changed {
+			if err := upd.Exec(ctx); err != nil {
 				return fmt.Errorf("error starting mailing %d: %w", mailingID, err)
 			}
 		}
-		if finished {
-			return nil
+		if m.RecipientsSelectedAt != nil {
+			// Run again after its selection: only make sure every batch
+			// with unsent messages has its job.
+			return e.Dispatch(ctx, tx, mailingID)
 		}
-		return e.Dispatch(ctx, tx, mailingID)
+		span, err := e.span(ctx, tx, mailingID)
+		if err != nil {
+			return err
+		}
+		sel = &selection{mailingID: mailingID, filter: campaign.MailingFilter(m), through: *m.RecipientsThrough, span: span}
+		if span.ok {
+			// Resuming: queue the batches of what is selected, but the last.
+			sel.next = e.batchOf(span, span.last)
+			return e.Dispatch(ctx, tx, mailingID)
+		}
+		return nil
 	})
 	if err != nil {
 		return Outcome{}, err
 	}
-	first, last := e.logCreated(ctx, mailingID, selected)
-	e.logger.InfoContext(ctx, "mailing started", "mailing_id", mailingID, "recipients", selected, "finished", finished,
-		"first_message_id", first, "last_message_id", last)
+	if sel == nil {
+		return done, nil
+	}
+	e.logger.InfoContext(ctx, "mailing started", "mailing_id", mailingID, "recipients_through", sel.through)
 	if e.publisher != nil {
 		e.publisher.MailingChanged(ctx, mailingID)
+	}
+	for !sel.final {
+		if e.draining.Load() {
+			return snooze(0), nil // the selection resumes on any instance
+		}
+		if err := e.selectChunk(ctx, sel); err != nil {
+			return Outcome{}, err
+		}
+		if e.publisher != nil {
+			e.publisher.MailingChanged(ctx, mailingID)
+		}
+	}
+	if sel.stopped {
+		return done, nil
+	}
+	e.logger.InfoContext(ctx, "recipients selected", "mailing_id", mailingID, "recipients", sel.selected,
+		"first_message_id", sel.span.first, "last_message_id", sel.span.last)
+	// A mailing without recipients (or whose messages all went out already)
+	// finishes now; otherwise its last batch finishes it.
+	if _, err := e.campaign.FinishIfDone(ctx, mailingID); err != nil {
+		return Outcome{}, err
 	}
 	return done, nil
 }
 
-// logCreated tells where the stories of a started mailing's messages
-// begin: it returns the id range of the messages just created (for the
-// "mailing started" line; ids of one mailing's selection are contiguous
-// ranges of one INSERT … SELECT, so grepping an id finds its mailing's range)
-// and, at debug level, logs one "message created" line per message. Errors
-// only cost the log lines: the mailing has started.
-func (e *Engine) logCreated(ctx context.Context, mailingID int, selected int64) (first, last int) {
-	if selected == 0 {
-		return 0, 0
-	}
-	q := e.db.Ent.Message.Query().Where(message.MailingID(mailingID))
-	if e.logger.Enabled(ctx, slog.LevelDebug) {
-		msgs, err := q.Order(ent.Asc(message.FieldID)).Select(message.FieldID, message.FieldCustomerID).All(ctx)
-		if err != nil || len(msgs) == 0 {
-			return 0, 0
-		}
-		for _, m := range msgs {
-			e.logger.DebugContext(ctx, "message created", "message_id", m.ID, "mailing_id", mailingID, "client_id", m.CustomerID, "status", string(status.Queued))
-		}
-		return msgs[0].ID, msgs[len(msgs)-1].ID
-	}
-	var r []struct {
-		First int `json:"first"`
-		Last  int `json:"last"`
-	}
-	if err := q.Aggregate(ent.As(ent.Min(message.FieldID), "first"), ent.As(ent.Max(message.FieldID), "last")).Scan(ctx, &r); err != nil || len(r) == 0 {
-		return 0, 0
-	}
-	return r[0].First, r[0].Last
+// selection is the state of a mailing's recipient selection.
+type selection struct {
+	mailingID int
+	filter    campaign.Filter
+	through   int  // the highest client id that can be a recipient
+	span      span // the mailing's messages so far
+	next      int  // the first batch without a job yet
+	selected  int64
+	final     bool // the last chunk is selected
+	stopped   bool // the mailing closed or was deleted meanwhile
 }
 
-// selectRecipients inserts the mailing's messages with one INSERT … SELECT.
-func (e *Engine) selectRecipients(ctx context.Context, tx *database.Tx, m *ent.Mailing, now time.Time) (int64, error) {
-	f := campaign.MailingFilter(m)
-	var (
-		res sql.Result
-		err error
-	)
-	if e.db.Dialect == dialect.Postgres {
-		res, err = tx.ExecContext(ctx, selectRecipientsPostgres, m.ID, now, pq.Array(f.OperatorCodes), pq.Array(f.Tags))
-	} else {
-		codes, _ := json.Marshal(f.OperatorCodes)
-		tags, _ := json.Marshal(f.Tags)
-		res, err = tx.ExecContext(ctx, selectRecipientsSQLite, m.ID, now, string(codes), string(tags))
-	}
+// span is the id range of a mailing's messages and the highest client id
+// among them (the selection's cursor).
+type span struct {
+	ok          bool
+	first, last int
+	lastClient  int
+}
+
+// batchOf is the index of the batch of message id; batches start at the
+// mailing's first message id.
+func (e *Engine) batchOf(s span, id int) int { return (id - s.first) / e.cfg.BatchSize }
+
+// span reads the id range of a mailing's messages.
+func (e *Engine) span(ctx context.Context, tx *database.Tx, mailingID int) (span, error) {
+	var first, last, client sql.NullInt64
+	err := tx.QueryRowContext(ctx, rebind(e.db.Dialect, messageSpan), mailingID).Scan(&first, &last, &client)
 	if err != nil {
-		return 0, fmt.Errorf("error selecting recipients of mailing %d: %w", m.ID, err)
+		return span{}, fmt.Errorf("error reading the messages of mailing %d: %w", mailingID, err)
 	}
-	return res.RowsAffected()
+	return span{ok: first.Valid, first: int(first.Int64), last: int(last.Int64), lastClient: int(client.Int64)}, nil
+}
+
+// selectChunk selects the next chunk of recipients (the next SelectChunk
+// matching clients after the cursor) in one transaction, with the batch jobs
+// of every batch it completes. The batch holding the mailing's last message
+// waits for the next chunk, which may add messages to it: a batch job starts
+// only once its range can get no more messages. The last chunk queues it and
+// marks the selection done.
+func (e *Engine) selectChunk(ctx context.Context, s *selection) error {
+	now := e.now()
+	var (
+		next     selection
+		inserted int64
+	)
+	err := e.db.InTx(ctx, func(tx *database.Tx) error {
+		next, inserted = *s, 0
+		// A cancel or delete waits for the chunk, then settles its messages.
+		if err := campaign.LockSending(ctx, tx, e.db.Dialect, s.mailingID); err != nil {
+			return err
+		}
+		var (
+			st    status.Mailing
+			endAt time.Time
+			text  string
+		)
+		err := tx.QueryRowContext(ctx, rebind(e.db.Dialect, admitMailing), s.mailingID).Scan(&st, &endAt, &text)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && st.Closed()) {
+			next.final, next.stopped = true, true
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("error selecting recipients of mailing %d: %w", s.mailingID, err)
+		}
+		var (
+			n     int
+			upper sql.NullInt64
+		)
+		err = e.queryFiltered(ctx, tx, chunkBoundsPostgres, chunkBoundsSQLite, s.filter, s.span.lastClient, s.through, e.cfg.SelectChunk).Scan(&n, &upper)
+		if err != nil {
+			return fmt.Errorf("error selecting recipients of mailing %d: %w", s.mailingID, err)
+		}
+		next.final = n < e.cfg.SelectChunk
+		if n > 0 {
+			res, err := e.execFiltered(ctx, tx, selectRecipientsPostgres, selectRecipientsSQLite, s.filter, s.span.lastClient, int(upper.Int64), s.mailingID, now)
+			if err != nil {
+				return fmt.Errorf("error selecting recipients of mailing %d: %w", s.mailingID, err)
+			}
+			if inserted, err = res.RowsAffected(); err != nil {
+				return err
+			}
+			var lo, hi sql.NullInt64
+			err = tx.QueryRowContext(ctx, rebind(e.db.Dialect, chunkSpan), s.mailingID, s.span.lastClient, upper.Int64).Scan(&lo, &hi)
+			if err != nil {
+				return fmt.Errorf("error selecting recipients of mailing %d: %w", s.mailingID, err)
+			}
+			if hi.Valid {
+				if !next.span.ok {
+					next.span = span{ok: true, first: int(lo.Int64)}
+				}
+				next.span.last = int(hi.Int64)
+			}
+			next.span.lastClient = int(upper.Int64)
+		}
+		if next.span.ok {
+			end := e.batchOf(next.span, next.span.last)
+			if next.final {
+				end++
+			}
+			var batches []Batch
+			for k := next.next; k < end; k++ {
+				lo := next.span.first + k*e.cfg.BatchSize
+				batches = append(batches, Batch{MailingID: s.mailingID, FirstID: lo, LastID: lo + e.cfg.BatchSize - 1})
+			}
+			if len(batches) > 0 {
+				if err := e.batches.InsertBatches(ctx, tx, batches); err != nil {
+					return err
+				}
+			}
+			next.next = max(next.next, end)
+		}
+		if next.final {
+			err := tx.Ent.Mailing.UpdateOneID(s.mailingID).SetRecipientsSelectedAt(now).SetUpdatedAt(now).Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("error selecting recipients of mailing %d: %w", s.mailingID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	after := s.span.lastClient
+	next.selected += inserted
+	*s = next
+	if inserted > 0 {
+		e.logCreated(ctx, s.mailingID, after, s.span.lastClient)
+	}
+	return nil
+}
+
+// queryFiltered and execFiltered run a statement over the clients matching
+// a filter with ids in (after, upto]: the filter's codes and tags are
+// arrays on Postgres ($1, $2) and JSON arrays on SQLite (?1, ?2); after and
+// upto are $3 and $4; extra arguments follow.
+func (e *Engine) queryFiltered(ctx context.Context, tx *database.Tx, pg, lite string, f campaign.Filter, after, upto int, extra ...any) *sql.Row {
+	q, args := e.filtered(pg, lite, f, after, upto, extra)
+	return tx.QueryRowContext(ctx, q, args...)
+}
+
+func (e *Engine) execFiltered(ctx context.Context, tx *database.Tx, pg, lite string, f campaign.Filter, after, upto int, extra ...any) (sql.Result, error) {
+	q, args := e.filtered(pg, lite, f, after, upto, extra)
+	return tx.ExecContext(ctx, q, args...)
+}
+
+func (e *Engine) filtered(pg, lite string, f campaign.Filter, after, upto int, extra []any) (string, []any) {
+	if e.db.Dialect == dialect.Postgres {
+		return pg, append([]any{pq.Array(f.OperatorCodes), pq.Array(f.Tags), after, upto}, extra...)
+	}
+	codes, _ := json.Marshal(f.OperatorCodes)
+	tags, _ := json.Marshal(f.Tags)
+	return lite, append([]any{string(codes), string(tags), after, upto}, extra...)
+}
+
+// logCreated logs, at debug level, one "message created" line per message
+// of a chunk — its clients' ids are in (after, upto] — where each message's
+// story starts. Errors only cost the log lines.
+func (e *Engine) logCreated(ctx context.Context, mailingID, after, upto int) {
+	if !e.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	msgs, err := e.db.Ent.Message.Query().
+		Where(message.MailingID(mailingID), customerBetween(after, upto)).
+		Order(ent.Asc(message.FieldID)).Select(message.FieldID, message.FieldCustomerID).All(ctx)
+	if err != nil {
+		return
+	}
+	for _, m := range msgs {
+		e.logger.DebugContext(ctx, "message created", "message_id", m.ID, "mailing_id", mailingID, "client_id", m.CustomerID, "status", string(status.Queued))
+	}
+}
+
+// customerBetween matches messages whose client id is in (after, upto].
+func customerBetween(after, upto int) predicate.Message {
+	return func(s *entsql.Selector) {
+		s.Where(entsql.And(entsql.GT(s.C(message.FieldCustomerID), after), entsql.LTE(s.C(message.FieldCustomerID), upto)))
+	}
 }
 
 // Dispatch inserts a batch job for every batch of the mailing that still has
 // unsent messages; batches already queued are skipped by River's uniqueness.
-// It runs in the caller's transaction (start, resume).
+// While recipients are being selected, the batch holding the last message is
+// left to the selection (its next chunk may add to it). It runs in the
+// caller's transaction (start, resume).
 func (e *Engine) Dispatch(ctx context.Context, tx *database.Tx, mailingID int) error {
-	rows, err := tx.QueryContext(ctx, rebind(e.db.Dialect, batchIndexes), mailingID, e.cfg.BatchSize)
+	m, err := tx.Ent.Mailing.Get(ctx, mailingID)
+	if ent.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("error listing batches of mailing %d: %w", mailingID, err)
+	}
+	sp, err := e.span(ctx, tx, mailingID)
+	if err != nil || !sp.ok {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, rebind(e.db.Dialect, batchIndexes), mailingID, sp.first, e.cfg.BatchSize)
 	if err != nil {
 		return fmt.Errorf("error listing batches of mailing %d: %w", mailingID, err)
 	}
 	defer rows.Close()
 	var batches []Batch
 	for rows.Next() {
-		var k, first int
-		if err := rows.Scan(&k, &first); err != nil {
+		var k int
+		if err := rows.Scan(&k); err != nil {
 			return fmt.Errorf("error listing batches of mailing %d: %w", mailingID, err)
 		}
-		lo := first + k*e.cfg.BatchSize
+		if m.RecipientsSelectedAt == nil && k >= e.batchOf(sp, sp.last) {
+			continue
+		}
+		lo := sp.first + k*e.cfg.BatchSize
 		batches = append(batches, Batch{MailingID: mailingID, FirstID: lo, LastID: lo + e.cfg.BatchSize - 1})
 	}
 	if err := rows.Err(); err != nil {
