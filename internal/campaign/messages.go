@@ -155,3 +155,18 @@ func (s *Service) FinishIfDone(ctx context.Context, id int) (bool, error) {
 	}
 	return n > 0, nil
 }
+
+// QueuedMessages returns how many of a mailing's messages are queued (never
+// attempted yet, or waiting for their window), from message_counts.
+func (s *Service) QueuedMessages(ctx context.Context, id int) (int, error) {
+	c, err := s.db.Ent.MessageCount.Query().
+		Where(messagecount.MailingID(id), messagecount.StatusEQ(status.Queued)).
+		Only(ctx)
+	if ent.IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("error counting queued messages of mailing %d: %w", id, err)
+	}
+	return int(c.Count), nil
+}

@@ -124,6 +124,11 @@ func (e *Engine) Start(ctx context.Context, mailingID int, startAt time.Time) (O
 		if e.draining.Load() {
 			return snooze(0), nil // the selection resumes on any instance
 		}
+		if sel.span.ok {
+			if err := e.pace(ctx, mailingID); err != nil {
+				return Outcome{}, err
+			}
+		}
 		if err := e.selectChunk(ctx, sel); err != nil {
 			return Outcome{}, err
 		}
@@ -142,6 +147,34 @@ func (e *Engine) Start(ctx context.Context, mailingID int, startAt time.Time) (O
 		return Outcome{}, err
 	}
 	return done, nil
+}
+
+// pace keeps the selection ahead of the sending without racing it: it waits
+// while more than a chunk of the mailing's messages are queued, for at most
+// a second per chunk. A chunk costs Postgres about as much CPU as
+// sending it; selecting everything up front took the machine from the
+// sending and from the API (generalStatistics p99 up from ~30 to ~55 ms
+// while it ran). Queued messages waiting for their window count too, hence
+// the bound.
+func (e *Engine) pace(ctx context.Context, mailingID int) error {
+	deadline := time.Now().Add(time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !e.draining.Load() && time.Now().Before(deadline) {
+		queued, err := e.campaign.QueuedMessages(ctx, mailingID)
+		if err != nil {
+			return err
+		}
+		if queued <= e.cfg.SelectChunk {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return nil
 }
 
 // selection is the state of a mailing's recipient selection.
