@@ -24,6 +24,7 @@ type subscriberResult struct {
 	events   int           // status events received, all subscribers
 	p50, p99 time.Duration // write-to-client latency of status events
 	errs     int
+	dropped  int // subscriptions ended by the server (SUBSCRIBER_TOO_SLOW)
 }
 
 // subscribe connects the subscribers to mailingID and returns a function that
@@ -98,7 +99,12 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 				case "connection_ack":
 					readied = true
 					ready.Done()
-				case "complete", "error":
+				case "complete":
+					return
+				case "error":
+					mu.Lock()
+					res.dropped++
+					mu.Unlock()
 					return
 				case "ping":
 					_ = send(map[string]any{"type": "pong"})

@@ -59,8 +59,9 @@ type Config struct {
 	// PausedRecheck is how often a batch of a paused mailing looks whether it
 	// was resumed (default 5s).
 	PausedRecheck time.Duration
-	// Slice bounds one run of a batch job before it yields (default 30s); it
-	// stays well under the job timeout.
+	// Slice bounds one run of a batch job, or of a start selecting
+	// recipients, before it yields (default 30s); it stays well under the
+	// job timeout.
 	Slice time.Duration
 }
 

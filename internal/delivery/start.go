@@ -120,9 +120,12 @@ func (e *Engine) Start(ctx context.Context, mailingID int, startAt time.Time) (O
 	if e.publisher != nil {
 		e.publisher.MailingChanged(ctx, mailingID)
 	}
+	sliceEnd := time.Now().Add(e.cfg.Slice)
 	for !sel.final {
-		if e.draining.Load() {
-			return snooze(0), nil // the selection resumes on any instance
+		if e.draining.Load() || time.Now().After(sliceEnd) {
+			// The selection resumes where it is, on any instance; a
+			// job that yields now and then stays well inside its timeout.
+			return snooze(0), nil
 		}
 		if sel.span.ok {
 			if err := e.pace(ctx, mailingID); err != nil {
