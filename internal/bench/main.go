@@ -398,7 +398,7 @@ func fail(err error) {
 func benchSubscribers(admin *sql.DB, dbURL, bin string, recipients, runs int, load subscriberLoad) {
 	var bare, loaded, p50s, p99s []float64
 	for i := range runs {
-		r0, _, err := runSubscribed(admin, dbURL, bin, recipients, 64, subscriberLoad{})
+		r0, sres0, err := runSubscribed(admin, dbURL, bin, recipients, 64, subscriberLoad{})
 		if err != nil {
 			fail(fmt.Errorf("subscribers baseline run %d: %w", i+1, err))
 		}
@@ -408,8 +408,9 @@ func benchSubscribers(admin *sql.DB, dbURL, bin string, recipients, runs int, lo
 		}
 		// Status events delivered per second over the fan-out they came from.
 		eventRate := float64(sres.events) / (float64(recipients) / r1)
-		fmt.Printf("  subscribers run %d: %.0f msg/s without, %.0f msg/s with %d+%d subscribers; %d status events (%.0f/s), write-to-client p50 %s p99 %s, %d errors, %d dropped\n",
-			i+1, r0, r1, load.progress, load.status, sres.events, eventRate, sres.p50.Round(time.Millisecond), sres.p99.Round(time.Millisecond), sres.errs, sres.dropped)
+		fmt.Printf("  subscribers run %d: %.0f msg/s without, %.0f msg/s with %d+%d subscribers; %d status events (%.0f/s), write-to-client p50 %s p99 %s, %d errors, %d dropped; service CPU %.1f s without, %.1f s with; subscriber CPU %.1f s\n",
+			i+1, r0, r1, load.progress, load.status, sres.events, eventRate, sres.p50.Round(time.Millisecond), sres.p99.Round(time.Millisecond), sres.errs, sres.dropped,
+			sres0.serviceCPU, sres.serviceCPU, sres.clientCPU)
 		bare, loaded = append(bare, r0), append(loaded, r1)
 		p50s, p99s = append(p50s, ms(sres.p50)), append(p99s, ms(sres.p99))
 	}

@@ -6,8 +6,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -25,6 +28,37 @@ type subscriberResult struct {
 	p50, p99 time.Duration // write-to-client latency of status events
 	errs     int
 	dropped  int // subscriptions ended by the server (SUBSCRIBER_TOO_SLOW)
+	// CPU seconds used from the mailing's creation until the subscribers
+	// were done: by the service, and by this process (the subscribers, the
+	// polling of the mailing's status).
+	serviceCPU, clientCPU float64
+}
+
+// cpuSeconds is the user and system CPU time a process used so far.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces): utime and stime
+	// are the 12th and 13th, in clock ticks of 1/100 s.
+	rest := string(b[bytes.LastIndexByte(b, ')')+2:])
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (u + st) / 100
+}
+
+// selfCPUSeconds is the CPU time this process used so far.
+func selfCPUSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // subscribe connects the subscribers to mailingID and returns a function that
@@ -168,6 +202,7 @@ func runSubscribed(admin *sql.DB, dbURL, bin string, recipients, concurrency int
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
+	svc0, self0 := cpuSeconds(env.svc.Process.Pid), selfCPUSeconds()
 	var wait func() subscriberResult
 	if l.progress+l.status > 0 {
 		if wait, err = l.subscribe(ctx, env.url, created.CreateMailing.ID, recipients); err != nil {
@@ -187,6 +222,7 @@ func runSubscribed(admin *sql.DB, dbURL, bin string, recipients, concurrency int
 			sres = <-done
 		}
 	}
+	sres.serviceCPU, sres.clientCPU = cpuSeconds(env.svc.Process.Pid)-svc0, selfCPUSeconds()-self0
 	var first, last time.Time
 	if err := env.db.QueryRow(`SELECT min(created_at), max(updated_at) FROM messages`).Scan(&first, &last); err != nil {
 		return 0, sres, err
