@@ -516,3 +516,43 @@ func rebindTest(b *testBundle, query string) string {
 	}
 	return query
 }
+
+// TestCancelMidSelection cancels a mailing while its recipients are still
+// being selected: the selection stops, every message it made is settled,
+// and nothing reaches the sender after the cancel returns.
+func TestCancelMidSelection(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		b := setup(t, dbURL, setupOpts{
+			faults:  fakesender.Faults{LatencyMin: 20 * time.Millisecond, LatencyMax: 40 * time.Millisecond},
+			env:     map[string]string{"SENDER_CONCURRENCY": "4"},
+			options: appOptions{engine: delivery.Config{SelectChunk: 40, BatchSize: 20}},
+		})
+		b.createClients(t, 0, 1000, "UTC")
+		now := time.Now()
+		id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		require.NoError(t, b.fake.WaitForAccepted(ctx, 20))
+
+		var out struct{ CancelMailing struct{ Status string } }
+		b.mustGQL(t, `mutation($id: ID!) { cancelMailing(id: $id) { status } }`, map[string]any{"id": id}, &out)
+		require.Equal(t, "CANCELLED", out.CancelMailing.Status)
+		returned := time.Now()
+
+		// The start job sees the cancel at its next chunk and ends.
+		waitFor(t, time.Minute, "the start job to end", func() bool {
+			var state string
+			err := b.app.db.SQL.QueryRow(`SELECT state FROM river_job WHERE kind = 'start_mailing'`).Scan(&state)
+			require.NoError(t, err)
+			return state == "completed"
+		})
+		msgs := b.messages(t)
+		require.Less(t, len(msgs), 1000, "the selection stopped part way")
+		byStatus := countByStatus(msgs)
+		require.Positive(t, byStatus[status.MessageCanceled])
+		require.Zero(t, byStatus[status.Queued]+byStatus[status.Retrying], "every message made is settled")
+		require.Zero(t, b.fake.RequestsSince(returned), "no request started after the cancel returned")
+		requireCountsMatch(t, b)
+	})
+}
