@@ -204,6 +204,12 @@ type span struct {
 // mailing's first message id.
 func (e *Engine) batchOf(s span, id int) int { return (id - s.first) / e.cfg.BatchSize }
 
+// batch is batch k of a mailing whose messages span s.
+func (e *Engine) batch(mailingID int, s span, k int) Batch {
+	lo := s.first + k*e.cfg.BatchSize
+	return Batch{MailingID: mailingID, FirstID: lo, LastID: lo + e.cfg.BatchSize - 1}
+}
+
 // span reads the id range of a mailing's messages.
 func (e *Engine) span(ctx context.Context, tx *database.Tx, mailingID int) (span, error) {
 	var first, last, client sql.NullInt64
@@ -249,13 +255,15 @@ func (e *Engine) selectChunk(ctx context.Context, s *selection) error {
 			n     int
 			upper sql.NullInt64
 		)
-		err = e.queryFiltered(ctx, tx, chunkBoundsPostgres, chunkBoundsSQLite, s.filter, s.span.lastClient, s.through, e.cfg.SelectChunk).Scan(&n, &upper)
+		q, args := e.filtered(chunkBoundsPostgres, chunkBoundsSQLite, s.filter, s.span.lastClient, s.through, e.cfg.SelectChunk)
+		err = tx.QueryRowContext(ctx, q, args...).Scan(&n, &upper)
 		if err != nil {
 			return fmt.Errorf("error selecting recipients of mailing %d: %w", s.mailingID, err)
 		}
 		next.final = n < e.cfg.SelectChunk
 		if n > 0 {
-			res, err := e.execFiltered(ctx, tx, selectRecipientsPostgres, selectRecipientsSQLite, s.filter, s.span.lastClient, int(upper.Int64), s.mailingID, now)
+			q, args := e.filtered(selectRecipientsPostgres, selectRecipientsSQLite, s.filter, s.span.lastClient, int(upper.Int64), s.mailingID, now)
+			res, err := tx.ExecContext(ctx, q, args...)
 			if err != nil {
 				return fmt.Errorf("error selecting recipients of mailing %d: %w", s.mailingID, err)
 			}
@@ -282,8 +290,7 @@ func (e *Engine) selectChunk(ctx context.Context, s *selection) error {
 			}
 			var batches []Batch
 			for k := next.next; k < end; k++ {
-				lo := next.span.first + k*e.cfg.BatchSize
-				batches = append(batches, Batch{MailingID: s.mailingID, FirstID: lo, LastID: lo + e.cfg.BatchSize - 1})
+				batches = append(batches, e.batch(s.mailingID, next.span, k))
 			}
 			if len(batches) > 0 {
 				if err := e.batches.InsertBatches(ctx, tx, batches); err != nil {
@@ -312,21 +319,11 @@ func (e *Engine) selectChunk(ctx context.Context, s *selection) error {
 	return nil
 }
 
-// queryFiltered and execFiltered run a statement over the clients matching
-// a filter with ids in (after, upto]: the filter's codes and tags are
-// arrays on Postgres ($1, $2) and JSON arrays on SQLite (?1, ?2); after and
-// upto are $3 and $4; extra arguments follow.
-func (e *Engine) queryFiltered(ctx context.Context, tx *database.Tx, pg, lite string, f campaign.Filter, after, upto int, extra ...any) *sql.Row {
-	q, args := e.filtered(pg, lite, f, after, upto, extra)
-	return tx.QueryRowContext(ctx, q, args...)
-}
-
-func (e *Engine) execFiltered(ctx context.Context, tx *database.Tx, pg, lite string, f campaign.Filter, after, upto int, extra ...any) (sql.Result, error) {
-	q, args := e.filtered(pg, lite, f, after, upto, extra)
-	return tx.ExecContext(ctx, q, args...)
-}
-
-func (e *Engine) filtered(pg, lite string, f campaign.Filter, after, upto int, extra []any) (string, []any) {
+// filtered returns a statement over the clients matching a filter with ids
+// in (after, upto], and its arguments: the filter's codes and tags are arrays
+// on Postgres ($1, $2) and JSON arrays on SQLite (?1, ?2); after and upto are
+// $3 and $4; extra arguments follow.
+func (e *Engine) filtered(pg, lite string, f campaign.Filter, after, upto int, extra ...any) (string, []any) {
 	if e.db.Dialect == dialect.Postgres {
 		return pg, append([]any{pq.Array(f.OperatorCodes), pq.Array(f.Tags), after, upto}, extra...)
 	}
@@ -391,8 +388,7 @@ func (e *Engine) Dispatch(ctx context.Context, tx *database.Tx, mailingID int) e
 		if m.RecipientsSelectedAt == nil && k >= e.batchOf(sp, sp.last) {
 			continue
 		}
-		lo := sp.first + k*e.cfg.BatchSize
-		batches = append(batches, Batch{MailingID: mailingID, FirstID: lo, LastID: lo + e.cfg.BatchSize - 1})
+		batches = append(batches, e.batch(mailingID, sp, k))
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("error listing batches of mailing %d: %w", mailingID, err)
