@@ -44,6 +44,7 @@ import (
 	"github.com/notifyhq/notify/internal/fakesender"
 	"github.com/notifyhq/notify/internal/logwriter"
 	"github.com/notifyhq/notify/internal/metrics"
+	"github.com/notifyhq/notify/internal/multiplex"
 	"github.com/notifyhq/notify/internal/report"
 	"github.com/notifyhq/notify/internal/requestlog"
 	"github.com/notifyhq/notify/internal/rest"
@@ -192,6 +193,7 @@ type app struct {
 	service *campaign.Service
 	engine  *delivery.Engine
 	events  *event.Bus
+	shared  *multiplex.Hub // identical status subscriptions, run once
 	reports *report.Service
 	sender  *sender.Client
 	river   *river.Client[*sql.Tx]
@@ -261,8 +263,9 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 		},
 		DB: a.db.SQL,
 		Subscriptions: func() map[string]int {
-			st := a.events.Stats()
-			return map[string]int{"message_status": st.MessageSubscribers, "mailing_progress": st.ProgressSubscribers}
+			// Status subscribers are members of shared executions, each
+			// of which is one subscription of the bus.
+			return map[string]int{"message_status": a.shared.Stats().Subscribers, "mailing_progress": a.events.Stats().ProgressSubscribers}
 		},
 		Logger: logger,
 	})
@@ -312,6 +315,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 		return nil, err
 	}
 	a.closers = append(a.closers, a.events.Close)
+	a.shared = graph.NewSharedSubscriptions(logger, opts.eventBuffer)
 	// Status writes are counted on their way to the live feed.
 	publisher := a.metrics.Publisher(a.events)
 	a.service = campaign.New(campaign.Config{DB: a.db, Scheduler: scheduler, Publisher: publisher, Now: opts.now, Logger: logger})
@@ -370,6 +374,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 		service: a.service,
 		ent:     a.db.Ent,
 		events:  a.events,
+		shared:  a.shared,
 		reports: a.reports,
 		ready:   readiness(a.db, a.river),
 		guard:   auth.New(cfg.APITokens, cfg.MetricsAuth),
@@ -437,6 +442,7 @@ type serverDeps struct {
 	service *campaign.Service
 	ent     *ent.Client
 	events  *event.Bus
+	shared  *multiplex.Hub
 	reports *report.Service
 	ready   func(context.Context) error
 	guard   *auth.Guard      // API_TOKENS
@@ -489,6 +495,7 @@ func corsHandler(origins []string, h http.Handler) http.Handler {
 func routes(d serverDeps) []route {
 	gql := graph.NewHandler(graph.HandlerConfig{
 		Events:         d.events,
+		Shared:         d.shared,
 		Reports:        d.reports,
 		Service:        d.service,
 		Ent:            d.ent,

@@ -403,8 +403,9 @@ func (b *testBundle) scheduledMailing(t *testing.T) (id string, start func()) {
 func (b *testBundle) waitSubscribers(t *testing.T, status, progress int) {
 	t.Helper()
 	waitFor(t, 10*time.Second, fmt.Sprintf("%d status and %d progress subscribers", status, progress), func() bool {
-		s := b.app.events.Stats()
-		return s.MessageSubscribers == status && s.ProgressSubscribers == progress
+		s, shared := b.app.events.Stats(), b.app.shared.Stats()
+		// Each shared execution is one subscription of the bus.
+		return shared.Subscribers == status && s.MessageSubscribers == shared.Executions && s.ProgressSubscribers == progress
 	})
 }
 
@@ -445,6 +446,7 @@ func subscriptionGoroutines() int {
 	n := 0
 	for g := range strings.SplitSeq(string(buf), "\n\n") {
 		if strings.Contains(g, "graph.(*Resolver).forwardStatusEvents") ||
+			strings.Contains(g, "multiplex.(*group).pump") ||
 			strings.Contains(g, "event.(*Bus).runGroup") ||
 			strings.Contains(g, "transport.(*wsConnection)") ||
 			strings.Contains(g, "transport.SSE.Do") {
@@ -457,8 +459,9 @@ func subscriptionGoroutines() int {
 // TestSubscriptions follows a 500-message mailing over every transport:
 // gqlgen's client (legacy graphql-ws), a plain graphql-transport-ws client
 // and SSE each see exactly one SENT event per message, and the final
-// progress snapshot equals mailingStatistics; nothing is left running once
-// the clients are gone.
+// progress snapshot equals mailingStatistics; two clients with the same
+// operation share one execution and both see every event; nothing is left
+// running once the clients are gone.
 func TestSubscriptions(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
@@ -474,18 +477,24 @@ func TestSubscriptions(t *testing.T) {
 		require.NoError(t, err)
 		wsStatus := ws.subscribe(t, "status", statusSubscriptionLean, vars)
 		wsProgress := ws.subscribe(t, "progress", progressSubscription, vars)
+		// The same operation from another client shares wsStatus's
+		// execution.
+		ws2, err := dialWS(t, b.server.URL, nil)
+		require.NoError(t, err)
+		wsStatus2 := ws2.subscribe(t, "status", statusSubscriptionLean, vars)
 		sseCtx, sseCancel := context.WithCancel(t.Context())
 		defer sseCancel()
 		sseStatus := subscribeSSE(t, sseCtx, b, "sse status", statusSubscriptionFragment, vars)
 		sseProgress := subscribeSSE(t, sseCtx, b, "sse progress", progressSubscription, vars)
 		progress := []*stream{legacyProgress, wsProgress, sseProgress}
-		statuses := []*stream{legacyStatus, wsStatus, sseStatus}
+		statuses := []*stream{legacyStatus, wsStatus, wsStatus2, sseStatus}
 
 		for _, s := range progress {
 			s.wait(t, 10*time.Second, "the first snapshot", hasEvents(1))
 			require.Contains(t, s.lastProgress(t), `"status":"SCHEDULED"`)
 		}
-		b.waitSubscribers(t, 3, 3)
+		b.waitSubscribers(t, 4, 3)
+		require.Equal(t, 3, b.app.shared.Stats().Executions, "one execution per distinct operation")
 
 		began := time.Now()
 		start()
@@ -512,7 +521,7 @@ func TestSubscriptions(t *testing.T) {
 			require.Empty(t, s.errs, s.name)
 			events := requireOneSentEach(t, s, id, n)
 			for _, ev := range events {
-				if s == wsStatus {
+				if s == wsStatus || s == wsStatus2 {
 					require.Nil(t, ev.Message, "not selected")
 					continue
 				}
@@ -525,6 +534,7 @@ func TestSubscriptions(t *testing.T) {
 		legacyStatus.close()
 		legacyProgress.close()
 		ws.close()
+		ws2.close()
 		sseCancel()
 		b.waitSubscribers(t, 0, 0)
 	})

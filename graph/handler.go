@@ -24,6 +24,7 @@ import (
 	"github.com/notifyhq/notify/internal/campaign"
 	"github.com/notifyhq/notify/internal/coalesce"
 	"github.com/notifyhq/notify/internal/event"
+	"github.com/notifyhq/notify/internal/multiplex"
 	"github.com/notifyhq/notify/internal/report"
 	"github.com/notifyhq/notify/internal/status"
 )
@@ -45,6 +46,9 @@ type HandlerConfig struct {
 	Introspection bool
 	// Events feeds the subscriptions (messageStatusChanged, mailingProgress).
 	Events *event.Bus
+	// Shared runs identical status subscriptions once
+	// (NewSharedSubscriptions); nil runs each on its own.
+	Shared *multiplex.Hub
 	// Reports builds and sends the daily report.
 	Reports *report.Service
 	// OriginPatterns are the origins allowed to open a WebSocket (host
@@ -67,7 +71,11 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	srv := handler.New(generated.NewExecutableSchema(c))
 
 	// SSE first: POST would also claim a POST asking for text/event-stream.
-	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 10 * time.Second})
+	share := func(t graphql.Transport) graphql.Transport { return t }
+	if cfg.Shared != nil {
+		share = cfg.Shared.Transport
+	}
+	srv.AddTransport(share(transport.SSE{KeepAlivePingInterval: 10 * time.Second}))
 	var ws transport.WebsocketImplementation = transport.CoderWebsocketImplementation{
 		AcceptOptions: websocket.AcceptOptions{OriginPatterns: cfg.OriginPatterns},
 	}
@@ -76,13 +84,13 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	if cfg.Done != nil {
 		ws, initFunc = goingAway{ws, cfg.Done}, endOnDone(cfg.Done, initFunc)
 	}
-	srv.AddTransport(transport.Websocket{
+	srv.AddTransport(share(transport.Websocket{
 		KeepAlivePingInterval: 10 * time.Second,
 		PingPongInterval:      10 * time.Second,
 		InitTimeout:           10 * time.Second,
 		InitFunc:              initFunc,
 		Implementation:        ws,
-	})
+	}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

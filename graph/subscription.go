@@ -3,7 +3,9 @@ package graph
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -14,6 +16,7 @@ import (
 	"github.com/notifyhq/notify/ent/message"
 	"github.com/notifyhq/notify/graph/model"
 	"github.com/notifyhq/notify/internal/event"
+	"github.com/notifyhq/notify/internal/multiplex"
 )
 
 // Codes of the errors a subscription reports while it runs.
@@ -188,4 +191,53 @@ func streamErrorResponses(ctx context.Context, next graphql.ResponseHandler) *gr
 		resp.Errors = errs
 	}
 	return resp
+}
+
+// NewSharedSubscriptions returns the hub that runs identical
+// messageStatusChanged subscriptions once (see package multiplex): a status
+// stream starts with the next event whoever subscribes, so a subscriber may
+// join a running one. mailingProgress starts with a snapshot of its own and
+// is not shared (its updates are already computed once per mailing).
+// buffer is how many events a subscriber may fall behind before it is
+// dropped with SUBSCRIBER_TOO_SLOW; event.DefaultBuffer when 0.
+func NewSharedSubscriptions(logger *slog.Logger, buffer int) *multiplex.Hub {
+	if buffer <= 0 {
+		buffer = event.DefaultBuffer
+	}
+	return multiplex.New(multiplex.Config{
+		Shareable: onlyStatusStreams,
+		Buffer:    buffer,
+		Dropped:   tooSlowResponse,
+		Logger:    logger,
+	})
+}
+
+// onlyStatusStreams reports whether every root field of an operation is
+// messageStatusChanged.
+func onlyStatusStreams(rc *graphql.OperationContext) bool {
+	set := rc.Operation.SelectionSet
+	for _, s := range set {
+		if f, ok := s.(*ast.Field); !ok || f.Name != "messageStatusChanged" {
+			return false
+		}
+	}
+	return len(set) > 0
+}
+
+// tooSlowResponse is the last event of a shared status subscriber that fell
+// behind: the same as an unshared one gets (see forwardStatusEvents).
+func tooSlowResponse(rc *graphql.OperationContext) *graphql.Response {
+	alias := "messageStatusChanged"
+	if f, ok := rc.Operation.SelectionSet[0].(*ast.Field); ok {
+		alias = f.Alias
+	}
+	data, _ := json.Marshal(map[string]any{alias: nil})
+	return &graphql.Response{
+		Data: data,
+		Errors: gqlerror.List{{
+			Message:    event.ErrTooSlow.Error(),
+			Path:       ast.Path{ast.PathName(alias)},
+			Extensions: map[string]any{"code": CodeSubscriberTooSlow},
+		}},
+	}
 }

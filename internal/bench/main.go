@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,7 +63,18 @@ func main() {
 	subProgress := flag.Int("sub-progress", 490, "mailingProgress subscribers of the live-events fan-out")
 	subStatus := flag.Int("sub-status", 10, "messageStatusChanged subscribers of the live-events fan-out")
 	instantConcurrency := flag.Int("concurrency", 64, "SENDER_CONCURRENCY of the instant-sender fan-out")
+	cpuProfile := flag.String("cpuprofile", "", "write this process's CPU profile (the subscribers' side) to the file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fail(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	dbURL := os.Getenv("TEST_DATABASE_URL")
 	if dbURL == "" {

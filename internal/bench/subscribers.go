@@ -73,11 +73,12 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 		wg        sync.WaitGroup
 		ready     sync.WaitGroup
 	)
-	start := func(query string, onNext func(frame []byte) bool) {
+	start := func(query string, onNext func(frame []byte) bool, done func()) {
 		wg.Add(1)
 		ready.Add(1)
 		go func() {
 			defer wg.Done()
+			defer done()
 			readied := false
 			defer func() {
 				if !readied {
@@ -92,6 +93,10 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 				return
 			}
 			defer conn.CloseNow()
+			// Reads take no context: coder/websocket would arm a
+			// context.AfterFunc per frame. The connection closes with ctx
+			// instead.
+			defer context.AfterFunc(ctx, func() { conn.CloseNow() })()
 			conn.SetReadLimit(1 << 20)
 			send := func(v any) error {
 				b, _ := json.Marshal(v)
@@ -103,14 +108,22 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 			if send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": query}}) != nil {
 				return
 			}
+			// One buffer per subscriber, reused for every frame: the client
+			// shares the machine with the service it measures, so it
+			// should take as little CPU as it can.
+			var buf bytes.Buffer
 			for {
-				_, b, err := conn.Read(ctx)
+				_, r, err := conn.Reader(context.Background())
 				if err != nil {
 					return
 				}
-				// Most frames are events: pick the two fields out instead of
-				// decoding every frame, so the client steals little CPU from
-				// the service it measures on the same machine.
+				buf.Reset()
+				if _, err := buf.ReadFrom(r); err != nil {
+					return
+				}
+				b := buf.Bytes()
+				// Most frames are events: pick the fields out instead of
+				// decoding every frame.
 				if bytes.Contains(b, []byte(`"type":"next"`)) {
 					if bytes.Contains(b, []byte(`"errors"`)) {
 						mu.Lock()
@@ -148,10 +161,13 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 	}
 	for range l.progress {
 		start(fmt.Sprintf(`subscription { mailingProgress(mailingID: %s) { total byStatus { status count } } }`, mailingID),
-			func([]byte) bool { return true })
+			func([]byte) bool { return true }, func() {})
 	}
 	for range l.status {
-		sent := 0
+		// Each subscriber keeps its own figures and adds them up at the
+		// end, instead of taking a lock per event.
+		sent, events := 0, 0
+		var lats []time.Duration
 		start(fmt.Sprintf(`subscription { messageStatusChanged(mailingID: %s) { messageID status at } }`, mailingID),
 			func(frame []byte) bool {
 				at, ok := field(frame, `"at":"`)
@@ -162,15 +178,18 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 				if err != nil {
 					return true
 				}
-				lat := time.Since(t)
-				mu.Lock()
-				latencies = append(latencies, lat)
-				res.events++
-				mu.Unlock()
+				lats = append(lats, time.Since(t))
+				events++
 				if st, _ := field(frame, `"status":"`); string(st) == "SENT" {
 					sent++
 				}
 				return sent < recipients
+			},
+			func() {
+				mu.Lock()
+				latencies = append(latencies, lats...)
+				res.events += events
+				mu.Unlock()
 			})
 	}
 	ready.Wait()

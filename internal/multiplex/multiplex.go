@@ -1,0 +1,314 @@
+// Package multiplex runs identical GraphQL subscriptions once.
+//
+// During a fan-out every messageStatusChanged subscriber gets thousands of
+// events a second, and gqlgen executes the subscription's selection for each
+// event and each subscriber. Subscribers whose operations are the same (the
+// query, the operation name and the variables) and whose streams start with
+// the next event, not with a snapshot of their own, can share one execution
+// instead: the hub runs the operation once per group and hands every member
+// the same response, which the transport only encodes and writes.
+//
+// The execution never waits on a member: each member has a bounded buffer,
+// and a member that falls behind it is dropped alone, its last response
+// saying why (Config.Dropped). A group ends when its last member leaves or
+// when its stream ends; its members then end too.
+package multiplex
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Config says which operations a Hub shares and how it treats members.
+type Config struct {
+	// Shareable reports whether a subscription operation may be shared:
+	// whether a member joining a running execution gets what a fresh one
+	// would (the events from now on).
+	Shareable func(*graphql.OperationContext) bool
+	// Buffer is how many responses a member may fall behind before it is
+	// dropped.
+	Buffer int
+	// Dropped is the last response a dropped member gets: the reason.
+	Dropped func(*graphql.OperationContext) *graphql.Response
+	Logger  *slog.Logger
+}
+
+// Hub holds the running shared executions, one per distinct operation.
+type Hub struct {
+	cfg Config
+
+	mu      sync.Mutex
+	groups  map[string]*group
+	members int // subscribers of the shared executions
+}
+
+// New returns a Hub.
+func New(cfg Config) *Hub {
+	if cfg.Buffer < 1 {
+		cfg.Buffer = 1
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Hub{cfg: cfg, groups: map[string]*group{}}
+}
+
+// Stats counts what a Hub runs.
+type Stats struct {
+	Subscribers int // members of shared executions
+	Executions  int // shared executions running
+}
+
+// Stats returns what the hub runs now.
+func (h *Hub) Stats() Stats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return Stats{Subscribers: h.members, Executions: len(h.groups)}
+}
+
+// Transport wraps a gqlgen transport so that the shareable subscriptions it
+// serves go through the hub.
+func (h *Hub) Transport(t graphql.Transport) graphql.Transport { return hubTransport{t, h} }
+
+type hubTransport struct {
+	graphql.Transport
+	hub *Hub
+}
+
+func (t hubTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	t.Transport.Do(w, r, executor{exec, t.hub})
+}
+
+// executor dispatches shareable subscriptions to the hub, and everything
+// else to gqlgen's executor.
+type executor struct {
+	graphql.GraphExecutor
+	hub *Hub
+}
+
+func (e executor) DispatchOperation(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
+	if rc == nil || rc.Operation == nil || rc.Operation.Operation != ast.Subscription || !e.hub.cfg.Shareable(rc) {
+		return e.GraphExecutor.DispatchOperation(ctx, rc)
+	}
+	key, err := operationKey(rc)
+	if err != nil {
+		return e.GraphExecutor.DispatchOperation(ctx, rc)
+	}
+	m := e.hub.join(ctx, key, rc, e.GraphExecutor)
+	return m.next, graphql.WithOperationContext(ctx, rc)
+}
+
+// operationKey identifies what an operation computes: operations with equal
+// keys get equal responses.
+func operationKey(rc *graphql.OperationContext) (string, error) {
+	vars, err := json.Marshal(rc.Variables) // map keys sorted
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d:%s%d:%s%s", len(rc.RawQuery), rc.RawQuery, len(rc.OperationName), rc.OperationName, vars), nil
+}
+
+// join adds a member to the group of key, starting the group if there is
+// none; it returns once the group's execution has subscribed.
+func (h *Hub) join(ctx context.Context, key string, rc *graphql.OperationContext, exec graphql.GraphExecutor) *member {
+	h.mu.Lock()
+	g := h.groups[key]
+	var m *member
+	if g != nil {
+		m = g.add(rc)
+	}
+	if m == nil { // no group, or one that is ending
+		g = &group{hub: h, key: key, members: map[*member]struct{}{}, ready: make(chan struct{})}
+		m = g.add(rc)
+		h.groups[key] = g
+		defer g.start(ctx, rc, exec)
+	}
+	h.mu.Unlock()
+	return m
+}
+
+// forget removes an ended group.
+func (h *Hub) forget(g *group) {
+	h.mu.Lock()
+	if h.groups[g.key] == g {
+		delete(h.groups, g.key)
+	}
+	h.mu.Unlock()
+}
+
+func (h *Hub) count(delta int) {
+	h.mu.Lock()
+	h.members += delta
+	h.mu.Unlock()
+}
+
+// group is one shared execution and its members.
+type group struct {
+	hub    *Hub
+	key    string
+	ready  chan struct{} // closed once the execution subscribed
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	members map[*member]struct{}
+	ended   bool // no member may join
+}
+
+// add adds a member, or returns nil if the group is ending.
+func (g *group) add(rc *graphql.OperationContext) *member {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ended {
+		return nil
+	}
+	m := &member{group: g, rc: rc, ch: make(chan *graphql.Response, g.hub.cfg.Buffer)}
+	g.members[m] = struct{}{}
+	return m
+}
+
+// start runs the operation for the group. Its context carries the values
+// of the first member's (operation, connection) but not its cancellation:
+// the group outlives the member that started it.
+func (g *group) start(ctx context.Context, rc *graphql.OperationContext, exec graphql.GraphExecutor) {
+	ctx, g.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	responses, ctx := exec.DispatchOperation(ctx, rc)
+	close(g.ready)
+	go g.pump(ctx, responses)
+}
+
+// pump hands each response of the execution to every member, then ends the
+// group.
+func (g *group) pump(ctx context.Context, responses graphql.ResponseHandler) {
+	defer g.end()
+	defer func() {
+		if p := recover(); p != nil {
+			g.hub.cfg.Logger.Error("shared subscription panicked", "panic", fmt.Sprint(p))
+			g.broadcast(&graphql.Response{Errors: gqlerror.List{{Message: "internal error"}}})
+		}
+	}()
+	for {
+		r := responses(ctx)
+		if r == nil {
+			return
+		}
+		// gqlgen renders every event of a subscription into one buffer,
+		// reused for the next: members get a copy of their own.
+		shared := *r
+		shared.Data = bytes.Clone(r.Data)
+		g.broadcast(&shared)
+	}
+}
+
+// broadcast gives r to every member, dropping those whose buffer is full.
+func (g *group) broadcast(r *graphql.Response) {
+	g.mu.Lock()
+	for m := range g.members {
+		select {
+		case m.ch <- r:
+		default:
+			delete(g.members, m)
+			m.dropped = true
+			close(m.ch)
+			g.hub.cfg.Logger.Warn("shared subscriber dropped: too slow, responses dropped", "operation", m.rc.OperationName, "buffer", cap(m.ch))
+		}
+	}
+	empty := len(g.members) == 0 && !g.ended
+	if empty {
+		g.ended = true
+	}
+	g.mu.Unlock()
+	if empty {
+		g.stop()
+	}
+}
+
+// end ends every member once the execution is over.
+func (g *group) end() {
+	g.mu.Lock()
+	g.ended = true
+	for m := range g.members {
+		close(m.ch)
+	}
+	clear(g.members)
+	g.mu.Unlock()
+	g.stop()
+}
+
+// stop forgets the group and cancels its execution; members left are ended
+// by pump.
+func (g *group) stop() {
+	g.hub.forget(g)
+	g.cancel()
+}
+
+// leave removes m, and stops the group when m was its last member.
+func (g *group) leave(m *member) {
+	g.mu.Lock()
+	_, in := g.members[m]
+	delete(g.members, m)
+	last := in && len(g.members) == 0 && !g.ended
+	if last {
+		g.ended = true
+	}
+	g.mu.Unlock()
+	if last {
+		g.stop()
+	}
+}
+
+// member is one subscriber of a group. Its next is called by one goroutine
+// (the transport's loop for the subscription).
+type member struct {
+	group *group
+	rc    *graphql.OperationContext
+	ch    chan *graphql.Response
+	// dropped is set before ch is closed, read after it is seen closed.
+	dropped bool
+
+	joined, left, reported bool
+}
+
+// next is the member's ResponseHandler: the group's next response, the
+// reason of a drop, or nil at the end.
+func (m *member) next(ctx context.Context) *graphql.Response {
+	if !m.joined {
+		m.joined = true
+		<-m.group.ready
+		m.group.hub.count(1)
+	}
+	if m.left {
+		return nil
+	}
+	select {
+	case r, ok := <-m.ch:
+		if ok {
+			return r
+		}
+		m.leave()
+		if m.dropped && !m.reported {
+			m.reported = true
+			return m.group.hub.cfg.Dropped(m.rc)
+		}
+		return nil
+	case <-ctx.Done():
+		m.leave()
+		return nil
+	}
+}
+
+func (m *member) leave() {
+	if !m.left {
+		m.left = true
+		m.group.leave(m)
+		m.group.hub.count(-1)
+	}
+}

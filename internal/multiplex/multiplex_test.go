@@ -1,0 +1,234 @@
+package multiplex
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/stretchr/testify/require"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// source is what a subscription executes against: the tests push events
+// into it. It stands in for gqlgen's executor, so the tests can say exactly
+// when an event happens and how many executions run.
+type source struct {
+	mu         sync.Mutex
+	executions int
+	running    int
+	streams    []chan string
+}
+
+func (s *source) CreateOperationContext(context.Context, *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
+	panic("not used")
+}
+
+func (s *source) DispatchError(context.Context, gqlerror.List) *graphql.Response { panic("not used") }
+
+// DispatchOperation renders each pushed event into one reused buffer, as
+// gqlgen's generated code does, and ends when ctx ends or the stream closes.
+func (s *source) DispatchOperation(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
+	ch := make(chan string, 1024)
+	s.mu.Lock()
+	s.executions++
+	s.running++
+	s.streams = append(s.streams, ch)
+	s.mu.Unlock()
+	var buf []byte
+	ended := false
+	return func(ctx context.Context) *graphql.Response {
+		select {
+		case ev, ok := <-ch:
+			if ok {
+				buf = append(buf[:0], fmt.Sprintf(`{"event":%q}`, ev)...)
+				return &graphql.Response{Data: buf}
+			}
+		case <-ctx.Done():
+		}
+		if !ended {
+			ended = true
+			s.mu.Lock()
+			s.running--
+			s.mu.Unlock()
+		}
+		return nil
+	}, ctx
+}
+
+// push sends an event to every running execution.
+func (s *source) push(ev string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ch := range s.streams {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
+}
+
+// closeAll ends every execution's stream.
+func (s *source) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ch := range s.streams {
+		close(ch)
+	}
+	s.streams = nil
+}
+
+func (s *source) counts() (executions, running int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.executions, s.running
+}
+
+func operation(query string, vars map[string]any) *graphql.OperationContext {
+	return &graphql.OperationContext{
+		RawQuery:  query,
+		Variables: vars,
+		Operation: &ast.OperationDefinition{Operation: ast.Subscription},
+	}
+}
+
+func newHub(buffer int) *Hub {
+	return New(Config{
+		Shareable: func(*graphql.OperationContext) bool { return true },
+		Buffer:    buffer,
+		Dropped: func(*graphql.OperationContext) *graphql.Response {
+			return &graphql.Response{Errors: gqlerror.List{{Message: "too slow"}}}
+		},
+	})
+}
+
+// subscriber is a member driven as a transport drives it: next, over and
+// over, from one goroutine.
+type subscriber struct {
+	next   graphql.ResponseHandler
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func subscribe(t *testing.T, h *Hub, src *source, rc *graphql.OperationContext) *subscriber {
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	next, ctx := executor{src, h}.DispatchOperation(ctx, rc)
+	return &subscriber{next: next, ctx: ctx, cancel: cancel}
+}
+
+// take returns the next n responses' data or errors.
+func (s *subscriber) take(n int) []string {
+	var out []string
+	for range n {
+		r := s.next(s.ctx)
+		switch {
+		case r == nil:
+			return append(out, "<end>")
+		case len(r.Errors) > 0:
+			out = append(out, "error: "+r.Errors[0].Message)
+		default:
+			out = append(out, string(r.Data))
+		}
+	}
+	return out
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestIdenticalOperationsShareOneExecution(t *testing.T) {
+	h, src := newHub(16), &source{}
+	a := subscribe(t, h, src, operation("subscription { s }", map[string]any{"id": "1"}))
+	b := subscribe(t, h, src, operation("subscription { s }", map[string]any{"id": "1"}))
+	other := subscribe(t, h, src, operation("subscription { s }", map[string]any{"id": "2"}))
+	executions, _ := src.counts()
+	require.Equal(t, 2, executions, "one per distinct operation")
+
+	src.push("x")
+	src.push("y")
+	want := []string{`{"event":"x"}`, `{"event":"y"}`}
+	require.Equal(t, want, a.take(2))
+	require.Equal(t, want, b.take(2), "each member gets every response, intact")
+	require.Equal(t, want, other.take(2))
+	require.Equal(t, Stats{Subscribers: 3, Executions: 2}, h.Stats())
+}
+
+func TestSlowMemberIsDroppedAlone(t *testing.T) {
+	h, src := newHub(2), &source{}
+	rc := operation("subscription { s }", nil)
+	slow, fast := subscribe(t, h, src, rc), subscribe(t, h, src, rc)
+	for i := range 5 {
+		src.push(fmt.Sprint(i))
+		require.Equal(t, []string{fmt.Sprintf(`{"event":"%d"}`, i)}, fast.take(1))
+	}
+	// The slow member read nothing: it gets what its buffer held, the
+	// reason, and the end.
+	require.Equal(t, []string{`{"event":"0"}`, `{"event":"1"}`, "error: too slow", "<end>"}, slow.take(4))
+	require.Equal(t, Stats{Subscribers: 1, Executions: 1}, h.Stats())
+
+	src.push("5")
+	require.Equal(t, []string{`{"event":"5"}`}, fast.take(1), "the others go on")
+}
+
+func TestLastMemberLeavingEndsTheExecution(t *testing.T) {
+	h, src := newHub(16), &source{}
+	rc := operation("subscription { s }", nil)
+	a, b := subscribe(t, h, src, rc), subscribe(t, h, src, rc)
+	a.take(0)
+	b.take(0)
+
+	a.cancel()
+	require.Equal(t, []string{"<end>"}, a.take(1))
+	src.push("x")
+	require.Equal(t, []string{`{"event":"x"}`}, b.take(1), "the group outlives the member that started it")
+
+	b.cancel()
+	require.Equal(t, []string{"<end>"}, b.take(1))
+	waitUntil(t, "the execution to end", func() bool { _, running := src.counts(); return running == 0 })
+	require.Equal(t, Stats{}, h.Stats())
+
+	// A newcomer starts a new execution.
+	c := subscribe(t, h, src, rc)
+	src.push("y")
+	require.Equal(t, []string{`{"event":"y"}`}, c.take(1))
+	executions, running := src.counts()
+	require.Equal(t, 2, executions)
+	require.Equal(t, 1, running)
+}
+
+func TestStreamEndEndsMembers(t *testing.T) {
+	h, src := newHub(16), &source{}
+	rc := operation("subscription { s }", nil)
+	a, b := subscribe(t, h, src, rc), subscribe(t, h, src, rc)
+	src.push("x")
+	src.closeAll()
+	for _, s := range []*subscriber{a, b} {
+		require.Equal(t, []string{`{"event":"x"}`, "<end>"}, s.take(2))
+	}
+	waitUntil(t, "the group to be forgotten", func() bool { return h.Stats() == Stats{} })
+}
+
+func TestUnshareableGoesToTheExecutor(t *testing.T) {
+	src := &source{}
+	h := New(Config{Shareable: func(*graphql.OperationContext) bool { return false }, Buffer: 16})
+	rc := operation("subscription { s }", nil)
+	a, b := subscribe(t, h, src, rc), subscribe(t, h, src, rc)
+	executions, _ := src.counts()
+	require.Equal(t, 2, executions)
+	src.push("x")
+	require.Equal(t, []string{`{"event":"x"}`}, a.take(1))
+	require.Equal(t, []string{`{"event":"x"}`}, b.take(1))
+	require.Equal(t, Stats{}, h.Stats())
+}
