@@ -263,9 +263,12 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 		},
 		DB: a.db.SQL,
 		Subscriptions: func() map[string]int {
-			// Status subscribers are members of shared executions, each
-			// of which is one subscription of the bus.
-			return map[string]int{"message_status": a.shared.Stats().Subscribers, "mailing_progress": a.events.Stats().ProgressSubscribers}
+			// Subscribers are members of shared executions, each of which
+			// is one subscription of the bus.
+			return map[string]int{
+				"message_status":   a.shared.Stats(multiplex.Events).Subscribers,
+				"mailing_progress": a.shared.Stats(multiplex.Latest).Subscribers,
+			}
 		},
 		Logger: logger,
 	})

@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/notifyhq/notify/internal/event"
+	"github.com/notifyhq/notify/internal/multiplex"
 	"github.com/notifyhq/notify/internal/testdb"
 )
 
@@ -403,9 +404,11 @@ func (b *testBundle) scheduledMailing(t *testing.T) (id string, start func()) {
 func (b *testBundle) waitSubscribers(t *testing.T, status, progress int) {
 	t.Helper()
 	waitFor(t, 10*time.Second, fmt.Sprintf("%d status and %d progress subscribers", status, progress), func() bool {
-		s, shared := b.app.events.Stats(), b.app.shared.Stats()
+		bus := b.app.events.Stats()
+		st, pr := b.app.shared.Stats(multiplex.Events), b.app.shared.Stats(multiplex.Latest)
 		// Each shared execution is one subscription of the bus.
-		return shared.Subscribers == status && s.MessageSubscribers == shared.Executions && s.ProgressSubscribers == progress
+		return st.Subscribers == status && pr.Subscribers == progress &&
+			bus.MessageSubscribers == st.Executions && bus.ProgressSubscribers == pr.Executions
 	})
 }
 
@@ -494,7 +497,7 @@ func TestSubscriptions(t *testing.T) {
 			require.Contains(t, s.lastProgress(t), `"status":"SCHEDULED"`)
 		}
 		b.waitSubscribers(t, 4, 3)
-		require.Equal(t, 3, b.app.shared.Stats().Executions, "one execution per distinct operation")
+		require.Equal(t, 3, b.app.shared.Stats(multiplex.Events).Executions, "one execution per distinct operation")
 
 		began := time.Now()
 		start()

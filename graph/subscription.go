@@ -193,35 +193,45 @@ func streamErrorResponses(ctx context.Context, next graphql.ResponseHandler) *gr
 	return resp
 }
 
-// NewSharedSubscriptions returns the hub that runs identical
-// messageStatusChanged subscriptions once (see package multiplex): a status
-// stream starts with the next event whoever subscribes, so a subscriber may
-// join a running one. mailingProgress starts with a snapshot of its own and
-// is not shared (its updates are already computed once per mailing).
-// buffer is how many events a subscriber may fall behind before it is
-// dropped with SUBSCRIBER_TOO_SLOW; event.DefaultBuffer when 0.
+// NewSharedSubscriptions returns the hub that runs identical subscriptions
+// once (see package multiplex):
+//   - a messageStatusChanged stream starts with the next event whoever
+//     subscribes, so a subscriber joins a running one from its next event;
+//   - a mailingProgress stream is snapshots, each the whole current state,
+//     so a subscriber joins a running one with its latest snapshot.
+//
+// buffer is how many events a status subscriber may fall behind before it
+// is dropped with SUBSCRIBER_TOO_SLOW; event.DefaultBuffer when 0.
 func NewSharedSubscriptions(logger *slog.Logger, buffer int) *multiplex.Hub {
 	if buffer <= 0 {
 		buffer = event.DefaultBuffer
 	}
 	return multiplex.New(multiplex.Config{
-		Shareable: onlyStatusStreams,
-		Buffer:    buffer,
-		Dropped:   tooSlowResponse,
-		Logger:    logger,
+		Mode:    sharing,
+		Buffer:  buffer,
+		Dropped: tooSlowResponse,
+		Logger:  logger,
 	})
 }
 
-// onlyStatusStreams reports whether every root field of an operation is
-// messageStatusChanged.
-func onlyStatusStreams(rc *graphql.OperationContext) bool {
+// sharing says how an operation is shared, by its root field (a
+// subscription has exactly one).
+func sharing(rc *graphql.OperationContext) multiplex.Mode {
 	set := rc.Operation.SelectionSet
-	for _, s := range set {
-		if f, ok := s.(*ast.Field); !ok || f.Name != "messageStatusChanged" {
-			return false
-		}
+	if len(set) != 1 {
+		return multiplex.NotShared
 	}
-	return len(set) > 0
+	f, ok := set[0].(*ast.Field)
+	switch {
+	case !ok:
+		return multiplex.NotShared
+	case f.Name == "messageStatusChanged":
+		return multiplex.Events
+	case f.Name == "mailingProgress":
+		return multiplex.Latest
+	default:
+		return multiplex.NotShared
+	}
 }
 
 // tooSlowResponse is the last event of a shared status subscriber that fell

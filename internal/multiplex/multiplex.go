@@ -3,15 +3,21 @@
 // During a fan-out every messageStatusChanged subscriber gets thousands of
 // events a second, and gqlgen executes the subscription's selection for each
 // event and each subscriber. Subscribers whose operations are the same (the
-// query, the operation name and the variables) and whose streams start with
-// the next event, not with a snapshot of their own, can share one execution
+// query, the operation name and the variables) can share one execution
 // instead: the hub runs the operation once per group and hands every member
 // the same response, which the transport only encodes and writes.
 //
-// The execution never waits on a member: each member has a bounded buffer,
-// and a member that falls behind it is dropped alone, its last response
-// saying why (Config.Dropped). A group ends when its last member leaves or
-// when its stream ends; its members then end too.
+// A member joining a running execution must get what a fresh one would, so
+// an operation is shared in one of two ways (Config.Mode):
+//   - Events: the stream starts with the next event, whoever subscribes.
+//     Each member has a bounded buffer; a member that falls behind it is
+//     dropped alone, its last response saying why (Config.Dropped).
+//   - Latest: each response is the whole current state and supersedes the
+//     one before. A joining member gets the latest at once; a member that
+//     falls behind skips to the latest.
+//
+// The execution never waits on a member. A group ends when its last member
+// leaves or when its stream ends; its members then end too.
 package multiplex
 
 import (
@@ -28,14 +34,26 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
+// Mode is how a subscription operation is shared.
+type Mode int
+
+const (
+	// NotShared operations run on their own.
+	NotShared Mode = iota
+	// Events streams start with the next event: members get every
+	// response from their joining on, or are dropped.
+	Events
+	// Latest streams are snapshots: members get the latest response when
+	// they join, and skip to the latest when behind.
+	Latest
+)
+
 // Config says which operations a Hub shares and how it treats members.
 type Config struct {
-	// Shareable reports whether a subscription operation may be shared:
-	// whether a member joining a running execution gets what a fresh one
-	// would (the events from now on).
-	Shareable func(*graphql.OperationContext) bool
-	// Buffer is how many responses a member may fall behind before it is
-	// dropped.
+	// Mode says whether and how a subscription operation is shared.
+	Mode func(*graphql.OperationContext) Mode
+	// Buffer is how many responses a member of an Events group may fall
+	// behind before it is dropped.
 	Buffer int
 	// Dropped is the last response a dropped member gets: the reason.
 	Dropped func(*graphql.OperationContext) *graphql.Response
@@ -48,7 +66,7 @@ type Hub struct {
 
 	mu      sync.Mutex
 	groups  map[string]*group
-	members int // subscribers of the shared executions
+	members [Latest + 1]int // subscribers of the shared executions, by mode
 }
 
 // New returns a Hub.
@@ -62,17 +80,23 @@ func New(cfg Config) *Hub {
 	return &Hub{cfg: cfg, groups: map[string]*group{}}
 }
 
-// Stats counts what a Hub runs.
+// Stats counts what a Hub runs in one mode.
 type Stats struct {
 	Subscribers int // members of shared executions
 	Executions  int // shared executions running
 }
 
-// Stats returns what the hub runs now.
-func (h *Hub) Stats() Stats {
+// Stats returns what the hub runs now in mode.
+func (h *Hub) Stats(mode Mode) Stats {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return Stats{Subscribers: h.members, Executions: len(h.groups)}
+	st := Stats{Subscribers: h.members[mode]}
+	for _, g := range h.groups {
+		if g.mode == mode {
+			st.Executions++
+		}
+	}
+	return st
 }
 
 // Transport wraps a gqlgen transport so that the shareable subscriptions it
@@ -96,14 +120,18 @@ type executor struct {
 }
 
 func (e executor) DispatchOperation(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
-	if rc == nil || rc.Operation == nil || rc.Operation.Operation != ast.Subscription || !e.hub.cfg.Shareable(rc) {
+	if rc == nil || rc.Operation == nil || rc.Operation.Operation != ast.Subscription {
+		return e.GraphExecutor.DispatchOperation(ctx, rc)
+	}
+	mode := e.hub.cfg.Mode(rc)
+	if mode == NotShared {
 		return e.GraphExecutor.DispatchOperation(ctx, rc)
 	}
 	key, err := operationKey(rc)
 	if err != nil {
 		return e.GraphExecutor.DispatchOperation(ctx, rc)
 	}
-	m := e.hub.join(ctx, key, rc, e.GraphExecutor)
+	m := e.hub.join(ctx, key, mode, rc, e.GraphExecutor)
 	return m.next, graphql.WithOperationContext(ctx, rc)
 }
 
@@ -119,7 +147,7 @@ func operationKey(rc *graphql.OperationContext) (string, error) {
 
 // join adds a member to the group of key, starting the group if there is
 // none; it returns once the group's execution has subscribed.
-func (h *Hub) join(ctx context.Context, key string, rc *graphql.OperationContext, exec graphql.GraphExecutor) *member {
+func (h *Hub) join(ctx context.Context, key string, mode Mode, rc *graphql.OperationContext, exec graphql.GraphExecutor) *member {
 	h.mu.Lock()
 	g := h.groups[key]
 	var m *member
@@ -127,7 +155,7 @@ func (h *Hub) join(ctx context.Context, key string, rc *graphql.OperationContext
 		m = g.add(rc)
 	}
 	if m == nil { // no group, or one that is ending
-		g = &group{hub: h, key: key, members: map[*member]struct{}{}, ready: make(chan struct{})}
+		g = &group{hub: h, key: key, mode: mode, members: map[*member]struct{}{}, ready: make(chan struct{})}
 		m = g.add(rc)
 		h.groups[key] = g
 		defer g.start(ctx, rc, exec)
@@ -145,9 +173,9 @@ func (h *Hub) forget(g *group) {
 	h.mu.Unlock()
 }
 
-func (h *Hub) count(delta int) {
+func (h *Hub) count(mode Mode, delta int) {
 	h.mu.Lock()
-	h.members += delta
+	h.members[mode] += delta
 	h.mu.Unlock()
 }
 
@@ -155,12 +183,14 @@ func (h *Hub) count(delta int) {
 type group struct {
 	hub    *Hub
 	key    string
+	mode   Mode
 	ready  chan struct{} // closed once the execution subscribed
 	cancel context.CancelFunc
 
 	mu      sync.Mutex
 	members map[*member]struct{}
-	ended   bool // no member may join
+	ended   bool              // no member may join
+	latest  *graphql.Response // of a Latest group
 }
 
 // add adds a member, or returns nil if the group is ending.
@@ -170,7 +200,14 @@ func (g *group) add(rc *graphql.OperationContext) *member {
 	if g.ended {
 		return nil
 	}
-	m := &member{group: g, rc: rc, ch: make(chan *graphql.Response, g.hub.cfg.Buffer)}
+	size := g.hub.cfg.Buffer
+	if g.mode == Latest {
+		size = 1
+	}
+	m := &member{group: g, rc: rc, ch: make(chan *graphql.Response, size)}
+	if g.latest != nil {
+		m.ch <- g.latest
+	}
 	g.members[m] = struct{}{}
 	return m
 }
@@ -208,18 +245,32 @@ func (g *group) pump(ctx context.Context, responses graphql.ResponseHandler) {
 	}
 }
 
-// broadcast gives r to every member, dropping those whose buffer is full.
+// broadcast gives r to every member. A member whose buffer is full skips to
+// r in a Latest group, and is dropped in an Events group.
 func (g *group) broadcast(r *graphql.Response) {
 	g.mu.Lock()
+	if g.mode == Latest {
+		g.latest = r
+	}
 	for m := range g.members {
 		select {
 		case m.ch <- r:
+			continue
 		default:
-			delete(g.members, m)
-			m.dropped = true
-			close(m.ch)
-			g.hub.cfg.Logger.Warn("shared subscriber dropped: too slow, responses dropped", "operation", m.rc.OperationName, "buffer", cap(m.ch))
 		}
+		if g.mode == Latest {
+			// Only the pump sends: once one is taken out, r fits.
+			select {
+			case <-m.ch:
+			default:
+			}
+			m.ch <- r
+			continue
+		}
+		delete(g.members, m)
+		m.dropped = true
+		close(m.ch)
+		g.hub.cfg.Logger.Warn("shared subscriber dropped: too slow, responses dropped", "operation", m.rc.OperationName, "buffer", cap(m.ch))
 	}
 	empty := len(g.members) == 0 && !g.ended
 	if empty {
@@ -283,7 +334,7 @@ func (m *member) next(ctx context.Context) *graphql.Response {
 	if !m.joined {
 		m.joined = true
 		<-m.group.ready
-		m.group.hub.count(1)
+		m.group.hub.count(m.group.mode, 1)
 	}
 	if m.left {
 		return nil
@@ -309,6 +360,6 @@ func (m *member) leave() {
 	if !m.left {
 		m.left = true
 		m.group.leave(m)
-		m.group.hub.count(-1)
+		m.group.hub.count(m.group.mode, -1)
 	}
 }

@@ -97,8 +97,8 @@ func operation(query string, vars map[string]any) *graphql.OperationContext {
 
 func newHub(buffer int) *Hub {
 	return New(Config{
-		Shareable: func(*graphql.OperationContext) bool { return true },
-		Buffer:    buffer,
+		Mode:   func(*graphql.OperationContext) Mode { return Events },
+		Buffer: buffer,
 		Dropped: func(*graphql.OperationContext) *graphql.Response {
 			return &graphql.Response{Errors: gqlerror.List{{Message: "too slow"}}}
 		},
@@ -162,7 +162,7 @@ func TestIdenticalOperationsShareOneExecution(t *testing.T) {
 	require.Equal(t, want, a.take(2))
 	require.Equal(t, want, b.take(2), "each member gets every response, intact")
 	require.Equal(t, want, other.take(2))
-	require.Equal(t, Stats{Subscribers: 3, Executions: 2}, h.Stats())
+	require.Equal(t, Stats{Subscribers: 3, Executions: 2}, h.Stats(Events))
 }
 
 func TestSlowMemberIsDroppedAlone(t *testing.T) {
@@ -176,7 +176,7 @@ func TestSlowMemberIsDroppedAlone(t *testing.T) {
 	// The slow member read nothing: it gets what its buffer held, the
 	// reason, and the end.
 	require.Equal(t, []string{`{"event":"0"}`, `{"event":"1"}`, "error: too slow", "<end>"}, slow.take(4))
-	require.Equal(t, Stats{Subscribers: 1, Executions: 1}, h.Stats())
+	require.Equal(t, Stats{Subscribers: 1, Executions: 1}, h.Stats(Events))
 
 	src.push("5")
 	require.Equal(t, []string{`{"event":"5"}`}, fast.take(1), "the others go on")
@@ -197,7 +197,7 @@ func TestLastMemberLeavingEndsTheExecution(t *testing.T) {
 	b.cancel()
 	require.Equal(t, []string{"<end>"}, b.take(1))
 	waitUntil(t, "the execution to end", func() bool { _, running := src.counts(); return running == 0 })
-	require.Equal(t, Stats{}, h.Stats())
+	require.Equal(t, Stats{}, h.Stats(Events))
 
 	// A newcomer starts a new execution.
 	c := subscribe(t, h, src, rc)
@@ -217,12 +217,12 @@ func TestStreamEndEndsMembers(t *testing.T) {
 	for _, s := range []*subscriber{a, b} {
 		require.Equal(t, []string{`{"event":"x"}`, "<end>"}, s.take(2))
 	}
-	waitUntil(t, "the group to be forgotten", func() bool { return h.Stats() == Stats{} })
+	waitUntil(t, "the group to be forgotten", func() bool { return h.Stats(Events) == Stats{} })
 }
 
 func TestUnshareableGoesToTheExecutor(t *testing.T) {
 	src := &source{}
-	h := New(Config{Shareable: func(*graphql.OperationContext) bool { return false }, Buffer: 16})
+	h := New(Config{Mode: func(*graphql.OperationContext) Mode { return NotShared }, Buffer: 16})
 	rc := operation("subscription { s }", nil)
 	a, b := subscribe(t, h, src, rc), subscribe(t, h, src, rc)
 	executions, _ := src.counts()
@@ -230,5 +230,49 @@ func TestUnshareableGoesToTheExecutor(t *testing.T) {
 	src.push("x")
 	require.Equal(t, []string{`{"event":"x"}`}, a.take(1))
 	require.Equal(t, []string{`{"event":"x"}`}, b.take(1))
-	require.Equal(t, Stats{}, h.Stats())
+	require.Equal(t, Stats{}, h.Stats(Events))
+}
+
+func TestLatestJoinsWithTheLatestAndSkipsAhead(t *testing.T) {
+	src := &source{}
+	h := New(Config{Mode: func(*graphql.OperationContext) Mode { return Latest }, Buffer: 16})
+	rc := operation("subscription { progress }", nil)
+	first := subscribe(t, h, src, rc)
+	src.push("1")
+	require.Equal(t, []string{`{"event":"1"}`}, first.take(1))
+
+	// A newcomer gets the current state at once, from the running
+	// execution.
+	late := subscribe(t, h, src, rc)
+	require.Equal(t, []string{`{"event":"1"}`}, late.take(1))
+	executions, _ := src.counts()
+	require.Equal(t, 1, executions)
+
+	// A member that does not read skips to the latest, and is not dropped.
+	for _, ev := range []string{"2", "3", "4"} {
+		src.push(ev)
+		require.Equal(t, []string{fmt.Sprintf(`{"event":%q}`, ev)}, first.take(1))
+	}
+	handedOut(t, h, `{"event":"4"}`)
+	require.Equal(t, []string{`{"event":"4"}`}, late.take(1))
+
+	src.push("5")
+	src.closeAll()
+	require.Equal(t, []string{`{"event":"5"}`, "<end>"}, first.take(2))
+	require.Equal(t, []string{`{"event":"5"}`, "<end>"}, late.take(2))
+}
+
+// handedOut waits until the hub's one group has given every member data.
+func handedOut(t *testing.T, h *Hub, data string) {
+	waitUntil(t, "the broadcast of "+data, func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for _, g := range h.groups {
+			g.mu.Lock() // held for a whole broadcast
+			latest := g.latest
+			g.mu.Unlock()
+			return latest != nil && string(latest.Data) == data
+		}
+		return false
+	})
 }
