@@ -76,7 +76,7 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 		share = cfg.Shared.Transport
 	}
 	srv.AddTransport(share(transport.SSE{KeepAlivePingInterval: 10 * time.Second}))
-	var ws transport.WebsocketImplementation = transport.CoderWebsocketImplementation{
+	var ws transport.WebsocketImplementation = coderWebsocket{
 		AcceptOptions: websocket.AcceptOptions{OriginPatterns: cfg.OriginPatterns},
 	}
 	ws = coalesced{ws}

@@ -1,0 +1,140 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+	"github.com/stretchr/testify/require"
+
+	"github.com/notifyhq/notify/graph/generated"
+)
+
+// recordingWebsocket records what gqlgen hands WriteJSON.
+type recordingWebsocket struct {
+	coderWebsocket
+	mu     *sync.Mutex
+	values *[]any
+}
+
+func (r recordingWebsocket) Accept(w http.ResponseWriter, req *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	c, err := r.coderWebsocket.Accept(w, req, o)
+	if err != nil {
+		return nil, err
+	}
+	return recordingConn{c.(*coderConn), r}, nil
+}
+
+type recordingConn struct {
+	*coderConn
+	r recordingWebsocket
+}
+
+func (c recordingConn) WriteJSON(v any) error {
+	c.r.mu.Lock()
+	*c.r.values = append(*c.r.values, v)
+	c.r.mu.Unlock()
+	return c.coderConn.WriteJSON(v)
+}
+
+// TestProtocolMessagesWrittenAsEncodingJSONWould checks, with gqlgen's own
+// message types of both protocols, that WriteJSON takes its fast path and
+// writes the bytes encoding/json would.
+func TestProtocolMessagesWrittenAsEncodingJSONWould(t *testing.T) {
+	for _, protocol := range []string{"graphql-transport-ws", "graphql-ws"} {
+		t.Run(protocol, func(t *testing.T) {
+			var (
+				mu     sync.Mutex
+				values []any
+			)
+			srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}}))
+			srv.AddTransport(transport.Websocket{
+				Implementation:        recordingWebsocket{mu: &mu, values: &values},
+				KeepAlivePingInterval: time.Hour,
+			})
+			ts := httptest.NewServer(srv)
+			defer ts.Close()
+
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http"), &websocket.DialOptions{Subprotocols: []string{protocol}})
+			require.NoError(t, err)
+			defer conn.CloseNow()
+			require.NoError(t, wsjson.Write(ctx, conn, map[string]any{"type": "connection_init"}))
+			var ack map[string]any
+			require.NoError(t, wsjson.Read(ctx, conn, &ack))
+			require.Equal(t, "connection_ack", ack["type"])
+			// A query over the socket: a next (data) message with a payload,
+			// and a complete.
+			require.NoError(t, wsjson.Write(ctx, conn, map[string]any{
+				"id": "q<1>", "type": map[string]string{"graphql-transport-ws": "subscribe", "graphql-ws": "start"}[protocol],
+				"payload": map[string]any{"query": `{ __typename }`},
+			}))
+			for {
+				var m map[string]any
+				require.NoError(t, wsjson.Read(ctx, conn, &m))
+				if m["type"] == "complete" {
+					break
+				}
+			}
+
+			mu.Lock()
+			defer mu.Unlock()
+			require.GreaterOrEqual(t, len(values), 3)
+			for _, v := range values {
+				want, err := json.Marshal(v)
+				require.NoError(t, err)
+				got, ok := appendProtocolMessage(nil, v)
+				if strings.Contains(string(want), `"id":"q\u003c1\u003e"`) {
+					require.False(t, ok, "an id that needs escaping takes the slow path: %s", want)
+					continue
+				}
+				require.True(t, ok, "gqlgen's messages take the fast path: %s", want)
+				require.Equal(t, string(want), string(got))
+			}
+		})
+	}
+}
+
+type testMessageType string
+
+func (t testMessageType) MarshalText() ([]byte, error) { return []byte(t), nil }
+
+// testMessage has the layout of gqlgen's protocol messages.
+type testMessage struct {
+	Payload json.RawMessage `json:"payload,omitempty"`
+	ID      string          `json:"id,omitempty"`
+	Type    testMessageType `json:"type"`
+	_       bool            // as gqlgen's types have an unexported field
+}
+
+func FuzzProtocolMessage(f *testing.F) {
+	f.Add(`{"data":{"messageStatusChanged":{"status":"SENT"}}}`, "1", "next")
+	f.Add("", "", "ka")
+	f.Add(`<&>`, `a"b`, "é")
+	f.Fuzz(func(t *testing.T, value, id, typ string) {
+		payload, err := json.Marshal(value) // gqlgen's payloads come from encoding/json
+		require.NoError(t, err)
+		if value == "" {
+			payload = nil
+		}
+		v := &testMessage{Payload: payload, ID: id, Type: testMessageType(typ)}
+		want, err := json.Marshal(v)
+		require.NoError(t, err)
+		got, ok := appendProtocolMessage(nil, v)
+		if ok {
+			require.Equal(t, string(want), string(got))
+		} else {
+			require.False(t, plain(id) && plain(typ), "the fast path refused plain strings")
+		}
+	})
+}
