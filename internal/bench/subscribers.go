@@ -1,19 +1,24 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
 )
 
 // subscriberLoad is the live-events benchmark: progress subscribers and
@@ -85,22 +90,18 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 					ready.Done()
 				}
 			}()
-			conn, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+			conn, frames, err := dialSubscriber(ctx, wsURL)
 			if err != nil {
 				mu.Lock()
 				res.errs++
 				mu.Unlock()
 				return
 			}
-			defer conn.CloseNow()
-			// Reads take no context: coder/websocket would arm a
-			// context.AfterFunc per frame. The connection closes with ctx
-			// instead.
-			defer context.AfterFunc(ctx, func() { conn.CloseNow() })()
-			conn.SetReadLimit(1 << 20)
+			defer conn.Close()
+			defer context.AfterFunc(ctx, func() { conn.Close() })()
 			send := func(v any) error {
 				b, _ := json.Marshal(v)
-				return conn.Write(ctx, websocket.MessageText, b)
+				return wsutil.WriteClientText(conn, b)
 			}
 			if send(map[string]any{"type": "connection_init"}) != nil {
 				return
@@ -111,17 +112,11 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 			// One buffer per subscriber, reused for every frame: the client
 			// shares the machine with the service it measures, so it
 			// should take as little CPU as it can.
-			var buf bytes.Buffer
+			var b []byte
 			for {
-				_, r, err := conn.Reader(context.Background())
-				if err != nil {
+				if b, err = readMessage(frames, b[:0]); err != nil {
 					return
 				}
-				buf.Reset()
-				if _, err := buf.ReadFrom(r); err != nil {
-					return
-				}
-				b := buf.Bytes()
 				// Most frames are events: pick the fields out instead of
 				// decoding every frame.
 				if bytes.Contains(b, []byte(`"type":"next"`)) {
@@ -131,7 +126,7 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 						mu.Unlock()
 					}
 					if !onNext(b) {
-						conn.Close(websocket.StatusNormalClosure, "done")
+						_ = wsutil.WriteClientMessage(conn, ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, "done"))
 						return
 					}
 					continue
@@ -275,4 +270,48 @@ func field(frame []byte, key string) ([]byte, bool) {
 		return nil, false
 	}
 	return rest[:j], true
+}
+
+// dialSubscriber opens a graphql-transport-ws connection. The subscribers
+// use gobwas/ws, which reads frames into the caller's buffer: the client
+// shares the machine with the service it measures.
+func dialSubscriber(ctx context.Context, url string) (net.Conn, *bufio.Reader, error) {
+	conn, br, _, err := ws.Dialer{Protocols: []string{"graphql-transport-ws"}}.Dial(ctx, url)
+	if err != nil {
+		return nil, nil, err
+	}
+	var r io.Reader = conn
+	if br != nil { // bytes the server sent right after the handshake
+		r = io.MultiReader(br, conn)
+	}
+	return conn, bufio.NewReaderSize(r, 64<<10), nil
+}
+
+// readMessage appends the next data message to b, skipping control frames.
+func readMessage(r *bufio.Reader, b []byte) ([]byte, error) {
+	for {
+		h, err := ws.ReadHeader(r)
+		if err != nil {
+			return b, err
+		}
+		if h.Length > 1<<20 {
+			return b, fmt.Errorf("frame of %d bytes", h.Length)
+		}
+		n := len(b)
+		b = slices.Grow(b, int(h.Length))[:n+int(h.Length)]
+		if _, err := io.ReadFull(r, b[n:]); err != nil {
+			return b, err
+		}
+		if h.Masked {
+			ws.Cipher(b[n:], h.Mask, 0)
+		}
+		switch {
+		case h.OpCode == ws.OpClose:
+			return b, io.EOF
+		case h.OpCode.IsControl():
+			b = b[:n]
+		case h.Fin:
+			return b, nil
+		}
+	}
 }
