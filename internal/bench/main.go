@@ -420,8 +420,8 @@ func benchSubscribers(admin *sql.DB, dbURL, bin string, recipients, runs int, lo
 		}
 		// Status events delivered per second over the fan-out they came from.
 		eventRate := float64(sres.events) / (float64(recipients) / r1)
-		fmt.Printf("  subscribers run %d: %.0f msg/s without, %.0f msg/s with %d+%d subscribers; %d status events (%.0f/s), write-to-client p50 %s p99 %s, %d errors, %d dropped; service CPU %.1f s without, %.1f s with; subscriber CPU %.1f s\n",
-			i+1, r0, r1, load.progress, load.status, sres.events, eventRate, sres.p50.Round(time.Millisecond), sres.p99.Round(time.Millisecond), sres.errs, sres.dropped,
+		fmt.Printf("  subscribers run %d: %.0f msg/s without, %.0f msg/s with %d+%d subscribers (all live %.1f s after creation, sending at 4 s); %d status events (%.0f/s), write-to-client p50 %s p99 %s, %d errors, %d dropped; service CPU %.1f s without, %.1f s with; subscriber CPU %.1f s\n",
+			i+1, r0, r1, load.progress, load.status, sres.subscribed.Seconds(), sres.events, eventRate, sres.p50.Round(time.Millisecond), sres.p99.Round(time.Millisecond), sres.errs, sres.dropped,
 			sres0.serviceCPU, sres.serviceCPU, sres.clientCPU)
 		bare, loaded = append(bare, r0), append(loaded, r1)
 		p50s, p99s = append(p50s, ms(sres.p50)), append(p99s, ms(sres.p99))

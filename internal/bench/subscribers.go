@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -37,6 +38,34 @@ type subscriberResult struct {
 	// were done: by the service, and by this process (the subscribers, the
 	// polling of the mailing's status).
 	serviceCPU, clientCPU float64
+	// How long after the mailing's creation every subscription was live
+	// on the service (its subscriptions gauge); sending starts at 4 s.
+	subscribed time.Duration
+}
+
+// subscribedOnService waits until the service's subscriptions gauge counts
+// the load: each subscription is then registered, not only connected.
+func (l subscriberLoad) subscribedOnService(ctx context.Context, svcURL string) error {
+	want := []string{
+		fmt.Sprintf(`notify_graphql_subscriptions{kind="mailing_progress"} %d`, l.progress),
+		fmt.Sprintf(`notify_graphql_subscriptions{kind="message_status"} %d`, l.status),
+	}
+	for ctx.Err() == nil {
+		resp, err := http.Get(svcURL + "/metrics")
+		if err != nil {
+			return err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(body), want[0]) && strings.Contains(string(body), want[1]) {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return ctx.Err()
 }
 
 // cpuSeconds is the user and system CPU time a process used so far.
@@ -222,7 +251,11 @@ func runSubscribed(admin *sql.DB, dbURL, bin string, recipients, concurrency int
 		if wait, err = l.subscribe(ctx, env.url, created.CreateMailing.ID, recipients); err != nil {
 			return 0, sres, err
 		}
+		if err := l.subscribedOnService(ctx, env.url); err != nil {
+			return 0, sres, err
+		}
 	}
+	subscribed := time.Until(start) // before the start; negative when after
 	if err := waitFinished(ctx, env.url, created.CreateMailing.ID); err != nil {
 		return 0, sres, err
 	}
@@ -237,6 +270,7 @@ func runSubscribed(admin *sql.DB, dbURL, bin string, recipients, concurrency int
 		}
 	}
 	sres.serviceCPU, sres.clientCPU = cpuSeconds(env.svc.Process.Pid)-svc0, selfCPUSeconds()-self0
+	sres.subscribed = 4*time.Second - subscribed
 	var first, last time.Time
 	if err := env.db.QueryRow(`SELECT min(created_at), max(updated_at) FROM messages`).Scan(&first, &last); err != nil {
 		return 0, sres, err
