@@ -313,6 +313,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 		},
 		Logger: logger,
 		Buffer: opts.eventBuffer,
+		Now:    opts.now,
 	})
 	if err != nil {
 		return nil, err

@@ -30,7 +30,7 @@ import (
 
 const (
 	statusSubscription = `subscription($id: ID) {
-		messageStatusChanged(mailingID: $id) { messageID mailingID clientID status attempts at message { id status attempts } }
+		messageStatusChanged(mailingID: $id) { messageID mailingID clientID status attempts at committedAt message { id status attempts } }
 	}`
 	// Without the message: no query per event.
 	statusSubscriptionLean = `subscription($id: ID) {
@@ -132,7 +132,9 @@ type statusEvent struct {
 	Status    string  `json:"status"`
 	Attempts  int     `json:"attempts"`
 	At        string  `json:"at"`
-	Message   *struct {
+	// CommittedAt is selected by statusSubscription only.
+	CommittedAt *string `json:"committedAt"`
+	Message     *struct {
 		ID       string `json:"id"`
 		Status   string `json:"status"`
 		Attempts int    `json:"attempts"`
@@ -431,6 +433,13 @@ func requireOneSentEach(t *testing.T, s *stream, id string, n int) []statusEvent
 		require.Equal(t, "SENT", ev.Status, "%s: a fault-free run writes SENT only", s.name)
 		require.Equal(t, 1, ev.Attempts, s.name)
 		require.NotNil(t, ev.ClientID, s.name)
+		if ev.CommittedAt != nil {
+			at, err := time.Parse(time.RFC3339Nano, ev.At)
+			require.NoError(t, err)
+			committed, err := time.Parse(time.RFC3339Nano, *ev.CommittedAt)
+			require.NoError(t, err)
+			require.False(t, committed.Before(at), "%s: committed at %s, before the write at %s", s.name, committed, at)
+		}
 		sent[ev.MessageID]++
 	}
 	require.Len(t, sent, n, s.name)
@@ -568,8 +577,11 @@ func TestSubscriptionsAcrossInstances(t *testing.T) {
 	progress.wait(t, time.Minute, "the end of progress", isEnded)
 	statusStream.wait(t, 30*time.Second, "a SENT event per message", hasSent(n))
 	all.wait(t, 30*time.Second, "a SENT event per message", hasSent(n))
-	requireOneSentEach(t, statusStream, id, n)
-	requireOneSentEach(t, all, id, n)
+	for _, s := range []*stream{statusStream, all} {
+		for _, ev := range requireOneSentEach(t, s, id, n) {
+			require.NotNil(t, ev.CommittedAt, "%s: the commit time crosses instances", s.name)
+		}
+	}
 	require.JSONEq(t, worker.statistics(t, id), progress.lastProgress(t))
 	require.Equal(t, n, worker.fake.Stats().AcceptedMessages, "the worker sent")
 	require.Zero(t, watcher.fake.Stats().Requests, "the watcher did not")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -85,9 +86,14 @@ func (r *Resolver) forwardStatusEvents(ctx context.Context, sub *event.MessageSu
 					continue
 				}
 				c := ev.Change
+				var committed *time.Time
+				if !c.CommittedAt.IsZero() {
+					committed = &c.CommittedAt
+				}
 				if !send(&model.MessageStatusEvent{
 					MessageID: c.MessageID, MailingID: c.MailingID, ClientID: c.ClientID,
-					Status: c.Status, Attempts: c.Attempts, At: c.At, Message: msgs[c.MessageID],
+					Status: c.Status, Attempts: c.Attempts, At: c.At, CommittedAt: committed,
+					Message: msgs[c.MessageID],
 				}) {
 					return
 				}

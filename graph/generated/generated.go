@@ -142,13 +142,14 @@ type ComplexityRoot struct {
 	}
 
 	MessageStatusEvent struct {
-		At        func(childComplexity int) int
-		Attempts  func(childComplexity int) int
-		ClientID  func(childComplexity int) int
-		MailingID func(childComplexity int) int
-		Message   func(childComplexity int) int
-		MessageID func(childComplexity int) int
-		Status    func(childComplexity int) int
+		At          func(childComplexity int) int
+		Attempts    func(childComplexity int) int
+		ClientID    func(childComplexity int) int
+		CommittedAt func(childComplexity int) int
+		MailingID   func(childComplexity int) int
+		Message     func(childComplexity int) int
+		MessageID   func(childComplexity int) int
+		Status      func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -639,6 +640,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MessageStatusEvent.ClientID(childComplexity), true
+	case "MessageStatusEvent.committedAt":
+		if e.ComplexityRoot.MessageStatusEvent.CommittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageStatusEvent.CommittedAt(childComplexity), true
 	case "MessageStatusEvent.mailingID":
 		if e.ComplexityRoot.MessageStatusEvent.MailingID == nil {
 			break
@@ -1816,6 +1823,8 @@ type MessageStatusEvent {
   status: MessageStatus!
   attempts: Int!
   at: Time!
+  "When the status write committed, as the writing instance saw it; null when it did not say (an older instance). The event went out after it."
+  committedAt: Time
   "The message as it is when the event is delivered (null once deleted)."
   message: Message
 }
@@ -2040,6 +2049,8 @@ func (ec *executionContext) childFields_MessageStatusEvent(ctx context.Context, 
 		return ec.fieldContext_MessageStatusEvent_attempts(ctx, field)
 	case "at":
 		return ec.fieldContext_MessageStatusEvent_at(ctx, field)
+	case "committedAt":
+		return ec.fieldContext_MessageStatusEvent_committedAt(ctx, field)
 	case "message":
 		return ec.fieldContext_MessageStatusEvent_message(ctx, field)
 	}
@@ -4347,6 +4358,29 @@ func (ec *executionContext) _MessageStatusEvent_at(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_MessageStatusEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageStatusEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MessageStatusEvent_committedAt(ctx context.Context, field graphql.CollectedField, obj *model.MessageStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageStatusEvent_committedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CommittedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MessageStatusEvent_committedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MessageStatusEvent", field, false, false, "Time")
 }
 
@@ -9317,6 +9351,11 @@ func (ec *executionContext) _MessageStatusEvent(ctx context.Context, sel ast.Sel
 		case "at":
 			out.Values[i] = ec._MessageStatusEvent_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "committedAt":
+			out.Values[i] = ec._MessageStatusEvent_committedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "message":

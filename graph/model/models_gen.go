@@ -60,6 +60,8 @@ type MessageStatusEvent struct {
 	Status   status.Message `json:"status"`
 	Attempts int            `json:"attempts"`
 	At       time.Time      `json:"at"`
+	// When the status write committed, as the writing instance saw it; null when it did not say (an older instance). The event went out after it.
+	CommittedAt *time.Time `json:"committedAt,omitempty"`
 	// The message as it is when the event is delivered (null once deleted).
 	Message *ent.Message `json:"message,omitempty"`
 }

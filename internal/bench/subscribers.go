@@ -32,8 +32,10 @@ type subscriberLoad struct {
 type subscriberResult struct {
 	events   int           // status events received, all subscribers
 	p50, p99 time.Duration // write-to-client latency of status events
-	errs     int
-	dropped  int // subscriptions ended by the server (SUBSCRIBER_TOO_SLOW)
+	// commit-to-client latency of status events (from committedAt)
+	commitP50, commitP99 time.Duration
+	errs                 int
+	dropped              int // subscriptions ended by the server (SUBSCRIBER_TOO_SLOW)
 	// CPU seconds used from the mailing's creation until the subscribers
 	// were done: by the service, and by this process (the subscribers, the
 	// polling of the mailing's status).
@@ -101,11 +103,11 @@ func selfCPUSeconds() float64 {
 func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string, recipients int) (func() subscriberResult, error) {
 	wsURL := "ws" + strings.TrimPrefix(svcURL, "http") + "/query"
 	var (
-		mu        sync.Mutex
-		latencies []time.Duration
-		res       subscriberResult
-		wg        sync.WaitGroup
-		ready     sync.WaitGroup
+		mu                         sync.Mutex
+		latencies, commitLatencies []time.Duration
+		res                        subscriberResult
+		wg                         sync.WaitGroup
+		ready                      sync.WaitGroup
 	)
 	start := func(query string, onNext func(frame []byte) bool, done func()) {
 		wg.Add(1)
@@ -191,9 +193,10 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 		// Each subscriber keeps its own figures and adds them up at the
 		// end, instead of taking a lock per event.
 		sent, events := 0, 0
-		var lats []time.Duration
-		start(fmt.Sprintf(`subscription { messageStatusChanged(mailingID: %s) { messageID status at } }`, mailingID),
+		var lats, commitLats []time.Duration
+		start(fmt.Sprintf(`subscription { messageStatusChanged(mailingID: %s) { messageID status at committedAt } }`, mailingID),
 			func(frame []byte) bool {
+				now := time.Now()
 				at, ok := field(frame, `"at":"`)
 				if !ok {
 					return true
@@ -202,7 +205,12 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 				if err != nil {
 					return true
 				}
-				lats = append(lats, time.Since(t))
+				lats = append(lats, now.Sub(t))
+				if c, ok := field(frame, `"committedAt":"`); ok {
+					if t, err := time.Parse(time.RFC3339Nano, string(c)); err == nil {
+						commitLats = append(commitLats, now.Sub(t))
+					}
+				}
 				events++
 				if st, _ := field(frame, `"status":"`); string(st) == "SENT" {
 					sent++
@@ -212,6 +220,7 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 			func() {
 				mu.Lock()
 				latencies = append(latencies, lats...)
+				commitLatencies = append(commitLatencies, commitLats...)
 				res.events += events
 				mu.Unlock()
 			})
@@ -222,6 +231,7 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 		mu.Lock()
 		defer mu.Unlock()
 		res.p50, res.p99 = percentiles(latencies)
+		res.commitP50, res.commitP99 = percentiles(commitLatencies)
 		return res
 	}, nil
 }

@@ -82,6 +82,9 @@ type StatusChange struct {
 	Status    status.Message
 	Attempts  int
 	At        time.Time
+	// CommittedAt is when the publisher was told of the change, right after
+	// its transaction committed; zero when unknown (an older instance).
+	CommittedAt time.Time
 }
 
 // DB returns the database the service works on.

@@ -78,6 +78,8 @@ type Config struct {
 	ProgressInterval time.Duration
 	// MaxPending bounds the unflushed status changes; DefaultMaxPending when 0.
 	MaxPending int
+	// Now is the clock of the changes' CommittedAt; time.Now when nil.
+	Now func() time.Time
 }
 
 // MessageEvent is one item of a status subscription: a committed status
@@ -133,6 +135,9 @@ func New(ctx context.Context, cfg Config) (*Bus, error) {
 	cfg.Buffer = cmp.Or(cfg.Buffer, DefaultBuffer)
 	cfg.ProgressInterval = cmp.Or(cfg.ProgressInterval, DefaultProgressInterval)
 	cfg.MaxPending = cmp.Or(cfg.MaxPending, DefaultMaxPending)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	b := &Bus{
 		cfg:             cfg,
 		logger:          cmp.Or(cfg.Logger, slog.Default()),
@@ -204,7 +209,12 @@ func (b *Bus) MessagesChanged(_ context.Context, changes []campaign.StatusChange
 			b.pendingMailings[c.MailingID] = struct{}{}
 		}
 	} else {
-		b.pending = append(b.pending, changes...)
+		// Writers publish right after their commit.
+		committed := b.cfg.Now()
+		for _, c := range changes {
+			c.CommittedAt = committed
+			b.pending = append(b.pending, c)
+		}
 	}
 	b.pmu.Unlock()
 	b.signal()

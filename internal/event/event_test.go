@@ -100,6 +100,7 @@ func setup(t *testing.T, databaseURL string, o setupOpts) *testBundle {
 		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Buffer:           o.buffer,
 		ProgressInterval: o.interval,
+		Now:              func() time.Time { return committedAt },
 	})
 	require.NoError(t, err)
 	t.Cleanup(bus.Close)
@@ -109,6 +110,15 @@ func setup(t *testing.T, databaseURL string, o setupOpts) *testBundle {
 func change(msgID, mailingID int, st status.Message, attempts int) campaign.StatusChange {
 	client := msgID + 1000
 	return campaign.StatusChange{MessageID: msgID, MailingID: mailingID, ClientID: &client, Status: st, Attempts: attempts, At: time.Unix(1700000000, int64(msgID)).UTC()}
+}
+
+// committedAt is the test bus's clock: the commit time of every change.
+var committedAt = time.Unix(1700000100, 5).UTC()
+
+// published is c as subscribers get it: stamped with its commit time.
+func published(c campaign.StatusChange) campaign.StatusChange {
+	c.CommittedAt = committedAt
+	return c
 }
 
 // receive reads n events from sub within the timeout.
@@ -188,10 +198,10 @@ func TestBus(t *testing.T) {
 			}
 			for i, ev := range receive(t, all, len(want)) {
 				require.NoError(t, ev.Err)
-				require.Equal(t, want[i], *ev.Change, "event %d", i)
+				require.Equal(t, published(want[i]), *ev.Change, "event %d", i)
 			}
 			for i, ev := range receive(t, one, len(want7)) {
-				require.Equal(t, want7[i], *ev.Change, "event %d", i)
+				require.Equal(t, published(want7[i]), *ev.Change, "event %d", i)
 			}
 			require.Equal(t, Stats{MessageSubscribers: 2}, b.bus.Stats())
 		})
@@ -426,8 +436,17 @@ func TestCodec(t *testing.T) {
 		change(1, 2, status.Sent, 1),
 		{MessageID: 9_000_000_000, MailingID: 3, Status: status.Retrying, Attempts: 12, At: time.Date(2026, 3, 29, 1, 30, 0, 123456789, time.UTC)},
 	}
+	// Commit times: unknown for the first two (an older instance), then
+	// one for many changes (a payload's first change states it again), then
+	// another.
+	committed := time.Date(2026, 3, 29, 1, 30, 0, 987654321, time.UTC)
 	for i := range 1000 {
-		changes = append(changes, change(100+i, 5, status.Expired, 3))
+		c := change(100+i, 5, status.Expired, 3)
+		c.CommittedAt = committed
+		if i >= 900 {
+			c.CommittedAt = committed.Add(time.Millisecond)
+		}
+		changes = append(changes, c)
 	}
 	in := batch{changes: changes, mailings: []int{2, 3, 5}, reset: true}
 	payloads := encode(in, maxPayload)
@@ -444,7 +463,14 @@ func TestCodec(t *testing.T) {
 	require.Equal(t, in, out)
 	require.Nil(t, changes[1].ClientID)
 
-	for _, bad := range []string{"v2\nc 1", "v1\nc 1 2 3", "v1\nm x", "v1\nc 1 2 - sent x 5"} {
+	// Each payload decodes alone: its first change has its commit time.
+	for _, p := range payloads[1:] {
+		bt, err := decode(p)
+		require.NoError(t, err)
+		require.False(t, bt.changes[0].CommittedAt.IsZero(), p[:40])
+	}
+
+	for _, bad := range []string{"v2\nc 1", "v1\nc 1 2 3", "v1\nm x", "v1\nc 1 2 - sent x 5", "v1\nt x", "v1\nt 1 2"} {
 		_, err := decode(bad)
 		require.Error(t, err, bad)
 	}
