@@ -63,16 +63,17 @@ func encode(bt batch, limit int) []string {
 		}
 		state := committed != nil && (sb.Len() == 0 || !committed.Equal(stated))
 		need := 1 + len(r)
-		if state {
+		if committed != nil {
 			tr = commitTime()
-			need += 1 + len(tr)
+			if state {
+				need += 1 + len(tr)
+			}
 		}
 		if sb.Len() > 0 && sb.Len()+need > limit {
 			flush()
-			state = committed != nil
+			state = committed != nil // a new payload states it again
 		}
 		if state {
-			tr = commitTime()
 			write(tr)
 			stated = *committed
 		}
