@@ -38,7 +38,7 @@ const (
 // subscription ends.
 func (r *Resolver) forwardStatusEvents(ctx context.Context, sub *event.MessageSubscription) <-chan *model.MessageStatusEvent {
 	out := make(chan *model.MessageStatusEvent)
-	path := ast.Path{ast.PathName(graphql.GetFieldContext(ctx).Field.Alias)}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
 	loadMessage := selects(ctx, "message")
 	send := func(ev *model.MessageStatusEvent) bool {
 		select {
@@ -49,7 +49,7 @@ func (r *Resolver) forwardStatusEvents(ctx context.Context, sub *event.MessageSu
 		}
 	}
 	sendError := func(err error, code string) bool {
-		addStreamError(ctx, &gqlerror.Error{Message: err.Error(), Path: path, Extensions: map[string]any{"code": code}})
+		addStreamError(ctx, streamError(alias, err, code))
 		return send(nil)
 	}
 	go func() {
@@ -248,12 +248,10 @@ func tooSlowResponse(rc *graphql.OperationContext) *graphql.Response {
 		alias = f.Alias
 	}
 	data, _ := json.Marshal(map[string]any{alias: nil})
-	return &graphql.Response{
-		Data: data,
-		Errors: gqlerror.List{{
-			Message:    event.ErrTooSlow.Error(),
-			Path:       ast.Path{ast.PathName(alias)},
-			Extensions: map[string]any{"code": CodeSubscriberTooSlow},
-		}},
-	}
+	return &graphql.Response{Data: data, Errors: gqlerror.List{streamError(alias, event.ErrTooSlow, CodeSubscriberTooSlow)}}
+}
+
+// streamError is an error event of the subscription field alias.
+func streamError(alias string, err error, code string) *gqlerror.Error {
+	return &gqlerror.Error{Message: err.Error(), Path: ast.Path{ast.PathName(alias)}, Extensions: map[string]any{"code": code}}
 }
