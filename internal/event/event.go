@@ -165,12 +165,17 @@ func New(ctx context.Context, cfg Config) (*Bus, error) {
 func (b *Bus) Close() {
 	b.EndSubscriptions()
 	b.cancel()
-	b.wg.Wait()
 	if b.listener != nil {
 		if err := b.listener.Close(); err != nil {
 			b.logger.Warn("error closing the event listener", "error", err)
 		}
+		// The listener's goroutine may be blocked handing over a
+		// notification nobody reads any more (receive returns with the
+		// context): drain until it closes the channel as it ends.
+		for range b.listener.NotificationChannel() {
+		}
 	}
+	b.wg.Wait()
 }
 
 // EndSubscriptions ends every subscription (status subscribers see
