@@ -507,6 +507,10 @@ func TestSubscriptions(t *testing.T) {
 		}
 		b.waitSubscribers(t, 4, 3)
 		require.Equal(t, 3, b.app.shared.Stats(multiplex.Events).Executions, "one execution per distinct operation")
+		// WebSocket subscribers, of either protocol, write the responses
+		// their group encoded; SSE ones leave it to gqlgen.
+		require.Equal(t, 3, b.app.shared.Stats(multiplex.Events).Writers)
+		require.Equal(t, 2, b.app.shared.Stats(multiplex.Latest).Writers)
 
 		began := time.Now()
 		start()

@@ -84,13 +84,13 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	if cfg.Done != nil {
 		ws, initFunc = goingAway{ws, cfg.Done}, endOnDone(cfg.Done, initFunc)
 	}
-	srv.AddTransport(share(transport.Websocket{
+	srv.AddTransport(share(directWebsocket{transport.Websocket{
 		KeepAlivePingInterval: 10 * time.Second,
 		PingPongInterval:      10 * time.Second,
 		InitTimeout:           10 * time.Second,
 		InitFunc:              initFunc,
 		Implementation:        ws,
-	}))
+	}}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

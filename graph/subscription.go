@@ -216,6 +216,7 @@ func NewSharedSubscriptions(logger *slog.Logger, buffer int) *multiplex.Hub {
 		Mode:    sharing,
 		Buffer:  buffer,
 		Dropped: tooSlowResponse,
+		Writer:  dataWriterOf,
 		Logger:  logger,
 	})
 }

@@ -11,8 +11,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/notifyhq/notify/internal/multiplex"
 )
 
 // coderWebsocket is gqlgen's coder/websocket adapter
@@ -46,14 +50,24 @@ func (u coderWebsocket) Accept(w http.ResponseWriter, r *http.Request, options t
 	if err != nil {
 		return nil, err
 	}
-	return &coderConn{conn: conn}, nil
+	c := &coderConn{conn: conn}
+	if slot, ok := r.Context().Value(wsConnSlot{}).(*wsConnSlot); ok {
+		slot.conn = c
+	}
+	return c, nil
 }
 
 type coderConn struct {
 	conn *websocket.Conn
 
 	writeMu sync.Mutex
-	buf     []byte // what WriteJSON writes, reused
+	buf     []byte // what WriteJSON and writeData write, reused
+
+	// subscribing is the id of the last subscribe (or start) message read,
+	// and ids the id of each operation it created: both belong to gqlgen's
+	// read loop, which reads a message, then creates its operation.
+	subscribing string
+	ids         map[*graphql.OperationContext]string // guarded by mu
 
 	mu            sync.Mutex
 	readDeadline  *time.Timer
@@ -76,6 +90,12 @@ func (c *coderConn) NextReader() (int, io.Reader, error) {
 		}
 		return int(typ), nil, err
 	}
+	if typ == websocket.MessageText {
+		var msg struct{ ID, Type string }
+		if json.Unmarshal(data, &msg) == nil && (msg.Type == "subscribe" || msg.Type == "start") {
+			c.subscribing = msg.ID
+		}
+	}
 	return int(typ), bytes.NewReader(data), nil
 }
 
@@ -92,6 +112,19 @@ func (c *coderConn) WriteJSON(v any) error {
 		}
 	}
 	return c.conn.Write(context.Background(), websocket.MessageText, data)
+}
+
+// writeData writes the data message of subscription id carrying payload, as
+// gqlgen would write it (see appendProtocolMessage).
+func (c *coderConn) writeData(id string, payload []byte) error {
+	typ := "data" // legacy graphql-ws, gqlgen's default
+	if c.conn.Subprotocol() == "graphql-transport-ws" {
+		typ = "next"
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	c.buf = appendMessage(c.buf[:0], payload, id, typ)
+	return c.conn.Write(context.Background(), websocket.MessageText, c.buf)
 }
 
 // WriteClose starts the close handshake in the background: coder/websocket
@@ -212,6 +245,13 @@ func appendProtocolMessage(dst []byte, v any) (_ []byte, ok bool) {
 	if !plain(id) || !plain(typ) {
 		return dst, false
 	}
+	return appendMessage(dst, payload, id, typ), true
+}
+
+// appendMessage appends a protocol message as encoding/json encodes gqlgen's
+// message types; payload is JSON encoding/json made, and id and typ are
+// plain.
+func appendMessage(dst, payload []byte, id, typ string) []byte {
 	dst = append(dst, '{')
 	if len(payload) > 0 {
 		dst = append(dst, `"payload":`...)
@@ -225,8 +265,7 @@ func appendProtocolMessage(dst []byte, v any) (_ []byte, ok bool) {
 	}
 	dst = append(dst, `"type":"`...)
 	dst = append(dst, typ...)
-	dst = append(dst, `"}`...)
-	return dst, true
+	return append(dst, `"}`...)
 }
 
 // plain reports whether encoding/json writes s between quotes unchanged.
@@ -238,4 +277,73 @@ func plain(s string) bool {
 		}
 	}
 	return true
+}
+
+// wsConnSlot is where Accept puts the connection of the request whose
+// context holds the slot: gqlgen's WebSocket transport keeps the request's
+// context for the connection's operations, and gives Accept the request.
+type wsConnSlot struct{ conn *coderConn }
+
+// directWebsocket is gqlgen's WebSocket transport, with each shared
+// subscription given a writer for its data messages (see dataWriterOf): the
+// hub (internal/multiplex) encodes a response once for all the members of a
+// group, and each member's writer puts the same bytes in its message, where
+// gqlgen would encode the response again per member.
+type directWebsocket struct{ transport.Websocket }
+
+func (t directWebsocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	slot := &wsConnSlot{}
+	r = r.WithContext(context.WithValue(r.Context(), wsConnSlot{}, slot))
+	t.Websocket.Do(w, r, subscriptionIDs{exec, slot})
+}
+
+// subscriptionIDs passes on gqlgen's executor, noting the subscription id
+// of each operation created on the connection, and handing it, as a
+// dataWriter, to the dispatch of that operation.
+type subscriptionIDs struct {
+	graphql.GraphExecutor
+	slot *wsConnSlot
+}
+
+func (e subscriptionIDs) CreateOperationContext(ctx context.Context, params *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
+	rc, errs := e.GraphExecutor.CreateOperationContext(ctx, params)
+	if c := e.slot.conn; c != nil && rc != nil && errs == nil && plain(c.subscribing) {
+		c.mu.Lock() // DispatchOperation runs on a goroutine of its own
+		if c.ids == nil {
+			c.ids = map[*graphql.OperationContext]string{}
+		}
+		c.ids[rc] = c.subscribing
+		c.mu.Unlock()
+	}
+	return rc, errs
+}
+
+func (e subscriptionIDs) DispatchOperation(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
+	if c := e.slot.conn; c != nil {
+		c.mu.Lock()
+		id, ok := c.ids[rc]
+		delete(c.ids, rc)
+		c.mu.Unlock()
+		if ok {
+			ctx = context.WithValue(ctx, dataWriter{}, &dataWriter{conn: c, id: id})
+		}
+	}
+	return e.GraphExecutor.DispatchOperation(ctx, rc)
+}
+
+// dataWriter writes the data messages of one subscription on a connection.
+type dataWriter struct {
+	conn *coderConn
+	id   string
+}
+
+func (w *dataWriter) WriteResponse(payload []byte) error { return w.conn.writeData(w.id, payload) }
+
+// dataWriterOf returns the writer of the subscription dispatched with ctx,
+// or nil when its transport is not directWebsocket.
+func dataWriterOf(ctx context.Context) multiplex.Writer {
+	if w, ok := ctx.Value(dataWriter{}).(*dataWriter); ok {
+		return w
+	}
+	return nil
 }

@@ -18,6 +18,11 @@
 //
 // The execution never waits on a member. A group ends when its last member
 // leaves or when its stream ends; its members then end too.
+//
+// A transport encodes every response it writes, once per subscriber. Where
+// the transport can take a response already encoded (a Writer, found by
+// Config.Writer), the hub encodes each response once for the whole group and
+// the member writes those bytes itself.
 package multiplex
 
 import (
@@ -57,7 +62,17 @@ type Config struct {
 	Buffer int
 	// Dropped is the last response a dropped member gets: the reason.
 	Dropped func(*graphql.OperationContext) *graphql.Response
-	Logger  *slog.Logger
+	// Writer, when set, returns the Writer of the subscription dispatched
+	// with ctx, or nil when its transport writes its responses.
+	Writer func(ctx context.Context) Writer
+	Logger *slog.Logger
+}
+
+// A Writer sends a member's responses to its client, given each response
+// encoded as gqlgen's transports encode it (encoding/json of the
+// graphql.Response), the same bytes for every member.
+type Writer interface {
+	WriteResponse(payload []byte) error
 }
 
 // Hub holds the running shared executions, one per distinct operation.
@@ -67,6 +82,7 @@ type Hub struct {
 	mu      sync.Mutex
 	groups  map[string]*group
 	members [Latest + 1]int // subscribers of the shared executions, by mode
+	writers [Latest + 1]int // those with a Writer
 }
 
 // New returns a Hub.
@@ -83,6 +99,7 @@ func New(cfg Config) *Hub {
 // Stats counts what a Hub runs in one mode.
 type Stats struct {
 	Subscribers int // members of shared executions
+	Writers     int // members writing their responses themselves
 	Executions  int // shared executions running
 }
 
@@ -90,7 +107,7 @@ type Stats struct {
 func (h *Hub) Stats(mode Mode) Stats {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	st := Stats{Subscribers: h.members[mode]}
+	st := Stats{Subscribers: h.members[mode], Writers: h.writers[mode]}
 	for _, g := range h.groups {
 		if g.mode == mode {
 			st.Executions++
@@ -132,6 +149,9 @@ func (e executor) DispatchOperation(ctx context.Context, rc *graphql.OperationCo
 		return e.GraphExecutor.DispatchOperation(ctx, rc)
 	}
 	m := e.hub.join(ctx, key, mode, rc, e.GraphExecutor)
+	if e.hub.cfg.Writer != nil {
+		m.writer = e.hub.cfg.Writer(ctx)
+	}
 	return m.next, graphql.WithOperationContext(ctx, rc)
 }
 
@@ -173,9 +193,12 @@ func (h *Hub) forget(g *group) {
 	h.mu.Unlock()
 }
 
-func (h *Hub) count(mode Mode, delta int) {
+func (h *Hub) count(m *member, delta int) {
 	h.mu.Lock()
-	h.members[mode] += delta
+	h.members[m.group.mode] += delta
+	if m.writer != nil {
+		h.writers[m.group.mode] += delta
+	}
 	h.mu.Unlock()
 }
 
@@ -189,8 +212,22 @@ type group struct {
 
 	mu      sync.Mutex
 	members map[*member]struct{}
-	ended   bool              // no member may join
-	latest  *graphql.Response // of a Latest group
+	ended   bool      // no member may join
+	latest  *response // of a Latest group
+}
+
+// response is one response of a group's execution, for all its members.
+type response struct {
+	*graphql.Response
+	once    sync.Once
+	payload []byte // the encoded response, once a member asked
+	err     error
+}
+
+// encoded returns r encoded as gqlgen's transports encode it.
+func (r *response) encoded() ([]byte, error) {
+	r.once.Do(func() { r.payload, r.err = json.Marshal(r.Response) })
+	return r.payload, r.err
 }
 
 // add adds a member, or returns nil if the group is ending.
@@ -204,7 +241,7 @@ func (g *group) add(rc *graphql.OperationContext) *member {
 	if g.mode == Latest {
 		size = 1
 	}
-	m := &member{group: g, rc: rc, ch: make(chan *graphql.Response, size)}
+	m := &member{group: g, rc: rc, ch: make(chan *response, size)}
 	if g.latest != nil {
 		m.ch <- g.latest
 	}
@@ -229,7 +266,7 @@ func (g *group) pump(ctx context.Context, responses graphql.ResponseHandler) {
 	defer func() {
 		if p := recover(); p != nil {
 			g.hub.cfg.Logger.Error("shared subscription panicked", "panic", fmt.Sprint(p))
-			g.broadcast(&graphql.Response{Errors: gqlerror.List{{Message: "internal error"}}})
+			g.broadcast(&response{Response: &graphql.Response{Errors: gqlerror.List{{Message: "internal error"}}}})
 		}
 	}()
 	for {
@@ -241,13 +278,13 @@ func (g *group) pump(ctx context.Context, responses graphql.ResponseHandler) {
 		// reused for the next: members get a copy of their own.
 		shared := *r
 		shared.Data = bytes.Clone(r.Data)
-		g.broadcast(&shared)
+		g.broadcast(&response{Response: &shared})
 	}
 }
 
 // broadcast gives r to every member. A member whose buffer is full skips to
 // r in a Latest group, and is dropped in an Events group.
-func (g *group) broadcast(r *graphql.Response) {
+func (g *group) broadcast(r *response) {
 	g.mu.Lock()
 	if g.mode == Latest {
 		g.latest = r
@@ -319,9 +356,10 @@ func (g *group) leave(m *member) {
 // member is one subscriber of a group. Its next is called by one goroutine
 // (the transport's loop for the subscription).
 type member struct {
-	group *group
-	rc    *graphql.OperationContext
-	ch    chan *graphql.Response
+	group  *group
+	rc     *graphql.OperationContext
+	writer Writer // nil when the transport writes the responses
+	ch     chan *response
 	// dropped is set before ch is closed, read after it is seen closed.
 	dropped bool
 
@@ -329,37 +367,48 @@ type member struct {
 }
 
 // next is the member's ResponseHandler: the group's next response, the
-// reason of a drop, or nil at the end.
+// reason of a drop, or nil at the end. A member with a Writer writes the
+// group's responses itself, and returns only the reason of a drop (which its
+// transport writes) or nil.
 func (m *member) next(ctx context.Context) *graphql.Response {
 	if !m.joined {
 		m.joined = true
 		<-m.group.ready
-		m.group.hub.count(m.group.mode, 1)
+		m.group.hub.count(m, 1)
 	}
-	if m.left {
-		return nil
-	}
-	select {
-	case r, ok := <-m.ch:
-		if ok {
-			return r
+	for !m.left {
+		var r *response
+		select {
+		case r = <-m.ch:
+		case <-ctx.Done():
 		}
-		m.leave()
-		if m.dropped && !m.reported {
-			m.reported = true
-			return m.group.hub.cfg.Dropped(m.rc)
+		if r == nil { // ended, dropped, or gone
+			m.leave()
+			if m.dropped && !m.reported && ctx.Err() == nil {
+				m.reported = true
+				return m.group.hub.cfg.Dropped(m.rc)
+			}
+			return nil
 		}
-		return nil
-	case <-ctx.Done():
-		m.leave()
-		return nil
+		if m.writer == nil {
+			return r.Response
+		}
+		payload, err := r.encoded()
+		if err != nil {
+			return r.Response // the transport reports it
+		}
+		if err := m.writer.WriteResponse(payload); err != nil {
+			m.leave() // the connection is gone
+			return nil
+		}
 	}
+	return nil
 }
 
 func (m *member) leave() {
 	if !m.left {
 		m.left = true
 		m.group.leave(m)
-		m.group.hub.count(m.group.mode, -1)
+		m.group.hub.count(m, -1)
 	}
 }

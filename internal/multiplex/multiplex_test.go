@@ -2,6 +2,8 @@ package multiplex
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -275,4 +277,99 @@ func handedOut(t *testing.T, h *Hub, data string) {
 		}
 		return false
 	})
+}
+
+// chanWriter is a member's Writer: it says when it starts writing, hands
+// each payload to the test, and fails once fail is closed.
+type chanWriter struct {
+	writing chan struct{}
+	out     chan string
+	fail    chan struct{}
+}
+
+func (w chanWriter) WriteResponse(payload []byte) error {
+	select {
+	case <-w.fail:
+		return errors.New("connection gone")
+	default:
+	}
+	w.writing <- struct{}{}
+	w.out <- string(payload)
+	return nil
+}
+
+type writerKey struct{}
+
+func TestMembersWithAWriterWriteTheEncodedResponse(t *testing.T) {
+	src := &source{}
+	h := New(Config{
+		Mode:   func(*graphql.OperationContext) Mode { return Events },
+		Buffer: 2,
+		Dropped: func(*graphql.OperationContext) *graphql.Response {
+			return &graphql.Response{Errors: gqlerror.List{{Message: "too slow"}}}
+		},
+		Writer: func(ctx context.Context) Writer {
+			w, _ := ctx.Value(writerKey{}).(Writer)
+			return w
+		},
+	})
+	rc := operation("subscription { s }", nil)
+	// Two members write themselves, one is written by its transport.
+	direct := func() (chanWriter, chan *graphql.Response) {
+		w := chanWriter{writing: make(chan struct{}, 16), out: make(chan string), fail: make(chan struct{})}
+		ctx, cancel := context.WithCancel(context.WithValue(t.Context(), writerKey{}, Writer(w)))
+		t.Cleanup(cancel)
+		next, ctx := executor{src, h}.DispatchOperation(ctx, rc)
+		returned := make(chan *graphql.Response, 4)
+		go func() {
+			for {
+				r := next(ctx)
+				returned <- r
+				if r == nil {
+					return
+				}
+			}
+		}()
+		return w, returned
+	}
+	a, aReturned := direct()
+	b, bReturned := direct()
+	plain := subscribe(t, h, src, rc)
+	executions, _ := src.counts()
+	require.Equal(t, 1, executions)
+	waitUntil(t, "the members to join", func() bool { return h.Stats(Events).Writers == 2 })
+
+	src.push("x")
+	want, err := json.Marshal(&graphql.Response{Data: json.RawMessage(`{"event":"x"}`)})
+	require.NoError(t, err)
+	require.Equal(t, string(want), <-a.out, "encoded as gqlgen's transports encode it")
+	require.Equal(t, string(want), <-b.out)
+	require.Equal(t, []string{`{"event":"x"}`}, plain.take(1))
+	require.Equal(t, Stats{Subscribers: 3, Writers: 2, Executions: 1}, h.Stats(Events))
+
+	// a stops taking writes: it falls behind its buffer and is dropped
+	// alone. It writes what it had, and hands its transport the reason.
+	for _, ev := range []string{"1", "2", "3", "4"} {
+		src.push(ev)
+		if ev == "1" {
+			<-a.writing // for "x"
+			<-a.writing // a holds "1": two more fill its buffer
+		}
+		require.Equal(t, []string{fmt.Sprintf(`{"event":%q}`, ev)}, plain.take(1))
+		require.Contains(t, <-b.out, ev)
+	}
+	for _, ev := range []string{"1", "2", "3"} { // one in hand, two buffered
+		require.Contains(t, <-a.out, ev)
+	}
+	r := <-aReturned
+	require.NotNil(t, r)
+	require.Equal(t, "too slow", r.Errors[0].Message)
+	require.Nil(t, <-aReturned)
+
+	// A failed write ends the member; the others go on.
+	close(b.fail)
+	src.push("5")
+	require.Nil(t, <-bReturned)
+	require.Equal(t, []string{`{"event":"5"}`}, plain.take(1))
+	waitUntil(t, "the members to leave", func() bool { return h.Stats(Events) == Stats{Subscribers: 1, Executions: 1} })
 }
