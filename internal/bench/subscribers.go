@@ -149,9 +149,10 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 					return
 				}
 				// Most frames are events: pick the fields out instead of
-				// decoding every frame.
-				if bytes.Contains(b, []byte(`"type":"next"`)) {
-					if bytes.Contains(b, []byte(`"errors"`)) {
+				// decoding every frame. gqlgen writes a data message as
+				// {"payload":{"errors":…,"data":…},"id":…,"type":"next"}.
+				if bytes.HasSuffix(b, []byte(`"type":"next"}`)) {
+					if bytes.HasPrefix(b, []byte(`{"payload":{"errors"`)) {
 						mu.Lock()
 						res.errs++
 						mu.Unlock()
@@ -197,22 +198,22 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 		start(fmt.Sprintf(`subscription { messageStatusChanged(mailingID: %s) { messageID status at committedAt } }`, mailingID),
 			func(frame []byte) bool {
 				now := time.Now()
-				at, ok := field(frame, `"at":"`)
+				// The fields come in the order the query selects them.
+				st, rest, ok := field(frame, `"status":"`)
 				if !ok {
 					return true
 				}
-				t, err := time.Parse(time.RFC3339Nano, string(at))
-				if err != nil {
+				at, rest, ok := field(rest, `"at":"`)
+				var t time.Time
+				if !ok || t.UnmarshalText(at) != nil {
 					return true
 				}
 				lats = append(lats, now.Sub(t))
-				if c, ok := field(frame, `"committedAt":"`); ok {
-					if t, err := time.Parse(time.RFC3339Nano, string(c)); err == nil {
-						commitLats = append(commitLats, now.Sub(t))
-					}
+				if c, _, ok := field(rest, `"committedAt":"`); ok && t.UnmarshalText(c) == nil {
+					commitLats = append(commitLats, now.Sub(t))
 				}
 				events++
-				if st, _ := field(frame, `"status":"`); string(st) == "SENT" {
+				if string(st) == "SENT" {
 					sent++
 				}
 				return sent < recipients
@@ -302,18 +303,19 @@ func waitFinished(ctx context.Context, svcURL, id string) error {
 	return ctx.Err()
 }
 
-// field returns the string value that follows key in a JSON frame.
-func field(frame []byte, key string) ([]byte, bool) {
+// field returns the string value that follows key in a JSON frame, and the
+// rest of the frame after it.
+func field(frame []byte, key string) (value, rest []byte, ok bool) {
 	i := bytes.Index(frame, []byte(key))
 	if i < 0 {
-		return nil, false
+		return nil, frame, false
 	}
-	rest := frame[i+len(key):]
+	rest = frame[i+len(key):]
 	j := bytes.IndexByte(rest, '"')
 	if j < 0 {
-		return nil, false
+		return nil, frame, false
 	}
-	return rest[:j], true
+	return rest[:j], rest[j+1:], true
 }
 
 // dialSubscriber opens a graphql-transport-ws connection. The subscribers
