@@ -419,13 +419,29 @@ func fail(err error) {
 func benchSubscribers(admin *sql.DB, dbURL, bin string, recipients, runs int, load subscriberLoad) {
 	var bare, loaded, p50s, p99s, c50s, c99s []float64
 	for i := range runs {
-		r0, sres0, err := runSubscribed(admin, dbURL, bin, recipients, 64, subscriberLoad{})
-		if err != nil {
-			fail(fmt.Errorf("subscribers baseline run %d: %w", i+1, err))
+		// The two runs of a pair take turns going first, so that a drift
+		// of the machine's speed favours neither.
+		var (
+			r0, r1             float64
+			sres0, sres        subscriberResult
+			errBare, errLoaded error
+		)
+		if i%2 == 0 {
+			r0, sres0, errBare = runSubscribed(admin, dbURL, bin, recipients, 64, subscriberLoad{})
+			if errBare == nil {
+				r1, sres, errLoaded = runSubscribed(admin, dbURL, bin, recipients, 64, load)
+			}
+		} else {
+			r1, sres, errLoaded = runSubscribed(admin, dbURL, bin, recipients, 64, load)
+			if errLoaded == nil {
+				r0, sres0, errBare = runSubscribed(admin, dbURL, bin, recipients, 64, subscriberLoad{})
+			}
 		}
-		r1, sres, err := runSubscribed(admin, dbURL, bin, recipients, 64, load)
-		if err != nil {
-			fail(fmt.Errorf("subscribers run %d: %w", i+1, err))
+		if errBare != nil {
+			fail(fmt.Errorf("subscribers baseline run %d: %w", i+1, errBare))
+		}
+		if errLoaded != nil {
+			fail(fmt.Errorf("subscribers run %d: %w", i+1, errLoaded))
 		}
 		// Status events delivered per second over the fan-out they came from.
 		eventRate := float64(sres.events) / (float64(recipients) / r1)
