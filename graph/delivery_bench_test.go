@@ -1,0 +1,161 @@
+package graph
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/notifyhq/notify/internal/campaign"
+	"github.com/notifyhq/notify/internal/database"
+	"github.com/notifyhq/notify/internal/event"
+	"github.com/notifyhq/notify/internal/multiplex"
+	"github.com/notifyhq/notify/internal/status"
+	"github.com/notifyhq/notify/internal/testdb"
+)
+
+// BenchmarkStatusDelivery measures what the service spends to deliver one
+// status event to each of 10 messageStatusChanged(mailingID) subscribers
+// over WebSocket: the event bus, the shared execution, and every member's
+// write, against clients reading in the same process. It is the part of
+// make bench's live-events scenario that grows with the subscribers, without
+// the fan-out's database and sender traffic, whose noise hides it there.
+//
+//	go test -run X -bench StatusDelivery -count 6 ./graph
+func BenchmarkStatusDelivery(b *testing.B) {
+	const (
+		subscribers = 10
+		burst       = 250  // changes the engine publishes at once
+		ahead       = 2000 // events published beyond what the slowest client read
+	)
+	ctx := context.Background()
+	db, err := database.Open(ctx, testdb.SQLite(b))
+	require.NoError(b, err)
+	defer db.Close()
+	logger := slog.New(slog.DiscardHandler)
+	noStats := func(context.Context, int) (*campaign.MailingStats, error) { return nil, nil }
+	bus, err := event.New(ctx, event.Config{DB: db, Stats: noStats, Logger: logger})
+	require.NoError(b, err)
+	defer bus.Close()
+	shared := NewSharedSubscriptions(logger, 0)
+	srv := httptest.NewServer(NewHandler(HandlerConfig{Events: bus, Shared: shared, Logger: logger}))
+	defer srv.Close()
+
+	read := make([]atomic.Int64, subscribers)
+	errs := make(chan error, subscribers)
+	for i := range subscribers {
+		conn, frames := dialStatusSubscriber(b, srv.URL)
+		defer conn.Close()
+		go func() { errs <- countEvents(conn, frames, &read[i]) }()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for shared.Stats(multiplex.Events).Writers < subscribers {
+		require.True(b, time.Now().Before(deadline), "subscribers did not join")
+		time.Sleep(time.Millisecond)
+	}
+
+	slowest := func() int64 {
+		low := read[0].Load()
+		for i := range read {
+			low = min(low, read[i].Load())
+		}
+		return low
+	}
+	changes := make([]campaign.StatusChange, burst)
+	published := int64(0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		for slowest() < published-ahead {
+			select {
+			case err := <-errs:
+				b.Fatal("subscriber:", err)
+			default:
+				time.Sleep(50 * time.Microsecond)
+			}
+		}
+		for i := range changes {
+			published++
+			changes[i] = campaign.StatusChange{MessageID: int(published), MailingID: 1, Status: status.Sent, Attempts: 1, At: time.Now()}
+		}
+		bus.MessagesChanged(ctx, changes)
+	}
+	for slowest() < published {
+		select {
+		case err := <-errs:
+			b.Fatal("subscriber:", err)
+		default:
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(published), "ns/event")
+	b.ReportMetric(0, "ns/op")
+}
+
+// dialStatusSubscriber subscribes to mailing 1's status events over
+// graphql-transport-ws.
+func dialStatusSubscriber(b *testing.B, serverURL string) (net.Conn, *bufio.Reader) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, br, _, err := ws.Dialer{Protocols: []string{"graphql-transport-ws"}}.Dial(ctx, "ws"+strings.TrimPrefix(serverURL, "http")+"/query")
+	require.NoError(b, err)
+	var r io.Reader = conn
+	if br != nil {
+		r = io.MultiReader(br, conn)
+	}
+	for _, msg := range []map[string]any{
+		{"type": "connection_init"},
+		{"id": "1", "type": "subscribe", "payload": map[string]any{
+			"query": `subscription { messageStatusChanged(mailingID: 1) { messageID status at committedAt } }`,
+		}},
+	} {
+		data, err := json.Marshal(msg)
+		require.NoError(b, err)
+		require.NoError(b, wsutil.WriteClientText(conn, data))
+	}
+	return conn, bufio.NewReaderSize(r, 64<<10)
+}
+
+// countEvents counts the status events read from a subscriber's connection.
+func countEvents(conn net.Conn, frames *bufio.Reader, n *atomic.Int64) error {
+	var payload []byte
+	for {
+		h, err := ws.ReadHeader(frames)
+		if err != nil {
+			return err
+		}
+		payload = append(payload[:0], make([]byte, h.Length)...)
+		if _, err := io.ReadFull(frames, payload); err != nil {
+			return err
+		}
+		switch {
+		case h.OpCode == ws.OpClose:
+			return io.EOF
+		case h.OpCode == ws.OpPing:
+			if err := wsutil.WriteClientMessage(conn, ws.OpPong, payload); err != nil {
+				return err
+			}
+		case bytes.HasSuffix(payload, []byte(`"type":"next"}`)):
+			if !bytes.Contains(payload, []byte(`"status":"SENT"`)) {
+				return fmt.Errorf("unexpected event %s", payload)
+			}
+			n.Add(1)
+		case bytes.Contains(payload, []byte(`"type":"error"`)):
+			return fmt.Errorf("subscription failed: %s", payload)
+		}
+	}
+}
