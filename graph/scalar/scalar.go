@@ -20,7 +20,11 @@ const DateLayout = time.DateOnly
 // MarshalTime writes t in UTC with nanosecond precision when it has any.
 func MarshalTime(t time.Time) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Quote(t.UTC().Format(time.RFC3339Nano)))
+		// An RFC 3339 time needs no escaping: quote it without strconv.
+		var buf [len(`""`) + len(time.RFC3339Nano)]byte
+		b := append(buf[:0], '"')
+		b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+		_, _ = w.Write(append(b, '"'))
 	})
 }
 
