@@ -5,13 +5,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -140,14 +141,21 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 			if send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": query}}) != nil {
 				return
 			}
-			// One buffer per subscriber, reused for every frame: the client
-			// shares the machine with the service it measures, so it
-			// should take as little CPU as it can.
-			var b []byte
+			// Messages are read in place, in the connection's read
+			// buffer: the client shares the machine with the service it
+			// measures, so it should take as little CPU as it can.
 			for {
-				if b, err = readMessage(frames, b[:0]); err != nil {
+				b, n, err := readMessage(frames)
+				if err != nil {
+					if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && ctx.Err() == nil {
+						mu.Lock()
+						res.errs++
+						mu.Unlock()
+					}
 					return
 				}
+				// b stays valid until the next read.
+				_, _ = frames.Discard(n)
 				// Most frames are events: pick the fields out instead of
 				// decoding every frame. gqlgen writes a data message as
 				// {"payload":{"errors":…,"data":…},"id":…,"type":"next"}.
@@ -333,31 +341,50 @@ func dialSubscriber(ctx context.Context, url string) (net.Conn, *bufio.Reader, e
 	return conn, bufio.NewReaderSize(r, 64<<10), nil
 }
 
-// readMessage appends the next data message to b, skipping control frames.
-func readMessage(r *bufio.Reader, b []byte) ([]byte, error) {
+// readMessage returns the next data message, skipping control frames,
+// without copying it: it is in r's buffer, the n bytes to discard once done
+// with it. A server writes every message of gqlgen's protocols as one
+// unmasked frame; the subscribers' messages are far smaller than r's buffer.
+func readMessage(r *bufio.Reader) (msg []byte, n int, err error) {
 	for {
-		h, err := ws.ReadHeader(r)
+		hdr, err := r.Peek(2)
 		if err != nil {
-			return b, err
+			return nil, 0, err
 		}
-		if h.Length > 1<<20 {
-			return b, fmt.Errorf("frame of %d bytes", h.Length)
+		fin, op, masked := hdr[0]&0x80 != 0, ws.OpCode(hdr[0]&0x0f), hdr[1]&0x80 != 0
+		size, length := 2, int(hdr[1]&0x7f)
+		switch length {
+		case 126:
+			size += 2
+		case 127:
+			size += 8
 		}
-		n := len(b)
-		b = slices.Grow(b, int(h.Length))[:n+int(h.Length)]
-		if _, err := io.ReadFull(r, b[n:]); err != nil {
-			return b, err
+		if hdr, err = r.Peek(size); err != nil {
+			return nil, 0, err
 		}
-		if h.Masked {
-			ws.Cipher(b[n:], h.Mask, 0)
+		switch length {
+		case 126:
+			length = int(binary.BigEndian.Uint16(hdr[2:]))
+		case 127:
+			length = int(min(binary.BigEndian.Uint64(hdr[2:]), 1<<30))
 		}
 		switch {
-		case h.OpCode == ws.OpClose:
-			return b, io.EOF
-		case h.OpCode.IsControl():
-			b = b[:n]
-		case h.Fin:
-			return b, nil
+		case masked || !fin:
+			return nil, 0, errors.New("a masked or fragmented frame from the server")
+		case size+length > r.Size():
+			return nil, 0, fmt.Errorf("a frame of %d bytes", length)
+		}
+		frame, err := r.Peek(size + length)
+		if err != nil {
+			return nil, 0, err
+		}
+		switch {
+		case op == ws.OpClose:
+			return nil, 0, io.EOF
+		case op.IsControl():
+			_, _ = r.Discard(size + length)
+		default:
+			return frame[size:], size + length, nil
 		}
 	}
 }
