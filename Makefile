@@ -33,9 +33,13 @@ lint: ## go vet and staticcheck
 fuzz: ## fuzz the validators for a while (FUZZTIME, default 20s each)
 	@for f in FuzzValidPhone FuzzClientInput FuzzMailingInput; do $(GO) test ./internal/campaign -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-20s} || exit 1; done
 	$(GO) test ./internal/sendwindow -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $${FUZZTIME:-20s}
+	$(GO) test ./graph -run '^$$' -fuzz '^FuzzProtocolMessage$$' -fuzztime $${FUZZTIME:-20s}
+	$(GO) test ./graph/scalar -run '^$$' -fuzz '^FuzzMarshalTime$$' -fuzztime $${FUZZTIME:-20s}
+	$(GO) test ./internal/multiplex -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $${FUZZTIME:-20s}
 
 .PHONY: bench
-bench: ## end-to-end benchmarks on Postgres (real binary, fake sender); prints medians
+bench: ## the live-status delivery benchmark, then end-to-end benchmarks on Postgres (real binary, fake sender); prints medians
+	$(GO) test ./graph -run '^$$' -bench '^BenchmarkStatusDelivery$$' -benchtime 800x -count 6
 	$(GO) run ./internal/bench $(BENCH_FLAGS)
 
 .PHONY: build
