@@ -202,7 +202,7 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 		// Each subscriber keeps its own figures and adds them up at the
 		// end, instead of taking a lock per event.
 		sent, events := 0, 0
-		var lats, commitLats []time.Duration
+		lats, commitLats := make([]time.Duration, 0, recipients), make([]time.Duration, 0, recipients)
 		start(fmt.Sprintf(`subscription { messageStatusChanged(mailingID: %s) { messageID status at committedAt } }`, mailingID),
 			func(frame []byte) bool {
 				now := time.Now()
