@@ -37,7 +37,10 @@ const (
 // become error events (see addStreamError). The stream is closed when the
 // subscription ends.
 func (r *Resolver) forwardStatusEvents(ctx context.Context, sub *event.MessageSubscription) <-chan *model.MessageStatusEvent {
-	out := make(chan *model.MessageStatusEvent)
+	// A burst goes to gqlgen at once: unbuffered, every event took two
+	// goroutine switches (forwarder, execution). The bus's buffer still
+	// bounds what a subscription may hold.
+	out := make(chan *model.MessageStatusEvent, maxBurst)
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	loadMessage := selects(ctx, "message")
 	send := func(ev *model.MessageStatusEvent) bool {
