@@ -417,7 +417,7 @@ func fail(err error) {
 // (by default 490 mailingProgress and 10 messageStatusChanged subscribers),
 // and measures write-to-client latency.
 func benchSubscribers(admin *sql.DB, dbURL, bin string, recipients, runs int, load subscriberLoad) {
-	var bare, loaded, p50s, p99s, c50s, c99s []float64
+	var bare, loaded, ratios, p50s, p99s, c50s, c99s []float64
 	for i := range runs {
 		// The two runs of a pair take turns going first, so that a drift
 		// of the machine's speed favours neither.
@@ -448,11 +448,11 @@ func benchSubscribers(admin *sql.DB, dbURL, bin string, recipients, runs int, lo
 		fmt.Printf("  subscribers run %d: %.0f msg/s without, %.0f msg/s with %d+%d subscribers (all live %.1f s after creation, sending at 4 s); %d status events (%.0f/s), commit-to-client p50 %s p99 %s, write-to-client p50 %s p99 %s, %d errors, %d dropped; service CPU %.1f s without, %.1f s with; subscriber CPU %.1f s\n",
 			i+1, r0, r1, load.progress, load.status, sres.subscribed.Seconds(), sres.events, eventRate, sres.commitP50.Round(time.Millisecond), sres.commitP99.Round(time.Millisecond), sres.p50.Round(time.Millisecond), sres.p99.Round(time.Millisecond), sres.errs, sres.dropped,
 			sres0.serviceCPU, sres.serviceCPU, sres.clientCPU)
-		bare, loaded = append(bare, r0), append(loaded, r1)
+		bare, loaded, ratios = append(bare, r0), append(loaded, r1), append(ratios, 100*r1/r0)
 		p50s, p99s = append(p50s, ms(sres.p50)), append(p99s, ms(sres.p99))
 		c50s, c99s = append(c50s, ms(sres.commitP50)), append(c99s, ms(sres.commitP99))
 	}
 	m := func(v []float64) float64 { s := slices.Clone(v); slices.Sort(s); return s[len(s)/2] }
-	fmt.Printf("subscribers (recipients=%d, %d mailingProgress + %d messageStatusChanged), median of %d: %.0f msg/s without, %.0f msg/s with (%.0f%%), commit-to-client p50 %.0f ms p99 %.0f ms, write-to-client p50 %.0f ms p99 %.0f ms\n",
-		recipients, load.progress, load.status, runs, m(bare), m(loaded), 100*m(loaded)/m(bare), m(c50s), m(c99s), m(p50s), m(p99s))
+	fmt.Printf("subscribers (recipients=%d, %d mailingProgress + %d messageStatusChanged), median of %d: %.0f msg/s without, %.0f msg/s with (%.0f%%; median of the pairs' ratios %.0f%%), commit-to-client p50 %.0f ms p99 %.0f ms, write-to-client p50 %.0f ms p99 %.0f ms\n",
+		recipients, load.progress, load.status, runs, m(bare), m(loaded), 100*m(loaded)/m(bare), m(ratios), m(c50s), m(c99s), m(p50s), m(p99s))
 }
