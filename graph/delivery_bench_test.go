@@ -34,13 +34,17 @@ import (
 // write, against clients reading in the same process. It is the part of
 // make bench's live-events scenario that grows with the subscribers, without
 // the fan-out's database and sender traffic, whose noise hides it there.
+// The changes come as the engine publishes them during a fan-out: bursts of
+// 250, 10,000 a second (one burst each op), so that what each burst wakes
+// counts as it does in a fan-out.
 //
-//	go test -run X -bench StatusDelivery -count 6 ./graph
+//	go test -run X -bench StatusDelivery -benchtime 200x -count 6 ./graph
 func BenchmarkStatusDelivery(b *testing.B) {
 	const (
 		subscribers = 10
 		burst       = 250  // changes the engine publishes at once
 		ahead       = 2000 // events published beyond what the slowest client read
+		every       = 25 * time.Millisecond
 	)
 	ctx := context.Background()
 	db, err := database.Open(ctx, testdb.SQLite(b))
@@ -79,8 +83,11 @@ func BenchmarkStatusDelivery(b *testing.B) {
 	published := int64(0)
 	b.ReportAllocs()
 	cpu0 := processCPU()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
 	b.ResetTimer()
 	for b.Loop() {
+		<-tick.C
 		for slowest() < published-ahead {
 			select {
 			case err := <-errs:
