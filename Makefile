@@ -39,7 +39,7 @@ fuzz: ## fuzz the validators for a while (FUZZTIME, default 20s each)
 
 .PHONY: bench
 bench: ## the live-status delivery benchmark, then end-to-end benchmarks on Postgres (real binary, fake sender); prints medians
-	$(GO) test ./graph -run '^$$' -bench '^BenchmarkStatusDelivery$$' -benchtime 800x -count 6
+	$(GO) test ./graph -run '^$$' -bench '^BenchmarkStatusDelivery$$' -benchtime 200x -count 6
 	$(GO) run ./internal/bench $(BENCH_FLAGS)
 
 .PHONY: build
