@@ -72,12 +72,23 @@ func BenchmarkStatusDelivery(b *testing.B) {
 		time.Sleep(time.Millisecond)
 	}
 
-	slowest := func() int64 {
-		low := read[0].Load()
-		for i := range read {
-			low = min(low, read[i].Load())
+	// waitRead waits until every client read n events.
+	waitRead := func(n int64) {
+		for {
+			low := read[0].Load()
+			for i := range read {
+				low = min(low, read[i].Load())
+			}
+			if low >= n {
+				return
+			}
+			select {
+			case err := <-errs:
+				b.Fatal("subscriber:", err)
+			default:
+				time.Sleep(50 * time.Microsecond)
+			}
 		}
-		return low
 	}
 	changes := make([]campaign.StatusChange, burst)
 	published := int64(0)
@@ -88,28 +99,14 @@ func BenchmarkStatusDelivery(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		<-tick.C
-		for slowest() < published-ahead {
-			select {
-			case err := <-errs:
-				b.Fatal("subscriber:", err)
-			default:
-				time.Sleep(50 * time.Microsecond)
-			}
-		}
+		waitRead(published - ahead)
 		for i := range changes {
 			published++
 			changes[i] = campaign.StatusChange{MessageID: int(published), MailingID: 1, Status: status.Sent, Attempts: 1, At: time.Now()}
 		}
 		bus.MessagesChanged(ctx, changes)
 	}
-	for slowest() < published {
-		select {
-		case err := <-errs:
-			b.Fatal("subscriber:", err)
-		default:
-			time.Sleep(50 * time.Microsecond)
-		}
-	}
+	waitRead(published)
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(published), "ns/event")
 	// The CPU time is the steadier figure: the wall time of a pipeline of
