@@ -421,27 +421,30 @@ func benchSubscribers(admin *sql.DB, dbURL, bin string, recipients, runs int, lo
 	for i := range runs {
 		// The two runs of a pair take turns going first, so that a drift
 		// of the machine's speed favours neither.
-		var (
-			r0, r1             float64
-			sres0, sres        subscriberResult
-			errBare, errLoaded error
-		)
-		if i%2 == 0 {
-			r0, sres0, errBare = runSubscribed(admin, dbURL, bin, recipients, 64, subscriberLoad{})
-			if errBare == nil {
-				r1, sres, errLoaded = runSubscribed(admin, dbURL, bin, recipients, 64, load)
+		var r0, r1 float64
+		var sres0, sres subscriberResult
+		bareRun := func() (err error) {
+			if r0, sres0, err = runSubscribed(admin, dbURL, bin, recipients, 64, subscriberLoad{}); err != nil {
+				err = fmt.Errorf("subscribers baseline run %d: %w", i+1, err)
 			}
-		} else {
-			r1, sres, errLoaded = runSubscribed(admin, dbURL, bin, recipients, 64, load)
-			if errLoaded == nil {
-				r0, sres0, errBare = runSubscribed(admin, dbURL, bin, recipients, 64, subscriberLoad{})
+			return err
+		}
+		loadedRun := func() (err error) {
+			if r1, sres, err = runSubscribed(admin, dbURL, bin, recipients, 64, load); err != nil {
+				err = fmt.Errorf("subscribers run %d: %w", i+1, err)
 			}
+			return err
 		}
-		if errBare != nil {
-			fail(fmt.Errorf("subscribers baseline run %d: %w", i+1, errBare))
+		first, second := bareRun, loadedRun
+		if i%2 == 1 {
+			first, second = loadedRun, bareRun
 		}
-		if errLoaded != nil {
-			fail(fmt.Errorf("subscribers run %d: %w", i+1, errLoaded))
+		err := first()
+		if err == nil {
+			err = second()
+		}
+		if err != nil {
+			fail(err)
 		}
 		// Status events delivered per second over the fan-out they came from.
 		eventRate := float64(sres.events) / (float64(recipients) / r1)
