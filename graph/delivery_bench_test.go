@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http/httptest"
@@ -16,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 	"github.com/stretchr/testify/require"
 
@@ -26,6 +24,7 @@ import (
 	"github.com/notifyhq/notify/internal/multiplex"
 	"github.com/notifyhq/notify/internal/status"
 	"github.com/notifyhq/notify/internal/testdb"
+	"github.com/notifyhq/notify/internal/wsclient"
 )
 
 // BenchmarkStatusDelivery measures what the service spends to deliver one
@@ -64,7 +63,7 @@ func BenchmarkStatusDelivery(b *testing.B) {
 	for i := range subscribers {
 		conn, frames := dialStatusSubscriber(b, srv.URL)
 		defer conn.Close()
-		go func() { errs <- countEvents(conn, frames, &read[i]) }()
+		go func() { errs <- countEvents(frames, &read[i]) }()
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for shared.Stats(multiplex.Events).Writers < subscribers {
@@ -130,12 +129,8 @@ func processCPU() time.Duration {
 func dialStatusSubscriber(b *testing.B, serverURL string) (net.Conn, *bufio.Reader) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, br, _, err := ws.Dialer{Protocols: []string{"graphql-transport-ws"}}.Dial(ctx, "ws"+strings.TrimPrefix(serverURL, "http")+"/query")
+	conn, frames, err := wsclient.Dial(ctx, "ws"+strings.TrimPrefix(serverURL, "http")+"/query")
 	require.NoError(b, err)
-	var r io.Reader = conn
-	if br != nil {
-		r = io.MultiReader(br, conn)
-	}
 	for _, msg := range []map[string]any{
 		{"type": "connection_init"},
 		{"id": "1", "type": "subscribe", "payload": map[string]any{
@@ -146,35 +141,25 @@ func dialStatusSubscriber(b *testing.B, serverURL string) (net.Conn, *bufio.Read
 		require.NoError(b, err)
 		require.NoError(b, wsutil.WriteClientText(conn, data))
 	}
-	return conn, bufio.NewReaderSize(r, 64<<10)
+	return conn, frames
 }
 
 // countEvents counts the status events read from a subscriber's connection.
-func countEvents(conn net.Conn, frames *bufio.Reader, n *atomic.Int64) error {
-	var payload []byte
+func countEvents(frames *bufio.Reader, n *atomic.Int64) error {
 	for {
-		h, err := ws.ReadHeader(frames)
+		msg, size, err := wsclient.ReadMessage(frames)
 		if err != nil {
 			return err
 		}
-		payload = append(payload[:0], make([]byte, h.Length)...)
-		if _, err := io.ReadFull(frames, payload); err != nil {
-			return err
-		}
 		switch {
-		case h.OpCode == ws.OpClose:
-			return io.EOF
-		case h.OpCode == ws.OpPing:
-			if err := wsutil.WriteClientMessage(conn, ws.OpPong, payload); err != nil {
-				return err
-			}
-		case bytes.HasSuffix(payload, []byte(`"type":"next"}`)):
-			if !bytes.Contains(payload, []byte(`"status":"SENT"`)) {
-				return fmt.Errorf("unexpected event %s", payload)
+		case bytes.HasSuffix(msg, []byte(`"type":"next"}`)):
+			if !bytes.Contains(msg, []byte(`"status":"SENT"`)) {
+				return fmt.Errorf("unexpected event %s", msg)
 			}
 			n.Add(1)
-		case bytes.Contains(payload, []byte(`"type":"error"`)):
-			return fmt.Errorf("subscription failed: %s", payload)
+		case bytes.Contains(msg, []byte(`"type":"error"`)):
+			return fmt.Errorf("subscription failed: %s", msg)
 		}
+		_, _ = frames.Discard(size)
 	}
 }

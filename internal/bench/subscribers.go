@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +19,8 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+
+	"github.com/notifyhq/notify/internal/wsclient"
 )
 
 // subscriberLoad is the live-events benchmark: progress subscribers and
@@ -122,7 +122,7 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 					ready.Done()
 				}
 			}()
-			conn, frames, err := dialSubscriber(ctx, wsURL)
+			conn, frames, err := wsclient.Dial(ctx, wsURL)
 			if err != nil {
 				mu.Lock()
 				res.errs++
@@ -145,7 +145,7 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 			// buffer: the client shares the machine with the service it
 			// measures, so it should take as little CPU as it can.
 			for {
-				b, n, err := readMessage(frames)
+				b, n, err := wsclient.ReadMessage(frames)
 				if err != nil {
 					if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && ctx.Err() == nil {
 						mu.Lock()
@@ -324,67 +324,4 @@ func field(frame []byte, key string) (value, rest []byte, ok bool) {
 		return nil, frame, false
 	}
 	return rest[:j], rest[j+1:], true
-}
-
-// dialSubscriber opens a graphql-transport-ws connection. The subscribers
-// use gobwas/ws, which reads frames into the caller's buffer: the client
-// shares the machine with the service it measures.
-func dialSubscriber(ctx context.Context, url string) (net.Conn, *bufio.Reader, error) {
-	conn, br, _, err := ws.Dialer{Protocols: []string{"graphql-transport-ws"}}.Dial(ctx, url)
-	if err != nil {
-		return nil, nil, err
-	}
-	var r io.Reader = conn
-	if br != nil { // bytes the server sent right after the handshake
-		r = io.MultiReader(br, conn)
-	}
-	return conn, bufio.NewReaderSize(r, 64<<10), nil
-}
-
-// readMessage returns the next data message, skipping control frames,
-// without copying it: it is in r's buffer, the n bytes to discard once done
-// with it. A server writes every message of gqlgen's protocols as one
-// unmasked frame; the subscribers' messages are far smaller than r's buffer.
-func readMessage(r *bufio.Reader) (msg []byte, n int, err error) {
-	for {
-		hdr, err := r.Peek(2)
-		if err != nil {
-			return nil, 0, err
-		}
-		fin, op, masked := hdr[0]&0x80 != 0, ws.OpCode(hdr[0]&0x0f), hdr[1]&0x80 != 0
-		size, length := 2, int(hdr[1]&0x7f)
-		switch length {
-		case 126:
-			size += 2
-		case 127:
-			size += 8
-		}
-		if hdr, err = r.Peek(size); err != nil {
-			return nil, 0, err
-		}
-		switch length {
-		case 126:
-			length = int(binary.BigEndian.Uint16(hdr[2:]))
-		case 127:
-			length = int(min(binary.BigEndian.Uint64(hdr[2:]), 1<<30))
-		}
-		switch {
-		case masked || !fin:
-			return nil, 0, errors.New("a masked or fragmented frame from the server")
-		case size+length > r.Size():
-			return nil, 0, fmt.Errorf("a frame of %d bytes", length)
-		}
-		frame, err := r.Peek(size + length)
-		if err != nil {
-			return nil, 0, err
-		}
-		switch {
-		case op == ws.OpClose:
-			return nil, 0, io.EOF
-		case op.IsControl():
-			_, _ = r.Discard(size + length)
-		default:
-			return frame[size:], size + length, nil
-		}
-	}
 }

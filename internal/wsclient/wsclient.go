@@ -1,0 +1,79 @@
+// Package wsclient is the WebSocket client of the live-status benchmarks
+// (make bench's subscribers, graph's BenchmarkStatusDelivery). It shares the
+// machine with the service it measures, so it takes as little CPU as it can:
+// it reads each message in place, in the connection's read buffer.
+package wsclient
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/gobwas/ws"
+)
+
+// Dial opens a graphql-transport-ws connection to url (ws://…/query) and
+// returns it with a reader of its frames.
+func Dial(ctx context.Context, url string) (net.Conn, *bufio.Reader, error) {
+	conn, br, _, err := ws.Dialer{Protocols: []string{"graphql-transport-ws"}}.Dial(ctx, url)
+	if err != nil {
+		return nil, nil, err
+	}
+	var r io.Reader = conn
+	if br != nil { // bytes the server sent right after the handshake
+		r = io.MultiReader(br, conn)
+	}
+	return conn, bufio.NewReaderSize(r, 64<<10), nil
+}
+
+// ReadMessage returns the next data message, skipping control frames,
+// without copying it: it is in r's buffer, the n bytes to discard once done
+// with it. A server writes every message of gqlgen's protocols as one
+// unmasked frame; the subscribers' messages are far smaller than r's buffer.
+func ReadMessage(r *bufio.Reader) (msg []byte, n int, err error) {
+	for {
+		hdr, err := r.Peek(2)
+		if err != nil {
+			return nil, 0, err
+		}
+		fin, op, masked := hdr[0]&0x80 != 0, ws.OpCode(hdr[0]&0x0f), hdr[1]&0x80 != 0
+		size, length := 2, int(hdr[1]&0x7f)
+		switch length {
+		case 126:
+			size += 2
+		case 127:
+			size += 8
+		}
+		if hdr, err = r.Peek(size); err != nil {
+			return nil, 0, err
+		}
+		switch length {
+		case 126:
+			length = int(binary.BigEndian.Uint16(hdr[2:]))
+		case 127:
+			length = int(min(binary.BigEndian.Uint64(hdr[2:]), 1<<30))
+		}
+		switch {
+		case masked || !fin:
+			return nil, 0, errors.New("a masked or fragmented frame from the server")
+		case size+length > r.Size():
+			return nil, 0, fmt.Errorf("a frame of %d bytes", length)
+		}
+		frame, err := r.Peek(size + length)
+		if err != nil {
+			return nil, 0, err
+		}
+		switch {
+		case op == ws.OpClose:
+			return nil, 0, io.EOF
+		case op.IsControl():
+			_, _ = r.Discard(size + length)
+		default:
+			return frame[size:], size + length, nil
+		}
+	}
+}
