@@ -208,8 +208,7 @@ func startStack(admin *sql.DB, dbURL, bin string, sc scenario) (env stackEnv, cl
 		return env, cleanup, fmt.Errorf("inserting clients: %w", err)
 	}
 	// Each run starts with no dirty pages from the runs before (nor from
-	// its own set-up): a checkpoint flushing them during a run slows it by
-	// a third on this machine's disk.
+	// its own set-up), so that no run pays for a checkpoint flushing them.
 	if _, err := admin.Exec("CHECKPOINT"); err != nil && !warnedCheckpoint {
 		warnedCheckpoint = true
 		fmt.Fprintln(os.Stderr, "bench: no CHECKPOINT before runs (runs vary more):", err)
