@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gobwas/ws/wsutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/notifyhq/notify/internal/campaign"
@@ -131,16 +129,7 @@ func dialStatusSubscriber(b *testing.B, serverURL string) (net.Conn, *bufio.Read
 	defer cancel()
 	conn, frames, err := wsclient.Dial(ctx, "ws"+strings.TrimPrefix(serverURL, "http")+"/query")
 	require.NoError(b, err)
-	for _, msg := range []map[string]any{
-		{"type": "connection_init"},
-		{"id": "1", "type": "subscribe", "payload": map[string]any{
-			"query": `subscription { messageStatusChanged(mailingID: 1) { messageID status at committedAt } }`,
-		}},
-	} {
-		data, err := json.Marshal(msg)
-		require.NoError(b, err)
-		require.NoError(b, wsutil.WriteClientText(conn, data))
-	}
+	require.NoError(b, wsclient.Subscribe(conn, `subscription { messageStatusChanged(mailingID: 1) { messageID status at committedAt } }`))
 	return conn, frames
 }
 

@@ -135,17 +135,18 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 				b, _ := json.Marshal(v)
 				return wsutil.WriteClientText(conn, b)
 			}
-			if send(map[string]any{"type": "connection_init"}) != nil {
-				return
-			}
-			if send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": query}}) != nil {
+			if wsclient.Subscribe(conn, query) != nil {
 				return
 			}
 			// Messages are read in place, in the connection's read
 			// buffer: the client shares the machine with the service it
 			// measures, so it should take as little CPU as it can.
+			n := 0
 			for {
-				b, n, err := wsclient.ReadMessage(frames)
+				// The message before is done with: its bytes may go.
+				_, _ = frames.Discard(n)
+				b, size, err := wsclient.ReadMessage(frames)
+				n = size
 				if err != nil {
 					if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && ctx.Err() == nil {
 						mu.Lock()
@@ -154,8 +155,6 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 					}
 					return
 				}
-				// b stays valid until the next read.
-				_, _ = frames.Discard(n)
 				// Most frames are events: pick the fields out instead of
 				// decoding every frame. gqlgen writes a data message as
 				// {"payload":{"errors":…,"data":…},"id":…,"type":"next"}.

@@ -8,12 +8,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 
 	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
 )
 
 // Dial opens a graphql-transport-ws connection to url (ws://…/query) and
@@ -28,6 +30,24 @@ func Dial(ctx context.Context, url string) (net.Conn, *bufio.Reader, error) {
 		r = io.MultiReader(br, conn)
 	}
 	return conn, bufio.NewReaderSize(r, 64<<10), nil
+}
+
+// Subscribe initialises a graphql-transport-ws connection and subscribes
+// to query, as subscription "1".
+func Subscribe(conn net.Conn, query string) error {
+	for _, msg := range []map[string]any{
+		{"type": "connection_init"},
+		{"id": "1", "type": "subscribe", "payload": map[string]any{"query": query}},
+	} {
+		data, err := json.Marshal(msg)
+		if err != nil {
+			return err
+		}
+		if err := wsutil.WriteClientText(conn, data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ReadMessage returns the next data message, skipping control frames,
