@@ -1,10 +1,13 @@
 package graph
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"reflect"
 	"slices"
@@ -20,13 +23,17 @@ import (
 )
 
 // coderWebsocket is gqlgen's coder/websocket adapter
-// (transport.CoderWebsocketImplementation) with one change: WriteJSON does
-// not encode gqlgen's protocol messages again. gqlgen encodes every response
-// with encoding/json, then hands WriteJSON a message holding those bytes;
-// encoding it again re-compacts the payload byte by byte, and a status
-// subscriber gets thousands of messages a second during a fan-out. Those
-// messages are written as they are; anything else goes through
-// encoding/json.
+// (transport.CoderWebsocketImplementation) with two changes, both for a
+// status subscriber, which gets thousands of messages a second during a
+// fan-out:
+//   - WriteJSON does not encode gqlgen's protocol messages again. gqlgen
+//     encodes every response with encoding/json, then hands WriteJSON a
+//     message holding those bytes; encoding it again re-compacts the payload
+//     byte by byte. Those messages are written as they are; anything else
+//     goes through encoding/json.
+//   - Messages are written as whole frames, each in one write to the
+//     connection, instead of through coder/websocket's writer (see
+//     writeText).
 type coderWebsocket struct {
 	AcceptOptions websocket.AcceptOptions
 }
@@ -46,11 +53,12 @@ func (u coderWebsocket) Accept(w http.ResponseWriter, r *http.Request, options t
 			opts.Subprotocols = append(opts.Subprotocols, p)
 		}
 	}
-	conn, err := websocket.Accept(w, r, &opts)
+	hw := &hijackRecorder{ResponseWriter: w}
+	conn, err := websocket.Accept(hw, r, &opts)
 	if err != nil {
 		return nil, err
 	}
-	c := &coderConn{conn: conn}
+	c := &coderConn{conn: conn, raw: hw.conn}
 	if slot, ok := r.Context().Value(wsConnSlot{}).(*wsConnSlot); ok {
 		slot.conn = c
 	}
@@ -59,9 +67,12 @@ func (u coderWebsocket) Accept(w http.ResponseWriter, r *http.Request, options t
 
 type coderConn struct {
 	conn *websocket.Conn
+	raw  net.Conn // the connection conn took over, written by writeText
 
 	writeMu sync.Mutex
-	buf     []byte // what WriteJSON and writeData write, reused
+	buf     []byte // the message WriteJSON and writeData write, reused
+	frame   []byte // the frame writeText writes, reused
+	closing bool   // WriteClose was called: no more messages
 
 	// subscribing is the id of the last subscribe (or start) message read,
 	// and ids the id of each operation it created: both belong to gqlgen's
@@ -111,7 +122,7 @@ func (c *coderConn) WriteJSON(v any) error {
 			return err
 		}
 	}
-	return c.conn.Write(context.Background(), websocket.MessageText, data)
+	return c.writeText(data)
 }
 
 // writeData writes the data message of subscription id carrying payload, as
@@ -124,13 +135,65 @@ func (c *coderConn) writeData(id string, payload []byte) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	c.buf = appendMessage(c.buf[:0], payload, id, typ)
-	return c.conn.Write(context.Background(), websocket.MessageText, c.buf)
+	return c.writeText(c.buf)
 }
+
+// writeText writes msg as one text frame, in one Write to the connection;
+// c.writeMu is held. coder/websocket's Write takes three locks and copies
+// the message through its buffered writer, which cost a fan-out's status
+// subscriber more than making its message. Frames from both cannot
+// interleave: every message goes through here, and coder/websocket writes
+// only control frames (pong, close), each flushed in one Write too, as its
+// buffered writer holds any control frame whole. After WriteClose no message
+// follows the close frame.
+func (c *coderConn) writeText(msg []byte) error {
+	if c.closing {
+		return net.ErrClosed
+	}
+	c.frame = appendTextFrame(c.frame[:0], msg)
+	_, err := c.raw.Write(c.frame)
+	return err
+}
+
+// appendTextFrame appends msg as a server's WebSocket frame (RFC 6455 §5.2):
+// final, text, not masked.
+func appendTextFrame(dst, msg []byte) []byte {
+	const finText = 0x81
+	switch n := len(msg); {
+	case n <= 125:
+		dst = append(dst, finText, byte(n))
+	case n <= 0xffff:
+		dst = append(dst, finText, 126)
+		dst = binary.BigEndian.AppendUint16(dst, uint16(n))
+	default:
+		dst = append(dst, finText, 127)
+		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
+	}
+	return append(dst, msg...)
+}
+
+// hijackRecorder notes the connection a WebSocket upgrade takes over.
+type hijackRecorder struct {
+	http.ResponseWriter
+	conn net.Conn
+}
+
+func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	h.conn = conn
+	return conn, brw, err
+}
+
+// Unwrap returns the wrapped writer (for http.ResponseController).
+func (h *hijackRecorder) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
 // WriteClose starts the close handshake in the background: coder/websocket
 // waits up to 5 s for the peer's close frame, and gqlgen's teardown should
 // not.
 func (c *coderConn) WriteClose(code int, msg string) error {
+	c.writeMu.Lock()
+	c.closing = true
+	c.writeMu.Unlock()
 	c.mu.Lock()
 	c.stopReadDeadlineLocked()
 	if c.closeStarted {

@@ -1,8 +1,10 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
+	"github.com/gobwas/ws"
 	"github.com/stretchr/testify/require"
 
 	"github.com/notifyhq/notify/graph/generated"
@@ -136,5 +139,31 @@ func FuzzProtocolMessage(f *testing.F) {
 		} else {
 			require.False(t, plain(id) && plain(typ), "the fast path refused plain strings")
 		}
+	})
+}
+
+// FuzzTextFrame reads the frames appendTextFrame makes with gobwas/ws, a
+// WebSocket implementation of its own: one final, unmasked text frame
+// holding the message, and nothing after it.
+func FuzzTextFrame(f *testing.F) {
+	for _, n := range []int{0, 1, 125, 126, 127, 0xffff, 0x10000, 0x10001} {
+		f.Add(bytes.Repeat([]byte{'x'}, n))
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		frame := appendTextFrame([]byte("kept"), msg)
+		require.Equal(t, "kept", string(frame[:4]))
+		r := bytes.NewReader(frame[4:])
+		h, err := ws.ReadHeader(r)
+		require.NoError(t, err)
+		require.True(t, h.Fin)
+		require.Equal(t, ws.OpText, h.OpCode)
+		require.False(t, h.Masked)
+		require.Zero(t, h.Rsv)
+		require.Equal(t, int64(len(msg)), h.Length)
+		payload := make([]byte, h.Length)
+		_, err = io.ReadFull(r, payload)
+		require.NoError(t, err)
+		require.Equal(t, string(msg), string(payload))
+		require.Zero(t, r.Len(), "bytes after the frame")
 	})
 }
