@@ -183,7 +183,7 @@ func (a *app) stopWork(ctx context.Context) {
 // refused. Graceful shutdown calls it as the HTTP server starts shutting down.
 func (a *app) endSubscriptions() {
 	a.events.EndSubscriptions()
-	a.doneOnce.Do(func() { close(a.done) })
+	a.shutdown()
 }
 
 // app is the assembled service: what serve runs and what the end-to-end
@@ -203,8 +203,9 @@ type app struct {
 	// routes are what handler mounts (ops_test walks them).
 	routes []route
 
-	done      chan struct{} // closed by endSubscriptions
-	doneOnce  sync.Once
+	// stopping is cancelled by endSubscriptions (shutdown).
+	stopping  context.Context
+	shutdown  context.CancelFunc
 	closers   []func()
 	closeOnce sync.Once
 }
@@ -230,7 +231,8 @@ type appOptions struct {
 func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer, opts appOptions) (a *app, err error) {
 	// Lines logged with a request's context carry its request_id.
 	logger = slog.New(requestlog.NewHandler(logger.Handler()))
-	a = &app{logger: logger, done: make(chan struct{})}
+	a = &app{logger: logger}
+	a.stopping, a.shutdown = context.WithCancel(context.WithoutCancel(ctx))
 	defer func() {
 		if err != nil {
 			a.close()
@@ -373,18 +375,18 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	}
 
 	deps := serverDeps{
-		config:  cfg,
-		logger:  logger,
-		service: a.service,
-		ent:     a.db.Ent,
-		events:  a.events,
-		shared:  a.shared,
-		reports: a.reports,
-		ready:   readiness(a.db, a.river),
-		guard:   auth.New(cfg.APITokens, cfg.MetricsAuth),
-		metrics: a.metrics,
-		riverUI: riverUI,
-		done:    a.done,
+		config:   cfg,
+		logger:   logger,
+		service:  a.service,
+		ent:      a.db.Ent,
+		events:   a.events,
+		shared:   a.shared,
+		reports:  a.reports,
+		ready:    readiness(a.db, a.river),
+		guard:    auth.New(cfg.APITokens, cfg.MetricsAuth),
+		metrics:  a.metrics,
+		riverUI:  riverUI,
+		stopping: a.stopping,
 	}
 	a.routes = routes(deps)
 	a.handler = newServer(deps, a.routes)
@@ -441,18 +443,18 @@ func readiness(db *database.DB, rc *river.Client[*sql.Tx]) func(context.Context)
 
 // serverDeps are the dependencies of the HTTP handler.
 type serverDeps struct {
-	config  config.Config
-	logger  *slog.Logger
-	service *campaign.Service
-	ent     *ent.Client
-	events  *event.Bus
-	shared  *multiplex.Hub
-	reports *report.Service
-	ready   func(context.Context) error
-	guard   *auth.Guard      // API_TOKENS
-	metrics *metrics.Metrics // /metrics and the HTTP and GraphQL timers
-	riverUI http.Handler     // River's UI, started
-	done    <-chan struct{}  // closed at shutdown: WebSockets close
+	config   config.Config
+	logger   *slog.Logger
+	service  *campaign.Service
+	ent      *ent.Client
+	events   *event.Bus
+	shared   *multiplex.Hub
+	reports  *report.Service
+	ready    func(context.Context) error
+	guard    *auth.Guard      // API_TOKENS
+	metrics  *metrics.Metrics // /metrics and the HTTP and GraphQL timers
+	riverUI  http.Handler     // River's UI, started
+	stopping context.Context  // cancelled at shutdown: WebSockets close
 }
 
 // route is one mount of the service: a ServeMux pattern, who may call it,
@@ -508,7 +510,7 @@ func routes(d serverDeps) []route {
 		OriginPatterns: d.config.CORSOrigins,
 		InitFunc:       d.guard.WebsocketInit(nil),
 		Extensions:     []graphql.HandlerExtension{d.metrics.GraphQL()},
-		Done:           d.done,
+		Stopping:       d.stopping,
 	})
 	// The REST compat layer (SPEC §6) routes within its prefixes, every
 	// path with and without its trailing slash.

@@ -58,9 +58,9 @@ type HandlerConfig struct {
 	InitFunc transport.WebsocketInitFunc
 	// Extensions are added to the server after the built-in ones (metrics).
 	Extensions []graphql.HandlerExtension
-	// Done, when closed, closes every WebSocket with 1001 (going away) and
-	// refuses new ones: graceful shutdown. May be nil.
-	Done <-chan struct{}
+	// Stopping, once cancelled, closes every WebSocket with 1001 (going
+	// away) and refuses new ones: graceful shutdown. May be nil.
+	Stopping context.Context
 }
 
 // NewHandler returns the GraphQL endpoint: POST, GET, WebSocket
@@ -81,8 +81,8 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	}
 	ws = coalesced{ws}
 	initFunc := cfg.InitFunc
-	if cfg.Done != nil {
-		ws, initFunc = goingAway{ws, cfg.Done}, endOnDone(cfg.Done, initFunc)
+	if cfg.Stopping != nil {
+		ws, initFunc = goingAway{ws, cfg.Stopping.Done()}, endOnStop(cfg.Stopping, initFunc)
 	}
 	srv.AddTransport(share(directWebsocket{transport.Websocket{
 		KeepAlivePingInterval: 10 * time.Second,
@@ -204,16 +204,15 @@ func pageCost(child int, first, last *int) int {
 // (RFC 6455 §7.4.1): clients reconnect, to another instance or later.
 const closeGoingAway = 1001
 
-// endOnDone makes each WebSocket's context end when done is closed: gqlgen
-// then closes the socket, which goingAway turns into 1001. A connection
-// initialised after done is refused with 1001 at once. next may be nil.
-func endOnDone(done <-chan struct{}, next transport.WebsocketInitFunc) transport.WebsocketInitFunc {
+// endOnStop makes each WebSocket's context end when stopping is cancelled:
+// gqlgen then closes the socket, which goingAway turns into 1001. A
+// connection initialised after that is refused with 1001 at once. next may
+// be nil.
+func endOnStop(stopping context.Context, next transport.WebsocketInitFunc) transport.WebsocketInitFunc {
 	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		select {
-		case <-done:
+		if stopping.Err() != nil {
 			ctx = transport.WithWebsocketCloseCode(ctx, closeGoingAway)
 			return transport.AppendCloseReason(ctx, "server shutting down"), nil, errors.New("server shutting down")
-		default:
 		}
 		var ack *transport.InitPayload
 		if next != nil {
@@ -222,16 +221,12 @@ func endOnDone(done <-chan struct{}, next transport.WebsocketInitFunc) transport
 				return ctx, ack, err
 			}
 		}
-		// The connection's context ends with its request (the server
-		// cancels it when the handler returns), so this goroutine does too.
+		// No goroutine per connection waits for either: the connection's
+		// context ends with its request (the server cancels it when the
+		// handler returns), and then stops watching stopping.
 		ctx, cancel := context.WithCancel(ctx)
-		go func() {
-			select {
-			case <-done:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
+		stop := context.AfterFunc(stopping, cancel)
+		context.AfterFunc(ctx, func() { stop() })
 		return ctx, ack, nil
 	}
 }
