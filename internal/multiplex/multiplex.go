@@ -405,11 +405,22 @@ func (m *member) next(ctx context.Context) *graphql.Response {
 		<-m.group.ready
 		m.group.hub.count(m, 1)
 	}
+	done := ctx.Done()
 	for !m.left {
 		var r *response
+		// A burst is taken without a full select per response (they are
+		// much dearer than receiving from one channel), ctx first.
 		select {
-		case r = <-m.ch:
-		case <-ctx.Done():
+		case <-done:
+		default:
+			select {
+			case r = <-m.ch:
+			default:
+				select {
+				case r = <-m.ch:
+				case <-done:
+				}
+			}
 		}
 		if r == nil { // ended, dropped, or gone
 			m.leave()
