@@ -152,8 +152,16 @@ func (c *coderConn) writeText(msg []byte) error {
 	}
 	c.frame = appendTextFrame(c.frame[:0], msg)
 	_, err := c.raw.Write(c.frame)
+	if cap(c.frame) > maxKeptBuffer {
+		// A rare large message: its buffers are not kept for the
+		// connection's life (hundreds of subscribers each have one).
+		c.frame, c.buf = nil, nil
+	}
 	return err
 }
+
+// maxKeptBuffer is the largest message buffer a connection keeps for reuse.
+const maxKeptBuffer = 64 << 10
 
 // appendTextFrame appends msg as a server's WebSocket frame (RFC 6455 §5.2):
 // final, text, not masked.
