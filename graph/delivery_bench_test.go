@@ -124,7 +124,7 @@ func processCPU() time.Duration {
 
 // dialStatusSubscriber subscribes to mailing 1's status events over
 // graphql-transport-ws.
-func dialStatusSubscriber(b *testing.B, serverURL string) (net.Conn, *bufio.Reader) {
+func dialStatusSubscriber(b testing.TB, serverURL string) (net.Conn, *bufio.Reader) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, frames, err := wsclient.Dial(ctx, "ws"+strings.TrimPrefix(serverURL, "http")+"/query")
