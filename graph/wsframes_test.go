@@ -5,12 +5,16 @@ import (
 	"encoding/binary"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 	"github.com/stretchr/testify/require"
@@ -84,14 +88,9 @@ func TestFramesDoNotInterleaveWithPongs(t *testing.T) {
 	messageID := regexp.MustCompile(`^\{"payload":\{"data":\{"messageStatusChanged":\{"messageID":"(\d+)","status":"SENT","at":"[^"]+","committedAt":"[^"]+"\}\}\},"id":"1","type":"next"\}$`)
 	nextEvent, nextPong := 1, 0
 	for nextEvent <= events || nextPong < pings {
-		h, err := ws.ReadHeader(frames)
-		require.NoError(t, err, "after %d events and %d pongs", nextEvent-1, nextPong)
-		require.True(t, h.Fin, "a fragment")
-		require.False(t, h.Masked, "a masked frame from the server")
-		payload := make([]byte, h.Length)
-		_, err = io.ReadFull(frames, payload)
-		require.NoError(t, err)
-		switch h.OpCode {
+		f := readFrame(t, frames)
+		payload := f.Payload
+		switch f.Header.OpCode {
 		case ws.OpPong:
 			require.Equal(t, binary.BigEndian.AppendUint64(nil, uint64(nextPong)), payload, "pong %d", nextPong)
 			nextPong++
@@ -107,8 +106,65 @@ func TestFramesDoNotInterleaveWithPongs(t *testing.T) {
 			}
 			nextEvent++
 		default:
-			t.Fatalf("unexpected frame %v: %q", h.OpCode, payload)
+			t.Fatalf("unexpected frame %v: %q", f.Header.OpCode, payload)
 		}
 	}
 	require.NoError(t, <-pinged)
+}
+
+// TestNoMessageAfterClose checks that once WriteClose is called the adapter
+// writes no more messages itself: nothing may follow the close frame.
+func TestNoMessageAfterClose(t *testing.T) {
+	afterClose := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := coderWebsocket{}.Accept(w, r, transport.WebsocketAcceptOptions{})
+		if err != nil {
+			afterClose <- err
+			return
+		}
+		c := conn.(*coderConn)
+		_ = c.writeData("1", []byte(`{"data":{"n":1}}`))
+		_ = c.WriteClose(4000, "bye")
+		afterClose <- c.writeData("1", []byte(`{"data":{"n":2}}`))
+		<-c.closeFinished
+	}))
+	defer srv.Close()
+
+	conn, br, _, err := ws.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"))
+	require.NoError(t, err)
+	defer conn.Close()
+	var r io.Reader = conn
+	if br != nil { // what the server wrote right after the handshake
+		r = io.MultiReader(br, conn)
+	}
+	require.ErrorIs(t, <-afterClose, net.ErrClosed)
+	var frames []ws.Frame
+	for len(frames) < 2 {
+		frames = append(frames, readFrame(t, r))
+	}
+	require.Equal(t, ws.OpText, frames[0].Header.OpCode)
+	require.Equal(t, `{"payload":{"data":{"n":1}},"id":"1","type":"data"}`, string(frames[0].Payload))
+	require.Equal(t, ws.OpClose, frames[1].Header.OpCode, "the close frame comes next")
+	code, reason := ws.ParseCloseFrameData(frames[1].Payload)
+	require.Equal(t, ws.StatusCode(4000), code)
+	require.Equal(t, "bye", reason)
+	// Answer the close: the handshake ends, and the server closes.
+	require.NoError(t, wsutil.WriteClientMessage(conn, ws.OpClose, ws.NewCloseFrameBody(ws.StatusCode(4000), "")))
+	rest, err := io.ReadAll(r)
+	require.NoError(t, err)
+	require.Empty(t, rest, "bytes after the close frame")
+}
+
+// readFrame reads one whole, unmasked frame a server sent.
+func readFrame(t *testing.T, r io.Reader) ws.Frame {
+	t.Helper()
+	h, err := ws.ReadHeader(r)
+	require.NoError(t, err)
+	require.True(t, h.Fin, "a fragment")
+	require.False(t, h.Masked, "a masked frame from the server")
+	require.LessOrEqual(t, h.Length, int64(1<<20), "a frame longer than any message sent")
+	payload := make([]byte, h.Length)
+	_, err = io.ReadFull(r, payload)
+	require.NoError(t, err)
+	return ws.Frame{Header: h, Payload: payload}
 }
