@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -58,7 +59,7 @@ func (u coderWebsocket) Accept(w http.ResponseWriter, r *http.Request, options t
 	if err != nil {
 		return nil, err
 	}
-	c := &coderConn{conn: conn, raw: hw.conn}
+	c := &coderConn{conn: conn, raw: hw.conn, closeWait: closeWriteTimeout}
 	if slot, ok := r.Context().Value(wsConnSlot{}).(*wsConnSlot); ok {
 		slot.conn = c
 	}
@@ -70,9 +71,12 @@ type coderConn struct {
 	raw  net.Conn // the connection conn took over, written by writeText
 
 	writeMu sync.Mutex
-	buf     []byte // the message WriteJSON and writeData write, reused
-	frame   []byte // the frame writeText writes, reused
-	closing bool   // WriteClose was called: no more messages
+	buf     []byte      // the message WriteJSON and writeData write, reused
+	frame   []byte      // the frame writeText writes, reused
+	closing atomic.Bool // WriteClose was called: no more messages
+	// closeWait bounds how long WriteClose lets a message being written
+	// hold the close frame back (closeWriteTimeout).
+	closeWait time.Duration
 
 	// subscribing is the id of the last subscribe (or start) message read,
 	// and ids the id of each operation it created: both belong to gqlgen's
@@ -147,7 +151,7 @@ func (c *coderConn) writeData(id string, payload []byte) error {
 // buffered writer holds any control frame whole. After WriteClose no message
 // follows the close frame.
 func (c *coderConn) writeText(msg []byte) error {
-	if c.closing {
+	if c.closing.Load() {
 		return net.ErrClosed
 	}
 	c.frame = appendTextFrame(c.frame[:0], msg)
@@ -197,11 +201,9 @@ func (h *hijackRecorder) Unwrap() http.ResponseWriter { return h.ResponseWriter 
 
 // WriteClose starts the close handshake in the background: coder/websocket
 // waits up to 5 s for the peer's close frame, and gqlgen's teardown should
-// not.
+// not. The close frame follows any message being written, and no message
+// follows it.
 func (c *coderConn) WriteClose(code int, msg string) error {
-	c.writeMu.Lock()
-	c.closing = true
-	c.writeMu.Unlock()
 	c.mu.Lock()
 	c.stopReadDeadlineLocked()
 	if c.closeStarted {
@@ -211,12 +213,25 @@ func (c *coderConn) WriteClose(code int, msg string) error {
 	c.closeStarted = true
 	c.closeFinished = make(chan struct{})
 	c.mu.Unlock()
+	c.closing.Store(true) // writers that take writeMu from now on write nothing
+	// A message being written to a peer that stopped reading would hold the
+	// close frame back for good: its write fails after closeWait.
+	_ = c.raw.SetWriteDeadline(time.Now().Add(c.closeWait))
 	go func() {
 		defer close(c.closeFinished)
+		// Wait for the message being written, if any: the close frame
+		// goes after it.
+		c.writeMu.Lock()
+		//lint:ignore SA2001 taking the lock is the waiting
+		c.writeMu.Unlock()
 		_ = c.conn.Close(websocket.StatusCode(code), msg)
 	}()
 	return nil
 }
+
+// closeWriteTimeout is how long a close waits for a message being written,
+// as long as coder/websocket waits for the peer's close frame.
+const closeWriteTimeout = 5 * time.Second
 
 func (c *coderConn) Close() error {
 	c.mu.Lock()

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -167,4 +168,65 @@ func readFrame(t *testing.T, r io.Reader) ws.Frame {
 	_, err = io.ReadFull(r, payload)
 	require.NoError(t, err)
 	return ws.Frame{Header: h, Payload: payload}
+}
+
+// TestWriteCloseWithAStuckPeer closes a connection whose peer stopped
+// reading while a message is being written to it: the close must not wait
+// for that write for good. (coder/websocket then waits up to 5 s for the
+// peer's close frame, which never comes.)
+func TestWriteCloseWithAStuckPeer(t *testing.T) {
+	writerDone, closed := make(chan error, 1), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := coderWebsocket{}.Accept(w, r, transport.WebsocketAcceptOptions{})
+		if err != nil {
+			writerDone <- err
+			return
+		}
+		c := conn.(*coderConn)
+		c.closeWait = 100 * time.Millisecond
+		_ = c.raw.(*net.TCPConn).SetWriteBuffer(4096)
+		writing := make(chan struct{})
+		c.raw = &writeStarted{Conn: c.raw, started: writing}
+		go func() {
+			// Much more than the socket's buffers hold: the first write
+			// blocks, or one soon after.
+			payload := []byte(`{"data":"` + strings.Repeat("x", 1<<20) + `"}`)
+			for {
+				if err := c.writeData("1", payload); err != nil {
+					writerDone <- err
+					return
+				}
+			}
+		}()
+		<-writing
+		_ = c.WriteClose(1001, "going away")
+		<-c.closeFinished
+		_ = c.Close()
+		close(closed)
+	}))
+	defer srv.Close()
+
+	conn, _, _, err := ws.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"))
+	require.NoError(t, err)
+	defer conn.Close()
+	_ = conn.(*net.TCPConn).SetReadBuffer(4096)
+	// The client reads nothing.
+	select {
+	case <-closed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the close waited on the stuck write")
+	}
+	require.Error(t, <-writerDone, "the stuck write ends")
+}
+
+// writeStarted closes started when its first Write begins.
+type writeStarted struct {
+	net.Conn
+	started chan struct{}
+	once    sync.Once
+}
+
+func (w *writeStarted) Write(p []byte) (int, error) {
+	w.once.Do(func() { close(w.started) })
+	return w.Conn.Write(p)
 }
