@@ -44,18 +44,7 @@ func BenchmarkStatusDelivery(b *testing.B) {
 		every       = 25 * time.Millisecond
 	)
 	ctx := context.Background()
-	db, err := database.Open(ctx, testdb.SQLite(b))
-	require.NoError(b, err)
-	defer db.Close()
-	logger := slog.New(slog.DiscardHandler)
-	noStats := func(context.Context, int) (*campaign.MailingStats, error) { return nil, nil }
-	bus, err := event.New(ctx, event.Config{DB: db, Stats: noStats, Logger: logger})
-	require.NoError(b, err)
-	defer bus.Close()
-	shared := NewSharedSubscriptions(logger, 0)
-	srv := httptest.NewServer(NewHandler(HandlerConfig{Events: bus, Shared: shared, Logger: logger}))
-	defer srv.Close()
-
+	bus, shared, srv := statusServer(b)
 	read := make([]atomic.Int64, subscribers)
 	errs := make(chan error, subscribers)
 	for i := range subscribers {
@@ -63,11 +52,7 @@ func BenchmarkStatusDelivery(b *testing.B) {
 		defer conn.Close()
 		go func() { errs <- countEvents(frames, &read[i]) }()
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for shared.Stats(multiplex.Events).Writers < subscribers {
-		require.True(b, time.Now().Before(deadline), "subscribers did not join")
-		time.Sleep(time.Millisecond)
-	}
+	waitWriters(b, shared, subscribers)
 
 	// waitRead waits until every client read n events.
 	waitRead := func(n int64) {
@@ -110,6 +95,35 @@ func BenchmarkStatusDelivery(b *testing.B) {
 	// goroutines on two cores moves with how they happen to be scheduled.
 	b.ReportMetric(float64(processCPU()-cpu0)/float64(published), "cpu-ns/event")
 	b.ReportMetric(0, "ns/op")
+}
+
+// statusServer serves the GraphQL endpoint with an in-process event bus
+// (SQLite) and shared subscriptions, as the service does; all closed when tb
+// ends.
+func statusServer(tb testing.TB) (*event.Bus, *multiplex.Hub, *httptest.Server) {
+	ctx := context.Background()
+	db, err := database.Open(ctx, testdb.SQLite(tb))
+	require.NoError(tb, err)
+	tb.Cleanup(func() { db.Close() })
+	logger := slog.New(slog.DiscardHandler)
+	noStats := func(context.Context, int) (*campaign.MailingStats, error) { return nil, nil }
+	bus, err := event.New(ctx, event.Config{DB: db, Stats: noStats, Logger: logger})
+	require.NoError(tb, err)
+	tb.Cleanup(bus.Close)
+	shared := NewSharedSubscriptions(logger, 0)
+	srv := httptest.NewServer(NewHandler(HandlerConfig{Events: bus, Shared: shared, Logger: logger}))
+	tb.Cleanup(srv.Close)
+	return bus, shared, srv
+}
+
+// waitWriters waits until n status subscribers have joined and write their
+// responses themselves.
+func waitWriters(tb testing.TB, shared *multiplex.Hub, n int) {
+	deadline := time.Now().Add(10 * time.Second)
+	for shared.Stats(multiplex.Events).Writers < n {
+		require.True(tb, time.Now().Before(deadline), "subscribers did not join")
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // processCPU returns the CPU time the process used so far (user and

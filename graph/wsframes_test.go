@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,11 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/notifyhq/notify/internal/campaign"
-	"github.com/notifyhq/notify/internal/database"
-	"github.com/notifyhq/notify/internal/event"
-	"github.com/notifyhq/notify/internal/multiplex"
 	"github.com/notifyhq/notify/internal/status"
-	"github.com/notifyhq/notify/internal/testdb"
 )
 
 // TestFramesDoNotInterleaveWithPongs streams status events to a subscriber
@@ -36,25 +31,10 @@ import (
 func TestFramesDoNotInterleaveWithPongs(t *testing.T) {
 	const events, pings = 5000, 2000
 	ctx := context.Background()
-	db, err := database.Open(ctx, testdb.SQLite(t))
-	require.NoError(t, err)
-	defer db.Close()
-	logger := slog.New(slog.DiscardHandler)
-	noStats := func(context.Context, int) (*campaign.MailingStats, error) { return nil, nil }
-	bus, err := event.New(ctx, event.Config{DB: db, Stats: noStats, Logger: logger})
-	require.NoError(t, err)
-	defer bus.Close()
-	shared := NewSharedSubscriptions(logger, 0)
-	srv := httptest.NewServer(NewHandler(HandlerConfig{Events: bus, Shared: shared, Logger: logger}))
-	defer srv.Close()
-
+	bus, shared, srv := statusServer(t)
 	conn, frames := dialStatusSubscriber(t, srv.URL)
 	defer conn.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for shared.Stats(multiplex.Events).Writers < 1 {
-		require.True(t, time.Now().Before(deadline), "the subscriber did not join")
-		time.Sleep(time.Millisecond)
-	}
+	waitWriters(t, shared, 1)
 
 	pinged := make(chan error, 1)
 	go func() {
