@@ -407,21 +407,7 @@ func (m *member) next(ctx context.Context) *graphql.Response {
 	}
 	done := ctx.Done()
 	for !m.left {
-		var r *response
-		// A burst is taken without a full select per response (they are
-		// much dearer than receiving from one channel), ctx first.
-		select {
-		case <-done:
-		default:
-			select {
-			case r = <-m.ch:
-			default:
-				select {
-				case r = <-m.ch:
-				case <-done:
-				}
-			}
-		}
+		r := m.receive(done)
 		if r == nil { // ended, dropped, or gone
 			m.leave()
 			if m.dropped && !m.reported && ctx.Err() == nil {
@@ -443,6 +429,28 @@ func (m *member) next(ctx context.Context) *graphql.Response {
 		}
 	}
 	return nil
+}
+
+// receive returns the member's next response, or nil once done is closed
+// or the channel is. A burst is taken without a full select per response
+// (much dearer than receiving from one channel), done first.
+func (m *member) receive(done <-chan struct{}) *response {
+	select {
+	case <-done:
+		return nil
+	default:
+	}
+	select {
+	case r := <-m.ch:
+		return r
+	default:
+	}
+	select {
+	case r := <-m.ch:
+		return r
+	case <-done:
+		return nil
+	}
 }
 
 func (m *member) leave() {
