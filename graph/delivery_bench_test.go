@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -138,7 +137,7 @@ func processCPU() time.Duration {
 
 // dialStatusSubscriber subscribes to mailing 1's status events over
 // graphql-transport-ws.
-func dialStatusSubscriber(b testing.TB, serverURL string) (net.Conn, *bufio.Reader) {
+func dialStatusSubscriber(b testing.TB, serverURL string) (net.Conn, *wsclient.Frames) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, frames, err := wsclient.Dial(ctx, "ws"+strings.TrimPrefix(serverURL, "http")+"/query")
@@ -148,9 +147,9 @@ func dialStatusSubscriber(b testing.TB, serverURL string) (net.Conn, *bufio.Read
 }
 
 // countEvents counts the status events read from a subscriber's connection.
-func countEvents(frames *bufio.Reader, n *atomic.Int64) error {
+func countEvents(frames *wsclient.Frames, n *atomic.Int64) error {
 	for {
-		msg, size, err := wsclient.ReadMessage(frames)
+		msg, _, err := frames.Next()
 		if err != nil {
 			return err
 		}
@@ -163,6 +162,5 @@ func countEvents(frames *bufio.Reader, n *atomic.Int64) error {
 		case bytes.Contains(msg, []byte(`"type":"error"`)):
 			return fmt.Errorf("subscription failed: %s", msg)
 		}
-		_, _ = frames.Discard(size)
 	}
 }

@@ -44,7 +44,13 @@ type subscriberResult struct {
 	// How long after the mailing's creation every subscription was live
 	// on the service (its subscriptions gauge); sending starts at 4 s.
 	subscribed time.Duration
+
+	// The latencies sampled, of which the percentiles above.
+	latencies, commitLatencies []time.Duration
 }
+
+// latencySample: the subscribers time one status event in latencySample.
+const latencySample = 4
 
 // subscribedOnService waits until the service's subscriptions gauge counts
 // the load: each subscription is then registered, not only connected.
@@ -104,13 +110,12 @@ func selfCPUSeconds() float64 {
 func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string, recipients int) (func() subscriberResult, error) {
 	wsURL := "ws" + strings.TrimPrefix(svcURL, "http") + "/query"
 	var (
-		mu                         sync.Mutex
-		latencies, commitLatencies []time.Duration
-		res                        subscriberResult
-		wg                         sync.WaitGroup
-		ready                      sync.WaitGroup
+		mu    sync.Mutex
+		res   subscriberResult
+		wg    sync.WaitGroup
+		ready sync.WaitGroup
 	)
-	start := func(query string, onNext func(frame []byte) bool, done func()) {
+	start := func(query string, onNext func(frame []byte, at time.Time) bool, done func()) {
 		wg.Add(1)
 		ready.Add(1)
 		go func() {
@@ -138,15 +143,12 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 			if wsclient.Subscribe(conn, query) != nil {
 				return
 			}
-			// Messages are read in place, in the connection's read
-			// buffer: the client shares the machine with the service it
-			// measures, so it should take as little CPU as it can.
-			n := 0
 			for {
-				// The message before is done with: its bytes may go.
-				_, _ = frames.Discard(n)
-				b, size, err := wsclient.ReadMessage(frames)
-				n = size
+				// Messages are read in place, in the connection's read
+				// buffer, and those that came in one read share one
+				// arrival time: the client shares the machine with the
+				// service it measures, so it takes as little CPU as it can.
+				b, at, err := frames.Next()
 				if err != nil {
 					if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && ctx.Err() == nil {
 						mu.Lock()
@@ -164,7 +166,7 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 						res.errs++
 						mu.Unlock()
 					}
-					if !onNext(b) {
+					if !onNext(b, at) {
 						_ = wsutil.WriteClientMessage(conn, ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, "done"))
 						return
 					}
@@ -195,40 +197,42 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 	}
 	for range l.progress {
 		start(fmt.Sprintf(`subscription { mailingProgress(mailingID: %s) { total byStatus { status count } } }`, mailingID),
-			func([]byte) bool { return true }, func() {})
+			func([]byte, time.Time) bool { return true }, func() {})
 	}
-	for range l.status {
+	for i := range l.status {
 		// Each subscriber keeps its own figures and adds them up at the
-		// end, instead of taking a lock per event.
+		// end, instead of taking a lock per event. The latencies are of
+		// one event in latencySample (a different one for each
+		// subscriber), which spares the parsing of most timestamps.
 		sent, events := 0, 0
-		lats, commitLats := make([]time.Duration, 0, recipients), make([]time.Duration, 0, recipients)
+		lats := make([]time.Duration, 0, recipients/latencySample+1)
+		commitLats := make([]time.Duration, 0, recipients/latencySample+1)
 		start(fmt.Sprintf(`subscription { messageStatusChanged(mailingID: %s) { messageID status at committedAt } }`, mailingID),
-			func(frame []byte) bool {
-				now := time.Now()
+			func(frame []byte, now time.Time) bool {
 				// The fields come in the order the query selects them.
 				st, rest, ok := field(frame, `"status":"`)
 				if !ok {
 					return true
 				}
-				at, rest, ok := field(rest, `"at":"`)
-				var t time.Time
-				if !ok || t.UnmarshalText(at) != nil {
-					return true
-				}
-				lats = append(lats, now.Sub(t))
-				if c, _, ok := field(rest, `"committedAt":"`); ok && t.UnmarshalText(c) == nil {
-					commitLats = append(commitLats, now.Sub(t))
-				}
 				events++
 				if string(st) == "SENT" {
 					sent++
+				}
+				if (events+i)%latencySample == 0 {
+					var t time.Time
+					if at, rest, ok := field(rest, `"at":"`); ok && t.UnmarshalText(at) == nil {
+						lats = append(lats, now.Sub(t))
+						if c, _, ok := field(rest, `"committedAt":"`); ok && t.UnmarshalText(c) == nil {
+							commitLats = append(commitLats, now.Sub(t))
+						}
+					}
 				}
 				return sent < recipients
 			},
 			func() {
 				mu.Lock()
-				latencies = append(latencies, lats...)
-				commitLatencies = append(commitLatencies, commitLats...)
+				res.latencies = append(res.latencies, lats...)
+				res.commitLatencies = append(res.commitLatencies, commitLats...)
 				res.events += events
 				mu.Unlock()
 			})
@@ -238,8 +242,6 @@ func (l subscriberLoad) subscribe(ctx context.Context, svcURL, mailingID string,
 		wg.Wait()
 		mu.Lock()
 		defer mu.Unlock()
-		res.p50, res.p99 = percentiles(latencies)
-		res.commitP50, res.commitP99 = percentiles(commitLatencies)
 		return res
 	}, nil
 }
@@ -288,6 +290,8 @@ func runSubscribed(admin *sql.DB, dbURL, bin string, recipients, concurrency int
 		}
 	}
 	sres.serviceCPU, sres.clientCPU = cpuSeconds(env.svc.Process.Pid)-svc0, selfCPUSeconds()-self0
+	sres.p50, sres.p99 = percentiles(sres.latencies)
+	sres.commitP50, sres.commitP99 = percentiles(sres.commitLatencies)
 	sres.subscribed = 4*time.Second - subscribed
 	var first, last time.Time
 	if err := env.db.QueryRow(`SELECT min(created_at), max(updated_at) FROM messages`).Scan(&first, &last); err != nil {

@@ -13,14 +13,15 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 )
 
 // Dial opens a graphql-transport-ws connection to url (ws://…/query) and
-// returns it with a reader of its frames.
-func Dial(ctx context.Context, url string) (net.Conn, *bufio.Reader, error) {
+// returns it with a reader of its messages.
+func Dial(ctx context.Context, url string) (net.Conn, *Frames, error) {
 	conn, br, _, err := ws.Dialer{Protocols: []string{"graphql-transport-ws"}}.Dial(ctx, url)
 	if err != nil {
 		return nil, nil, err
@@ -29,7 +30,52 @@ func Dial(ctx context.Context, url string) (net.Conn, *bufio.Reader, error) {
 	if br != nil { // bytes the server sent right after the handshake
 		r = io.MultiReader(br, conn)
 	}
-	return conn, bufio.NewReaderSize(r, 64<<10), nil
+	return conn, NewFrames(r), nil
+}
+
+// Frames reads the messages of a server's frames from a connection, in
+// place (see ReadMessage), and notes when each arrived.
+type Frames struct {
+	r    *bufio.Reader
+	src  *stampedReader
+	used int // bytes of the message Next returned last
+}
+
+// NewFrames returns a reader of the messages in r, with a 64 KiB buffer.
+func NewFrames(r io.Reader) *Frames {
+	src := &stampedReader{r: r}
+	return &Frames{r: bufio.NewReaderSize(src, 64<<10), src: src}
+}
+
+// Next returns the next data message, valid until the next call, and when
+// it arrived: when the read that brought its last bytes returned. Messages
+// that came in one read share that time, read once instead of once per
+// message.
+func (f *Frames) Next() ([]byte, time.Time, error) {
+	_, _ = f.r.Discard(f.used) // the message before is done with
+	msg, n, err := ReadMessage(f.r)
+	f.used = n
+	return msg, f.src.at, err
+}
+
+// Read reads the connection's bytes as they come, for a client that reads
+// every frame itself (pongs and closes too) instead of calling Next.
+func (f *Frames) Read(p []byte) (int, error) { return f.r.Read(p) }
+
+// stampedReader notes when a read last brought bytes. The buffered reader
+// reads only for a message not wholly in its buffer, so the last read is
+// the one that completed the message it returns.
+type stampedReader struct {
+	r  io.Reader
+	at time.Time
+}
+
+func (s *stampedReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if n > 0 {
+		s.at = time.Now()
+	}
+	return n, err
 }
 
 // Subscribe initialises a graphql-transport-ws connection and subscribes

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/stretchr/testify/require"
@@ -50,4 +51,39 @@ func TestReadMessageRefusesWhatAServerDoesNotWrite(t *testing.T) {
 		_, _, err := ReadMessage(bufio.NewReaderSize(&wire, 4096))
 		require.Error(t, err, name)
 	}
+}
+
+// TestFramesNoteWhenAMessageArrived: a message gets the time of the read
+// that completed it, and messages that came in one read share it.
+func TestFramesNoteWhenAMessageArrived(t *testing.T) {
+	var wire bytes.Buffer
+	for _, msg := range []string{"first", "second", "third"} {
+		require.NoError(t, ws.WriteFrame(&wire, ws.NewTextFrame([]byte(msg))))
+	}
+	all := wire.Bytes()
+	half := len(all) - 8 // the first frame and part of the second
+	pr, pw := io.Pipe()
+	defer pr.Close()
+	write := func(b []byte) {
+		go func() { _, _ = pw.Write(b) }()
+	}
+	f := NewFrames(pr)
+
+	write(all[:half])
+	msg, first, err := f.Next()
+	require.NoError(t, err)
+	require.Equal(t, "first", string(msg))
+
+	between := time.Now()
+	write(all[half:])
+	msg, second, err := f.Next()
+	require.NoError(t, err)
+	require.Equal(t, "second", string(msg))
+	require.False(t, between.Before(first), "the first message arrived with the first write")
+	require.False(t, second.Before(between), "the second message was completed by the second write")
+
+	msg, third, err := f.Next()
+	require.NoError(t, err)
+	require.Equal(t, "third", string(msg))
+	require.Equal(t, second, third, "the third message came in the same read as the end of the second")
 }
