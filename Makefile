@@ -35,6 +35,7 @@ fuzz: ## fuzz the validators for a while (FUZZTIME, default 20s each)
 	$(GO) test ./internal/sendwindow -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $${FUZZTIME:-20s}
 	$(GO) test ./graph -run '^$$' -fuzz '^FuzzProtocolMessage$$' -fuzztime $${FUZZTIME:-20s}
 	$(GO) test ./graph -run '^$$' -fuzz '^FuzzTextFrame$$' -fuzztime $${FUZZTIME:-20s}
+	$(GO) test ./graph -run '^$$' -fuzz '^FuzzStatusFeed$$' -fuzztime $${FUZZTIME:-20s}
 	$(GO) test ./graph/scalar -run '^$$' -fuzz '^FuzzMarshalTime$$' -fuzztime $${FUZZTIME:-20s}
 	$(GO) test ./internal/multiplex -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $${FUZZTIME:-20s}
 

@@ -321,7 +321,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 		return nil, err
 	}
 	a.closers = append(a.closers, a.events.Close)
-	a.shared = graph.NewSharedSubscriptions(logger, opts.eventBuffer)
+	a.shared = graph.NewSharedSubscriptions(a.events, logger, opts.eventBuffer)
 	// Status writes are counted on their way to the live feed.
 	publisher := a.metrics.Publisher(a.events)
 	a.service = campaign.New(campaign.Config{DB: a.db, Scheduler: scheduler, Publisher: publisher, Now: opts.now, Logger: logger})

@@ -507,6 +507,7 @@ func TestSubscriptions(t *testing.T) {
 		}
 		b.waitSubscribers(t, 4, 3)
 		require.Equal(t, 3, b.app.shared.Stats(multiplex.Events).Executions, "one execution per distinct operation")
+		require.Equal(t, 1, b.app.shared.Stats(multiplex.Events).Direct, "the lean operation runs without gqlgen's executor")
 		// WebSocket subscribers, of either protocol, write the responses
 		// their group encoded; SSE ones leave it to gqlgen.
 		require.Equal(t, 3, b.app.shared.Stats(multiplex.Events).Writers)
@@ -825,9 +826,10 @@ func TestSubscriptionsAfterFeedInterruption(t *testing.T) {
 	ws, err := dialWS(t, b.server.URL, nil)
 	require.NoError(t, err)
 	statusStream := ws.subscribe(t, "status", statusSubscription, nil)
+	lean := ws.subscribe(t, "lean status", statusSubscriptionLean, nil) // no gqlgen execution
 	progress := ws.subscribe(t, "progress", progressSubscription, map[string]any{"id": id})
 	progress.wait(t, 10*time.Second, "the first snapshot", hasEvents(1))
-	b.waitSubscribers(t, 1, 1)
+	b.waitSubscribers(t, 2, 1)
 
 	var killed int
 	require.NoError(t, b.app.db.SQL.QueryRowContext(t.Context(),
@@ -835,14 +837,20 @@ func TestSubscriptionsAfterFeedInterruption(t *testing.T) {
 		event.ChannelName(b.app.db.Schema)).Scan(&killed))
 	require.Equal(t, 1, killed, "the service's LISTEN connection")
 
-	statusStream.wait(t, 30*time.Second, "an error event", func(s *stream) bool { return len(s.errs) > 0 })
-	require.Equal(t, "EVENTS_MISSED", statusStream.errs[0].Extensions["code"])
-	require.Contains(t, statusStream.errs[0].Message, "events may have been missed")
+	for _, s := range []*stream{statusStream, lean} {
+		s.wait(t, 30*time.Second, "an error event", func(s *stream) bool { return len(s.errs) > 0 })
+		require.Equal(t, "EVENTS_MISSED", s.errs[0].Extensions["code"], s.name)
+		require.Contains(t, s.errs[0].Message, "events may have been missed", s.name)
+		require.Equal(t, statusStream.errs[0], s.errs[0], "%s: the same error event", s.name)
+	}
 	progress.wait(t, 10*time.Second, "a fresh snapshot", hasEvents(2))
 	require.False(t, statusStream.ended)
+	require.False(t, lean.ended)
 
 	start()
 	progress.wait(t, time.Minute, "the end of progress", isEnded)
-	statusStream.wait(t, 30*time.Second, "the events after the interruption", hasSent(20))
-	requireOneSentEach(t, statusStream, id, 20)
+	for _, s := range []*stream{statusStream, lean} {
+		s.wait(t, 30*time.Second, "the events after the interruption", hasSent(20))
+		requireOneSentEach(t, s, id, 20)
+	}
 }

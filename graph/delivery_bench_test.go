@@ -100,19 +100,27 @@ func BenchmarkStatusDelivery(b *testing.B) {
 // (SQLite) and shared subscriptions, as the service does; all closed when tb
 // ends.
 func statusServer(tb testing.TB) (*event.Bus, *multiplex.Hub, *httptest.Server) {
+	logger := slog.New(slog.DiscardHandler)
+	bus := statusBus(tb, event.Config{})
+	shared := NewSharedSubscriptions(bus, logger, 0)
+	srv := httptest.NewServer(NewHandler(HandlerConfig{Events: bus, Shared: shared, Logger: logger}))
+	tb.Cleanup(srv.Close)
+	return bus, shared, srv
+}
+
+// statusBus returns an in-process event bus (SQLite) configured as cfg
+// says (its limits), closed when tb ends.
+func statusBus(tb testing.TB, cfg event.Config) *event.Bus {
 	ctx := context.Background()
 	db, err := database.Open(ctx, testdb.SQLite(tb))
 	require.NoError(tb, err)
 	tb.Cleanup(func() { db.Close() })
-	logger := slog.New(slog.DiscardHandler)
-	noStats := func(context.Context, int) (*campaign.MailingStats, error) { return nil, nil }
-	bus, err := event.New(ctx, event.Config{DB: db, Stats: noStats, Logger: logger})
+	cfg.DB, cfg.Logger = db, slog.New(slog.DiscardHandler)
+	cfg.Stats = func(context.Context, int) (*campaign.MailingStats, error) { return nil, nil }
+	bus, err := event.New(ctx, cfg)
 	require.NoError(tb, err)
 	tb.Cleanup(bus.Close)
-	shared := NewSharedSubscriptions(logger, 0)
-	srv := httptest.NewServer(NewHandler(HandlerConfig{Events: bus, Shared: shared, Logger: logger}))
-	tb.Cleanup(srv.Close)
-	return bus, shared, srv
+	return bus
 }
 
 // waitWriters waits until n status subscribers have joined and write their

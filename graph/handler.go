@@ -66,9 +66,7 @@ type HandlerConfig struct {
 // NewHandler returns the GraphQL endpoint: POST, GET, WebSocket
 // (graphql-transport-ws and legacy graphql-ws) and SSE.
 func NewHandler(cfg HandlerConfig) *handler.Server {
-	c := generated.Config{Resolvers: &Resolver{Service: cfg.Service, Ent: cfg.Ent, Events: cfg.Events, Logger: cfg.Logger, Reports: cfg.Reports}}
-	setComplexity(&c.Complexity)
-	srv := handler.New(generated.NewExecutableSchema(c))
+	srv := handler.New(executableSchema(cfg))
 
 	// SSE first: POST would also claim a POST asking for text/event-stream.
 	share := func(t graphql.Transport) graphql.Transport { return t }
@@ -96,26 +94,50 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(transport.MultipartForm{})
 
-	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	setUpExecution(srv, cfg)
+	return srv
+}
+
+// executableSchema is the schema with its resolvers.
+func executableSchema(cfg HandlerConfig) graphql.ExecutableSchema {
+	c := generated.Config{Resolvers: &Resolver{Service: cfg.Service, Ent: cfg.Ent, Events: cfg.Events, Logger: cfg.Logger, Reports: cfg.Reports}}
+	setComplexity(&c.Complexity)
+	return generated.NewExecutableSchema(c)
+}
+
+// execution is what sets up how operations run: a handler.Server, or the
+// executor.Executor inside one.
+type execution interface {
+	AroundOperations(graphql.OperationMiddleware)
+	AroundResponses(graphql.ResponseMiddleware)
+	SetQueryCache(graphql.Cache[*ast.QueryDocument])
+	Use(graphql.HandlerExtension)
+	SetErrorPresenter(graphql.ErrorPresenterFunc)
+	SetRecoverFunc(graphql.RecoverFunc)
+}
+
+// setUpExecution adds the middleware, limits and extensions every
+// operation runs with.
+func setUpExecution(e execution, cfg HandlerConfig) {
+	e.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(withStreamErrors(withLoaders(ctx, cfg.Service)))
 	})
-	srv.AroundResponses(streamErrorResponses)
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	e.AroundResponses(streamErrorResponses)
+	e.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if cfg.Introspection {
-		srv.Use(extension.Introspection{})
+		e.Use(extension.Introspection{})
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	srv.Use(depthLimit{max: MaxDepth})
-	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	e.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	e.Use(depthLimit{max: MaxDepth})
+	e.Use(extension.FixedComplexityLimit(MaxComplexity))
 	for _, ext := range cfg.Extensions {
-		srv.Use(ext)
+		e.Use(ext)
 	}
-	srv.SetErrorPresenter(ErrorPresenter(cfg.Logger))
-	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+	e.SetErrorPresenter(ErrorPresenter(cfg.Logger))
+	e.SetRecoverFunc(func(ctx context.Context, p any) error {
 		cfg.Logger.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(p))
 		return fmt.Errorf("panic: %v", p)
 	})
-	return srv
 }
 
 var _ http.Handler = (*handler.Server)(nil)

@@ -209,9 +209,12 @@ func streamErrorResponses(ctx context.Context, next graphql.ResponseHandler) *gr
 //   - a mailingProgress stream is snapshots, each the whole current state,
 //     so a subscriber joins a running one with its latest snapshot.
 //
+// A plain messageStatusChanged stream (scalar fields only) is read from
+// events and rendered without gqlgen's executor (see statusfeed.go).
+//
 // buffer is how many events a status subscriber may fall behind before it
 // is dropped with SUBSCRIBER_TOO_SLOW; event.DefaultBuffer when 0.
-func NewSharedSubscriptions(logger *slog.Logger, buffer int) *multiplex.Hub {
+func NewSharedSubscriptions(events *event.Bus, logger *slog.Logger, buffer int) *multiplex.Hub {
 	if buffer <= 0 {
 		buffer = event.DefaultBuffer
 	}
@@ -220,6 +223,7 @@ func NewSharedSubscriptions(logger *slog.Logger, buffer int) *multiplex.Hub {
 		Buffer:  buffer,
 		Dropped: tooSlowResponse,
 		Writer:  dataWriterOf,
+		Execute: statusFeeds(events),
 		Logger:  logger,
 	})
 }

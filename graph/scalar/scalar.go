@@ -20,12 +20,17 @@ const DateLayout = time.DateOnly
 // MarshalTime writes t in UTC with nanosecond precision when it has any.
 func MarshalTime(t time.Time) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		// An RFC 3339 time needs no escaping: quote it without strconv.
 		var buf [len(`""`) + len(time.RFC3339Nano)]byte
-		b := append(buf[:0], '"')
-		b = t.UTC().AppendFormat(b, time.RFC3339Nano)
-		_, _ = w.Write(append(b, '"'))
+		_, _ = w.Write(AppendTime(buf[:0], t))
 	})
+}
+
+// AppendTime appends t as MarshalTime writes it, quotes included.
+func AppendTime(b []byte, t time.Time) []byte {
+	// An RFC 3339 time needs no escaping: quote it without strconv.
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
 }
 
 // UnmarshalTime parses an RFC 3339 timestamp with an explicit offset (Z or ±hh:mm).

@@ -23,6 +23,9 @@
 // the transport can take a response already encoded (a Writer, found by
 // Config.Writer), the hub encodes each response once for the whole group and
 // the member writes those bytes itself.
+//
+// A shared execution is gqlgen's, unless Config.Execute runs the operation
+// itself (a cheaper execution giving the same responses).
 package multiplex
 
 import (
@@ -65,6 +68,11 @@ type Config struct {
 	// Writer, when set, returns the Writer of the subscription dispatched
 	// with ctx, or nil when its transport writes its responses.
 	Writer func(ctx context.Context) Writer
+	// Execute, when set, may run a shared operation itself instead of
+	// gqlgen's executor: it returns the operation's responses, which must
+	// be those gqlgen's execution would give, or nil to leave the
+	// operation to gqlgen. ctx ends with the group.
+	Execute func(ctx context.Context, rc *graphql.OperationContext) graphql.ResponseHandler
 	Logger *slog.Logger
 }
 
@@ -101,6 +109,7 @@ type Stats struct {
 	Subscribers int // members of shared executions
 	Writers     int // members writing their responses themselves
 	Executions  int // shared executions running
+	Direct      int // of those, run by Config.Execute instead of gqlgen
 }
 
 // Stats returns what the hub runs now in mode.
@@ -111,6 +120,13 @@ func (h *Hub) Stats(mode Mode) Stats {
 	for _, g := range h.groups {
 		if g.mode == mode {
 			st.Executions++
+			select {
+			case <-g.ready: // direct is set
+				if g.direct {
+					st.Direct++
+				}
+			default:
+			}
 		}
 	}
 	return st
@@ -209,6 +225,7 @@ type group struct {
 	mode   Mode
 	ready  chan struct{} // closed once the execution subscribed
 	cancel context.CancelFunc
+	direct bool // run by Config.Execute; set before ready is closed
 
 	mu      sync.Mutex
 	members map[*member]struct{}
@@ -283,7 +300,14 @@ func (g *group) add(rc *graphql.OperationContext) *member {
 // the group outlives the member that started it.
 func (g *group) start(ctx context.Context, rc *graphql.OperationContext, exec graphql.GraphExecutor) {
 	ctx, g.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	responses, ctx := exec.DispatchOperation(ctx, rc)
+	var responses graphql.ResponseHandler
+	if g.hub.cfg.Execute != nil {
+		responses = g.hub.cfg.Execute(ctx, rc)
+	}
+	g.direct = responses != nil
+	if !g.direct {
+		responses, ctx = exec.DispatchOperation(ctx, rc)
+	}
 	close(g.ready)
 	go g.pump(ctx, responses)
 }

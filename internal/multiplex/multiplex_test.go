@@ -397,3 +397,39 @@ func FuzzEncode(f *testing.F) {
 		require.Equal(t, string(want), string(got))
 	})
 }
+
+// TestExecuteRunsWhatItTakes: an operation Config.Execute takes runs there,
+// once for its group; one it leaves (nil) runs in gqlgen's executor.
+func TestExecuteRunsWhatItTakes(t *testing.T) {
+	h, src, direct := newHub(16), &source{}, &source{}
+	h.cfg.Execute = func(ctx context.Context, rc *graphql.OperationContext) graphql.ResponseHandler {
+		if rc.RawQuery != "subscription { direct }" {
+			return nil
+		}
+		next, _ := direct.DispatchOperation(ctx, rc)
+		return next
+	}
+	a := subscribe(t, h, src, operation("subscription { direct }", nil))
+	b := subscribe(t, h, src, operation("subscription { direct }", nil))
+	other := subscribe(t, h, src, operation("subscription { s }", nil))
+	executions, _ := direct.counts()
+	require.Equal(t, 1, executions, "the taken operation, once")
+	executions, _ = src.counts()
+	require.Equal(t, 1, executions, "the other, by gqlgen")
+
+	direct.push("d")
+	src.push("g")
+	require.Equal(t, []string{`{"event":"d"}`}, a.take(1))
+	require.Equal(t, []string{`{"event":"d"}`}, b.take(1))
+	require.Equal(t, []string{`{"event":"g"}`}, other.take(1))
+	require.Equal(t, Stats{Subscribers: 3, Executions: 2, Direct: 1}, h.Stats(Events))
+
+	a.cancel()
+	b.cancel()
+	require.Equal(t, []string{"<end>"}, a.take(1))
+	require.Equal(t, []string{"<end>"}, b.take(1))
+	waitUntil(t, "the direct execution to end", func() bool {
+		_, running := direct.counts()
+		return running == 0 && h.Stats(Events).Direct == 0
+	})
+}
