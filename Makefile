@@ -25,7 +25,8 @@ verify: generate ## regenerate and fail when the committed generated code is sta
 	@test -z "$$(git status --porcelain -- ent graph migrations)" || { git status --porcelain -- ent graph migrations; echo "generate created untracked files: commit them"; exit 1; }
 
 .PHONY: lint
-lint: ## go vet and staticcheck
+lint: ## gofmt, go vet and staticcheck
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$unformatted" || { echo "not gofmt'd: $$unformatted"; exit 1; }
 	$(GO) vet ./...
 	$(GO) tool staticcheck $$( ( $(GO) list ./... | grep -vE '/ent(/[a-z]+)?$$|/graph/generated$$'; $(GO) list ./ent/schema ) )
 

@@ -471,9 +471,10 @@ func subscriptionGoroutines() int {
 // TestSubscriptions follows a 500-message mailing over every transport:
 // gqlgen's client (legacy graphql-ws), a plain graphql-transport-ws client
 // and SSE each see exactly one SENT event per message, and the final
-// progress snapshot equals mailingStatistics; two clients with the same
-// operation share one execution and both see every event; nothing is left
-// running once the clients are gone.
+// progress snapshot equals mailingStatistics; clients with the same
+// operation share one execution and all see every event (the lean one's
+// runs without gqlgen's executor); nothing is left running once the
+// clients are gone.
 func TestSubscriptions(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
@@ -497,15 +498,17 @@ func TestSubscriptions(t *testing.T) {
 		sseCtx, sseCancel := context.WithCancel(t.Context())
 		defer sseCancel()
 		sseStatus := subscribeSSE(t, sseCtx, b, "sse status", statusSubscriptionFragment, vars)
+		// The lean operation over SSE joins the WebSocket ones' execution.
+		sseLean := subscribeSSE(t, sseCtx, b, "sse lean status", statusSubscriptionLean, vars)
 		sseProgress := subscribeSSE(t, sseCtx, b, "sse progress", progressSubscription, vars)
 		progress := []*stream{legacyProgress, wsProgress, sseProgress}
-		statuses := []*stream{legacyStatus, wsStatus, wsStatus2, sseStatus}
+		statuses := []*stream{legacyStatus, wsStatus, wsStatus2, sseStatus, sseLean}
 
 		for _, s := range progress {
 			s.wait(t, 10*time.Second, "the first snapshot", hasEvents(1))
 			require.Contains(t, s.lastProgress(t), `"status":"SCHEDULED"`)
 		}
-		b.waitSubscribers(t, 4, 3)
+		b.waitSubscribers(t, 5, 3)
 		require.Equal(t, 3, b.app.shared.Stats(multiplex.Events).Executions, "one execution per distinct operation")
 		require.Equal(t, 1, b.app.shared.Stats(multiplex.Events).Direct, "the lean operation runs without gqlgen's executor")
 		// WebSocket subscribers, of either protocol, write the responses
@@ -538,7 +541,7 @@ func TestSubscriptions(t *testing.T) {
 			require.Empty(t, s.errs, s.name)
 			events := requireOneSentEach(t, s, id, n)
 			for _, ev := range events {
-				if s == wsStatus || s == wsStatus2 {
+				if s == wsStatus || s == wsStatus2 || s == sseLean {
 					require.Nil(t, ev.Message, "not selected")
 					continue
 				}
@@ -756,9 +759,10 @@ func TestApolloClient(t *testing.T) {
 		for lines.Scan() {
 			last = lines.Text()
 			if strings.HasPrefix(last, "READY ") {
-				// Subscribed: the service holds both subscriptions before
+				// Subscribed: the service holds the subscriptions before
 				// the script starts the mailing.
-				b.waitSubscribers(t, 1, 1)
+				b.waitSubscribers(t, 2, 1)
+				require.Equal(t, 1, b.app.shared.Stats(multiplex.Events).Direct, "the lean one, without gqlgen's executor")
 				_, err := io.WriteString(stdin, "go\n")
 				require.NoError(t, err)
 			}
@@ -766,15 +770,19 @@ func TestApolloClient(t *testing.T) {
 		require.NoError(t, cmd.Wait(), "node: %s", stderr.String())
 
 		var summary struct {
-			MailingID         string
-			UpdatedStatus     string
-			SentMessages      int
-			MaxSentPerMessage int
-			Final             json.RawMessage
+			MailingID             string
+			UpdatedStatus         string
+			SentMessages          int
+			MaxSentPerMessage     int
+			LeanSentMessages      int
+			LeanMaxSentPerMessage int
+			Final                 json.RawMessage
 		}
 		require.NoError(t, json.Unmarshal([]byte(last), &summary), "last line: %s; stderr: %s", last, stderr.String())
 		require.Equal(t, n, summary.SentMessages)
 		require.Equal(t, 1, summary.MaxSentPerMessage)
+		require.Equal(t, n, summary.LeanSentMessages)
+		require.Equal(t, 1, summary.LeanMaxSentPerMessage)
 		var got, want map[string]any
 		require.NoError(t, json.Unmarshal(summary.Final, &got))
 		require.NoError(t, json.Unmarshal([]byte(b.statistics(t, summary.MailingID)), &want))

@@ -69,7 +69,7 @@ func renameCustomer(s *ast.Schema) {
 				goName := strings.ToUpper(f.Name[:1]) + f.Name[1:]
 				f.Name = strings.ReplaceAll(f.Name, "Customer", "Client")
 				f.Directives = append(f.Directives, &ast.Directive{
-					Name: "goField",
+					Name:      "goField",
 					Arguments: ast.ArgumentList{{Name: "name", Value: &ast.Value{Kind: ast.StringValue, Raw: goName}}},
 				})
 			}

@@ -73,7 +73,7 @@ type Config struct {
 	// be those gqlgen's execution would give, or nil to leave the
 	// operation to gqlgen. ctx ends with the group.
 	Execute func(ctx context.Context, rc *graphql.OperationContext) graphql.ResponseHandler
-	Logger *slog.Logger
+	Logger  *slog.Logger
 }
 
 // A Writer sends a member's responses to its client, given each response

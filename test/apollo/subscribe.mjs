@@ -79,6 +79,25 @@ client
     error: (err) => fail("status subscription: " + err.message),
   });
 
+// A progress view's selection: the event's scalars only (Apollo adds
+// __typename), which the service renders without gqlgen's executor.
+const leanSent = new Map();
+client
+  .subscribe({
+    query: gql`subscription($id: ID) { messageStatusChanged(mailingID: $id) { messageID status } }`,
+    variables: { id: mailingID },
+    fetchPolicy: "no-cache",
+  })
+  .subscribe({
+    next: ({ data, error }) => {
+      if (error) fail("lean status event error: " + error.message);
+      const ev = data.messageStatusChanged;
+      if (ev.__typename !== "MessageStatusEvent") fail("lean event without its __typename: " + JSON.stringify(ev));
+      if (ev.status === "SENT") leanSent.set(ev.messageID, (leanSent.get(ev.messageID) ?? 0) + 1);
+    },
+    error: (err) => fail("lean status subscription: " + err.message),
+  });
+
 client
   .subscribe({
     query: gql`subscription($id: ID!) {
@@ -111,7 +130,7 @@ const { data: updated } = await client.mutate({
 await progressComplete;
 // The last status events were delivered before the final snapshot was
 // loaded; wait for any still on the wire.
-while (sent.size < clients) await new Promise((r) => setTimeout(r, 20));
+while (sent.size < clients || leanSent.size < clients) await new Promise((r) => setTimeout(r, 20));
 
 clearTimeout(deadline);
 console.log(
@@ -121,6 +140,8 @@ console.log(
     events,
     sentMessages: sent.size,
     maxSentPerMessage: Math.max(...sent.values()),
+    leanSentMessages: leanSent.size,
+    leanMaxSentPerMessage: Math.max(...leanSent.values()),
     snapshots: snapshots.length,
     final: snapshots[snapshots.length - 1],
   }),
