@@ -94,11 +94,8 @@ func FuzzStatusFeed(f *testing.F) {
 		ways.bus.MessagesChanged(ctx, []campaign.StatusChange{c})
 
 		want, got := viaGqlgen(), direct()
-		require.NotNil(t, want, "gqlgen's response to %+v", c)
-		require.NotNil(t, got, "the feed's response to %+v", c)
-		require.Empty(t, want.Errors)
+		requireSameResponse(t, want, got, fmt.Sprintf("response to %+v of %s", c, query))
 		require.Empty(t, got.Errors)
-		require.Equal(t, string(want.Data), string(got.Data), "%s\n%+v", query, c)
 	})
 }
 
@@ -192,17 +189,24 @@ func TestStatusFeedDropsAsGqlgen(t *testing.T) {
 		return last
 	}
 	want, got := last(viaGqlgen), last(direct)
-	require.NotNil(t, want)
-	require.NotNil(t, got)
-	require.Equal(t, `{"live":null}`, string(want.Data))
-	require.Equal(t, string(want.Data), string(got.Data))
+	requireSameResponse(t, want, got, "the last response")
+	require.Equal(t, `{"live":null}`, string(got.Data))
 	require.Equal(t, CodeSubscriberTooSlow, got.Errors[0].Extensions["code"])
+	require.NoError(t, ctx.Err(), "both ended")
+}
+
+// requireSameResponse requires the feed's response to be gqlgen's: the
+// same data, byte for byte, and the same errors.
+func requireSameResponse(t *testing.T, want, got *graphql.Response, what string) {
+	t.Helper()
+	require.NotNil(t, want, "gqlgen's %s", what)
+	require.NotNil(t, got, "the feed's %s", what)
+	require.Equal(t, string(want.Data), string(got.Data), what)
 	wantErrs, err := json.Marshal(want.Errors)
 	require.NoError(t, err)
 	gotErrs, err := json.Marshal(got.Errors)
 	require.NoError(t, err)
-	require.JSONEq(t, string(wantErrs), string(gotErrs))
-	require.NoError(t, ctx.Err(), "both ended")
+	require.JSONEq(t, string(wantErrs), string(gotErrs), what)
 }
 
 // TestStatusFeedEventsMissedAsGqlgen: the notice that events may have been
@@ -222,14 +226,7 @@ func TestStatusFeedEventsMissedAsGqlgen(t *testing.T) {
 	ways.bus.MessagesChanged(ctx, changes[:1])
 	for _, what := range []string{"the notice", "the event after it"} {
 		want, got := viaGqlgen(), direct()
-		require.NotNil(t, want, what)
-		require.NotNil(t, got, what)
-		require.Equal(t, string(want.Data), string(got.Data), what)
-		wantErrs, err := json.Marshal(want.Errors)
-		require.NoError(t, err)
-		gotErrs, err := json.Marshal(got.Errors)
-		require.NoError(t, err)
-		require.JSONEq(t, string(wantErrs), string(gotErrs), what)
+		requireSameResponse(t, want, got, what)
 		if what == "the notice" {
 			require.Equal(t, CodeEventsMissed, got.Errors[0].Extensions["code"])
 		}
