@@ -97,21 +97,14 @@ func TestFramesDoNotInterleaveWithPongs(t *testing.T) {
 // writes no more messages itself: nothing may follow the close frame.
 func TestNoMessageAfterClose(t *testing.T) {
 	afterClose := make(chan error, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := coderWebsocket{}.Accept(w, r, transport.WebsocketAcceptOptions{})
-		if err != nil {
-			afterClose <- err
-			return
-		}
-		c := conn.(*coderConn)
+	url := adapterServer(t, afterClose, func(c *coderConn) {
 		_ = c.writeData("1", []byte(`{"data":{"n":1}}`))
 		_ = c.WriteClose(4000, "bye")
 		afterClose <- c.writeData("1", []byte(`{"data":{"n":2}}`))
 		<-c.closeFinished
-	}))
-	defer srv.Close()
+	})
 
-	conn, br, _, err := ws.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"))
+	conn, br, _, err := ws.Dial(context.Background(), url)
 	require.NoError(t, err)
 	defer conn.Close()
 	var r io.Reader = conn
@@ -136,6 +129,22 @@ func TestNoMessageAfterClose(t *testing.T) {
 	require.Empty(t, rest, "bytes after the close frame")
 }
 
+// adapterServer serves WebSockets through the adapter, each connection
+// to serve; an error accepting one goes to errs. It returns the server's
+// ws:// URL; the server is closed when t ends.
+func adapterServer(t *testing.T, errs chan<- error, serve func(c *coderConn)) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := coderWebsocket{}.Accept(w, r, transport.WebsocketAcceptOptions{})
+		if err != nil {
+			errs <- err
+			return
+		}
+		serve(conn.(*coderConn))
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
 // readFrame reads one whole, unmasked frame a server sent.
 func readFrame(t *testing.T, r io.Reader) ws.Frame {
 	t.Helper()
@@ -156,13 +165,7 @@ func readFrame(t *testing.T, r io.Reader) ws.Frame {
 // peer's close frame, which never comes.)
 func TestWriteCloseWithAStuckPeer(t *testing.T) {
 	writerDone, closed := make(chan error, 1), make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := coderWebsocket{}.Accept(w, r, transport.WebsocketAcceptOptions{})
-		if err != nil {
-			writerDone <- err
-			return
-		}
-		c := conn.(*coderConn)
+	url := adapterServer(t, writerDone, func(c *coderConn) {
 		c.closeWait = 100 * time.Millisecond
 		_ = c.raw.(*net.TCPConn).SetWriteBuffer(4096)
 		writing := make(chan struct{})
@@ -183,10 +186,9 @@ func TestWriteCloseWithAStuckPeer(t *testing.T) {
 		<-c.closeFinished
 		_ = c.Close()
 		close(closed)
-	}))
-	defer srv.Close()
+	})
 
-	conn, _, _, err := ws.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"))
+	conn, _, _, err := ws.Dial(context.Background(), url)
 	require.NoError(t, err)
 	defer conn.Close()
 	_ = conn.(*net.TCPConn).SetReadBuffer(4096)

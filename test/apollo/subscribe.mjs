@@ -52,7 +52,6 @@ const { data: created } = await client.mutate({
 });
 const mailingID = created.createMailing.id;
 
-const sent = new Map();
 let events = 0;
 let snapshots = [];
 let progressDone;
@@ -60,43 +59,43 @@ const progressComplete = new Promise((resolve) => (progressDone = resolve));
 let firstSnapshot;
 const subscribed = new Promise((resolve) => (firstSnapshot = resolve));
 
-client
-  .subscribe({
-    query: gql`subscription($id: ID) {
-      messageStatusChanged(mailingID: $id) { messageID mailingID status attempts at message { id status } }
-    }`,
-    variables: { id: mailingID },
-    fetchPolicy: "no-cache",
-  })
-  .subscribe({
-    next: ({ data, error }) => {
-      if (error) fail("status event error: " + error.message);
-      const ev = data.messageStatusChanged;
-      events++;
-      if (ev.mailingID !== mailingID) fail("event of another mailing: " + JSON.stringify(ev));
-      if (ev.status === "SENT") sent.set(ev.messageID, (sent.get(ev.messageID) ?? 0) + 1);
-    },
-    error: (err) => fail("status subscription: " + err.message),
-  });
+// watchSent subscribes to query's status events of the mailing, checks
+// each with check, and returns how many SENT events each message got.
+function watchSent(name, query, check) {
+  const sent = new Map();
+  client
+    .subscribe({ query, variables: { id: mailingID }, fetchPolicy: "no-cache" })
+    .subscribe({
+      next: ({ data, error }) => {
+        if (error) fail(name + " event error: " + error.message);
+        const ev = data.messageStatusChanged;
+        check(ev);
+        if (ev.status === "SENT") sent.set(ev.messageID, (sent.get(ev.messageID) ?? 0) + 1);
+      },
+      error: (err) => fail(name + " subscription: " + err.message),
+    });
+  return sent;
+}
 
+const sent = watchSent(
+  "status",
+  gql`subscription($id: ID) {
+    messageStatusChanged(mailingID: $id) { messageID mailingID status attempts at message { id status } }
+  }`,
+  (ev) => {
+    events++;
+    if (ev.mailingID !== mailingID) fail("event of another mailing: " + JSON.stringify(ev));
+  },
+);
 // A progress view's selection: the event's scalars only (Apollo adds
 // __typename), which the service renders without gqlgen's executor.
-const leanSent = new Map();
-client
-  .subscribe({
-    query: gql`subscription($id: ID) { messageStatusChanged(mailingID: $id) { messageID status } }`,
-    variables: { id: mailingID },
-    fetchPolicy: "no-cache",
-  })
-  .subscribe({
-    next: ({ data, error }) => {
-      if (error) fail("lean status event error: " + error.message);
-      const ev = data.messageStatusChanged;
-      if (ev.__typename !== "MessageStatusEvent") fail("lean event without its __typename: " + JSON.stringify(ev));
-      if (ev.status === "SENT") leanSent.set(ev.messageID, (leanSent.get(ev.messageID) ?? 0) + 1);
-    },
-    error: (err) => fail("lean status subscription: " + err.message),
-  });
+const leanSent = watchSent(
+  "lean status",
+  gql`subscription($id: ID) { messageStatusChanged(mailingID: $id) { messageID status } }`,
+  (ev) => {
+    if (ev.__typename !== "MessageStatusEvent") fail("lean event without its __typename: " + JSON.stringify(ev));
+  },
+);
 
 client
   .subscribe({
