@@ -65,7 +65,7 @@ func main() {
 
 // run is the whole program, testable: it returns when ctx is cancelled (after
 // a graceful shutdown) or on a start-up error.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
@@ -77,6 +77,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	defer func() {
+		// Whatever a library put in an error, no password or token
+		// leaves the process in it.
+		if err != nil {
+			if msg := config.Redact(err.Error(), cfg.Secrets()); msg != err.Error() {
+				err = errors.New(msg)
+			}
+		}
+	}()
 	// Logs are buffered (a line per message attempt would otherwise be a
 	// system call each) and flushed every 100 ms and on the way out.
 	logOut := logwriter.New(stderr, 100*time.Millisecond)
@@ -129,7 +138,16 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout i
 	if err != nil {
 		return fmt.Errorf("LISTEN_ADDR: %w", err)
 	}
-	httpServer := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}
+	httpServer := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		// A whole request, body included, within a minute: a slow client
+		// cannot hold a connection by trickling a body. WebSockets are
+		// not cut by it (the deadline is cleared when they take the
+		// connection over), nor are SSE streams (no WriteTimeout).
+		ReadTimeout: 60 * time.Second,
+		IdleTimeout: 120 * time.Second,
+	}
 	// Shutdown does not wait for hijacked WebSockets and would wait for SSE
 	// streams: end the subscriptions first (their streams complete, the
 	// WebSockets close with 1001).
@@ -248,7 +266,19 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 		}
 	}
 	if len(cfg.APITokens) == 0 {
-		logger.Warn("API_TOKENS is not set: the API is open to anyone who can reach it")
+		logger.Warn("API_TOKENS is not set: the API is open to anyone who can reach it (AUTH_REQUIRED=true refuses to start so)")
+	}
+	if cfg.SenderURL != "" && cfg.SenderToken == "" {
+		logger.Warn("SENDER_URL is set without SENDER_TOKEN: requests to the sending API carry no credentials")
+	}
+	// The API's queries run on a pool of their own with a statement
+	// timeout; the engine's work is not cut by it.
+	apiDB, err := a.db.WithStatementTimeout(ctx, cfg.OperationTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if apiDB != a.db {
+		a.closers = append(a.closers, func() { apiDB.Close() })
 	}
 	// Scrape-time sources are read through a, filled in below.
 	a.metrics = metrics.New(metrics.Config{
@@ -324,8 +354,9 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	a.shared = graph.NewSharedSubscriptions(a.events, logger, opts.eventBuffer)
 	// Status writes are counted on their way to the live feed.
 	publisher := a.metrics.Publisher(a.events)
-	a.service = campaign.New(campaign.Config{DB: a.db, Scheduler: scheduler, Publisher: publisher, Now: opts.now, Logger: logger})
-	a.engine = delivery.New(delivery.Deps{DB: a.db, Campaign: a.service, Sender: a.sender, Batches: scheduler, Publisher: publisher, Logger: logger}, opts.engine)
+	a.service = campaign.New(campaign.Config{DB: apiDB, Scheduler: scheduler, Publisher: publisher, Now: opts.now, Logger: logger})
+	work := campaign.New(campaign.Config{DB: a.db, Scheduler: scheduler, Publisher: publisher, Now: opts.now, Logger: logger})
+	a.engine = delivery.New(delivery.Deps{DB: a.db, Campaign: work, Sender: a.sender, Batches: scheduler, Publisher: publisher, Logger: logger}, opts.engine)
 	scheduler.Engine = a.engine
 
 	driver, err := a.db.RiverDriver(ctx)
@@ -352,7 +383,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	} else {
 		logger.Warn("daily report email is off: SMTP_URL is not set (sendDailyReport answers CONFLICT; previews work)")
 	}
-	workers := jobs.Workers(a.service, a.engine, &jobs.DailyReportWorker{Reports: a.reports, RetryDelayFunc: opts.reportRetry, Logger: logger})
+	workers := jobs.Workers(work, a.engine, &jobs.DailyReportWorker{Reports: a.reports, RetryDelayFunc: opts.reportRetry, Logger: logger})
 	if a.river, err = river.NewClient(driver, jobs.RiverConfig(a.db.Schema, riverLogger, workers, periodic)); err != nil {
 		return nil, fmt.Errorf("error creating River client: %w", err)
 	}
@@ -378,7 +409,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 		config:   cfg,
 		logger:   logger,
 		service:  a.service,
-		ent:      a.db.Ent,
+		ent:      apiDB.Ent,
 		events:   a.events,
 		shared:   a.shared,
 		reports:  a.reports,
@@ -509,14 +540,18 @@ func routes(d serverDeps) []route {
 		Introspection:  d.config.Introspection,
 		OriginPatterns: d.config.CORSOrigins,
 		InitFunc:       d.guard.WebsocketInit(nil),
+		Auth:           d.guard.Operations(),
 		Extensions:     []graphql.HandlerExtension{d.metrics.GraphQL()},
 		Stopping:       d.stopping,
+		Limits:         graph.Limits{MaxBodyBytes: d.config.MaxBodyBytes},
+		// The deadline of each query and mutation.
+		OperationTimeout: d.config.OperationTimeout,
 	})
 	// The REST compat layer (SPEC §6) routes within its prefixes, every
 	// path with and without its trailing slash.
-	api := rest.New(rest.Config{Service: d.service, Reports: d.reports, Logger: d.logger})
+	api := withDeadline(d.config.OperationTimeout, rest.New(rest.Config{Service: d.service, Reports: d.reports, Logger: d.logger}))
 	return []route{
-		{pattern: "/query", access: auth.GraphQL, handler: gql, cors: true},
+		{pattern: "/query", access: auth.GraphQL, handler: graph.LimitBody(d.config.MaxBodyBytes, gql), cors: true},
 		{pattern: "GET /{$}", access: auth.Open, handler: webui.GraphiQL("Notify", "/query")},
 		{pattern: "GET /assets/", access: auth.Open, handler: webui.Assets()},
 		{pattern: "GET /docs/", access: auth.Open, handler: webui.Docs()},
@@ -529,7 +564,7 @@ func routes(d serverDeps) []route {
 		{pattern: "/riverui/", access: auth.Admin, handler: d.riverUI},
 		{pattern: "GET /metrics", access: auth.Metrics, handler: d.metrics.Handler()},
 		{pattern: "GET /healthz", access: auth.Open, handler: http.HandlerFunc(healthz)},
-		{pattern: "GET /readyz", access: auth.Open, handler: readyz(d.ready)},
+		{pattern: "GET /readyz", access: auth.Open, handler: readyz(d.ready, d.logger)},
 	}
 }
 
@@ -540,17 +575,29 @@ func healthz(w http.ResponseWriter, _ *http.Request) {
 }
 
 // readyz answers 200 when ready (database reachable, migrations current,
-// River running), else 503 with the reason.
-func readyz(ready func(context.Context) error) http.Handler {
+// River running), else 503. The probe is open, so the reason goes to the
+// log, not to the caller.
+func readyz(ready func(context.Context) error, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := ready(ctx); err != nil {
+			logger.WarnContext(r.Context(), "not ready", "error", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintf(w, "not ready: %v\n", err)
+			io.WriteString(w, "not ready\n")
 			return
 		}
 		io.WriteString(w, "ready\n")
+	})
+}
+
+// withDeadline gives each request to h a deadline of d: the REST
+// counterpart of the GraphQL operations' deadline.
+func withDeadline(d time.Duration, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -3,7 +3,9 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -13,21 +15,23 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/notifyhq/notify/internal/campaign"
+	"github.com/notifyhq/notify/internal/requestlog"
 )
 
-// Error codes of the contract (SPEC §5), in extensions.code.
+// Error codes of the API (README, "Errors"), in extensions.code.
 const (
 	CodeBadUserInput    = "BAD_USER_INPUT"
 	CodeNotFound        = "NOT_FOUND"
 	CodeConflict        = "CONFLICT"
 	CodeUnauthenticated = "UNAUTHENTICATED"
 	CodeInternal        = "INTERNAL"
+	CodeTimeout         = "TIMEOUT"
 )
 
 func init() {
 	// User errors answer HTTP 200 like any GraphQL result; gqlgen's own
 	// protocol codes keep their status.
-	for _, c := range []string{CodeBadUserInput, CodeNotFound, CodeConflict, CodeInternal} {
+	for _, c := range []string{CodeBadUserInput, CodeNotFound, CodeConflict, CodeInternal, CodeTimeout} {
 		errcode.RegisterErrorType(c, errcode.KindUser)
 	}
 }
@@ -64,6 +68,10 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			setCode(gqlErr, CodeNotFound)
 		case errors.Is(err, campaign.ErrConflict):
 			setCode(gqlErr, CodeConflict)
+		case errors.Is(err, context.DeadlineExceeded):
+			logger.WarnContext(ctx, "graphql operation timed out", "path", gqlErr.Path.String())
+			gqlErr.Message = "the operation took longer than its deadline"
+			setCode(gqlErr, CodeTimeout)
 		case isArgumentError(err, gqlErr):
 			field := argumentField(gqlErr)
 			var numErr *strconv.NumError
@@ -78,8 +86,35 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			logger.ErrorContext(ctx, "graphql resolver failed", "path", gqlErr.Path.String(), "error", err)
 			gqlErr.Message = "internal error"
 			setCode(gqlErr, CodeInternal)
+			addRequestID(ctx, gqlErr)
 		}
 		return gqlErr
+	}
+}
+
+// recoverFunc turns a panic in an operation (a resolver, or a
+// subscription's stream) into an internal error that names the request id,
+// the cause and the stack going to the log only. It is returned as a
+// *gqlerror.Error with its code set: gqlgen's WebSocket transport sends a
+// subscription's panic without the error presenter.
+func recoverFunc(logger *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		logger.ErrorContext(ctx, "graphql operation panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		err := &gqlerror.Error{Message: "internal error"}
+		setCode(err, CodeInternal)
+		addRequestID(ctx, err)
+		return err
+	}
+}
+
+// addRequestID puts the request id of ctx in err's extensions, for the
+// caller to quote when asking what went wrong (the log lines carry it too).
+func addRequestID(ctx context.Context, err *gqlerror.Error) {
+	if id := requestlog.ID(ctx); id != "" {
+		if err.Extensions == nil {
+			err.Extensions = map[string]any{}
+		}
+		err.Extensions["requestId"] = id
 	}
 }
 

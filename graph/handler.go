@@ -3,9 +3,9 @@ package graph
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -16,7 +16,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/graph/generated"
@@ -27,15 +26,6 @@ import (
 	"github.com/notifyhq/notify/internal/multiplex"
 	"github.com/notifyhq/notify/internal/report"
 	"github.com/notifyhq/notify/internal/status"
-)
-
-// Limits on what one operation may ask for.
-const (
-	// MaxDepth is the deepest selection an operation may make.
-	MaxDepth = 10
-	// MaxComplexity is the complexity budget of an operation; every field
-	// costs 1 and a connection multiplies its selection by its page size.
-	MaxComplexity = 20000
 )
 
 // HandlerConfig holds what the GraphQL handler needs.
@@ -61,21 +51,36 @@ type HandlerConfig struct {
 	// Stopping, once cancelled, closes every WebSocket with 1001 (going
 	// away) and refuses new ones: graceful shutdown. May be nil.
 	Stopping context.Context
+	// Auth checks the caller of every operation, whatever its transport
+	// (auth.Guard.Operations); it runs before every other check. May be
+	// nil: open.
+	Auth graphql.HandlerExtension
+	// Limits bound what a request may ask for; zero fields take defaults.
+	Limits Limits
+	// OperationTimeout is the deadline of a query or mutation (30 s when
+	// 0); subscriptions have none.
+	OperationTimeout time.Duration
 }
 
 // NewHandler returns the GraphQL endpoint: POST, GET, WebSocket
 // (graphql-transport-ws and legacy graphql-ws) and SSE.
 func NewHandler(cfg HandlerConfig) *handler.Server {
 	srv := handler.New(executableSchema(cfg))
+	limits := cfg.Limits.withDefaults()
 
 	// SSE first: POST would also claim a POST asking for text/event-stream.
 	share := func(t graphql.Transport) graphql.Transport { return t }
 	if cfg.Shared != nil {
 		share = cfg.Shared.Transport
 	}
-	srv.AddTransport(share(transport.SSE{KeepAlivePingInterval: 10 * time.Second}))
+	srv.AddTransport(share(sseTransport{
+		SSE:  transport.SSE{KeepAlivePingInterval: 10 * time.Second},
+		open: new(atomic.Int64),
+		max:  int64(limits.MaxSSEStreams),
+	}))
 	var ws transport.WebsocketImplementation = coderWebsocket{
-		AcceptOptions: websocket.AcceptOptions{OriginPatterns: cfg.OriginPatterns},
+		AcceptOptions:    websocket.AcceptOptions{OriginPatterns: cfg.OriginPatterns},
+		MaxSubscriptions: limits.MaxSubscriptionsPerSocket,
 	}
 	ws = coalesced{ws}
 	initFunc := cfg.InitFunc
@@ -92,7 +97,7 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.AddTransport(transport.MultipartForm{})
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: limits.MaxBodyBytes, MaxMemory: min(limits.MaxBodyBytes, 1<<20)})
 
 	setUpExecution(srv, cfg)
 	return srv
@@ -114,79 +119,57 @@ type execution interface {
 	Use(graphql.HandlerExtension)
 	SetErrorPresenter(graphql.ErrorPresenterFunc)
 	SetRecoverFunc(graphql.RecoverFunc)
+	SetParserTokenLimit(int)
 }
 
 // setUpExecution adds the middleware, limits and extensions every
 // operation runs with.
 func setUpExecution(e execution, cfg HandlerConfig) {
+	limits := cfg.Limits.withDefaults()
+	timeout := cfg.OperationTimeout
+	if timeout <= 0 {
+		timeout = DefaultOperationTimeout
+	}
 	e.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation != ast.Subscription {
+			// The deadline of a query or mutation: database calls made with
+			// ctx end with it. Responses are written once next returns.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, timeout)
+			responses := next(withStreamErrors(withLoaders(ctx, cfg.Service)))
+			return func(ctx context.Context) *graphql.Response {
+				r := responses(ctx)
+				if r == nil || r.HasNext == nil || !*r.HasNext {
+					cancel() // the last response (@defer sends several)
+				}
+				return r
+			}
+		}
 		return next(withStreamErrors(withLoaders(ctx, cfg.Service)))
 	})
 	e.AroundResponses(streamErrorResponses)
 	e.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	e.SetParserTokenLimit(limits.MaxTokens)
+	if cfg.Auth != nil {
+		e.Use(cfg.Auth)
+	}
 	if cfg.Introspection {
 		e.Use(extension.Introspection{})
 	}
 	e.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	e.Use(depthLimit{max: MaxDepth})
-	e.Use(extension.FixedComplexityLimit(MaxComplexity))
+	e.Use(&operationCost{maxDepth: limits.MaxDepth, maxComplexity: limits.MaxComplexity})
 	for _, ext := range cfg.Extensions {
 		e.Use(ext)
 	}
 	e.SetErrorPresenter(ErrorPresenter(cfg.Logger))
-	e.SetRecoverFunc(func(ctx context.Context, p any) error {
-		cfg.Logger.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(p))
-		return fmt.Errorf("panic: %v", p)
-	})
+	e.SetRecoverFunc(recoverFunc(cfg.Logger))
 }
+
+// DefaultOperationTimeout is the deadline of a query or mutation when
+// HandlerConfig.OperationTimeout is 0.
+const DefaultOperationTimeout = 30 * time.Second
 
 var _ http.Handler = (*handler.Server)(nil)
-
-// depthLimit refuses operations whose selections nest deeper than max.
-type depthLimit struct{ max int }
-
-var _ interface {
-	graphql.HandlerExtension
-	graphql.OperationContextMutator
-} = depthLimit{}
-
-func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
-func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
-
-func (d depthLimit) MutateOperationContext(_ context.Context, op *graphql.OperationContext) *gqlerror.Error {
-	if op.Operation == nil {
-		return nil
-	}
-	if depth := selectionDepth(op.Operation.SelectionSet, op.Doc, 0); depth > d.max {
-		err := gqlerror.Errorf("operation is %d levels deep, more than the limit of %d", depth, d.max)
-		err.Extensions = map[string]any{"code": "DEPTH_LIMIT_EXCEEDED"}
-		return err
-	}
-	return nil
-}
-
-func selectionDepth(set ast.SelectionSet, doc *ast.QueryDocument, depth int) int {
-	deepest := depth
-	for _, s := range set {
-		var d int
-		switch s := s.(type) {
-		case *ast.Field:
-			if len(s.SelectionSet) == 0 {
-				d = depth + 1
-			} else {
-				d = selectionDepth(s.SelectionSet, doc, depth+1)
-			}
-		case *ast.InlineFragment:
-			d = selectionDepth(s.SelectionSet, doc, depth)
-		case *ast.FragmentSpread:
-			if f := doc.Fragments.ForName(s.Name); f != nil && depth < 100 {
-				d = selectionDepth(f.SelectionSet, doc, depth)
-			}
-		}
-		deepest = max(deepest, d)
-	}
-	return deepest
-}
 
 // setComplexity makes connections cost their page size times their
 // selection: gqlgen's default ignores first/last.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -35,8 +36,14 @@ import (
 //   - Messages are written as whole frames, each in one write to the
 //     connection, instead of through coder/websocket's writer (see
 //     writeText).
+//
+// It also keeps the graphql-transport-ws rules on subscription ids that
+// gqlgen does not: a subscribe reusing the id of a live subscription closes
+// the socket with 4409, and a socket holds at most MaxSubscriptions live
+// subscriptions (a subscribe beyond them gets an error message for its id).
 type coderWebsocket struct {
-	AcceptOptions websocket.AcceptOptions
+	AcceptOptions    websocket.AcceptOptions
+	MaxSubscriptions int // 0: no limit
 }
 
 var _ transport.WebsocketImplementation = coderWebsocket{}
@@ -59,7 +66,7 @@ func (u coderWebsocket) Accept(w http.ResponseWriter, r *http.Request, options t
 	if err != nil {
 		return nil, err
 	}
-	c := &coderConn{conn: conn, raw: hw.conn, closeWait: closeWriteTimeout}
+	c := &coderConn{conn: conn, raw: hw.conn, closeWait: closeWriteTimeout, maxLive: u.MaxSubscriptions, live: map[string]bool{}}
 	if slot, ok := r.Context().Value(wsConnSlot{}).(*wsConnSlot); ok {
 		slot.conn = c
 	}
@@ -84,6 +91,12 @@ type coderConn struct {
 	subscribing string
 	ids         map[*graphql.OperationContext]string // guarded by mu
 
+	// live holds the ids of the subscriptions started and not yet ended
+	// (by the client's complete or stop, or the server's complete or
+	// error); maxLive bounds it. Guarded by mu.
+	live    map[string]bool
+	maxLive int
+
 	mu            sync.Mutex
 	readDeadline  *time.Timer
 	closeStarted  bool
@@ -97,24 +110,89 @@ var (
 )
 
 func (c *coderConn) NextReader() (int, io.Reader, error) {
-	typ, data, err := c.conn.Read(context.Background())
-	if err != nil {
-		switch websocket.CloseStatus(err) {
-		case websocket.StatusNormalClosure, websocket.StatusNoStatusRcvd:
-			return int(typ), nil, transport.ErrWebsocketClosed
+	for {
+		typ, data, err := c.conn.Read(context.Background())
+		if err != nil {
+			switch websocket.CloseStatus(err) {
+			case websocket.StatusNormalClosure, websocket.StatusNoStatusRcvd:
+				return int(typ), nil, transport.ErrWebsocketClosed
+			}
+			return int(typ), nil, err
 		}
-		return int(typ), nil, err
-	}
-	if typ == websocket.MessageText {
-		var msg struct{ ID, Type string }
-		if json.Unmarshal(data, &msg) == nil && (msg.Type == "subscribe" || msg.Type == "start") {
-			c.subscribing = msg.ID
+		if typ == websocket.MessageText {
+			var msg struct{ ID, Type string }
+			if json.Unmarshal(data, &msg) == nil {
+				switch msg.Type {
+				case "subscribe", "start":
+					switch c.startLive(msg.ID) {
+					case refused:
+						continue
+					case reused:
+						return int(typ), nil, transport.ErrWebsocketClosed
+					}
+					c.subscribing = msg.ID
+				case "complete", "stop":
+					c.endLive(msg.ID)
+				}
+			}
 		}
+		return int(typ), bytes.NewReader(data), nil
 	}
-	return int(typ), bytes.NewReader(data), nil
+}
+
+// What startLive made of a subscribe.
+const (
+	started = iota // a new live subscription: gqlgen runs it
+	refused        // one too many: answered with an error, gqlgen never sees it
+	reused         // the id of a live one: the connection closes
+)
+
+// startLive notes that the client starts subscription id. A reused id
+// closes the connection (4409, as graphql-transport-ws says); one more
+// subscription than maxLive is refused with an error message for its id.
+func (c *coderConn) startLive(id string) int {
+	c.mu.Lock()
+	isLive, full := c.live[id], c.maxLive > 0 && len(c.live) >= c.maxLive
+	if !isLive && !full {
+		c.live[id] = true
+	}
+	c.mu.Unlock()
+	switch {
+	case isLive:
+		_ = c.WriteClose(closeSubscriberExists, "Subscriber for "+id+" already exists")
+		return reused
+	case full:
+		err := limitError(CodeTooManyStreams, fmt.Sprintf("this connection has %d live subscriptions, the most it may have", c.maxLive))
+		var payload []byte
+		if c.conn.Subprotocol() == "graphql-transport-ws" {
+			payload, _ = json.Marshal(gqlerror.List{err}) // an array of errors
+		} else {
+			payload, _ = json.Marshal(err) // legacy graphql-ws: one error
+		}
+		_ = c.WriteJSON(&wsMessage{ID: id, Type: "error", Payload: payload})
+		return refused
+	}
+	return started
+}
+
+// endLive notes that subscription id ended.
+func (c *coderConn) endLive(id string) {
+	c.mu.Lock()
+	delete(c.live, id)
+	c.mu.Unlock()
+}
+
+// wsMessage is a protocol message written by the adapter itself.
+type wsMessage struct {
+	Payload json.RawMessage `json:"payload,omitempty"`
+	ID      string          `json:"id,omitempty"`
+	Type    string          `json:"type"`
 }
 
 func (c *coderConn) WriteJSON(v any) error {
+	if id, typ, ok := protocolIDType(v); ok && (typ == "complete" || typ == "error") {
+		c.endLive(id) // the server ended subscription id
+	}
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	data, ok := appendProtocolMessage(c.buf[:0], v)
@@ -332,6 +410,21 @@ func appendProtocolMessage(dst []byte, v any) (_ []byte, ok bool) {
 		return dst, false
 	}
 	return appendMessage(dst, payload, id, typ), true
+}
+
+// protocolIDType returns the id and type of v when it is a pointer to one of
+// gqlgen's protocol messages.
+func protocolIDType(v any) (id, typ string, ok bool) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return "", "", false
+	}
+	rv = rv.Elem()
+	pm := protocolMessageOf(rv.Type())
+	if pm == nil {
+		return "", "", false
+	}
+	return rv.Field(pm.id).String(), rv.Field(pm.typ).String(), true
 }
 
 // appendMessage appends a protocol message as encoding/json encodes gqlgen's

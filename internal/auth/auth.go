@@ -1,7 +1,11 @@
 // Package auth guards the service's routes with the bearer tokens of
-// API_TOKENS (SPEC §7): every API route needs one of them, compared in
-// constant time; the probes, the metrics (unless METRICS_AUTH) and the
-// static pages stay open. Without tokens everything is open.
+// API_TOKENS (README, "Security"): every API route needs one of them,
+// compared in constant time; the probes, the metrics (unless METRICS_AUTH)
+// and the static pages stay open. Without tokens everything is open.
+//
+// The rule is checked twice: in front of the router (Wrap), and again where
+// gqlgen creates each GraphQL operation (Operations), whatever transport
+// carried it, so that a transport added later cannot skip it.
 //
 // Tokens are never logged: the package logs nothing, and what it returns to
 // callers never quotes the token it was given.
@@ -11,13 +15,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // Access says who may call a route.
@@ -36,9 +41,10 @@ const (
 	GraphQL
 	// Metrics is open unless METRICS_AUTH is on, then like API.
 	Metrics
-	// Admin routes (River's UI) need a token, as a bearer token or, so
-	// that a browser can prompt for it, as the password of HTTP Basic
-	// authentication (any user name).
+	// Admin routes (River's UI) need a token, as a bearer token or as the
+	// SameSite=Strict cookie its sign-in form sets (see signIn). HTTP Basic
+	// credentials are not taken: browsers replay them to any site that
+	// asks, which makes every cross-site request an authenticated one.
 	Admin
 )
 
@@ -111,20 +117,6 @@ func BearerToken(header string) string {
 	return strings.TrimSpace(token)
 }
 
-// basicPassword returns the password of an "Authorization: Basic …" value, or "".
-func basicPassword(header string) string {
-	scheme, enc, ok := strings.Cut(strings.TrimSpace(header), " ")
-	if !ok || !strings.EqualFold(scheme, "Basic") {
-		return ""
-	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(enc))
-	if err != nil {
-		return ""
-	}
-	_, pass, _ := strings.Cut(string(raw), ":")
-	return pass
-}
-
 // Wrap returns h guarded at level a. With no tokens, or for Open routes
 // (and Metrics without METRICS_AUTH), it returns h itself.
 func (g *Guard) Wrap(a Access, h http.Handler) http.Handler {
@@ -135,18 +127,20 @@ func (g *Guard) Wrap(a Access, h http.Handler) http.Handler {
 		header := r.Header.Get("Authorization")
 		ok := g.Valid(BearerToken(header))
 		if !ok && a == Admin {
-			ok = g.Valid(basicPassword(header))
+			ok = g.Valid(adminCookie(r))
 		}
 		switch {
 		case ok:
-			h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), authenticatedKey{}, true)))
-		case a == GraphQL && isUpgrade(r):
+			h.ServeHTTP(w, r.WithContext(Authenticate(r.Context())))
+		case a == GraphQL && IsWebsocketUpgrade(r):
 			// Browsers cannot set headers on a WebSocket: connection_init
-			// carries the token (WebsocketInit).
+			// carries the token (WebsocketInit), and Operations checks it
+			// again for every operation on the socket.
 			h.ServeHTTP(w, r)
-		case r.Method == http.MethodOptions:
+		case r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "":
 			// CORS preflights carry no credentials.
 			h.ServeHTTP(w, r)
+		case a == Admin && g.signIn(w, r):
 		default:
 			g.refuse(w, a, header != "")
 		}
@@ -156,6 +150,12 @@ func (g *Guard) Wrap(a Access, h http.Handler) http.Handler {
 // authenticatedKey marks a request context whose token was checked.
 type authenticatedKey struct{}
 
+// Authenticate returns ctx marked as carrying valid credentials. Only the
+// guard's own checks (Wrap, WebsocketInit) and tests call it.
+func Authenticate(ctx context.Context) context.Context {
+	return context.WithValue(ctx, authenticatedKey{}, true)
+}
+
 // Authenticated reports whether ctx belongs to a request that presented a
 // valid token (false when auth is off).
 func Authenticated(ctx context.Context) bool {
@@ -163,8 +163,29 @@ func Authenticated(ctx context.Context) bool {
 	return ok
 }
 
-func isUpgrade(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+// IsWebsocketUpgrade reports whether r is a WebSocket opening handshake
+// (RFC 6455 §4.2.1): a GET with "Connection: upgrade", "Upgrade: websocket",
+// a Sec-WebSocket-Key and version 13. Saying "Upgrade" is not enough: only a
+// request that is one passes the HTTP guard without a token.
+func IsWebsocketUpgrade(r *http.Request) bool {
+	return r.Method == http.MethodGet &&
+		headerHasToken(r.Header, "Connection", "upgrade") &&
+		headerHasToken(r.Header, "Upgrade", "websocket") &&
+		r.Header.Get("Sec-WebSocket-Key") != "" &&
+		r.Header.Get("Sec-WebSocket-Version") == "13"
+}
+
+// headerHasToken reports whether a comma-separated header of h holds token
+// (case-insensitive).
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Messages of the refusals, as Django REST framework words them.
@@ -180,9 +201,6 @@ func (g *Guard) refuse(w http.ResponseWriter, a Access, presented bool) {
 		msg = msgInvalid
 	}
 	w.Header().Add("WWW-Authenticate", `Bearer realm="notify"`)
-	if a == Admin {
-		w.Header().Add("WWW-Authenticate", `Basic realm="notify River UI", charset="UTF-8"`)
-	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusUnauthorized)
@@ -209,14 +227,40 @@ var errForbidden = errors.New("forbidden: connection_init needs {\"authorization
 // successful check.
 func (g *Guard) WebsocketInit(next transport.WebsocketInitFunc) transport.WebsocketInitFunc {
 	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		if g.Enabled() && !Authenticated(ctx) && !g.Valid(BearerToken(p.Authorization())) {
-			ctx = transport.WithWebsocketCloseCode(ctx, CloseCodeForbidden)
-			ctx = transport.AppendCloseReason(ctx, "Forbidden")
-			return ctx, nil, errForbidden
+		if g.Enabled() && !Authenticated(ctx) {
+			if !g.Valid(BearerToken(p.Authorization())) {
+				ctx = transport.WithWebsocketCloseCode(ctx, CloseCodeForbidden)
+				ctx = transport.AppendCloseReason(ctx, "Forbidden")
+				return ctx, nil, errForbidden
+			}
+			ctx = Authenticate(ctx)
 		}
 		if next != nil {
 			return next(ctx, p)
 		}
 		return ctx, nil, nil
 	}
+}
+
+// Operations returns the gqlgen extension that checks the caller where each
+// operation is created, for every transport (POST, GET, SSE, both WebSocket
+// protocols, and any added later): with tokens, an operation whose context
+// was not marked by Wrap or WebsocketInit fails with UNAUTHENTICATED.
+func (g *Guard) Operations() graphql.HandlerExtension { return operations{g} }
+
+type operations struct{ g *Guard }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = operations{}
+
+func (operations) ExtensionName() string                   { return "Auth" }
+func (operations) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (o operations) MutateOperationContext(ctx context.Context, _ *graphql.OperationContext) *gqlerror.Error {
+	if !o.g.Enabled() || Authenticated(ctx) {
+		return nil
+	}
+	return &gqlerror.Error{Message: msgMissing, Extensions: map[string]any{"code": "UNAUTHENTICATED"}}
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/stretchr/testify/require"
 )
@@ -83,15 +85,124 @@ func TestAuthWrap(t *testing.T) {
 			r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
 		}
 	}
-	require.Equal(t, http.StatusNoContent, serve(g, Admin, basic("me", "tok")).Code)
-	require.Equal(t, http.StatusUnauthorized, serve(g, Admin, basic("tok", "")).Code)
-	require.Equal(t, http.StatusUnauthorized, serve(g, API, basic("me", "tok")).Code, "Basic only for the River UI")
-	require.Len(t, serve(g, Admin, nil).Header().Values("WWW-Authenticate"), 2, "browsers prompt for Basic")
+	// HTTP Basic is taken nowhere: browsers replay it to any site that asks.
+	for _, a := range []Access{API, GraphQL, Admin} {
+		require.Equal(t, http.StatusUnauthorized, serve(g, a, basic("me", "tok")).Code, "%s", a)
+	}
+	require.Equal(t, []string{`Bearer realm="notify"`}, serve(g, Admin, nil).Header().Values("WWW-Authenticate"), "no Basic prompt")
 
-	// WebSocket upgrades and CORS preflights reach the handler.
-	require.Equal(t, http.StatusNoContent, serve(g, GraphQL, func(r *http.Request) { r.Header.Set("Upgrade", "websocket") }).Code)
-	require.Equal(t, http.StatusUnauthorized, serve(g, API, func(r *http.Request) { r.Header.Set("Upgrade", "websocket") }).Code)
-	require.Equal(t, http.StatusNoContent, serve(g, API, func(r *http.Request) { r.Method = http.MethodOptions }).Code)
+	// CORS preflights reach the handler; other OPTIONS do not.
+	preflight := func(r *http.Request) {
+		r.Method = http.MethodOptions
+		r.Header.Set("Access-Control-Request-Method", "POST")
+	}
+	require.Equal(t, http.StatusNoContent, serve(g, API, preflight).Code)
+	require.Equal(t, http.StatusUnauthorized, serve(g, API, func(r *http.Request) { r.Method = http.MethodOptions }).Code)
+}
+
+// TestAuthOnlyRealUpgradesPass: a request passes the GraphQL guard without a
+// token only when it is a WebSocket opening handshake; headers saying
+// "Upgrade" on anything else do not open a way in.
+func TestAuthOnlyRealUpgradesPass(t *testing.T) {
+	t.Parallel()
+	g := New([]string{"tok"}, false)
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	upgrade := func(mutate func(r *http.Request)) int {
+		r := httptest.NewRequest(http.MethodGet, "/query", nil)
+		r.Header.Set("Connection", "keep-alive, Upgrade")
+		r.Header.Set("Upgrade", "websocket")
+		r.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+		r.Header.Set("Sec-WebSocket-Version", "13")
+		if mutate != nil {
+			mutate(r)
+		}
+		w := httptest.NewRecorder()
+		g.Wrap(GraphQL, ok).ServeHTTP(w, r)
+		return w.Code
+	}
+	require.Equal(t, http.StatusNoContent, upgrade(nil), "a real handshake goes on to connection_init")
+	for name, mutate := range map[string]func(r *http.Request){
+		"POST":          func(r *http.Request) { r.Method = http.MethodPost },
+		"no Connection": func(r *http.Request) { r.Header.Del("Connection") },
+		"no Key":        func(r *http.Request) { r.Header.Del("Sec-WebSocket-Key") },
+		"version 8":     func(r *http.Request) { r.Header.Set("Sec-WebSocket-Version", "8") },
+		"Upgrade h2c":   func(r *http.Request) { r.Header.Set("Upgrade", "h2c") },
+	} {
+		require.Equal(t, http.StatusUnauthorized, upgrade(mutate), name)
+	}
+	// Other routes never let an upgrade through.
+	r := httptest.NewRequest(http.MethodGet, "/clients/", nil)
+	r.Header.Set("Connection", "Upgrade")
+	r.Header.Set("Upgrade", "websocket")
+	r.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+	r.Header.Set("Sec-WebSocket-Version", "13")
+	w := httptest.NewRecorder()
+	g.Wrap(API, ok).ServeHTTP(w, r)
+	require.Equal(t, http.StatusUnauthorized, w.Code)
+}
+
+// TestAuthOperations: where an operation is created, the check refuses a
+// context the guard did not mark, whatever the transport.
+func TestAuthOperations(t *testing.T) {
+	t.Parallel()
+	ext := New([]string{"tok"}, false).Operations().(graphql.OperationContextMutator)
+	err := ext.MutateOperationContext(context.Background(), &graphql.OperationContext{})
+	require.NotNil(t, err)
+	require.Equal(t, "UNAUTHENTICATED", err.Extensions["code"])
+	require.Nil(t, ext.MutateOperationContext(Authenticate(context.Background()), &graphql.OperationContext{}))
+	open := New(nil, false).Operations().(graphql.OperationContextMutator)
+	require.Nil(t, open.MutateOperationContext(context.Background(), &graphql.OperationContext{}), "no tokens: open")
+}
+
+// TestAuthAdminSignIn: River's UI signs a browser in with a form that sets
+// an HttpOnly, SameSite=Strict cookie; the cookie then opens the admin
+// routes, and nothing else.
+func TestAuthAdminSignIn(t *testing.T) {
+	t.Parallel()
+	g := New([]string{"tok-0123456789abcdef"}, false)
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	do := func(a Access, r *http.Request) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		g.Wrap(a, ok).ServeHTTP(w, r)
+		return w
+	}
+	page := httptest.NewRequest(http.MethodGet, "/riverui/", nil)
+	page.Header.Set("Accept", "text/html")
+	w := do(Admin, page)
+	require.Equal(t, http.StatusUnauthorized, w.Code)
+	require.Contains(t, w.Body.String(), `action="/riverui/sign-in"`)
+	require.Contains(t, w.Header().Get("Content-Security-Policy"), "frame-ancestors 'none'")
+
+	post := func(token, origin string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, "/riverui/sign-in", strings.NewReader("token="+token))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if origin != "" {
+			r.Header.Set("Origin", origin)
+		}
+		return do(Admin, r)
+	}
+	require.Equal(t, http.StatusUnauthorized, post("wrong", "").Code)
+	require.Empty(t, post("wrong", "").Result().Cookies())
+	require.Equal(t, http.StatusUnauthorized, post("tok-0123456789abcdef", "https://evil.example").Code, "cross-site sign-in")
+
+	w = post("tok-0123456789abcdef", "http://example.com")
+	require.Equal(t, http.StatusSeeOther, w.Code)
+	cookies := w.Result().Cookies()
+	require.Len(t, cookies, 1)
+	c := cookies[0]
+	require.Equal(t, AdminCookie, c.Name)
+	require.True(t, c.HttpOnly)
+	require.Equal(t, http.SameSiteStrictMode, c.SameSite)
+	require.Equal(t, "/riverui/", c.Path)
+
+	withCookie := func(path string) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		r.AddCookie(c)
+		return r
+	}
+	require.Equal(t, http.StatusNoContent, do(Admin, withCookie("/riverui/api/jobs")).Code)
+	require.Equal(t, http.StatusUnauthorized, do(API, withCookie("/clients/")).Code, "the cookie opens River's UI only")
+	require.Equal(t, http.StatusUnauthorized, do(GraphQL, withCookie("/query")).Code)
 }
 
 func TestAuthWebsocketInit(t *testing.T) {

@@ -1,5 +1,5 @@
 // Package config loads the service's configuration from environment
-// variables (SPEC §7), once, with defaults, and validates it so that a bad
+// variables (README, "Configuration"), once, with defaults, and validates it so that a bad
 // value stops the start with one line naming the variable.
 package config
 
@@ -30,6 +30,9 @@ type Config struct {
 	ReportFrom        string        // REPORT_FROM
 	ReportCron        string        // REPORT_CRON, default "CRON_TZ=UTC 0 8 * * *"
 	APITokens         []string      // API_TOKENS, comma-separated; empty = open
+	AuthRequired      bool          // AUTH_REQUIRED: refuse to start without credentials
+	MaxBodyBytes      int64         // MAX_BODY_BYTES, default 1 MiB: the largest request body to /query and REST
+	OperationTimeout  time.Duration // OPERATION_TIMEOUT, default 30s: deadline of an API query or mutation, and Postgres statement_timeout of the API's queries
 	CORSOrigins       []string      // CORS_ORIGINS, comma-separated origins (or *)
 	Introspection     bool          // GRAPHQL_INTROSPECTION, default true
 	MetricsAuth       bool          // METRICS_AUTH, default false
@@ -107,6 +110,16 @@ func Load(getenv func(string) string) (Config, error) {
 	c.ReportFrom = get("REPORT_FROM")
 	c.ReportCron = cmp.Or(get("REPORT_CRON"), DefaultReportCron)
 	c.APITokens = list("API_TOKENS")
+	c.AuthRequired = boolean("AUTH_REQUIRED", false)
+	c.MaxBodyBytes = 1 << 20
+	if v := get("MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 || n > 1<<30 {
+			errs = append(errs, fmt.Errorf("MAX_BODY_BYTES: must be a whole number of bytes from 1024 to 1073741824, got %q", v))
+		}
+		c.MaxBodyBytes = n
+	}
+	c.OperationTimeout = duration("OPERATION_TIMEOUT", 30*time.Second)
 	c.CORSOrigins = list("CORS_ORIGINS")
 	c.Introspection = boolean("GRAPHQL_INTROSPECTION", true)
 	c.MetricsAuth = boolean("METRICS_AUTH", false)
@@ -128,7 +141,10 @@ func (c Config) validate() error {
 	switch {
 	case c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "sqlite:") &&
 		!strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://"):
-		return fmt.Errorf("DATABASE_URL: must be postgres://… or sqlite:PATH, got %q", c.DatabaseURL)
+		// Not quoted: the value may hold a password.
+		return fmt.Errorf("DATABASE_URL: must be postgres://… or sqlite:PATH")
+	case c.AuthRequired && len(c.APITokens) == 0:
+		return fmt.Errorf("AUTH_REQUIRED: the API must not start open, and no credentials are configured: set API_TOKENS")
 	case c.LogFormat != "json" && c.LogFormat != "text":
 		return fmt.Errorf("LOG_FORMAT: must be json or text, got %q", c.LogFormat)
 	}
@@ -136,6 +152,11 @@ func (c Config) validate() error {
 		u, err := url.Parse(c.SenderURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("SENDER_URL: must be an http(s) URL such as https://probe.example/api")
+		}
+	}
+	if strings.HasPrefix(c.DatabaseURL, "postgres") {
+		if _, err := url.Parse(c.DatabaseURL); err != nil {
+			return fmt.Errorf("DATABASE_URL: not a valid URL") // url.Parse's error would quote the password
 		}
 	}
 	if c.SMTPURL != "" {
@@ -168,3 +189,32 @@ func (c Config) validate() error {
 
 // ReportEnabled reports whether the daily report email can be sent.
 func (c Config) ReportEnabled() bool { return c.SMTPURL != "" }
+
+// Secrets returns the values of the configuration that must never be
+// printed: the passwords of DATABASE_URL and SMTP_URL, the API and sender
+// tokens. Errors on their way out pass through Redact with them.
+func (c Config) Secrets() []string {
+	var out []string
+	for _, raw := range []string{c.DatabaseURL, c.SMTPURL} {
+		if u, err := url.Parse(raw); err == nil && u.User != nil {
+			if p, ok := u.User.Password(); ok && p != "" {
+				out = append(out, p, url.QueryEscape(p), url.PathEscape(p))
+			}
+		}
+	}
+	out = append(out, c.APITokens...)
+	if c.SenderToken != "" {
+		out = append(out, c.SenderToken)
+	}
+	return out
+}
+
+// Redact returns s with every secret replaced by "xxxxx".
+func Redact(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 3 {
+			s = strings.ReplaceAll(s, sec, "xxxxx")
+		}
+	}
+	return s
+}

@@ -7,11 +7,14 @@ package database
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -93,7 +96,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("error parsing DATABASE_URL: %w", err)
+		// url.Parse's error quotes the URL, password and all.
+		return nil, errors.New("error parsing DATABASE_URL: not a valid URL")
 	}
 	schema := u.Query().Get("search_path")
 	db, err := sql.Open("postgres", dsn)
@@ -141,6 +145,45 @@ func (db *DB) RiverDriver(ctx context.Context) (riverdriver.Driver[*sql.Tx], err
 
 // DSN returns the driver DSN the database was opened with.
 func (db *DB) DSN() string { return db.dsn }
+
+// WithStatementTimeout returns the database as the API should use it: on
+// Postgres, a pool of its own whose sessions cut any statement running
+// longer than d (statement_timeout), so that no request can hold the
+// database, whatever its client does; the engine's pool (db) keeps no such
+// limit. Close the returned DB before db. On SQLite (one connection, no
+// statement timeout) it returns db itself: the operations' own deadline
+// interrupts a statement there.
+func (db *DB) WithStatementTimeout(ctx context.Context, d time.Duration) (*DB, error) {
+	if db.Dialect != dialect.Postgres || d <= 0 {
+		return db, nil
+	}
+	u, err := url.Parse(db.dsn)
+	if err != nil {
+		return nil, errors.New("error parsing DATABASE_URL")
+	}
+	q := u.Query()
+	// lib/pq sends parameters it does not know as run-time parameters of
+	// the session.
+	q.Set("statement_timeout", strconv.FormatInt(d.Milliseconds(), 10))
+	u.RawQuery = q.Encode()
+	sqlDB, err := sql.Open("postgres", u.String())
+	if err != nil {
+		return nil, fmt.Errorf("error opening postgres: %w", err)
+	}
+	sqlDB.SetMaxOpenConns(20)
+	sqlDB.SetMaxIdleConns(20)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("error connecting to postgres: %w", err)
+	}
+	return &DB{
+		SQL:     sqlDB,
+		Dialect: db.Dialect,
+		Ent:     ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, sqlDB))),
+		Schema:  db.Schema,
+		dsn:     u.String(),
+	}, nil
+}
 
 // Close closes every handle.
 func (db *DB) Close() error {

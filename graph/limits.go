@@ -1,0 +1,284 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Limits bound what one request may make the server do (README, "Security").
+// The zero value of a field takes its default.
+type Limits struct {
+	// MaxBodyBytes bounds a request body to /query (GRAPHQL_MAX_BODY,
+	// 1 MiB): larger ones are answered 413 before they are read.
+	MaxBodyBytes int64
+	// MaxTokens bounds the tokens the parser reads from one query (10,000;
+	// the standard introspection query has about 300).
+	MaxTokens int
+	// MaxDepth is the deepest selection an operation may make (10);
+	// introspection fields do not count, their nesting has a limit of its
+	// own in gqlparser's validation.
+	MaxDepth int
+	// MaxComplexity is the complexity budget of an operation (20,000):
+	// every field costs 1 and a connection multiplies its selection by its
+	// page size.
+	MaxComplexity int
+	// MaxSubscriptionsPerSocket bounds the live subscriptions of one
+	// WebSocket (100).
+	MaxSubscriptionsPerSocket int
+	// MaxSSEStreams bounds the SSE streams open at once on this instance
+	// (1,000).
+	MaxSSEStreams int
+}
+
+// withDefaults returns l with every unset field at its default.
+func (l Limits) withDefaults() Limits {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if l.MaxBodyBytes <= 0 {
+		l.MaxBodyBytes = 1 << 20
+	}
+	def(&l.MaxTokens, 10000)
+	def(&l.MaxDepth, 10)
+	def(&l.MaxComplexity, 20000)
+	def(&l.MaxSubscriptionsPerSocket, 100)
+	def(&l.MaxSSEStreams, 1000)
+	return l
+}
+
+// Error codes of the limits, in extensions.code.
+const (
+	CodeDepthLimit        = "DEPTH_LIMIT_EXCEEDED"
+	CodeComplexityLimit   = "COMPLEXITY_LIMIT_EXCEEDED"
+	CodeRequestTooLarge   = "REQUEST_TOO_LARGE"
+	CodeTooManyStreams    = "TOO_MANY_SUBSCRIPTIONS"
+	maxSelectionsWalked   = 100000
+	errWorkLimitExceeded  = "operation is too large to check"
+	closeSubscriberExists = 4409 // graphql-transport-ws: "Subscriber for <id> already exists"
+)
+
+// operationCost refuses operations nested deeper than maxDepth or more
+// complex than maxComplexity. It computes both in one walk in which each
+// fragment is visited once and its result remembered: a document whose
+// fragments each spread the next one twice describes 2^n fields in n lines,
+// and walking every spread (as gqlgen's complexity calculator does) takes
+// time of that order. The walk also stops after maxSelectionsWalked
+// selections, a bound on its work whatever the document.
+//
+// The complexity is gqlgen's (complexity.Calculate, with the schema's
+// complexity functions), the depth counts fields, not fragments.
+type operationCost struct {
+	maxDepth, maxComplexity int
+	es                      graphql.ExecutableSchema
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = (*operationCost)(nil)
+
+func (*operationCost) ExtensionName() string { return "OperationCost" }
+
+func (c *operationCost) Validate(es graphql.ExecutableSchema) error {
+	c.es = es
+	return nil
+}
+
+func (c *operationCost) MutateOperationContext(ctx context.Context, op *graphql.OperationContext) *gqlerror.Error {
+	if op.Operation == nil {
+		return nil
+	}
+	w := costWalker{ctx: ctx, es: c.es, schema: c.es.Schema(), vars: op.Variables, fragments: map[*ast.FragmentDefinition]*cost{}}
+	total := w.selections(op.Operation.SelectionSet)
+	switch {
+	case w.walked > maxSelectionsWalked:
+		return limitError(CodeComplexityLimit, errWorkLimitExceeded)
+	case total.depth > c.maxDepth:
+		return limitError(CodeDepthLimit, fmt.Sprintf("operation is %d levels deep, more than the limit of %d", total.depth, c.maxDepth))
+	case total.complexity > c.maxComplexity:
+		return limitError(CodeComplexityLimit, fmt.Sprintf("operation has complexity %d, which exceeds the limit of %d", total.complexity, c.maxComplexity))
+	}
+	return nil
+}
+
+func limitError(code, msg string) *gqlerror.Error {
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}}
+}
+
+// cost is what a selection set costs: its depth in fields and its
+// complexity.
+type cost struct{ depth, complexity int }
+
+type costWalker struct {
+	ctx       context.Context
+	es        graphql.ExecutableSchema
+	schema    *ast.Schema
+	vars      map[string]any
+	fragments map[*ast.FragmentDefinition]*cost // nil value: being walked
+	walked    int
+}
+
+func (w *costWalker) selections(set ast.SelectionSet) cost {
+	var c cost
+	for _, s := range set {
+		if w.walked++; w.walked > maxSelectionsWalked {
+			return c
+		}
+		var sc cost
+		switch s := s.(type) {
+		case *ast.Field:
+			sc = w.field(s)
+		case *ast.InlineFragment:
+			sc = w.selections(s.SelectionSet)
+		case *ast.FragmentSpread:
+			sc = w.fragment(s.Definition)
+		}
+		c.depth = max(c.depth, sc.depth)
+		c.complexity = saturatingAdd(c.complexity, sc.complexity)
+	}
+	return c
+}
+
+func (w *costWalker) fragment(def *ast.FragmentDefinition) cost {
+	if def == nil {
+		return cost{}
+	}
+	if c, seen := w.fragments[def]; seen {
+		if c == nil { // a cycle; validation refuses those before this runs
+			return cost{}
+		}
+		return *c
+	}
+	w.fragments[def] = nil
+	c := w.selections(def.SelectionSet)
+	w.fragments[def] = &c
+	return c
+}
+
+// field costs as in gqlgen's complexity.Calculate: __schema costs nothing,
+// a field's own complexity function when it has one, else 1 plus its
+// selection.
+func (w *costWalker) field(f *ast.Field) cost {
+	if f.Definition == nil || f.ObjectDefinition == nil {
+		return cost{depth: 1, complexity: 1}
+	}
+	typ := w.schema.Types[f.Definition.Type.Name()]
+	var child cost
+	if typ != nil && (typ.Kind == ast.Object || typ.Kind == ast.Interface || typ.Kind == ast.Union) {
+		child = w.selections(f.SelectionSet)
+	}
+	depth := child.depth + 1
+	if strings.HasPrefix(f.Name, "__") {
+		depth = 0
+	}
+	if typ != nil && typ.Name == "__Schema" {
+		return cost{depth: depth}
+	}
+	args := f.ArgumentMap(w.vars)
+	var complexity int
+	if f.ObjectDefinition.Kind == ast.Interface {
+		for _, impl := range w.schema.GetPossibleTypes(f.ObjectDefinition) {
+			complexity = max(complexity, w.fieldComplexity(impl.Name, f.Name, child.complexity, args))
+		}
+	} else {
+		complexity = w.fieldComplexity(f.ObjectDefinition.Name, f.Name, child.complexity, args)
+	}
+	return cost{depth: depth, complexity: complexity}
+}
+
+func (w *costWalker) fieldComplexity(typeName, field string, child int, args map[string]any) int {
+	if c, ok := w.es.Complexity(w.ctx, typeName, field, child, args); ok && c >= 1 {
+		return c
+	}
+	return saturatingAdd(1, child)
+}
+
+// saturatingAdd adds non-negative a and b, stopping at the largest int.
+func saturatingAdd(a, b int) int {
+	a, b = max(a, 0), max(b, 0)
+	if c := a + b; c >= a {
+		return c
+	}
+	return int(^uint(0) >> 1)
+}
+
+// LimitBody answers 413, with a GraphQL error body, a request whose body
+// is larger than limit, without reading it; a body of unknown length is
+// read up to limit+1 bytes first.
+func LimitBody(limit int64, h http.Handler) http.Handler {
+	limit = Limits{MaxBodyBytes: limit}.withDefaults().MaxBodyBytes
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Body == nil || r.Body == http.NoBody:
+		case r.ContentLength > limit:
+			tooLarge(w, limit)
+			return
+		case r.ContentLength >= 0:
+			// The server stops the body at its Content-Length.
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		default:
+			body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+			if int64(len(body)) > limit {
+				tooLarge(w, limit)
+				return
+			}
+			if err != nil {
+				w.WriteHeader(http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.ContentLength = int64(len(body))
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func tooLarge(w http.ResponseWriter, limit int64) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Connection", "close")
+	w.WriteHeader(http.StatusRequestEntityTooLarge)
+	_ = json.NewEncoder(w).Encode(graphql.Response{Errors: gqlerror.List{
+		limitError(CodeRequestTooLarge, fmt.Sprintf("request body is larger than the limit of %d bytes", limit)),
+	}})
+}
+
+// sseTransport is gqlgen's SSE transport that never serves a request
+// carrying Upgrade (such a request is a WebSocket's or nothing's), and
+// serves at most max streams at once on this instance.
+type sseTransport struct {
+	transport.SSE
+	open *atomic.Int64
+	max  int64
+}
+
+func (t sseTransport) Supports(r *http.Request) bool {
+	return r.Header.Get("Upgrade") == "" && t.SSE.Supports(r)
+}
+
+func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	if t.open.Add(1) > t.max {
+		t.open.Add(-1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Retry-After", "5")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_ = json.NewEncoder(w).Encode(graphql.Response{Errors: gqlerror.List{
+			limitError(CodeTooManyStreams, fmt.Sprintf("this instance serves %d SSE streams already; try again later", t.max)),
+		}})
+		return
+	}
+	defer t.open.Add(-1)
+	t.SSE.Do(w, r, exec)
+}
