@@ -470,6 +470,13 @@ type wsConnSlot struct{ conn *coderConn }
 // gqlgen would encode the response again per member.
 type directWebsocket struct{ transport.Websocket }
 
+// Supports takes WebSocket handshakes only (gqlgen's takes any request
+// with an Upgrade header, and then fails to accept a POST): a POST that
+// says "Upgrade" is left to the POST transport.
+func (t directWebsocket) Supports(r *http.Request) bool {
+	return r.Method == http.MethodGet && t.Websocket.Supports(r)
+}
+
 func (t directWebsocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	slot := &wsConnSlot{}
 	r = r.WithContext(context.WithValue(r.Context(), wsConnSlot{}, slot))
