@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -74,6 +75,12 @@ func (c *restClient) findRoute(req *http.Request) (*routers.Route, map[string]st
 // rawBody is a request body sent as is, not encoded as JSON.
 type rawBody string
 
+// typedBody is a request body sent as is with its own Content-Type ("" for
+// none) instead of application/json.
+type typedBody struct {
+	contentType, body string
+}
+
 // callOpt changes how a call is checked.
 type callOpt int
 
@@ -113,15 +120,18 @@ func (r restResponse) requireJSON(t *testing.T, status int, want string) {
 	require.JSONEq(t, want, string(r.Body))
 }
 
-// do sends method path with body (nil for none, rawBody as is, anything
-// else as JSON) and validates the request and the response.
+// do sends method path with body (nil for none, rawBody or typedBody as
+// is, anything else as JSON) and validates the request and the response.
 func (c *restClient) do(t *testing.T, method, path string, body any, opts ...callOpt) restResponse {
 	t.Helper()
 	var payload []byte
+	contentType := "application/json"
 	switch b := body.(type) {
 	case nil:
 	case rawBody:
 		payload = []byte(b)
+	case typedBody:
+		payload, contentType = []byte(b.body), b.contentType
 	default:
 		var err error
 		payload, err = json.Marshal(b)
@@ -134,8 +144,8 @@ func (c *restClient) do(t *testing.T, method, path string, body any, opts ...cal
 		}
 		req, err := http.NewRequestWithContext(t.Context(), method, u, rd)
 		require.NoError(t, err)
-		if payload != nil {
-			req.Header.Set("Content-Type", "application/json")
+		if payload != nil && contentType != "" {
+			req.Header.Set("Content-Type", contentType)
 		}
 		return req
 	}
@@ -324,11 +334,11 @@ func TestRESTClients(t *testing.T) {
 				{"unknown field", map[string]any{"phone": "79041234567", "nickname": "x"}, []callOpt{invalidRequest},
 					`{"nickname": ["Unknown field."]}`},
 				{"wrong type", map[string]any{"phone": "79041234567", "tag": 5}, []callOpt{invalidRequest},
-					`{"detail": "Invalid value for tag: expected a string, got a number."}`},
+					`{"tag": ["Not a valid string."]}`},
 				{"phone wrong type", map[string]any{"phone": []int{7}}, []callOpt{invalidRequest},
-					`{"detail": "Invalid value for phone: expected a string or an integer, got an array."}`},
+					`{"phone": ["Not a valid string."]}`},
 				{"not an object", rawBody(`"79041234567"`), []callOpt{invalidRequest},
-					`{"detail": "Invalid value for the request body: expected an object, got a string."}`},
+					`{"non_field_errors": ["Invalid data. Expected a dictionary, but got str."]}`},
 			} {
 				t.Run(tt.name, func(t *testing.T) {
 					c.do(t, "POST", "/clients/", tt.body, tt.opts...).requireJSON(t, http.StatusBadRequest, tt.want)
@@ -339,13 +349,13 @@ func TestRESTClients(t *testing.T) {
 				for _, body := range []string{`{"phone": `, `{phone: 1}`, `{"phone": "79041234567",}`} {
 					res := c.do(t, "POST", "/clients/", rawBody(body), invalidRequest)
 					require.Equal(t, http.StatusBadRequest, res.Status)
-					require.Contains(t, res.object(t)["detail"], "JSON parse error")
+					require.Contains(t, res.object(t)["detail"], "JSON parse error - ")
 				}
 				// kin-openapi reads only the first JSON value of a body, so the
 				// document cannot be asked about trailing data.
 				res := c.do(t, "POST", "/clients/", rawBody(`{"phone": "79041234567"} {}`))
 				require.Equal(t, http.StatusBadRequest, res.Status)
-				require.Contains(t, res.object(t)["detail"], "JSON parse error")
+				require.Contains(t, res.object(t)["detail"], "JSON parse error - ")
 			})
 			t.Run("oversize body", func(t *testing.T) {
 				body := `{"phone": "79041234567", "tag": "` + strings.Repeat("x", 1<<20) + `"}`
@@ -507,9 +517,9 @@ func TestRESTClients(t *testing.T) {
 			require.Equal(t, 3, pg.Count, "a failed import writes nothing")
 
 			c.do(t, "POST", "/clients/bulk/", map[string]any{"phone": "79351234567"}, invalidRequest).
-				requireJSON(t, http.StatusBadRequest, `{"detail": "Invalid value for the request body: expected an array of clients, got an object."}`)
+				requireJSON(t, http.StatusBadRequest, `{"non_field_errors": ["Expected a list of items but got type \"dict\"."]}`)
 			c.do(t, "POST", "/clients/bulk/", []any{"79351234567"}, invalidRequest).
-				requireJSON(t, http.StatusBadRequest, `{"detail": "Invalid value for 0: expected an object, got a string."}`)
+				requireJSON(t, http.StatusBadRequest, `[{"non_field_errors": ["Invalid data. Expected a dictionary, but got str."]}]`)
 			require.Equal(t, http.StatusBadRequest, c.do(t, "POST", "/clients/bulk/", rawBody(`[{"phone": "79351234567"},`), invalidRequest).Status)
 			c.do(t, "POST", "/clients/bulk/", []any{}).requireJSON(t, http.StatusCreated, `[]`)
 
@@ -623,9 +633,9 @@ func TestRESTMailings(t *testing.T) {
 				{"unknown nested field", valid(map[string]any{"filter": map[string]any{"regions": []string{"x"}}}), []callOpt{invalidRequest},
 					`{"filter": {"regions": ["Unknown field."]}}`},
 				{"wrong nested type", valid(map[string]any{"filter": map[string]any{"tags": []any{"a", 1}}}), []callOpt{invalidRequest},
-					`{"detail": "Invalid value for filter.tags.1: expected a string, got a number."}`},
+					`{"filter": {"tags": {"1": ["Not a valid string."]}}}`},
 				{"wrong type", valid(map[string]any{"start_at": 1700000000}), []callOpt{invalidRequest},
-					`{"detail": "Invalid value for start_at: expected a string, got a number."}`},
+					`{"start_at": ["Datetime has wrong format: use RFC 3339 with an offset, e.g. 2026-01-02T09:00:00+03:00."]}`},
 			} {
 				t.Run(tt.name, func(t *testing.T) {
 					c.do(t, "POST", "/mailings/", tt.body, tt.opts...).requireJSON(t, http.StatusBadRequest, tt.want)
@@ -933,5 +943,106 @@ func TestRESTStatistics(t *testing.T) {
 		require.Empty(t, report.Mailings)
 		c.do(t, "GET", "/reports/daily/?date=yesterday", nil, invalidRequest).
 			requireJSON(t, http.StatusBadRequest, `{"date": ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]}`)
+	})
+}
+
+// TestRESTRefusesNonJSONBody checks, on the running service, that a body
+// not declared as JSON is refused with a 415 and changes nothing — the
+// text/plain post an HTML form on any web page can send cross-site — while
+// JSON with a charset and requests without a body work as before.
+func TestRESTRefusesNonJSONBody(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		b := setup(t, databaseURL, setupOpts{})
+		c := newRESTClient(t, b)
+		later := time.Now().Add(24 * time.Hour)
+		mailing := fmt.Sprintf(`{"start_at": %q, "end_at": %q, "text": "from a form"}`,
+			later.Format(time.RFC3339), later.Add(time.Hour).Format(time.RFC3339))
+		refused := func(contentType string) string {
+			return `{"detail": "Unsupported media type \"` + contentType + `\" in request."}`
+		}
+
+		c.do(t, "POST", "/mailings/", typedBody{"text/plain", mailing}, invalidRequest).
+			requireJSON(t, http.StatusUnsupportedMediaType, `{"detail": "Unsupported media type \"text/plain\" in request."}`)
+		c.do(t, "POST", "/mailings", typedBody{"text/plain;charset=UTF-8", mailing}, invalidRequest).
+			requireJSON(t, http.StatusUnsupportedMediaType, refused("text/plain;charset=UTF-8"))
+		c.do(t, "POST", "/clients/", typedBody{"application/x-www-form-urlencoded", "phone=79001234567"}, invalidRequest).
+			requireJSON(t, http.StatusUnsupportedMediaType, refused("application/x-www-form-urlencoded"))
+		c.do(t, "POST", "/clients/bulk/", typedBody{"", `[{"phone": "79001234567"}]`}, invalidRequest).
+			requireJSON(t, http.StatusUnsupportedMediaType, refused(""))
+		var mailings restPage[restMailingJSON]
+		c.do(t, "GET", "/mailings/", nil).decode(t, &mailings)
+		require.Zero(t, mailings.Count, "a refused body creates nothing")
+		var clients restPage[restClientJSON]
+		c.do(t, "GET", "/clients/", nil).decode(t, &clients)
+		require.Zero(t, clients.Count, "a refused body creates nothing")
+
+		// JSON with a charset is JSON.
+		res := c.do(t, "POST", "/mailings/", typedBody{"application/json; charset=utf-8", mailing})
+		require.Equal(t, http.StatusCreated, res.Status, "body: %s", res.Body)
+		var m restMailingJSON
+		res.decode(t, &m)
+		path := fmt.Sprintf("/mailings/%d/", m.ID)
+
+		// Updates and lifecycle actions with a form's body: refused, unchanged.
+		c.do(t, "PATCH", path, typedBody{"text/plain", `{"text": "changed"}`}, invalidRequest).
+			requireJSON(t, http.StatusUnsupportedMediaType, refused("text/plain"))
+		c.do(t, "PUT", path, typedBody{"text/plain", mailing}, invalidRequest).
+			requireJSON(t, http.StatusUnsupportedMediaType, refused("text/plain"))
+		c.do(t, "POST", path+"cancel/", typedBody{"text/plain", "x"}).
+			requireJSON(t, http.StatusUnsupportedMediaType, refused("text/plain"))
+		var got restMailingJSON
+		c.do(t, "GET", path, nil).decode(t, &got)
+		require.Equal(t, "from a form", got.Text)
+		require.Equal(t, "scheduled", got.Status)
+
+		// Requests without a body are unaffected.
+		res = c.do(t, "POST", path+"cancel/", nil)
+		require.Equal(t, http.StatusOK, res.Status, "body: %s", res.Body)
+		require.Equal(t, "cancelled", res.object(t)["status"])
+		require.Equal(t, http.StatusNoContent, c.do(t, "DELETE", path, nil).Status)
+	})
+}
+
+// TestRESTWrongJSONTypeNamesField checks, on the running service, that a
+// value of the wrong JSON type is a 400 naming the field with Django REST
+// framework's message, nested as it nests them, and writes nothing.
+func TestRESTWrongJSONTypeNamesField(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		b := setup(t, databaseURL, setupOpts{})
+		c := newRESTClient(t, b)
+		later := time.Now().Add(24 * time.Hour)
+		mailing := func(changes map[string]any) map[string]any {
+			m := map[string]any{"start_at": later.Format(time.RFC3339), "end_at": later.Add(time.Hour).Format(time.RFC3339), "text": "x"}
+			maps.Copy(m, changes)
+			return m
+		}
+
+		c.do(t, "POST", "/clients/", map[string]any{"phone": "79001234567", "tag": 5}, invalidRequest).
+			requireJSON(t, http.StatusBadRequest, `{"tag": ["Not a valid string."]}`)
+		c.do(t, "POST", "/clients/", map[string]any{"phone": true, "timezone": []string{"UTC"}}, invalidRequest).
+			requireJSON(t, http.StatusBadRequest, `{"phone": ["Not a valid string."], "timezone": ["Not a valid string."]}`)
+		c.do(t, "POST", "/clients/bulk/", []any{map[string]any{"phone": "79001234567"}, map[string]any{"phone": "79011234567", "operator_code": 901}}, invalidRequest).
+			requireJSON(t, http.StatusBadRequest, `[{}, {"operator_code": ["Not a valid string."]}]`)
+		var clients restPage[restClientJSON]
+		c.do(t, "GET", "/clients/", nil).decode(t, &clients)
+		require.Zero(t, clients.Count, "nothing written")
+
+		c.do(t, "POST", "/mailings/", mailing(map[string]any{"text": 5, "filter": map[string]any{"tags": "vip"}}), invalidRequest).
+			requireJSON(t, http.StatusBadRequest, `{"text": ["Not a valid string."], "filter": {"tags": ["Expected a list of items but got type \"str\"."]}}`)
+		c.do(t, "POST", "/mailings/", mailing(map[string]any{"send_window": []string{"09:00", "21:00"}}), invalidRequest).
+			requireJSON(t, http.StatusBadRequest, `{"send_window": {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}}`)
+		m := c.createMailing(t, mailing(nil))
+		c.do(t, "PATCH", fmt.Sprintf("/mailings/%d/", m.ID), map[string]any{"send_window": map[string]any{"from": 9, "to": "21:00"}}, invalidRequest).
+			requireJSON(t, http.StatusBadRequest, `{"send_window": {"from": ["Not a valid string."]}}`)
+		var got restMailingJSON
+		c.do(t, "GET", fmt.Sprintf("/mailings/%d/", m.ID), nil).decode(t, &got)
+		require.Nil(t, got.SendWindow, "nothing written")
+
+		// Broken JSON is no field's: a detail, as Django REST framework says it.
+		res := c.do(t, "POST", "/clients/", rawBody(`{"tag": 5,}`), invalidRequest)
+		require.Equal(t, http.StatusBadRequest, res.Status)
+		require.Contains(t, res.object(t)["detail"], "JSON parse error - ")
 	})
 }

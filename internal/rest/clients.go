@@ -104,17 +104,17 @@ func (a *API) createClient(r *http.Request) (int, any, error) {
 	return http.StatusCreated, clientOut(c), nil
 }
 
-// createClients is POST /clients/bulk/: an array of clients, all or nothing.
-func (a *API) createClients(r *http.Request) (int, any, error) {
+// decodeClients reads the body of a bulk import: an array of clients. The
+// errors of its items come as a *bulkError.
+func decodeClients(r *http.Request) ([]campaign.ClientInput, error) {
 	raw, err := readBody(r)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	var items []json.RawMessage
 	in := &input{}
-	if err := json.Unmarshal(raw, &items); err != nil || items == nil {
-		in.wrongType(nil, "an array of clients", raw)
-		return 0, nil, in.result()
+	items, ok := in.list(raw, nil)
+	if !ok {
+		return nil, in.result()
 	}
 	ins := make([]campaign.ClientInput, len(items))
 	for i, item := range items {
@@ -124,11 +124,20 @@ func (a *API) createClients(r *http.Request) (int, any, error) {
 		}
 	}
 	if err := in.result(); err != nil {
-		return 0, nil, &bulkError{items: len(items), err: err}
+		return nil, &bulkError{items: len(items), err: err}
+	}
+	return ins, nil
+}
+
+// createClients is POST /clients/bulk/: an array of clients, all or nothing.
+func (a *API) createClients(r *http.Request) (int, any, error) {
+	ins, err := decodeClients(r)
+	if err != nil {
+		return 0, nil, err
 	}
 	created, err := a.service.CreateClients(r.Context(), ins)
 	if err != nil {
-		return 0, nil, &bulkError{items: len(items), err: err}
+		return 0, nil, &bulkError{items: len(ins), err: err}
 	}
 	out := make([]client, len(created))
 	for i, c := range created {

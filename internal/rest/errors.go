@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -19,9 +20,10 @@ var (
 	errInvalidPage = errors.New("invalid page")
 )
 
-// requestError is a request the API cannot read at all: malformed JSON, a
-// value of the wrong JSON type, a body over the limit. It answers 400 with
-// {"detail": …}.
+// requestError is a request body the API cannot read at all: malformed
+// JSON, a read that failed. It answers 400 with {"detail": …}. A value of
+// the wrong JSON type is a field error (invalidInput), and a body over the
+// limit an *http.MaxBytesError.
 type requestError struct {
 	detail string
 }
@@ -30,6 +32,17 @@ func (e *requestError) Error() string { return e.detail }
 
 func badRequest(format string, args ...any) error {
 	return &requestError{detail: fmt.Sprintf(format, args...)}
+}
+
+// mediaTypeError is a request body whose Content-Type is not JSON (415).
+// mediaType is the header as sent, "" when there is none.
+type mediaTypeError struct {
+	mediaType string
+}
+
+// Error is Django REST framework's message for it.
+func (e *mediaTypeError) Error() string {
+	return `Unsupported media type "` + e.mediaType + `" in request.`
 }
 
 // methodError is a method the path does not take (405).
@@ -84,6 +97,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		reqErr    *requestError
 		methodErr *methodError
+		mediaErr  *mediaTypeError
 		invalid   *invalidInput
 		domain    *campaign.ValidationError
 		tooBig    *http.MaxBytesError
@@ -91,6 +105,8 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &tooBig):
 		a.write(w, r, http.StatusBadRequest, detail{fmt.Sprintf("Request body too large: the limit is %d MiB.", tooBig.Limit>>20)})
+	case errors.As(err, &mediaErr):
+		a.write(w, r, http.StatusUnsupportedMediaType, detail{mediaErr.Error()})
 	case errors.As(err, &reqErr):
 		a.write(w, r, http.StatusBadRequest, detail{reqErr.detail})
 	case errors.As(err, &invalid):
@@ -241,7 +257,8 @@ func (t *errorTree) onlyIndexesBelow(n int) bool {
 }
 
 // object renders t as an object; messages about t itself go to
-// non_field_errors.
+// non_field_errors, with those recorded there by name (a nested object of
+// the wrong type: see input.object).
 func (t *errorTree) object() map[string]any {
 	out := make(map[string]any, len(t.children)+1)
 	for k, c := range t.children {
@@ -252,7 +269,11 @@ func (t *errorTree) object() map[string]any {
 		}
 	}
 	if len(t.msgs) > 0 {
-		out[nonFieldErrors] = t.msgs
+		if named, ok := out[nonFieldErrors].([]string); ok {
+			out[nonFieldErrors] = append(slices.Clip(t.msgs), named...)
+		} else {
+			out[nonFieldErrors] = t.msgs
+		}
 	}
 	return out
 }

@@ -247,7 +247,8 @@ func (a *API) cancelMailing(r *http.Request) (int, any, error) {
 }
 
 // lifecycle runs one lifecycle action: 200 with the mailing, 409 when its
-// status does not allow the action. A request body is ignored.
+// status does not allow the action. A JSON request body is ignored; a body
+// of another type was refused by requireJSON, as for every POST.
 func (a *API) lifecycle(r *http.Request, action func(context.Context, int) (*ent.Mailing, error)) (int, any, error) {
 	id, err := pathID(r)
 	if err != nil {

@@ -105,10 +105,14 @@ type handlerFunc func(r *http.Request) (status int, body any, err error)
 
 // handle registers h for pattern, "METHOD /path/" with a trailing slash, and
 // for the same path without the slash. The request body is limited to limit
-// bytes.
+// bytes, and a POST, PUT or PATCH body must be JSON (requireJSON).
 func (a *API) handle(pattern string, limit int64, h handlerFunc) {
 	serve := func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if err := requireJSON(r); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
 		status, body, err := h(r)
 		if err != nil {
 			a.writeError(w, r, err)

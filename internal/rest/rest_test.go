@@ -160,9 +160,9 @@ func TestInput(t *testing.T) {
 		{name: "phone required", body: `{"tag":"a"}`, full: true, wantErr: `{"phone":["This field is required."]}`},
 		{name: "unknown field", body: `{"phone":"79001234567","nickname":"x"}`, wantErr: `{"nickname":["Unknown field."]}`},
 		{name: "null", body: `{"tag":null}`, wantErr: `{"tag":["This field may not be null."]}`},
-		{name: "wrong type", body: `{"tag":5}`, wantErr: `{"detail":"Invalid value for tag: expected a string, got a number."}`},
-		{name: "phone wrong type", body: `{"phone":true}`, wantErr: `{"detail":"Invalid value for phone: expected a string or an integer, got a boolean."}`},
-		{name: "not an object", body: `[1]`, wantErr: `{"detail":"Invalid value for the request body: expected an object, got an array."}`},
+		{name: "wrong type", body: `{"tag":5}`, wantErr: `{"tag":["Not a valid string."]}`},
+		{name: "phone wrong type", body: `{"phone":true}`, wantErr: `{"phone":["Not a valid string."]}`},
+		{name: "not an object", body: `[1]`, wantErr: `{"non_field_errors":["Invalid data. Expected a dictionary, but got list."]}`},
 		{name: "empty body", body: ``, check: func(t *testing.T, p campaign.ClientPatch) {
 			require.Equal(t, campaign.ClientPatch{}, p)
 		}},
