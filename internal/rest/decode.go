@@ -30,6 +30,9 @@ const (
 	// null.
 	msgNoData   = "No data provided"
 	msgDatetime = "Datetime has wrong format: use RFC 3339 with an offset, e.g. 2026-01-02T09:00:00+03:00."
+	// msgDatetimeRange is for a time JSON cannot show in UTC, as every
+	// time is shown (encoding/json writes years 0000 to 9999 only).
+	msgDatetimeRange = "Datetime must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z."
 )
 
 // msgNotObject is Django REST framework's message for a nested object (or
@@ -303,9 +306,10 @@ func readPhone(in *input, raw json.RawMessage, path []string) (string, bool) {
 }
 
 // readTime reads an RFC 3339 timestamp, which has an explicit offset
-// (openapi.yaml, MailingCreate). A value that is not a string gets the same
-// message as a string in another format, as Django REST framework's
-// DateTimeField words both.
+// (openapi.yaml, MailingCreate), in the years 1 to 9999 in UTC (those of
+// Python's datetime, which the responses can show). A value that is not a
+// string gets the same message as a string in another format, as Django
+// REST framework's DateTimeField words both.
 func readTime(in *input, raw json.RawMessage, path []string) (time.Time, bool) {
 	var s string
 	if isNull(raw) || json.Unmarshal(raw, &s) != nil {
@@ -315,6 +319,10 @@ func readTime(in *input, raw json.RawMessage, path []string) (time.Time, bool) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		in.invalid(path, msgDatetime)
+		return time.Time{}, false
+	}
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		in.invalid(path, msgDatetimeRange)
 		return time.Time{}, false
 	}
 	return t, true

@@ -3,6 +3,8 @@ package rest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -177,6 +179,49 @@ func TestRESTWrongJSONTypeNamesField(t *testing.T) {
 	}
 }
 
+// TestMailingTimesInRange checks that a mailing's times are refused
+// unless JSON can show them in UTC, as every response shows them.
+func TestMailingTimesInRange(t *testing.T) {
+	t.Parallel()
+	a := routesOnly()
+	outOfRange := `["Datetime must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z."]`
+	for body, want := range map[string]string{
+		`{"start_at": "0000-12-31T23:59:59Z"}`:                                              `{"start_at": ` + outOfRange + `}`,
+		`{"start_at": "0001-01-01T00:30:00+01:00"}`:                                         `{"start_at": ` + outOfRange + `}`,
+		`{"end_at": "9999-12-31T23:00:00-01:00"}`:                                           `{"end_at": ` + outOfRange + `}`,
+		`{"end_at": "9999-12-31T23:59:59Z", "start_at": "0001-01-01T00:00:00Z", "text": 1}`: `{"text": ["Not a valid string."]}`,
+	} {
+		rec := send(a, "PATCH", "/mailings/1/", "application/json", body, false)
+		require.Equal(t, http.StatusBadRequest, rec.Code, "%s: %s", body, rec.Body)
+		require.JSONEq(t, want, rec.Body.String(), body)
+	}
+}
+
+// unreadBody fails the test when read.
+type unreadBody struct{ t *testing.T }
+
+func (b unreadBody) Read([]byte) (int, error) {
+	b.t.Error("the body was read")
+	return 0, io.EOF
+}
+
+// TestDeclaredLengthOverLimit checks that a body declared longer than the
+// route's limit is refused without reading it: a client that declares more
+// than it sends would otherwise hold the handler.
+func TestDeclaredLengthOverLimit(t *testing.T) {
+	t.Parallel()
+	a := routesOnly()
+	for path, limit := range map[string]int64{"/clients/": maxBody, "/clients/bulk/": maxBulkBody} {
+		r := httptest.NewRequest(http.MethodPost, path, unreadBody{t})
+		r.Header.Set("Content-Type", "application/json")
+		r.ContentLength = limit + 1
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, r)
+		require.Equal(t, http.StatusBadRequest, rec.Code, "%s: %s", path, rec.Body)
+		require.JSONEq(t, fmt.Sprintf(`{"detail": "Request body too large: the limit is %d MiB."}`, limit>>20), rec.Body.String())
+	}
+}
+
 func TestIsJSONMediaType(t *testing.T) {
 	t.Parallel()
 	for v, want := range map[string]bool{
@@ -217,13 +262,26 @@ func decodeOnly() *API {
 			return decoded(err)
 		}
 	}
+	// A mailing's times are answered as the real handlers answer them
+	// (mailingOut): JSON must be able to show them.
 	mailing := func(full bool) handlerFunc {
 		return func(r *http.Request) (int, any, error) {
 			p, err := decodeMailing(r, full)
-			if err == nil && full {
-				_ = newMailing(p)
+			if err != nil {
+				return 0, nil, err
 			}
-			return decoded(err)
+			out := map[string]any{"decoded": true}
+			if full {
+				m := newMailing(p)
+				p.StartAt, p.EndAt = &m.StartAt, &m.EndAt
+			}
+			if p.StartAt != nil {
+				out["start_at"] = p.StartAt.UTC()
+			}
+			if p.EndAt != nil {
+				out["end_at"] = p.EndAt.UTC()
+			}
+			return http.StatusOK, out, nil
 		}
 	}
 	ignore := func(*http.Request) (int, any, error) { return decoded(nil) }
@@ -281,6 +339,8 @@ func FuzzDecodeBody(f *testing.F) {
 		{4, "application/json", `{` + validMailing + `, "filter": {"operator_codes": ["900"], "tags": [1, null]}, "send_window": {"from": "09:00", "to": "21:00"}}`, false},
 		{4, "application/json", `{` + validMailing + `, "filter": null, "send_window": null}`, false},
 		{5, "application/json", `{"start_at": 1, "end_at": [], "text": {}, "filter": "x", "send_window": 1}`, false},
+		{5, "application/json", `{"start_at": "0001-01-01T00:00:00+01:00", "end_at": "9999-12-31T23:59:59-14:00", "text": "x"}`, false},
+		{6, "application/json", `{"start_at": "0000-01-01T00:00:00Z", "end_at": "9999-12-31T23:59:59.999999999+14:00"}`, false},
 		{6, "application/json", `{"send_window": {"from": 9}, "filter": {"non_field_errors": 1}}`, false},
 		{6, "application/x-www-form-urlencoded", ``, false},
 		{7, "text/plain", `x`, true},
@@ -325,7 +385,7 @@ func FuzzDecodeBody(f *testing.F) {
 
 		switch rec.Code {
 		case http.StatusOK:
-			require.JSONEq(t, `{"decoded": true}`, string(got))
+			require.Equal(t, true, v.(map[string]any)["decoded"], "%s", got)
 			require.False(t, slices.Contains(bodyMethods, rt.method) && len(body) > 0 && formLike, "a body of type %q was read", contentType)
 		case http.StatusUnsupportedMediaType:
 			require.True(t, slices.Contains(bodyMethods, rt.method) && len(body) > 0, "refused a %s without a body", rt.method)

@@ -83,6 +83,13 @@ func reportOut(r *report.Report) dailyReport {
 	return out
 }
 
+// The dates a report can be asked for: the report's day in any zone (from
+// and to) stays within the years JSON can show in UTC, 0000 to 9999.
+var (
+	firstReportDate = time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)
+	lastReportDate  = time.Date(9999, time.December, 30, 0, 0, 0, 0, time.UTC)
+)
+
 // dailyReport is GET /reports/daily/?date=YYYY-MM-DD: the daily report of
 // date (default: yesterday in the report zone), built now; nothing is sent.
 func (a *API) dailyReport(r *http.Request) (int, any, error) {
@@ -94,6 +101,9 @@ func (a *API) dailyReport(r *http.Request) (int, any, error) {
 		d, err := time.Parse(time.DateOnly, v)
 		if err != nil {
 			return 0, nil, queryError("date", "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.")
+		}
+		if d.Before(firstReportDate) || d.After(lastReportDate) {
+			return 0, nil, queryError("date", "Date must be between "+firstReportDate.Format(time.DateOnly)+" and "+lastReportDate.Format(time.DateOnly)+".")
 		}
 		date = d
 	}

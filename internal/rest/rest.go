@@ -55,6 +55,8 @@ type API struct {
 	// patterns are the routes as the OpenAPI document names them
 	// ("GET /clients/{id}/"), for the test that compares the two.
 	patterns []string
+	// served are the mux patterns of those routes, as registered.
+	served map[string]bool
 }
 
 // New returns the REST API over cfg.Service.
@@ -94,6 +96,18 @@ func (a *API) routes() {
 
 	a.handle("GET /reports/daily/", maxBody, a.dailyReport)
 
+	// Paths of their own beside an /{id}/ path, as Django REST framework's
+	// router matches its list routes before its detail routes: another
+	// method is a 405 there, not the 404 of an id that is not one.
+	for path, method := range map[string]string{"/clients/bulk/": http.MethodPost, "/mailings/general_statistics/": http.MethodGet} {
+		for _, m := range methods {
+			if m != method {
+				a.mux.HandleFunc(m+" "+path+"{$}", a.noRoute)
+				a.mux.HandleFunc(m+" "+strings.TrimSuffix(path, "/"), a.noRoute)
+			}
+		}
+	}
+
 	// Anything else under the mounted prefixes: 405 when the path exists
 	// with another method, else 404, both as JSON.
 	a.mux.HandleFunc("/", a.noRoute)
@@ -104,13 +118,20 @@ func (a *API) routes() {
 type handlerFunc func(r *http.Request) (status int, body any, err error)
 
 // handle registers h for pattern, "METHOD /path/" with a trailing slash, and
-// for the same path without the slash. The request body is limited to limit
-// bytes, and a POST, PUT or PATCH body must be JSON (requireJSON).
+// for the same path without the slash. A POST, PUT or PATCH body must be
+// JSON (requireJSON), and the request body is limited to limit bytes: one
+// declared longer is refused before it is read.
 func (a *API) handle(pattern string, limit int64, h handlerFunc) {
 	serve := func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		if err := requireJSON(r); err != nil {
 			a.writeError(w, r, err)
+			return
+		}
+		if r.ContentLength > limit {
+			// Refused unread: a client that declares more than it sends
+			// would otherwise hold the handler until the read times out.
+			a.writeError(w, r, &http.MaxBytesError{Limit: limit})
 			return
 		}
 		status, body, err := h(r)
@@ -121,8 +142,13 @@ func (a *API) handle(pattern string, limit int64, h handlerFunc) {
 		a.write(w, r, status, body)
 	}
 	a.patterns = append(a.patterns, pattern)
-	a.mux.HandleFunc(pattern+"{$}", serve)
-	a.mux.HandleFunc(strings.TrimSuffix(pattern, "/"), serve)
+	if a.served == nil {
+		a.served = map[string]bool{}
+	}
+	for _, p := range []string{pattern + "{$}", strings.TrimSuffix(pattern, "/")} {
+		a.served[p] = true
+		a.mux.HandleFunc(p, serve)
+	}
 }
 
 // ServeHTTP implements http.Handler.
@@ -158,7 +184,7 @@ func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
 	for _, m := range methods {
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, pattern := a.mux.Handler(probe); pattern != "/" {
+		if _, pattern := a.mux.Handler(probe); a.served[pattern] {
 			allow = append(allow, m)
 		}
 	}

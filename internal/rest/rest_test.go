@@ -1,17 +1,21 @@
 package rest
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/require"
 
 	"github.com/notifyhq/notify/internal/campaign"
+	"github.com/notifyhq/notify/internal/report"
 )
 
 // TestDocument checks that the embedded document is valid OpenAPI (its
@@ -55,15 +59,58 @@ func TestNoRoute(t *testing.T) {
 		{"DELETE", "/clients", http.StatusMethodNotAllowed, "GET, POST"},
 		{"POST", "/clients/1/", http.StatusMethodNotAllowed, "GET, PUT, PATCH, DELETE"},
 		{"GET", "/mailings/1/pause/", http.StatusMethodNotAllowed, "POST"},
+		// Paths of their own beside /{id}/, as in Django REST framework.
+		{"GET", "/clients/bulk/", http.StatusMethodNotAllowed, "POST"},
+		{"DELETE", "/clients/bulk", http.StatusMethodNotAllowed, "POST"},
+		{"HEAD", "/clients/bulk/", http.StatusMethodNotAllowed, "POST"},
+		{"PUT", "/mailings/general_statistics/", http.StatusMethodNotAllowed, "GET"},
+		{"POST", "/mailings/general_statistics", http.StatusMethodNotAllowed, "GET"},
 	} {
 		rec := httptest.NewRecorder()
 		a.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))
 		require.Equal(t, tt.status, rec.Code, "%s %s", tt.method, tt.path)
 		require.Equal(t, tt.allow, rec.Header().Get("Allow"), "%s %s", tt.method, tt.path)
 		require.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+		if tt.method == http.MethodHead {
+			continue
+		}
 		var body detail
 		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
 		require.NotEmpty(t, body.Detail)
+	}
+}
+
+// fakeReports builds an empty report of a day in zone.
+type fakeReports struct{ zone *time.Location }
+
+func (f fakeReports) Build(_ context.Context, date time.Time) (*report.Report, error) {
+	from := time.Date(date.Year(), date.Month(), date.Day(), 0, 0, 0, 0, f.zone)
+	return &report.Report{Date: date, From: from, To: from.AddDate(0, 0, 1), Zone: f.zone.String(), GeneratedAt: time.Now()}, nil
+}
+func (fakeReports) DefaultDate(now time.Time) time.Time { return now.Truncate(24 * time.Hour) }
+func (fakeReports) Now() time.Time                      { return time.Now() }
+
+// TestReportDateRange checks that a report is asked for only of a date
+// whose day JSON can show in any zone: the last and first days are a 400
+// naming date, not a 500.
+func TestReportDateRange(t *testing.T) {
+	t.Parallel()
+	for _, zone := range []string{"Pacific/Kiritimati", "Etc/GMT+12"} { // UTC+14, UTC−12
+		loc, err := time.LoadLocation(zone)
+		require.NoError(t, err)
+		a := &API{mux: http.NewServeMux(), reports: fakeReports{loc}, logger: slog.New(slog.DiscardHandler)}
+		a.routes()
+		for date, status := range map[string]int{
+			"0000-01-01": http.StatusBadRequest, "0000-12-31": http.StatusBadRequest, "0001-01-01": http.StatusOK,
+			"2026-11-25": http.StatusOK, "9999-12-30": http.StatusOK, "9999-12-31": http.StatusBadRequest,
+		} {
+			rec := httptest.NewRecorder()
+			a.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/reports/daily/?date="+date, nil))
+			require.Equal(t, status, rec.Code, "%s in %s: %s", date, zone, rec.Body)
+			if status == http.StatusBadRequest {
+				require.JSONEq(t, `{"date": ["Date must be between 0001-01-01 and 9999-12-30."]}`, rec.Body.String())
+			}
+		}
 	}
 }
 
