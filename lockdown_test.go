@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/notifyhq/notify/internal/auth"
+	"github.com/notifyhq/notify/internal/campaign"
 	"github.com/notifyhq/notify/internal/testdb"
 )
 
@@ -437,4 +439,114 @@ func TestWebsocketSubscriptionIDs(t *testing.T) {
 			require.Equal(t, next, m.Type, "a completed subscription frees its place: %s", m.Payload)
 		})
 	}
+}
+
+// TestHTTPServerTimeouts: a client trickling a request is cut at the read
+// timeout, while a WebSocket (which takes the connection over) outlives it.
+// The timeouts are the service's; the test shortens ReadTimeout to see it act.
+func TestHTTPServerTimeouts(t *testing.T) {
+	t.Parallel()
+	b := setup(t, testdb.SQLite(t), setupOpts{})
+	srv := newHTTPServer(b.app.handler)
+	require.Equal(t, 60*time.Second, srv.ReadTimeout)
+	require.Equal(t, 120*time.Second, srv.IdleTimeout)
+	require.Zero(t, srv.WriteTimeout, "SSE streams have no write deadline")
+
+	srv.ReadTimeout = 300 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	base := "http://" + ln.Addr().String()
+
+	// A body announced and never finished: the server hangs up.
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "POST /query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"query\":")
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	_, err = io.ReadAll(conn) // returns when the server closes the connection
+	require.NoError(t, err, "the server closed the connection, the client did not time out")
+
+	// A WebSocket stays open past the read timeout.
+	ws, err := opsWSDial(base, "graphql-transport-ws", nil, nil)
+	require.NoError(t, err)
+	defer ws.CloseNow()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	timer := time.NewTimer(3 * srv.ReadTimeout)
+	<-timer.C // outlive the read timeout: the waiting is the test
+	require.NoError(t, wsjson.Write(ctx, ws, opsWSMessage{ID: "1", Type: "subscribe", Payload: json.RawMessage(`{"query": "{ __typename }"}`)}))
+	var m opsWSMessage
+	require.NoError(t, wsjson.Read(ctx, ws, &m), "the WebSocket outlives ReadTimeout")
+	require.Equal(t, "next", m.Type, "%s", m.Payload)
+}
+
+// TestOperationDeadline: queries and mutations get OPERATION_TIMEOUT; past
+// it they fail with TIMEOUT (on Postgres the API's pool also has the
+// statement timeout). The engine's work is not cut: a mailing created
+// through the engine's domain service is sent.
+func TestOperationDeadline(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		b := setup(t, dbURL, setupOpts{env: map[string]string{"OPERATION_TIMEOUT": "1ns"}})
+		body, _ := json.Marshal(map[string]any{"query": `{ clients { totalCount } }`})
+		httpResp, err := http.Post(b.server.URL+"/query", "application/json", bytes.NewReader(body))
+		require.NoError(t, err)
+		raw, _ := io.ReadAll(httpResp.Body)
+		httpResp.Body.Close()
+		t.Logf("%d %s", httpResp.StatusCode, raw)
+		var resp gqlResponse
+		require.NoError(t, json.Unmarshal(raw, &resp))
+		requireCode(t, resp, "TIMEOUT")
+
+		ctx := context.Background()
+		tag, utc := "deadline", "UTC"
+		_, err = b.app.work.CreateClients(ctx, []campaign.ClientInput{{Phone: "79005550001", Tag: &tag, Timezone: &utc}, {Phone: "79005550002", Tag: &tag, Timezone: &utc}})
+		require.NoError(t, err)
+		now := time.Now()
+		m, err := b.app.work.CreateMailing(ctx, campaign.MailingInput{StartAt: now.Add(-time.Minute), EndAt: now.Add(time.Hour), Text: "hi", Filter: campaign.Filter{Tags: []string{tag}}})
+		require.NoError(t, err)
+		waitFor(t, 30*time.Second, "the mailing to finish", func() bool {
+			got, err := b.app.db.Ent.Mailing.Get(ctx, m.ID)
+			return err == nil && string(got.Status) == "finished"
+		})
+	})
+}
+
+// TestWhatLeavesTheProcess: /readyz tells an anonymous caller only "not
+// ready" (the cause goes to the log); a start-up error never prints the
+// password of DATABASE_URL; SENDER_URL without SENDER_TOKEN warns.
+func TestWhatLeavesTheProcess(t *testing.T) {
+	t.Parallel()
+	t.Run("readyz", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, testdb.SQLite(t), setupOpts{noRiver: true, env: map[string]string{"SENDER_TOKEN": ""}})
+		resp, body := opsDo(t, opsRequest(t, b.server.URL, route{pattern: "GET /readyz"}))
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+		require.NoError(t, b.app.db.SQL.Close()) // the database goes away
+		resp, body = opsDo(t, opsRequest(t, b.server.URL, route{pattern: "GET /readyz"}))
+		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+		require.Equal(t, "not ready\n", string(body))
+		require.Contains(t, b.logs.String(), "database unreachable", "the cause is logged")
+		require.Contains(t, b.logs.String(), "SENDER_URL is set without SENDER_TOKEN")
+	})
+	t.Run("database password", func(t *testing.T) {
+		t.Parallel()
+		var stderr syncBuffer
+		env := map[string]string{
+			"DATABASE_URL": "postgres://notify:hunter2-secret@127.0.0.1:1/notify?sslmode=disable&connect_timeout=2",
+			"LISTEN_ADDR":  "127.0.0.1:0",
+		}
+		err := run(context.Background(), nil, func(k string) string { return env[k] }, io.Discard, &stderr)
+		require.Error(t, err)
+		require.NotContains(t, err.Error(), "hunter2")
+		require.NotContains(t, stderr.String(), "hunter2")
+
+		env["DATABASE_URL"] = "postgres://notify:hunter2-secret@[::1/notify"
+		err = run(context.Background(), nil, func(k string) string { return env[k] }, io.Discard, &stderr)
+		require.ErrorContains(t, err, "DATABASE_URL")
+		require.NotContains(t, err.Error(), "hunter2")
+	})
 }

@@ -787,9 +787,18 @@ func TestOpsDeployment(t *testing.T) {
 			Metadata struct {
 				Name string `yaml:"name"`
 			} `yaml:"metadata"`
-			Data       map[string]string `yaml:"data"`
-			StringData map[string]string `yaml:"stringData"`
-			Resources  []string          `yaml:"resources"`
+			Data            map[string]string `yaml:"data"`
+			StringData      map[string]string `yaml:"stringData"`
+			Resources       []string          `yaml:"resources"`
+			SecretGenerator []struct {
+				Name string   `yaml:"name"`
+				Envs []string `yaml:"envs"`
+			} `yaml:"secretGenerator"`
+			Images []struct {
+				Name   string `yaml:"name"`
+				NewTag string `yaml:"newTag"`
+				Digest string `yaml:"digest"`
+			} `yaml:"images"`
 			Spec       struct {
 				Replicas int `yaml:"replicas"`
 				Template struct {
@@ -836,8 +845,45 @@ func TestOpsDeployment(t *testing.T) {
 
 		cm, ok := objects["ConfigMap/notify-config"]
 		require.True(t, ok)
-		secret, ok := objects["Secret/notify-secrets"]
-		require.True(t, ok)
+		require.Equal(t, "true", cm.Data["AUTH_REQUIRED"], "the deployment fails closed")
+
+		// No Secret is committed: kustomize generates it from a file git
+		// and Docker ignore, whose keys the committed example lists.
+		for key := range objects {
+			require.False(t, strings.HasPrefix(key, "Secret/"), "a committed Secret: %s", key)
+		}
+		require.Len(t, kustomization.SecretGenerator, 1)
+		gen := kustomization.SecretGenerator[0]
+		require.Equal(t, "notify-secrets", gen.Name)
+		require.Equal(t, []string{"secrets.env"}, gen.Envs)
+		require.NoError(t, exec.Command("git", "check-ignore", "-q", "deploy/secrets.env").Run(), "git ignores deploy/secrets.env")
+		require.NoError(t, exec.Command("git", "check-ignore", "-q", ".env").Run(), "git ignores .env")
+		dockerignore, err := os.ReadFile(".dockerignore")
+		require.NoError(t, err)
+		require.Contains(t, strings.Fields(string(dockerignore)), ".env")
+		require.Contains(t, strings.Fields(string(dockerignore)), "*.env")
+		example, err := os.ReadFile("deploy/secrets.env.example")
+		require.NoError(t, err)
+		secret := object{StringData: map[string]string{}}
+		// Values a test fills in for the example's keys.
+		sample := map[string]string{
+			"DATABASE_URL": "postgres://notify:pw@db:5432/notify?sslmode=require",
+			"API_TOKENS":   opsToken,
+			"SMTP_URL":     "smtp://notify:pw@smtp.example.com:587",
+			"SENDER_TOKEN": "sender-token",
+		}
+		for _, line := range strings.Split(string(example), "\n") {
+			if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+				require.Empty(t, v, "the example holds no value for %s", k)
+				require.Contains(t, sample, k)
+				secret.StringData[k] = sample[k]
+			}
+		}
+		require.Len(t, secret.StringData, len(sample))
+
+		// Images are pinned by version or digest.
+		require.Len(t, kustomization.Images, 1)
+		require.True(t, kustomization.Images[0].Digest != "" || regexp.MustCompile(`^v?\d+\.\d+\.\d+$`).MatchString(kustomization.Images[0].NewTag), "%+v", kustomization.Images[0])
 		envOf := func(t *testing.T, c container) map[string]string {
 			env := map[string]string{}
 			for _, from := range c.EnvFrom {
@@ -890,6 +936,7 @@ func TestOpsDeployment(t *testing.T) {
 		require.True(t, ok, "a migration Job")
 		jc := job.Spec.Template.Spec.Containers[0]
 		require.Equal(t, c.Image, jc.Image)
+		require.NotContains(t, c.Image, ":latest")
 		require.Equal(t, []string{"migrate"}, jc.Args)
 		requireEnvLoads(t, envOf(t, jc))
 	})

@@ -138,16 +138,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout i
 	if err != nil {
 		return fmt.Errorf("LISTEN_ADDR: %w", err)
 	}
-	httpServer := &http.Server{
-		Handler:           a.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		// A whole request, body included, within a minute: a slow client
-		// cannot hold a connection by trickling a body. WebSockets are
-		// not cut by it (the deadline is cleared when they take the
-		// connection over), nor are SSE streams (no WriteTimeout).
-		ReadTimeout: 60 * time.Second,
-		IdleTimeout: 120 * time.Second,
-	}
+	httpServer := newHTTPServer(a.handler)
 	// Shutdown does not wait for hijacked WebSockets and would wait for SSE
 	// streams: end the subscriptions first (their streams complete, the
 	// WebSockets close with 1001).
@@ -171,6 +162,21 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout i
 	}
 	a.stopWork(shutdownCtx)
 	return nil
+}
+
+// newHTTPServer returns the service's HTTP server for h, with its timeouts:
+// a whole request, body included, within a minute, so that a slow client
+// cannot hold a connection by trickling a body; an idle keep-alive
+// connection for two minutes. WebSockets are not cut by them (the read
+// deadline is cleared when they take the connection over), nor are SSE
+// streams (there is no WriteTimeout).
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
 }
 
 // listenURL is where a user reaches addr: localhost when it listens on every
@@ -208,7 +214,8 @@ func (a *app) endSubscriptions() {
 // tests drive.
 type app struct {
 	db      *database.DB
-	service *campaign.Service
+	service *campaign.Service // the API's: its pool has the statement timeout
+	work    *campaign.Service // the engine's and the jobs': no statement timeout
 	engine  *delivery.Engine
 	events  *event.Bus
 	shared  *multiplex.Hub // identical status subscriptions, run once
@@ -246,14 +253,14 @@ type appOptions struct {
 // newApp opens and migrates the database, connects the sender (or starts
 // the bundled fake) and builds the domain, the sending engine, River and the
 // HTTP handler. River is not started.
-func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer, opts appOptions) (a *app, err error) {
+func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer, opts appOptions) (_ *app, err error) {
 	// Lines logged with a request's context carry its request_id.
 	logger = slog.New(requestlog.NewHandler(logger.Handler()))
-	a = &app{logger: logger}
+	a := &app{logger: logger}
 	a.stopping, a.shutdown = context.WithCancel(context.WithoutCancel(ctx))
 	defer func() {
 		if err != nil {
-			a.close()
+			a.close() // a, not the nil the error returns
 		}
 	}()
 	if a.db, err = database.Open(ctx, cfg.DatabaseURL); err != nil {
@@ -355,8 +362,8 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	// Status writes are counted on their way to the live feed.
 	publisher := a.metrics.Publisher(a.events)
 	a.service = campaign.New(campaign.Config{DB: apiDB, Scheduler: scheduler, Publisher: publisher, Now: opts.now, Logger: logger})
-	work := campaign.New(campaign.Config{DB: a.db, Scheduler: scheduler, Publisher: publisher, Now: opts.now, Logger: logger})
-	a.engine = delivery.New(delivery.Deps{DB: a.db, Campaign: work, Sender: a.sender, Batches: scheduler, Publisher: publisher, Logger: logger}, opts.engine)
+	a.work = campaign.New(campaign.Config{DB: a.db, Scheduler: scheduler, Publisher: publisher, Now: opts.now, Logger: logger})
+	a.engine = delivery.New(delivery.Deps{DB: a.db, Campaign: a.work, Sender: a.sender, Batches: scheduler, Publisher: publisher, Logger: logger}, opts.engine)
 	scheduler.Engine = a.engine
 
 	driver, err := a.db.RiverDriver(ctx)
@@ -383,7 +390,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	} else {
 		logger.Warn("daily report email is off: SMTP_URL is not set (sendDailyReport answers CONFLICT; previews work)")
 	}
-	workers := jobs.Workers(work, a.engine, &jobs.DailyReportWorker{Reports: a.reports, RetryDelayFunc: opts.reportRetry, Logger: logger})
+	workers := jobs.Workers(a.work, a.engine, &jobs.DailyReportWorker{Reports: a.reports, RetryDelayFunc: opts.reportRetry, Logger: logger})
 	if a.river, err = river.NewClient(driver, jobs.RiverConfig(a.db.Schema, riverLogger, workers, periodic)); err != nil {
 		return nil, fmt.Errorf("error creating River client: %w", err)
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/notifyhq/notify/internal/requestlog"
 )
 
-// Error codes of the API (README, "Errors"), in extensions.code.
+// Error codes of the API, in extensions.code (README, the GraphQL bullet and "Security").
 const (
 	CodeBadUserInput    = "BAD_USER_INPUT"
 	CodeNotFound        = "NOT_FOUND"
@@ -70,7 +70,7 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			setCode(gqlErr, CodeConflict)
 		case errors.Is(err, context.DeadlineExceeded):
 			logger.WarnContext(ctx, "graphql operation timed out", "path", gqlErr.Path.String())
-			gqlErr.Message = "the operation took longer than its deadline"
+			gqlErr.Message = timeoutError().Message
 			setCode(gqlErr, CodeTimeout)
 		case isArgumentError(err, gqlErr):
 			field := argumentField(gqlErr)

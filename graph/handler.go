@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/graph/generated"
@@ -137,8 +138,14 @@ func setUpExecution(e execution, cfg HandlerConfig) {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, timeout)
 			responses := next(withStreamErrors(withLoaders(ctx, cfg.Service)))
+			first := true
 			return func(ctx context.Context) *graphql.Response {
 				r := responses(ctx)
+				if r == nil && first && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					// gqlgen answers nothing on a context already ended.
+					r = &graphql.Response{Errors: gqlerror.List{timeoutError()}}
+				}
+				first = false
 				if r == nil || r.HasNext == nil || !*r.HasNext {
 					cancel() // the last response (@defer sends several)
 				}
@@ -163,6 +170,13 @@ func setUpExecution(e execution, cfg HandlerConfig) {
 	}
 	e.SetErrorPresenter(ErrorPresenter(cfg.Logger))
 	e.SetRecoverFunc(recoverFunc(cfg.Logger))
+}
+
+// timeoutError is the error of an operation past its deadline.
+func timeoutError() *gqlerror.Error {
+	err := &gqlerror.Error{Message: "the operation took longer than its deadline"}
+	setCode(err, CodeTimeout)
+	return err
 }
 
 // DefaultOperationTimeout is the deadline of a query or mutation when

@@ -164,7 +164,7 @@ func (db *DB) WithStatementTimeout(ctx context.Context, d time.Duration) (*DB, e
 	q := u.Query()
 	// lib/pq sends parameters it does not know as run-time parameters of
 	// the session.
-	q.Set("statement_timeout", strconv.FormatInt(d.Milliseconds(), 10))
+	q.Set("statement_timeout", strconv.FormatInt(max(d.Milliseconds(), 1), 10)) // 0 would turn it off
 	u.RawQuery = q.Encode()
 	sqlDB, err := sql.Open("postgres", u.String())
 	if err != nil {

@@ -1,0 +1,72 @@
+package config
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func load(env map[string]string) (Config, error) {
+	return Load(func(k string) string { return env[k] })
+}
+
+// TestAuthRequired: AUTH_REQUIRED=true refuses to start without credentials.
+func TestAuthRequired(t *testing.T) {
+	t.Parallel()
+	_, err := load(map[string]string{"AUTH_REQUIRED": "true"})
+	require.ErrorContains(t, err, "AUTH_REQUIRED")
+	require.ErrorContains(t, err, "API_TOKENS")
+	c, err := load(map[string]string{"AUTH_REQUIRED": "true", "API_TOKENS": "a-token-of-enough-length"})
+	require.NoError(t, err)
+	require.True(t, c.AuthRequired)
+	c, err = load(nil)
+	require.NoError(t, err)
+	require.False(t, c.AuthRequired, "open by default, with a warning")
+}
+
+// TestLimitsAndTimeouts: defaults and bad values of the new settings.
+func TestLimitsAndTimeouts(t *testing.T) {
+	t.Parallel()
+	c, err := load(nil)
+	require.NoError(t, err)
+	require.Equal(t, int64(1<<20), c.MaxBodyBytes)
+	require.Equal(t, "30s", c.OperationTimeout.String())
+	for name, env := range map[string]map[string]string{
+		"MAX_BODY_BYTES":    {"MAX_BODY_BYTES": "12"},
+		"OPERATION_TIMEOUT": {"OPERATION_TIMEOUT": "soon"},
+	} {
+		_, err := load(env)
+		require.ErrorContains(t, err, name)
+	}
+	c, err = load(map[string]string{"MAX_BODY_BYTES": "65536", "OPERATION_TIMEOUT": "5s"})
+	require.NoError(t, err)
+	require.Equal(t, int64(65536), c.MaxBodyBytes)
+	require.Equal(t, "5s", c.OperationTimeout.String())
+}
+
+// TestNoPasswordInErrors: a bad DATABASE_URL is named, never quoted; Redact
+// takes the secrets out of any message.
+func TestNoPasswordInErrors(t *testing.T) {
+	t.Parallel()
+	for _, url := range []string{
+		"postgress://notify:hunter2-secret@db:5432/notify",
+		"postgres://notify:hunter2-secret@db:5432/notify\x7f",
+		"mysql://notify:hunter2-secret@db/notify",
+	} {
+		_, err := load(map[string]string{"DATABASE_URL": url})
+		require.ErrorContains(t, err, "DATABASE_URL")
+		require.NotContains(t, err.Error(), "hunter2")
+	}
+	c, err := load(map[string]string{
+		"DATABASE_URL": "postgres://notify:hunter2-secret@db:5432/notify",
+		"API_TOKENS":   "token-one-0123456789,token-two-0123456789",
+		"SENDER_TOKEN": "sender-secret-123",
+	})
+	require.NoError(t, err)
+	msg := `dial postgres://notify:hunter2-secret@db: token-one-0123456789 sender-secret-123`
+	got := Redact(msg, c.Secrets())
+	for _, s := range []string{"hunter2", "token-one", "sender-secret"} {
+		require.NotContains(t, got, s)
+	}
+	require.Contains(t, got, "postgres://notify:xxxxx@db")
+}
