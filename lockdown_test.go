@@ -550,3 +550,26 @@ func TestWhatLeavesTheProcess(t *testing.T) {
 		require.NotContains(t, err.Error(), "hunter2")
 	})
 }
+
+// TestCrossSiteWritesRefused: in open mode a page of another site could
+// post a form to a REST route (a form's POST needs no preflight); such a
+// write is refused unless CORS_ORIGINS lets its origin in.
+func TestCrossSiteWritesRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t, testdb.SQLite(t), setupOpts{env: map[string]string{"CORS_ORIGINS": "https://app.example"}})
+	post := func(headers map[string]string) int {
+		req, err := http.NewRequest(http.MethodPost, b.server.URL+"/mailings/1/pause/", nil)
+		require.NoError(t, err)
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		resp, _ := opsDo(t, req)
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusForbidden, post(map[string]string{"Origin": "https://evil.example"}))
+	require.Equal(t, http.StatusForbidden, post(map[string]string{"Sec-Fetch-Site": "cross-site"}))
+	require.Equal(t, http.StatusForbidden, post(map[string]string{"Origin": "null"}), "sandboxed pages and file: URLs")
+	require.Equal(t, http.StatusNotFound, post(map[string]string{"Origin": b.server.URL}), "same origin: on to the API (no mailing 1)")
+	require.Equal(t, http.StatusNotFound, post(map[string]string{"Origin": "https://app.example", "Sec-Fetch-Site": "cross-site"}), "an origin of CORS_ORIGINS")
+	require.Equal(t, http.StatusNotFound, post(nil), "not a browser")
+}

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"sync"
@@ -521,17 +522,47 @@ func newServer(d serverDeps, routes []route) http.Handler {
 
 // corsHandler lets browsers on origins (CORS_ORIGINS, "*" for any) call h
 // over HTTP; WebSockets check the same list in graph.NewHandler. Without
-// origins only same-origin pages can.
+// origins only same-origin pages can. Writes a browser sends from a page of
+// another site are refused either way (refuseCrossSite).
 func corsHandler(origins []string, h http.Handler) http.Handler {
 	if len(origins) == 0 {
-		return h
+		return refuseCrossSite(nil, h)
 	}
-	return cors.New(cors.Options{
+	c := cors.New(cors.Options{
 		AllowedOrigins: origins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions},
 		AllowedHeaders: []string{"*"},
 		MaxAge:         600,
-	}).Handler(h)
+	})
+	return c.Handler(refuseCrossSite(c.OriginAllowed, h))
+}
+
+// refuseCrossSite answers 403 to a write (POST, PUT, PATCH, DELETE) that a
+// browser sends from a page of another site (its Origin is not this host,
+// or Sec-Fetch-Site says cross-site), unless allowed (CORS_ORIGINS; nil:
+// none) lets that origin in. A form on any web page can POST to a REST
+// route without a preflight; in open mode nothing else would stop it.
+func refuseCrossSite(allowed func(*http.Request) bool, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			h.ServeHTTP(w, r)
+			return
+		}
+		origin := r.Header.Get("Origin")
+		crossSite := r.Header.Get("Sec-Fetch-Site") == "cross-site"
+		if origin != "" {
+			u, err := url.Parse(origin)
+			crossSite = crossSite || err != nil || u.Host != r.Host
+		}
+		if crossSite && (origin == "" || allowed == nil || !allowed(r)) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `{"detail": "Cross-site requests are refused: allow the page's origin with CORS_ORIGINS."}`+"\n")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // routes lists every route of the service, on one screen: the one table
