@@ -5,6 +5,11 @@
 // it is missing, unless CI=true, where a missing browser fails the test. Every action is
 // bounded by the context passed to it and by Timeout; nothing sleeps.
 //
+// A Browser records what a test checks at the end: the URLs the tab requested
+// (Requests), the responses to its navigations with their headers (Documents), the
+// Content-Security-Policy violations its pages reported (CSPViolations) and everything
+// that went wrong (Problems).
+//
 //	b := browsertest.New(t)
 //	res, err := browsertest.SwaggerTryGet(t.Context(), b, srv.URL, "/mailings/general_statistics/")
 //	require.NoError(t, err)
@@ -17,6 +22,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,8 +32,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -43,9 +51,18 @@ type Browser struct {
 	t   testing.TB
 	ctx context.Context // the tab; ends in t.Cleanup
 
-	mu       sync.Mutex
-	requests []string // URLs the tab requested, in order
-	problems []string // exceptions, console.error calls and error log entries
+	mu         sync.Mutex
+	requests   []string   // URLs the tab requested, in order
+	documents  []Document // responses to the tab's navigations, in order
+	violations []string   // Content-Security-Policy violations, in order
+	problems   []string   // exceptions, console.error calls, error log entries, CSP violations
+}
+
+// Document is the response to one navigation of the tab (of its page or of a frame).
+type Document struct {
+	URL    string
+	Status int
+	Header http.Header // canonical keys, as the browser received them
 }
 
 // execNames are the names Chromium goes by on Debian, Ubuntu and Google's packages.
@@ -133,6 +150,10 @@ func New(t testing.TB) *Browser {
 		t.Fatalf("error starting %s: not ready after %s", path, Timeout)
 	}
 
+	if err := b.Do(context.Background(), reportCSPViolations(b)); err != nil {
+		t.Fatalf("error listening for Content-Security-Policy violations: %v", err)
+	}
+
 	t.Cleanup(func() {
 		// Registered after the cleanup above, so it runs first, while the tab is alive.
 		if !t.Failed() {
@@ -146,6 +167,73 @@ func New(t testing.TB) *Browser {
 	return b
 }
 
+// cspReporter is the name of the function reportCSPViolations exposes to pages.
+const cspReporter = "__browsertestCSPViolation"
+
+// cspListener runs in every document before its own scripts: it passes each
+// securitypolicyviolation event (the browser fires one for each thing a page's policy
+// blocks) to cspReporter.
+const cspListener = `(() => {
+	if (window.__browsertestCSPListening) return;
+	window.__browsertestCSPListening = true;
+	document.addEventListener('securitypolicyviolation', e => {
+		const report = window[` + "`" + cspReporter + "`" + `];
+		if (typeof report !== 'function') return;
+		report({
+			directive: e.effectiveDirective,
+			blockedURI: e.blockedURI,
+			sourceFile: e.sourceFile,
+			line: e.lineNumber,
+			sample: e.sample,
+			disposition: e.disposition,
+		}).catch(() => {});
+	}, true);
+})()`
+
+// cspViolation is what cspListener reports of one event.
+type cspViolation struct {
+	Directive   string `json:"directive"`
+	BlockedURI  string `json:"blockedURI"`
+	SourceFile  string `json:"sourceFile"`
+	Line        int    `json:"line"`
+	Sample      string `json:"sample"`
+	Disposition string `json:"disposition"`
+}
+
+func (v cspViolation) String() string {
+	s := v.Directive + " blocked " + v.BlockedURI
+	if v.Sample != "" {
+		s += fmt.Sprintf(" (%q)", v.Sample)
+	}
+	if v.SourceFile != "" {
+		s += fmt.Sprintf(" at %s:%d", v.SourceFile, v.Line)
+	}
+	if v.Disposition == "report" {
+		s += " [report only]"
+	}
+	return s
+}
+
+// reportCSPViolations makes every document of the tab report its Content-Security-Policy
+// violations to b.
+func reportCSPViolations(b *Browser) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.ExposeFunc(cspReporter, func(_ context.Context, v cspViolation) (chromedp.Void, error) {
+			b.mu.Lock()
+			b.violations = append(b.violations, v.String())
+			b.problems = append(b.problems, "csp violation: "+v.String())
+			b.mu.Unlock()
+			return chromedp.Void{}, nil
+		}),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+				Source: cspListener,
+			})
+			return err
+		}),
+	)
+}
+
 // record keeps the events a test asks about later. It runs on the tab's event loop, so
 // it only appends.
 func (b *Browser) record(ev any) {
@@ -153,6 +241,22 @@ func (b *Browser) record(ev any) {
 	case *network.EventRequestWillBeSent:
 		b.mu.Lock()
 		b.requests = append(b.requests, ev.Request.URL)
+		b.mu.Unlock()
+	case *network.EventResponseReceived:
+		if ev.Type != network.ResourceTypeDocument || ev.Response == nil {
+			return
+		}
+		doc := Document{URL: ev.Response.URL, Status: int(ev.Response.Status), Header: http.Header{}}
+		for k, v := range ev.Response.Headers {
+			// The browser joins repeated headers with newlines.
+			if s, ok := v.(string); ok {
+				for _, line := range strings.Split(s, "\n") {
+					doc.Header.Add(k, line)
+				}
+			}
+		}
+		b.mu.Lock()
+		b.documents = append(b.documents, doc)
 		b.mu.Unlock()
 	case *runtime.EventExceptionThrown:
 		b.addProblem("exception: " + exceptionText(ev.ExceptionDetails))
@@ -202,9 +306,27 @@ func (b *Browser) Requests() []string {
 	return append([]string(nil), b.requests...)
 }
 
+// Documents returns the responses to the tab's navigations so far, in order, with their
+// headers. A test that checks the headers a page was served with (its
+// Content-Security-Policy) reads the last one.
+func (b *Browser) Documents() []Document {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]Document(nil), b.documents...)
+}
+
+// CSPViolations returns the Content-Security-Policy violations the tab's pages reported
+// so far (a securitypolicyviolation event each), in order: the directive, what it
+// blocked and where. Problems lists them too.
+func (b *Browser) CSPViolations() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.violations...)
+}
+
 // Problems returns what went wrong in the tab so far: uncaught exceptions, console.error
-// calls, and browser log errors such as failed loads and Subresource Integrity
-// mismatches.
+// calls, browser log errors such as failed loads and Subresource Integrity mismatches,
+// and Content-Security-Policy violations.
 func (b *Browser) Problems() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()

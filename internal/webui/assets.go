@@ -4,24 +4,42 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"net/http"
 	"strings"
 )
 
-// assetFiles holds the vendored GraphiQL files. The README next to them is left out so
-// that it is not served.
+// assetFiles holds the vendored GraphiQL files and the GraphiQL page's own script and
+// stylesheet. The README next to the vendored files is left out so that it is not served.
 //
-//go:embed assets/graphiql/*.js assets/graphiql/*.css
+//go:embed assets/graphiql/*.js assets/graphiql/*.css assets/page/*.js assets/page/*.css
 var assetFiles embed.FS
 
+// ownAsset describes the embedded file assets/<name> of this package's own: its version
+// is a prefix of its sha256, so an edit gives it a new URL.
+func ownAsset(name string) asset {
+	b, err := assetFiles.ReadFile("assets/" + name)
+	if err != nil {
+		panic(fmt.Sprintf("webui: error reading embedded asset %s: %v", name, err)) // the names are fixed
+	}
+	sum := sha256.Sum256(b)
+	return asset{
+		name:    name,
+		version: hex.EncodeToString(sum[:8]),
+		sri:     "sha256-" + base64.StdEncoding.EncodeToString(sum[:]),
+	}
+}
+
 // Assets returns the handler of the embedded static files the GraphiQL page loads, such
-// as /assets/graphiql/graphiql.min.js. Mount it at "GET /assets/".
+// as /assets/graphiql/graphiql.min.js and /assets/page/graphiql.js. Mount it at
+// "GET /assets/".
 //
 // Responses carry an explicit Content-Type, an ETag (the file's sha256) and a one-year
-// immutable Cache-Control: the page requests the files with the package version in the
-// query string, so a new version has a new URL. Directory paths answer 404.
+// immutable Cache-Control: the page requests the files with their version (the package
+// version, or a hash of the file) in the query string, so a new version has a new URL.
+// Directory paths answer 404.
 func Assets() http.Handler {
 	root, err := fs.Sub(assetFiles, "assets")
 	if err != nil {

@@ -22,9 +22,12 @@ var swaggerInitializer []byte
 //
 // A request for /docs (possible when the handler is mounted without a trailing-slash
 // pattern) is redirected to /docs/.
+//
+// Responses carry DocsCSP and the other headers of SecureHeaders.
 func Docs() http.Handler {
 	files := http.StripPrefix("/docs/", http.FileServerFS(swaggerFiles.FS))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setSecurityHeaders(w.Header(), DocsCSP)
 		if !onlyGetOrHead(w, r) {
 			return
 		}

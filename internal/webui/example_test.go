@@ -33,7 +33,7 @@ func Example() {
 		fmt.Println(rec.Code, path, rec.Header().Get("Content-Type"))
 	}
 	// Output:
-	// 200 / text/html; charset=UTF-8
+	// 200 / text/html; charset=utf-8
 	// 200 /assets/graphiql/graphiql.min.js text/javascript; charset=utf-8
 	// 200 /docs/ text/html; charset=utf-8
 	// 200 /docs/swagger-initializer.js text/javascript; charset=utf-8

@@ -1,6 +1,8 @@
 // Package webui serves the service's browser pages: the GraphiQL IDE at / and Swagger UI
 // at /docs/. Every script and stylesheet they load is embedded in the binary, so both
-// work with no internet access.
+// work with no internet access. Both send a Content-Security-Policy that allows nothing
+// else, and refuse to be framed; SecureHeaders does the same for other pages (River's UI,
+// with RiverUICSP).
 //
 // Mount the handlers on the patterns their docs name:
 //
