@@ -34,6 +34,7 @@ import (
 	"github.com/notifyhq/notify/internal/fakesender"
 	"github.com/notifyhq/notify/internal/status"
 	"github.com/notifyhq/notify/internal/testdb"
+	"github.com/notifyhq/notify/internal/webui"
 )
 
 // opsToken is the API token of the ops tests; opsToken2 the second of the list.
@@ -120,6 +121,10 @@ func TestOpsAuthRoutes(t *testing.T) {
 					req.Header.Set("Authorization", "Bearer "+tok)
 					resp, body = opsDo(t, req)
 					require.Less(t, resp.StatusCode, 300, "with a token: %s", body)
+				}
+				if r.access == auth.Admin {
+					require.Equal(t, webui.RiverUICSP, resp.Header.Get("Content-Security-Policy"), "River's UI is a page: it gets the pages' headers")
+					require.Equal(t, "DENY", resp.Header.Get("X-Frame-Options"))
 				}
 				if r.access == auth.Admin {
 					// River's UI takes no Basic credentials: browsers replay
