@@ -94,18 +94,22 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	return openPostgresPool(ctx, dsn, 40)
+}
+
+// openPostgresPool opens a pool of at most conns connections to dsn.
+func openPostgresPool(ctx context.Context, dsn string, conns int) (*DB, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		// url.Parse's error quotes the URL, password and all.
 		return nil, errors.New("error parsing DATABASE_URL: not a valid URL")
 	}
-	schema := u.Query().Get("search_path")
 	db, err := sql.Open("postgres", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("error opening postgres: %w", err)
 	}
-	db.SetMaxOpenConns(40)
-	db.SetMaxIdleConns(40)
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("error connecting to postgres: %w", err)
@@ -114,7 +118,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		SQL:     db,
 		Dialect: dialect.Postgres,
 		Ent:     ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, db))),
-		Schema:  schema,
+		Schema:  u.Query().Get("search_path"),
 		dsn:     dsn,
 	}, nil
 }
@@ -159,30 +163,14 @@ func (db *DB) WithStatementTimeout(ctx context.Context, d time.Duration) (*DB, e
 	}
 	u, err := url.Parse(db.dsn)
 	if err != nil {
-		return nil, errors.New("error parsing DATABASE_URL")
+		return nil, errors.New("error parsing DATABASE_URL: not a valid URL")
 	}
 	q := u.Query()
 	// lib/pq sends parameters it does not know as run-time parameters of
 	// the session.
 	q.Set("statement_timeout", strconv.FormatInt(max(d.Milliseconds(), 1), 10)) // 0 would turn it off
 	u.RawQuery = q.Encode()
-	sqlDB, err := sql.Open("postgres", u.String())
-	if err != nil {
-		return nil, fmt.Errorf("error opening postgres: %w", err)
-	}
-	sqlDB.SetMaxOpenConns(20)
-	sqlDB.SetMaxIdleConns(20)
-	if err := sqlDB.PingContext(ctx); err != nil {
-		sqlDB.Close()
-		return nil, fmt.Errorf("error connecting to postgres: %w", err)
-	}
-	return &DB{
-		SQL:     sqlDB,
-		Dialect: db.Dialect,
-		Ent:     ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, sqlDB))),
-		Schema:  db.Schema,
-		dsn:     u.String(),
-	}, nil
+	return openPostgresPool(ctx, u.String(), 20)
 }
 
 // Close closes every handle.
