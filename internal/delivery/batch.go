@@ -156,7 +156,9 @@ func (e *Engine) work(ctx context.Context, m *ent.Mailing, due []*pending) error
 				loc = time.UTC
 			}
 			if !win.Contains(now, loc) {
-				planned = append(planned, e.deferTo(p, win.Next(now, loc), m.EndAt, "outside the send window"))
+				// No last chance outside the window: its next opening or nothing.
+				at := win.Next(now, loc)
+				planned = append(planned, e.deferTo(p, at, at.Before(m.EndAt), "outside the send window"))
 				continue
 			}
 		}
@@ -169,10 +171,11 @@ func (e *Engine) work(ctx context.Context, m *ent.Mailing, due []*pending) error
 	return e.send(ctx, m, toSend)
 }
 
-// deferTo moves a message's next attempt to at, or expires it when at is not
-// before end_at. Deferring spends no attempt and writes no status.
-func (e *Engine) deferTo(p *pending, at, endAt time.Time, why string) update {
-	if !at.Before(endAt) {
+// deferTo moves a message's next attempt to at, or expires it when ok is
+// false (at is not before end_at, or no last chance fits). Deferring spends
+// no attempt and writes no status.
+func (e *Engine) deferTo(p *pending, at time.Time, ok bool, why string) update {
+	if !ok {
 		return update{msg: p, status: status.Expired, attempts: p.attempts, lastError: orReason(p.lastError, why), statusSent: true}
 	}
 	return update{msg: p, status: p.status, attempts: p.attempts, next: &at, lastError: p.lastError}
@@ -251,9 +254,11 @@ func (e *Engine) send(ctx context.Context, m *ent.Mailing, toSend []*pending) er
 			break
 		}
 		if !retryAt.IsZero() {
-			// The breaker is open: the rest waits for it without spending an attempt.
+			// The breaker is open: the rest waits for it without spending an
+			// attempt — past end_at, until its last chance before end_at.
+			at, ok := lastChance(e.now(), retryAt, m.EndAt, e.sender.Timeout())
 			for _, p := range toSend[i:] {
-				deferred = append(deferred, e.deferTo(p, retryAt, m.EndAt, "sending API unavailable (circuit open)"))
+				deferred = append(deferred, e.deferTo(p, at, ok, "sending API unavailable (circuit open)"))
 			}
 			break
 		}
@@ -404,9 +409,10 @@ func (e *Engine) outcome(ctx context.Context, m *ent.Mailing, r result) update {
 	case sender.Permanent:
 		u.status = status.Failed
 	default:
-		next := sender.NextAttempt(now, max(attempts, 1), res, e.rand)
+		// A backoff or Retry-After past end_at leaves a last chance before it.
+		next, ok := lastChance(now, sender.NextAttempt(now, max(attempts, 1), res, e.rand), m.EndAt, e.sender.Timeout())
 		switch {
-		case errors.Is(res.Err, sender.ErrDeadlinePassed) || !next.Before(m.EndAt):
+		case errors.Is(res.Err, sender.ErrDeadlinePassed) || !ok:
 			u.status = status.Expired
 		case !res.Attempted:
 			u.status, u.next, u.statusSent = p.status, &next, false

@@ -2,8 +2,9 @@
 // mailing's recipients when the mailing starts, and works its messages in
 // batches — sending each one through the sender, deferring it to its
 // client's send window or past a circuit-breaker pause, retrying transient
-// failures with backoff until end_at, and recording every outcome on the
-// message row. The River workers in jobs/ call it; it knows nothing of River.
+// failures with backoff until end_at (with a last chance before it,
+// lastChance), and recording every outcome on the message row. The River
+// workers in jobs/ call it; it knows nothing of River.
 package delivery
 
 import (
@@ -26,6 +27,9 @@ type Sender interface {
 	Release(n int)
 	Allow() (ok bool, retryAt time.Time)
 	Send(ctx context.Context, req sender.Request, onWritten func()) sender.Result
+	// Timeout is the timeout of one request: a last chance before end_at
+	// is one whole Timeout before it (lastChance).
+	Timeout() time.Duration
 }
 
 // Batch is a range of message ids of one mailing, worked by one job. Ranges

@@ -235,6 +235,11 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// Timeout is the timeout of one request (Config.Timeout, SENDER_TIMEOUT):
+// the engine gives a message its last chance a whole Timeout before the
+// mailing's end.
+func (c *Client) Timeout() time.Duration { return c.cfg.Timeout }
+
 // Close releases idle connections. Requests in flight are not interrupted.
 func (c *Client) Close() {
 	c.transport.CloseIdleConnections()
