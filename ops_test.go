@@ -95,7 +95,7 @@ func TestOpsAuthRoutes(t *testing.T) {
 		for _, r := range b.app.routes {
 			patterns = append(patterns, r.pattern)
 		}
-		// The mounts SPEC §5–§7 name are all in the table.
+		// The mounts the README names are all in the table.
 		for _, want := range []string{"/query", "GET /{$}", "GET /docs/", "GET /docs/openapi.json", "/clients/", "/mailings/",
 			"/reports/", "/riverui/", "GET /metrics", "GET /healthz", "GET /readyz"} {
 			require.Contains(t, patterns, want)
@@ -804,7 +804,7 @@ func TestOpsDeployment(t *testing.T) {
 				NewTag string `yaml:"newTag"`
 				Digest string `yaml:"digest"`
 			} `yaml:"images"`
-			Spec       struct {
+			Spec struct {
 				Replicas int `yaml:"replicas"`
 				Template struct {
 					Spec podSpec `yaml:"spec"`

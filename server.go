@@ -373,7 +373,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	}
 	// River's own info lines (maintenance runs) would drown ours.
 	riverLogger := slog.New(minLevel{Handler: logger.Handler(), min: slog.LevelWarn})
-	// The daily report (SPEC §4): previews always work; the email, and the
+	// The daily report (docs/product.md, "Statistics and the daily report"): previews always work; the email, and the
 	// periodic job that sends it, only with SMTP_URL.
 	if a.reports, err = report.New(report.Config{
 		Campaign: a.service,
@@ -397,7 +397,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	}
 	scheduler.Client = a.river
 
-	// River's own UI (SPEC §7), behind the API tokens. Its background
+	// River's own UI (README, "Security"), behind the API tokens. Its background
 	// services live until close.
 	riverUI, err := riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(a.river, nil),
@@ -585,7 +585,7 @@ func routes(d serverDeps) []route {
 		// The deadline of each query and mutation.
 		OperationTimeout: d.config.OperationTimeout,
 	})
-	// The REST compat layer (SPEC §6) routes within its prefixes, every
+	// The REST compat layer (docs/product.md, "The API") routes within its prefixes, every
 	// path with and without its trailing slash.
 	api := withDeadline(d.config.OperationTimeout, rest.New(rest.Config{Service: d.service, Reports: d.reports, Logger: d.logger}))
 	return []route{

@@ -16,7 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// schemaHook adjusts the generated GraphQL schema to the contract of SPEC §5.
+// schemaHook adjusts the generated GraphQL schema to the API's contract (docs/product.md, "The API").
 func schemaHook(g *gen.Graph, s *ast.Schema) error {
 	upperEnumValues(s, "MessageStatus", "MailingStatus")
 	renameCustomer(s)
@@ -36,7 +36,7 @@ func upperEnumValues(s *ast.Schema, names ...string) {
 }
 
 // renameCustomer presents the Customer entity as Client, the name every
-// external surface uses (SPEC §1); gqlgen.yml binds the Client types back to
+// external surface uses (docs/product.md, "Clients"); gqlgen.yml binds the Client types back to
 // ent.Customer*.
 func renameCustomer(s *ast.Schema) {
 	rename := func(name string) string {
@@ -80,7 +80,7 @@ func renameCustomer(s *ast.Schema) {
 }
 
 // dropNodeQueries removes the Relay node/nodes queries: ids are plain int64s
-// shared by all tables (SPEC §5), so a node lookup could not tell a client
+// shared by all tables (docs/product.md, "The API"), so a node lookup could not tell a client
 // from a mailing, and the contract leaves node out. Connections still need
 // the Relay spec on, hence a hook rather than WithRelaySpec(false).
 func dropNodeQueries(_ *gen.Graph, s *ast.Schema) error {

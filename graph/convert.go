@@ -12,7 +12,7 @@ import (
 	"github.com/notifyhq/notify/internal/report"
 )
 
-// Page sizes of connections (SPEC §5).
+// Page sizes of connections (docs/product.md, "The API").
 const (
 	defaultPageSize = 50
 	maxPageSize     = 1000

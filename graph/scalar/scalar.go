@@ -1,7 +1,7 @@
 // Package scalar binds the GraphQL Time and Date scalars strictly: a Time
 // input must carry an explicit offset (RFC 3339) and is written back in UTC; a
 // Date is exactly YYYY-MM-DD. gqlgen's own Time accepts zone-less values and
-// "" which SPEC §5 refuses.
+// "" which the API refuses (docs/product.md, "The API").
 package scalar
 
 import (

@@ -67,7 +67,7 @@ func (a Access) String() string {
 }
 
 // CloseCodeForbidden is the WebSocket close code sent when connection_init
-// carries no valid token (SPEC §5; the code graphql-ws servers use for
+// carries no valid token (README, "Security"; the code graphql-ws servers use for
 // "Forbidden").
 const CloseCodeForbidden = 4403
 

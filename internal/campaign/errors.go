@@ -10,7 +10,7 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // ErrConflict is returned when an action is not allowed in the mailing's
-// current status (SPEC §2, mailing lifecycle).
+// current status (docs/product.md, "Lifecycle").
 var ErrConflict = errors.New("conflict")
 
 // FieldError says what is wrong with one input field. Field is a dotted path

@@ -132,7 +132,7 @@ func (s *Service) CreateMailing(ctx context.Context, in MailingInput) (*ent.Mail
 	return m, nil
 }
 
-// UpdateMailing applies p under the lifecycle rules of SPEC §2: start_at and
+// UpdateMailing applies p under the lifecycle rules (docs/product.md, "Lifecycle"): start_at and
 // the filter change only while scheduled; text, end_at and the window also
 // while running or paused (end_at must stay in the future); nothing once
 // finished or cancelled. A field re-sent with its current value is no change.
@@ -324,7 +324,7 @@ func lockMailing(ctx context.Context, tx *database.Tx, dialectName string, id in
 	return m, nil
 }
 
-// transition is the lifecycle: pause, resume and cancel (SPEC §2). Returns
+// transition is the lifecycle: pause, resume and cancel (docs/product.md, "Lifecycle"). Returns
 // ErrNotFound, or ErrConflict when the action is not allowed in the mailing's
 // status.
 func (s *Service) transition(ctx context.Context, id int, action string) (*ent.Mailing, error) {
@@ -375,7 +375,7 @@ func (s *Service) transition(ctx context.Context, id int, action string) (*ent.M
 	return m, nil
 }
 
-// nextStatus is the lifecycle table of SPEC §2 for pause, resume and cancel.
+// nextStatus is the lifecycle table (docs/product.md, "Lifecycle") for pause, resume and cancel.
 func nextStatus(cur status.Mailing, action string) (status.Mailing, error) {
 	switch action {
 	case "pause":

@@ -9,7 +9,7 @@ import (
 	"github.com/notifyhq/notify/internal/sendwindow"
 )
 
-// Limits of the domain (SPEC §1).
+// Limits of the domain (docs/product.md, "Clients" and "Mailings").
 const (
 	MaxTagLength  = 64
 	MaxTextLength = 4096

@@ -125,7 +125,7 @@ func openPostgresPool(ctx context.Context, dsn string, conns int) (*DB, error) {
 
 // RiverDriver returns the River driver over the same pool. On Postgres it
 // listens through a small pgx pool so that jobs inserted by InsertTx are
-// worked at once instead of on the next poll (STACK-NOTES §2a: ~4 ms instead
+// worked at once instead of on the next poll (measured: ~4 ms instead
 // of ~800 ms).
 func (db *DB) RiverDriver(ctx context.Context) (riverdriver.Driver[*sql.Tx], error) {
 	if db.Dialect == dialect.SQLite {

@@ -16,7 +16,7 @@ import (
 // Tx is one database transaction seen two ways: as the *sql.Tx River's
 // InsertTx takes, and as an ent client bound to it. ent keeps the *sql.Tx of
 // its own transactions private, so the transaction is begun here and ent is
-// handed it (STACK-NOTES §2b).
+// handed it (docs/design.md, "One database, two dialects, one code path").
 type Tx struct {
 	*sql.Tx
 	// Ent is an ent client whose every query runs in the transaction.

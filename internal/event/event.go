@@ -1,5 +1,5 @@
 // Package event is the live status feed behind the GraphQL subscriptions
-// (SPEC §5): the domain and the sending engine tell the Bus about committed
+// (docs/product.md, "The API"): the domain and the sending engine tell the Bus about committed
 // status writes (it implements campaign.Publisher) and the Bus fans them out
 // to subscribers of message status changes and of mailing progress.
 //
@@ -52,7 +52,7 @@ const (
 	// of pointers per subscriber.
 	DefaultBuffer = 4096
 	// DefaultProgressInterval is the shortest time between two progress
-	// snapshots of one mailing: "a few times a second" (SPEC §5).
+	// snapshots of one mailing: "a few times a second" (docs/product.md, "The API").
 	DefaultProgressInterval = 250 * time.Millisecond
 	// DefaultMaxPending bounds the status changes waiting to be flushed; past
 	// it publications are dropped and subscribers told events were missed.

@@ -14,7 +14,7 @@ import (
 
 // notifySQL sends several payloads in one statement, so one flush is one
 // round trip and one commit whatever the number of payloads; Postgres
-// delivers them in this order (STACK-NOTES §7).
+// delivers them in this order (measured on Postgres 15).
 const notifySQL = `SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`
 
 // Listener reconnection delays (lib/pq doubles from min to max).

@@ -1,4 +1,4 @@
-// Package metrics is the service's Prometheus instrumentation (SPEC §7),
+// Package metrics is the service's Prometheus instrumentation (README, "Operating notes"),
 // on a private registry served at /metrics: the sending API client's
 // requests and circuit breaker (a sender.Observer), message status writes
 // (a campaign.Publisher decorator), HTTP and GraphQL durations, and gauges

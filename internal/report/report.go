@@ -1,4 +1,4 @@
-// Package report builds and emails the daily report (SPEC §4): the
+// Package report builds and emails the daily report (docs/product.md, "Statistics and the daily report"): the
 // statistics of the mailings active during one calendar day, rendered as HTML
 // (a table-based bar chart that renders in common mail clients) with a
 // plain-text alternative, and sent over SMTP with go-mail.

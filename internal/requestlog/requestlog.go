@@ -1,7 +1,7 @@
 // Package requestlog gives every HTTP request an id (X-Request-Id, taken
 // from the client when it sends a sane one, else made up), carries it in
 // the request's context, and adds it as request_id to every log line
-// written with that context (SPEC §7). It also writes one access line per
+// written with that context (README, "Operating notes"). It also writes one access line per
 // request: method, route pattern, path, status and duration — never
 // headers or the query string, so tokens stay out of the logs.
 package requestlog

@@ -8,7 +8,7 @@ import (
 	"strconv"
 )
 
-// Page sizes of Django REST framework's PageNumberPagination as SPEC §6 sets
+// Page sizes of Django REST framework's PageNumberPagination as the API promises (docs/product.md, "The API")
 // them.
 const (
 	defaultPageSize = 50

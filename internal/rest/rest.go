@@ -1,4 +1,4 @@
-// Package rest is the REST compat layer of SPEC §6: the API of the service
+// Package rest is the REST compat layer (docs/product.md, "The API"): the API of the service
 // this one replaces, in the shapes Django REST framework clients expect
 // (snake_case JSON, paths with a trailing slash, {"count", "next",
 // "previous", "results"} pages, errors per field), over the same domain
@@ -72,7 +72,7 @@ func New(cfg Config) *API {
 	return a
 }
 
-// routes is every route of SPEC §6, as the OpenAPI document names them.
+// routes is every route of the REST layer, as the OpenAPI document names them.
 func (a *API) routes() {
 	a.handle("GET /clients/", maxBody, a.listClients)
 	a.handle("POST /clients/", maxBody, a.createClient)

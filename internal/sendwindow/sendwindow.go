@@ -1,6 +1,6 @@
 // Package sendwindow implements a mailing's send window: a daily range of wall-clock
 // times, evaluated in each client's own time zone, outside which no message is sent
-// (SPEC.md §1 Mailing.send_window, §2).
+// (docs/product.md, "Mailings" and "Sending").
 package sendwindow
 
 import (
