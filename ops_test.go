@@ -103,7 +103,7 @@ func TestOpsAuthRoutes(t *testing.T) {
 
 		for _, r := range b.app.routes {
 			t.Run(r.pattern, func(t *testing.T) {
-				guarded := r.access == auth.API || r.access == auth.GraphQL || r.access == auth.Admin
+				guarded := r.access == auth.API || r.access == auth.GraphQL || r.access == auth.AdminUI
 				resp, body := opsDo(t, opsRequest(t, b.server.URL, r))
 				if !guarded {
 					require.Less(t, resp.StatusCode, 300, "open route without a token: %s", body)
@@ -122,11 +122,11 @@ func TestOpsAuthRoutes(t *testing.T) {
 					resp, body = opsDo(t, req)
 					require.Less(t, resp.StatusCode, 300, "with a token: %s", body)
 				}
-				if r.access == auth.Admin {
+				if r.access == auth.AdminUI {
 					require.Equal(t, webui.RiverUICSP, resp.Header.Get("Content-Security-Policy"), "River's UI is a page: it gets the pages' headers")
 					require.Equal(t, "DENY", resp.Header.Get("X-Frame-Options"))
 				}
-				if r.access == auth.Admin {
+				if r.access == auth.AdminUI {
 					// River's UI takes no Basic credentials: browsers replay
 					// them to any site that asks.
 					req = opsRequest(t, b.server.URL, r)

@@ -599,7 +599,7 @@ func routes(d serverDeps) []route {
 		{pattern: "/mailings", access: auth.API, handler: api, cors: true},
 		{pattern: "/mailings/", access: auth.API, handler: api, cors: true},
 		{pattern: "/reports/", access: auth.API, handler: api, cors: true},
-		{pattern: "/riverui/", access: auth.Admin, handler: webui.SecureHeaders(webui.RiverUICSP, d.riverUI)},
+		{pattern: "/riverui/", access: auth.AdminUI, handler: webui.SecureHeaders(webui.RiverUICSP, d.riverUI)},
 		{pattern: "GET /metrics", access: auth.Metrics, handler: d.metrics.Handler()},
 		{pattern: "GET /healthz", access: auth.Open, handler: http.HandlerFunc(healthz)},
 		{pattern: "GET /readyz", access: auth.Open, handler: readyz(d.ready, d.logger)},

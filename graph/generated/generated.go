@@ -1080,12 +1080,12 @@ input UpdateClientInput {
 }
 
 extend type Mutation {
-  createClient(input: CreateClientInput!): Client!
+  createClient(input: CreateClientInput!): Client! @hasRole(role: OPERATOR)
   "Bulk import: all or nothing, up to 10,000 clients."
-  createClients(input: [CreateClientInput!]!): [Client!]!
-  updateClient(id: ID!, input: UpdateClientInput!): Client!
+  createClients(input: [CreateClientInput!]!): [Client!]! @hasRole(role: OPERATOR)
+  updateClient(id: ID!, input: UpdateClientInput!): Client! @hasRole(role: OPERATOR)
   "Removes the client; its unsent messages are cancelled, what was sent stays in the statistics."
-  deleteClient(id: ID!): ID!
+  deleteClient(id: ID!): ID! @hasRole(role: ADMIN)
 }
 `, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -1729,19 +1729,19 @@ input UpdateMailingInput {
 
 extend type Mutation {
   "Creates a mailing: RUNNING when startAt <= now < endAt, SCHEDULED when startAt is in the future."
-  createMailing(input: CreateMailingInput!): Mailing!
-  updateMailing(id: ID!, input: UpdateMailingInput!): Mailing!
+  createMailing(input: CreateMailingInput!): Mailing! @hasRole(role: OPERATOR)
+  updateMailing(id: ID!, input: UpdateMailingInput!): Mailing! @hasRole(role: OPERATOR)
   "Cancels the mailing if needed and removes it with its messages."
-  deleteMailing(id: ID!): ID!
+  deleteMailing(id: ID!): ID! @hasRole(role: ADMIN)
 }
 
 extend type Mutation {
   "Pauses a running mailing; no new request starts once it returns."
-  pauseMailing(id: ID!): Mailing!
+  pauseMailing(id: ID!): Mailing! @hasRole(role: OPERATOR)
   "Resumes a paused mailing; past its endAt it finishes instead."
-  resumeMailing(id: ID!): Mailing!
+  resumeMailing(id: ID!): Mailing! @hasRole(role: OPERATOR)
   "Cancels the mailing: unsent messages become CANCELLED and no new request starts."
-  cancelMailing(id: ID!): Mailing!
+  cancelMailing(id: ID!): Mailing! @hasRole(role: OPERATOR)
 }
 `, BuiltIn: false},
 	{Name: "../report.graphqls", Input: `# The daily report (SPEC §4): statistics of the mailings active in a day.
@@ -1763,10 +1763,10 @@ extend type Query {
 
 extend type Mutation {
   "Sends the report of a date (default: yesterday) now, by email."
-  sendDailyReport(date: Date): DailyReport!
+  sendDailyReport(date: Date): DailyReport! @hasRole(role: ADMIN)
 }
 `, BuiltIn: false},
-	{Name: "../schema.graphqls", Input: `# Hand-written part of the GraphQL contract (SPEC §5). graph/ent.graphqls is
+	{Name: "../schema.graphqls", Input: `# Hand-written part of the GraphQL contract (docs/product.md, "The API"). graph/ent.graphqls is
 # generated from the ent schema and never edited; this file and the other
 # graph/*.graphqls extend it.
 
@@ -1774,6 +1774,20 @@ extend type Mutation {
 scalar Time
 "A calendar date, YYYY-MM-DD."
 scalar Date
+
+"""
+The role a field needs (README, "Security"): VIEWER reads, OPERATOR creates and
+changes clients and mailings and drives their lifecycle, ADMIN also deletes and
+administers. Every mutation declares one; a mutation without one needs ADMIN.
+"""
+directive @hasRole(role: Role!) on FIELD_DEFINITION
+
+"What a caller may do; each role may do everything the roles before it may."
+enum Role {
+  VIEWER
+  OPERATOR
+  ADMIN
+}
 
 type Mutation
 `, BuiltIn: false},
@@ -10375,6 +10389,16 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 
 func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNRole2githubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
+	var res model.Role
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRole2githubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐRole(ctx context.Context, sel ast.SelectionSet, v model.Role) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNStatusCount2githubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐStatusCount(ctx context.Context, sel ast.SelectionSet, v campaign.StatusCount) graphql.Marshaler {

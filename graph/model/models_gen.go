@@ -3,6 +3,10 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -94,4 +98,62 @@ type UpdateMailingInput struct {
 	Text       graphql.Omittable[*string]            `json:"text,omitempty"`
 	Filter     graphql.Omittable[*ClientFilterInput] `json:"filter,omitempty"`
 	SendWindow graphql.Omittable[*SendWindowInput]   `json:"sendWindow,omitempty"`
+}
+
+// What a caller may do; each role may do everything the roles before it may.
+type Role string
+
+const (
+	RoleViewer   Role = "VIEWER"
+	RoleOperator Role = "OPERATOR"
+	RoleAdmin    Role = "ADMIN"
+)
+
+var AllRole = []Role{
+	RoleViewer,
+	RoleOperator,
+	RoleAdmin,
+}
+
+func (e Role) IsValid() bool {
+	switch e {
+	case RoleViewer, RoleOperator, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+func (e Role) String() string {
+	return string(e)
+}
+
+func (e *Role) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Role(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Role", str)
+	}
+	return nil
+}
+
+func (e Role) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Role) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

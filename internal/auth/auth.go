@@ -17,11 +17,13 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -32,20 +34,20 @@ const (
 	// Open routes need no token: /healthz, /readyz, the GraphQL IDE, the
 	// docs and their assets.
 	Open Access = iota
-	// API routes (REST) need a token; a refusal is a REST error
-	// ({"detail": …}).
+	// API routes (REST) need a token: a viewer's to read, an operator's to
+	// write, an admin's to delete; a refusal is a REST error ({"detail": …}).
 	API
 	// GraphQL routes need a token; a refusal is a GraphQL error with
 	// extensions.code UNAUTHENTICATED. WebSocket upgrades pass: their
 	// token comes in connection_init (see Guard.WebsocketInit).
 	GraphQL
-	// Metrics is open unless METRICS_AUTH is on, then like API.
+	// Metrics is open unless METRICS_AUTH is on, then needs an admin token.
 	Metrics
-	// Admin routes (River's UI) need a token, as a bearer token or as the
+	// AdminUI routes (River's UI) need an admin's token, as a bearer token or as the
 	// SameSite=Strict cookie its sign-in form sets (see signIn). HTTP Basic
 	// credentials are not taken: browsers replay them to any site that
 	// asks, which makes every cross-site request an authenticated one.
-	Admin
+	AdminUI
 )
 
 // String returns the access level's name, as route tables print it.
@@ -59,8 +61,8 @@ func (a Access) String() string {
 		return "graphql"
 	case Metrics:
 		return "metrics"
-	case Admin:
-		return "admin"
+	case AdminUI:
+		return "admin-ui"
 	default:
 		return "access(?)"
 	}
@@ -74,39 +76,50 @@ const CloseCodeForbidden = 4403
 // Guard checks bearer tokens. The zero value and a Guard with no token let
 // everything through.
 type Guard struct {
-	digests     [][sha256.Size]byte
+	tokens      []entry
 	metricsAuth bool
 }
 
-// New returns a Guard accepting any of tokens (API_TOKENS); metricsAuth
-// (METRICS_AUTH) puts /metrics behind them too. Empty tokens are ignored.
-func New(tokens []string, metricsAuth bool) *Guard {
+// entry is a token's digest and who it is.
+type entry struct {
+	digest    [sha256.Size]byte
+	principal *Principal
+}
+
+// New returns a Guard accepting tokens (API_TOKENS, see ParseTokens);
+// metricsAuth (METRICS_AUTH) puts /metrics behind an admin token too.
+func New(tokens []Token, metricsAuth bool) *Guard {
 	g := &Guard{metricsAuth: metricsAuth}
 	for _, t := range tokens {
-		if t != "" {
-			g.digests = append(g.digests, sha256.Sum256([]byte(t)))
+		if t.Secret != "" {
+			g.tokens = append(g.tokens, entry{sha256.Sum256([]byte(t.Secret)), &Principal{Name: t.Name, Role: t.Role}})
 		}
 	}
 	return g
 }
 
 // Enabled reports whether tokens are required at all.
-func (g *Guard) Enabled() bool { return g != nil && len(g.digests) > 0 }
+func (g *Guard) Enabled() bool { return g != nil && len(g.tokens) > 0 }
 
-// Valid reports whether token is one of the Guard's tokens. The comparison
-// takes the same time whichever token matches, or none: digests of equal
-// length are compared, all of them, without an early exit.
-func (g *Guard) Valid(token string) bool {
+// Check returns who token belongs to, or nil. The comparison takes the same
+// time whichever token matches, or none: digests of equal length are
+// compared, all of them, without an early exit.
+func (g *Guard) Check(token string) *Principal {
 	if !g.Enabled() || token == "" {
-		return false
+		return nil
 	}
 	d := sha256.Sum256([]byte(token))
-	match := 0
-	for i := range g.digests {
-		match |= subtle.ConstantTimeCompare(d[:], g.digests[i][:])
+	var found *Principal
+	for i := range g.tokens {
+		if subtle.ConstantTimeCompare(d[:], g.tokens[i].digest[:]) == 1 {
+			found = g.tokens[i].principal
+		}
 	}
-	return match == 1
+	return found
 }
+
+// Valid reports whether token is one of the Guard's tokens.
+func (g *Guard) Valid(token string) bool { return g.Check(token) != nil }
 
 // BearerToken returns the token of an "Authorization: Bearer …" value, or "".
 func BearerToken(header string) string {
@@ -117,21 +130,46 @@ func BearerToken(header string) string {
 	return strings.TrimSpace(token)
 }
 
+// need is the role a request to a route at level a needs: REST reads need
+// a viewer, deletes an admin, other writes an operator; River's UI and
+// /metrics an admin; GraphQL a viewer here (each operation's own role is
+// checked where it is created, see Operations).
+func need(a Access, r *http.Request) Role {
+	switch a {
+	case AdminUI, Metrics:
+		return Admin
+	case API:
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return Viewer
+		case http.MethodDelete:
+			return Admin
+		}
+		return Operator
+	}
+	return Viewer
+}
+
 // Wrap returns h guarded at level a. With no tokens, or for Open routes
-// (and Metrics without METRICS_AUTH), it returns h itself.
+// (and Metrics without METRICS_AUTH), it returns h itself. Without valid
+// credentials it answers 401; with a role below the route's, 403.
 func (g *Guard) Wrap(a Access, h http.Handler) http.Handler {
 	if !g.Enabled() || a == Open || (a == Metrics && !g.metricsAuth) {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get("Authorization")
-		ok := g.Valid(BearerToken(header))
-		if !ok && a == Admin {
-			ok = g.Valid(adminCookie(r))
+		p := g.Check(BearerToken(header))
+		if p == nil && a == AdminUI {
+			p = g.Check(adminCookie(r))
 		}
 		switch {
-		case ok:
-			h.ServeHTTP(w, r.WithContext(Authenticate(r.Context())))
+		case p != nil && p.Can(need(a, r)):
+			setActor(r.Context(), p)
+			h.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+		case p != nil:
+			setActor(r.Context(), p)
+			g.forbid(w, a)
 		case a == GraphQL && IsWebsocketUpgrade(r):
 			// Browsers cannot set headers on a WebSocket: connection_init
 			// carries the token (WebsocketInit), and Operations checks it
@@ -140,28 +178,16 @@ func (g *Guard) Wrap(a Access, h http.Handler) http.Handler {
 		case r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "":
 			// CORS preflights carry no credentials.
 			h.ServeHTTP(w, r)
-		case a == Admin && g.signIn(w, r):
+		case a == AdminUI && g.signIn(w, r):
 		default:
 			g.refuse(w, a, header != "")
 		}
 	})
 }
 
-// authenticatedKey marks a request context whose token was checked.
-type authenticatedKey struct{}
-
-// Authenticate returns ctx marked as carrying valid credentials. Only the
-// guard's own checks (Wrap, WebsocketInit) and tests call it.
-func Authenticate(ctx context.Context) context.Context {
-	return context.WithValue(ctx, authenticatedKey{}, true)
-}
-
-// Authenticated reports whether ctx belongs to a request that presented a
-// valid token (false when auth is off).
-func Authenticated(ctx context.Context) bool {
-	ok, _ := ctx.Value(authenticatedKey{}).(bool)
-	return ok
-}
+// Authenticated reports whether ctx belongs to a request that presented
+// valid credentials (false when auth is off).
+func Authenticated(ctx context.Context) bool { return PrincipalFrom(ctx) != nil }
 
 // IsWebsocketUpgrade reports whether r is a WebSocket opening handshake
 // (RFC 6455 §4.2.1): a GET with "Connection: upgrade", "Upgrade: websocket",
@@ -190,9 +216,15 @@ func headerHasToken(h http.Header, name, token string) bool {
 
 // Messages of the refusals, as Django REST framework words them.
 const (
-	msgMissing = "Authentication credentials were not provided."
-	msgInvalid = "Invalid token."
+	msgMissing   = "Authentication credentials were not provided."
+	msgInvalid   = "Invalid token."
+	msgForbidden = "You do not have permission to perform this action."
 )
+
+// forbid answers 403 in the shape of the route's API.
+func (g *Guard) forbid(w http.ResponseWriter, a Access) {
+	writeRefusal(w, a, http.StatusForbidden, msgForbidden, "FORBIDDEN")
+}
 
 // refuse answers 401 in the shape of the route's API.
 func (g *Guard) refuse(w http.ResponseWriter, a Access, presented bool) {
@@ -201,15 +233,21 @@ func (g *Guard) refuse(w http.ResponseWriter, a Access, presented bool) {
 		msg = msgInvalid
 	}
 	w.Header().Add("WWW-Authenticate", `Bearer realm="notify"`)
+	writeRefusal(w, a, http.StatusUnauthorized, msg, "UNAUTHENTICATED")
+}
+
+// writeRefusal writes a refusal: a GraphQL error with extensions.code for
+// GraphQL routes, {"detail": …} for the others.
+func writeRefusal(w http.ResponseWriter, a Access, status int, msg, code string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusUnauthorized)
+	w.WriteHeader(status)
 	var body any = map[string]string{"detail": msg}
 	if a == GraphQL {
 		body = map[string]any{
 			"errors": []any{map[string]any{
 				"message":    msg,
-				"extensions": map[string]any{"code": "UNAUTHENTICATED"},
+				"extensions": map[string]any{"code": code},
 			}},
 			"data": nil,
 		}
@@ -228,12 +266,14 @@ var errForbidden = errors.New("forbidden: connection_init needs {\"authorization
 func (g *Guard) WebsocketInit(next transport.WebsocketInitFunc) transport.WebsocketInitFunc {
 	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 		if g.Enabled() && !Authenticated(ctx) {
-			if !g.Valid(BearerToken(p.Authorization())) {
+			who := g.Check(BearerToken(p.Authorization()))
+			if who == nil {
 				ctx = transport.WithWebsocketCloseCode(ctx, CloseCodeForbidden)
 				ctx = transport.AppendCloseReason(ctx, "Forbidden")
 				return ctx, nil, errForbidden
 			}
-			ctx = Authenticate(ctx)
+			setActor(ctx, who)
+			ctx = WithPrincipal(ctx, who)
 		}
 		if next != nil {
 			return next(ctx, p)
@@ -258,9 +298,74 @@ var _ interface {
 func (operations) ExtensionName() string                   { return "Auth" }
 func (operations) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (o operations) MutateOperationContext(ctx context.Context, _ *graphql.OperationContext) *gqlerror.Error {
-	if !o.g.Enabled() || Authenticated(ctx) {
+func (o operations) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	if !o.g.Enabled() {
 		return nil
 	}
-	return &gqlerror.Error{Message: msgMissing, Extensions: map[string]any{"code": "UNAUTHENTICATED"}}
+	p := PrincipalFrom(ctx)
+	if p == nil {
+		return &gqlerror.Error{Message: msgMissing, Extensions: map[string]any{"code": "UNAUTHENTICATED"}}
+	}
+	if rc.Operation == nil {
+		return nil
+	}
+	for _, f := range rootFields(rc) {
+		if need := FieldRole(f.Definition, rc.Operation.Operation); !p.Can(need) {
+			return &gqlerror.Error{
+				Message:    fmt.Sprintf("%s needs the %s role; %q is %s", f.Name, need, p.Name, p.Role),
+				Extensions: map[string]any{"code": "FORBIDDEN"},
+			}
+		}
+	}
+	return nil
+}
+
+// RoleDirective is the schema directive that declares the role a field
+// needs: `@hasRole(role: OPERATOR)`.
+const RoleDirective = "hasRole"
+
+// FieldRole returns the role field def needs in an operation of type op:
+// the role its @hasRole declares; without one, a viewer for queries and
+// subscriptions and an admin for mutations (a mutation added without a
+// role is closed, not open).
+func FieldRole(def *ast.FieldDefinition, op ast.Operation) Role {
+	if def != nil {
+		if d := def.Directives.ForName(RoleDirective); d != nil {
+			if arg := d.Arguments.ForName("role"); arg != nil && arg.Value != nil {
+				if r, err := ParseRole(arg.Value.Raw); err == nil {
+					return r
+				}
+			}
+			return Admin
+		}
+	}
+	if op == ast.Mutation {
+		return Admin
+	}
+	return Viewer
+}
+
+// rootFields returns the root fields an operation selects, through its
+// fragments.
+func rootFields(rc *graphql.OperationContext) []*ast.Field {
+	var out []*ast.Field
+	var walk func(ast.SelectionSet)
+	seen := map[string]bool{}
+	walk = func(set ast.SelectionSet) {
+		for _, s := range set {
+			switch s := s.(type) {
+			case *ast.Field:
+				out = append(out, s)
+			case *ast.InlineFragment:
+				walk(s.SelectionSet)
+			case *ast.FragmentSpread:
+				if s.Definition != nil && !seen[s.Name] {
+					seen[s.Name] = true
+					walk(s.Definition.SelectionSet)
+				}
+			}
+		}
+	}
+	walk(rc.Operation.SelectionSet)
+	return out
 }

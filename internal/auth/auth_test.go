@@ -15,7 +15,7 @@ import (
 
 func TestAuthValid(t *testing.T) {
 	t.Parallel()
-	g := New([]string{"alpha", "", "beta-longer-token"}, false)
+	g := New(admins("alpha", "", "beta-longer-token"), false)
 	require.True(t, g.Enabled())
 	for tok, want := range map[string]bool{
 		"alpha": true, "beta-longer-token": true,
@@ -60,16 +60,16 @@ func TestAuthWrap(t *testing.T) {
 	}
 
 	open := New(nil, true)
-	for _, a := range []Access{Open, API, GraphQL, Metrics, Admin} {
+	for _, a := range []Access{Open, API, GraphQL, Metrics, AdminUI} {
 		require.Equal(t, http.StatusNoContent, serve(open, a, nil).Code, "no tokens: %s is open", a)
 	}
 
-	g := New([]string{"tok"}, false)
+	g := New(admins("tok"), false)
 	require.Equal(t, http.StatusNoContent, serve(g, Open, nil).Code)
 	require.Equal(t, http.StatusNoContent, serve(g, Metrics, nil).Code, "metrics open without METRICS_AUTH")
-	require.Equal(t, http.StatusUnauthorized, serve(New([]string{"tok"}, true), Metrics, nil).Code)
-	require.Equal(t, http.StatusNoContent, serve(New([]string{"tok"}, true), Metrics, bearer("tok")).Code)
-	for _, a := range []Access{API, GraphQL, Admin} {
+	require.Equal(t, http.StatusUnauthorized, serve(New(admins("tok"), true), Metrics, nil).Code)
+	require.Equal(t, http.StatusNoContent, serve(New(admins("tok"), true), Metrics, bearer("tok")).Code)
+	for _, a := range []Access{API, GraphQL, AdminUI} {
 		require.Equal(t, http.StatusUnauthorized, serve(g, a, nil).Code, "%s", a)
 		require.Equal(t, http.StatusUnauthorized, serve(g, a, bearer("nope")).Code, "%s", a)
 		require.Equal(t, http.StatusNoContent, serve(g, a, bearer("tok")).Code, "%s", a)
@@ -86,10 +86,10 @@ func TestAuthWrap(t *testing.T) {
 		}
 	}
 	// HTTP Basic is taken nowhere: browsers replay it to any site that asks.
-	for _, a := range []Access{API, GraphQL, Admin} {
+	for _, a := range []Access{API, GraphQL, AdminUI} {
 		require.Equal(t, http.StatusUnauthorized, serve(g, a, basic("me", "tok")).Code, "%s", a)
 	}
-	require.Equal(t, []string{`Bearer realm="notify"`}, serve(g, Admin, nil).Header().Values("WWW-Authenticate"), "no Basic prompt")
+	require.Equal(t, []string{`Bearer realm="notify"`}, serve(g, AdminUI, nil).Header().Values("WWW-Authenticate"), "no Basic prompt")
 
 	// CORS preflights reach the handler; other OPTIONS do not.
 	preflight := func(r *http.Request) {
@@ -105,7 +105,7 @@ func TestAuthWrap(t *testing.T) {
 // "Upgrade" on anything else do not open a way in.
 func TestAuthOnlyRealUpgradesPass(t *testing.T) {
 	t.Parallel()
-	g := New([]string{"tok"}, false)
+	g := New(admins("tok"), false)
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	upgrade := func(mutate func(r *http.Request)) int {
 		r := httptest.NewRequest(http.MethodGet, "/query", nil)
@@ -145,11 +145,11 @@ func TestAuthOnlyRealUpgradesPass(t *testing.T) {
 // context the guard did not mark, whatever the transport.
 func TestAuthOperations(t *testing.T) {
 	t.Parallel()
-	ext := New([]string{"tok"}, false).Operations().(graphql.OperationContextMutator)
+	ext := New(admins("tok"), false).Operations().(graphql.OperationContextMutator)
 	err := ext.MutateOperationContext(context.Background(), &graphql.OperationContext{})
 	require.NotNil(t, err)
 	require.Equal(t, "UNAUTHENTICATED", err.Extensions["code"])
-	require.Nil(t, ext.MutateOperationContext(Authenticate(context.Background()), &graphql.OperationContext{}))
+	require.Nil(t, ext.MutateOperationContext(WithPrincipal(context.Background(), &Principal{Name: "a", Role: Admin}), &graphql.OperationContext{}))
 	open := New(nil, false).Operations().(graphql.OperationContextMutator)
 	require.Nil(t, open.MutateOperationContext(context.Background(), &graphql.OperationContext{}), "no tokens: open")
 }
@@ -159,7 +159,7 @@ func TestAuthOperations(t *testing.T) {
 // routes, and nothing else.
 func TestAuthAdminSignIn(t *testing.T) {
 	t.Parallel()
-	g := New([]string{"tok-0123456789abcdef"}, false)
+	g := New(admins("tok-0123456789abcdef"), false)
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	do := func(a Access, r *http.Request) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()
@@ -168,7 +168,7 @@ func TestAuthAdminSignIn(t *testing.T) {
 	}
 	page := httptest.NewRequest(http.MethodGet, "/riverui/", nil)
 	page.Header.Set("Accept", "text/html")
-	w := do(Admin, page)
+	w := do(AdminUI, page)
 	require.Equal(t, http.StatusUnauthorized, w.Code)
 	require.Contains(t, w.Body.String(), `action="/riverui/sign-in"`)
 	require.Contains(t, w.Header().Get("Content-Security-Policy"), "frame-ancestors 'none'")
@@ -179,7 +179,7 @@ func TestAuthAdminSignIn(t *testing.T) {
 		if origin != "" {
 			r.Header.Set("Origin", origin)
 		}
-		return do(Admin, r)
+		return do(AdminUI, r)
 	}
 	require.Equal(t, http.StatusUnauthorized, post("wrong", "").Code)
 	require.Empty(t, post("wrong", "").Result().Cookies())
@@ -200,20 +200,20 @@ func TestAuthAdminSignIn(t *testing.T) {
 		r.AddCookie(c)
 		return r
 	}
-	require.Equal(t, http.StatusNoContent, do(Admin, withCookie("/riverui/api/jobs")).Code)
+	require.Equal(t, http.StatusNoContent, do(AdminUI, withCookie("/riverui/api/jobs")).Code)
 	require.Equal(t, http.StatusUnauthorized, do(API, withCookie("/clients/")).Code, "the cookie opens River's UI only")
 	require.Equal(t, http.StatusUnauthorized, do(GraphQL, withCookie("/query")).Code)
 }
 
 func TestAuthWebsocketInit(t *testing.T) {
 	t.Parallel()
-	g := New([]string{"tok"}, false)
+	g := New(admins("tok"), false)
 	init := g.WebsocketInit(nil)
 	_, _, err := init(context.Background(), transport.InitPayload{"authorization": "Bearer tok"})
 	require.NoError(t, err)
 	_, _, err = init(context.Background(), transport.InitPayload{"Authorization": "Bearer tok"})
 	require.NoError(t, err)
-	_, _, err = init(context.WithValue(context.Background(), authenticatedKey{}, true), nil)
+	_, _, err = init(WithPrincipal(context.Background(), &Principal{Name: "a", Role: Admin}), nil)
 	require.NoError(t, err, "the upgrade request's header was checked")
 	for _, p := range []transport.InitPayload{nil, {"authorization": "Bearer nope"}, {"authorization": "tok"}} {
 		_, _, err = init(context.Background(), p)
@@ -221,4 +221,40 @@ func TestAuthWebsocketInit(t *testing.T) {
 	}
 	_, _, err = New(nil, false).WebsocketInit(nil)(context.Background(), nil)
 	require.NoError(t, err, "no tokens: open")
+}
+
+// admins returns admin tokens with the given secrets.
+func admins(secrets ...string) []Token {
+	var out []Token
+	for i, s := range secrets {
+		out = append(out, Token{Name: "t" + string(rune('0'+i)), Role: Admin, Secret: s})
+	}
+	return out
+}
+
+// TestParseTokens: name:role:token entries, bare tokens as admins, and
+// errors that name the entry, never the token.
+func TestParseTokens(t *testing.T) {
+	t.Parallel()
+	got, err := ParseTokens([]string{"vera:viewer:viewer-token-0123456789", "bare-admin-token-0123456789", "ops:OPERATOR:op:token:with:colons"})
+	require.NoError(t, err)
+	require.Equal(t, []Token{
+		{Name: "vera", Role: Viewer, Secret: "viewer-token-0123456789"},
+		{Name: "token-2", Role: Admin, Secret: "bare-admin-token-0123456789"},
+		{Name: "ops", Role: Operator, Secret: "op:token:with:colons"},
+	}, got)
+	for entry, want := range map[string]string{
+		"short-token":                 `entry 1 ("token-1"): the token is shorter than 16 characters`,
+		"vera:viewer:short":           `entry 1 ("vera"): the token is shorter than 16 characters`,
+		"vera:owner:long-enough-token": `entry 1 ("vera"): unknown role "owner"`,
+		":admin:long-enough-token-1":  "entry 1: the name is empty",
+		"a:b":                         "entry 1: want name:role:token or a bare token",
+	} {
+		_, err := ParseTokens([]string{entry})
+		require.ErrorContains(t, err, want, entry)
+		require.NotContains(t, err.Error(), "short\"", "the token is never quoted")
+		require.NotContains(t, err.Error(), "long-enough")
+	}
+	_, err = ParseTokens([]string{"a:admin:long-enough-token-1", "a:viewer:long-enough-token-2"})
+	require.ErrorContains(t, err, `entry 2: the name "a" is used twice`)
 }

@@ -39,8 +39,12 @@ func (g *Guard) signIn(w http.ResponseWriter, r *http.Request) bool {
 		if err := r.ParseForm(); err == nil && len(r.PostForm["token"]) == 1 {
 			token = r.PostForm.Get("token")
 		}
-		if !g.Valid(token) {
+		switch p := g.Check(token); {
+		case p == nil:
 			writeSignInPage(w, http.StatusUnauthorized, "That token is not one of API_TOKENS.")
+			return true
+		case !p.Can(Admin):
+			writeSignInPage(w, http.StatusForbidden, "River's UI needs an admin token.")
 			return true
 		}
 		http.SetCookie(w, &http.Cookie{

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/notifyhq/notify/internal/auth"
 )
 
 // Config is the whole configuration of the service.
@@ -25,11 +27,12 @@ type Config struct {
 	SenderTimeout     time.Duration // SENDER_TIMEOUT, default 10s
 	SenderConcurrency int           // SENDER_CONCURRENCY, default 64
 	SenderMaxRPS      float64       // SENDER_MAX_RPS, default 0 (off)
+	SenderClusterRPS  int           // SENDER_MAX_RPS_CLUSTER, default 0 (off): requests per second of all instances together
 	SMTPURL           string        // SMTP_URL: smtp://user:pass@host:port or smtps://…
 	ReportTo          []string      // REPORT_TO, comma-separated addresses
 	ReportFrom        string        // REPORT_FROM
 	ReportCron        string        // REPORT_CRON, default "CRON_TZ=UTC 0 8 * * *"
-	APITokens         []string      // API_TOKENS, comma-separated; empty = open
+	APITokens         []auth.Token  // API_TOKENS, comma-separated name:role:token (or bare admin tokens); empty = open
 	AuthRequired      bool          // AUTH_REQUIRED: refuse to start without credentials
 	MaxBodyBytes      int64         // MAX_BODY_BYTES, default 1 MiB: the largest request body to /query and REST
 	OperationTimeout  time.Duration // OPERATION_TIMEOUT, default 30s: deadline of an API query or mutation, and Postgres statement_timeout of the API's queries
@@ -105,11 +108,22 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.SenderMaxRPS = f
 	}
+	if v := get("SENDER_MAX_RPS_CLUSTER"); v != "" && v != "off" && v != "0" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000000 {
+			errs = append(errs, fmt.Errorf("SENDER_MAX_RPS_CLUSTER: must be a whole number of requests per second from 1 to 1000000, or off, got %q", v))
+		}
+		c.SenderClusterRPS = n
+	}
 	c.SMTPURL = get("SMTP_URL")
 	c.ReportTo = list("REPORT_TO")
 	c.ReportFrom = get("REPORT_FROM")
 	c.ReportCron = cmp.Or(get("REPORT_CRON"), DefaultReportCron)
-	c.APITokens = list("API_TOKENS")
+	tokens, err := auth.ParseTokens(list("API_TOKENS"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("API_TOKENS: %v", err))
+	}
+	c.APITokens = tokens
 	c.AuthRequired = boolean("AUTH_REQUIRED", false)
 	c.MaxBodyBytes = 1 << 20
 	if v := get("MAX_BODY_BYTES"); v != "" {
@@ -202,7 +216,9 @@ func (c Config) Secrets() []string {
 			}
 		}
 	}
-	out = append(out, c.APITokens...)
+	for _, t := range c.APITokens {
+		out = append(out, t.Secret)
+	}
 	if c.SenderToken != "" {
 		out = append(out, c.SenderToken)
 	}

@@ -70,3 +70,15 @@ func TestNoPasswordInErrors(t *testing.T) {
 	}
 	require.Contains(t, got, "postgres://notify:xxxxx@db")
 }
+
+// TestAPITokens: API_TOKENS entries are parsed at start; a bad one stops
+// it with a line naming the variable and the entry, not the token.
+func TestAPITokens(t *testing.T) {
+	t.Parallel()
+	c, err := load(map[string]string{"API_TOKENS": "vera:viewer:viewer-token-0123456789, bare-admin-token-0123456789"})
+	require.NoError(t, err)
+	require.Len(t, c.APITokens, 2)
+	_, err = load(map[string]string{"API_TOKENS": "ok:admin:admin-token-0123456789,ops:operator:tooshort"})
+	require.ErrorContains(t, err, `API_TOKENS: entry 2 ("ops"): the token is shorter than 16 characters`)
+	require.NotContains(t, err.Error(), "tooshort")
+}

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -53,6 +54,25 @@ func validID(id string) bool {
 	return true
 }
 
+// actorKey holds the slot where the auth guard names the caller.
+type actorKey struct{}
+
+// SetActor names the caller of the request of ctx (a token's name, never
+// the token) for its access log line.
+func SetActor(ctx context.Context, name string) {
+	if slot, ok := ctx.Value(actorKey{}).(*atomic.Pointer[string]); ok {
+		slot.Store(&name)
+	}
+}
+
+// actorName returns the name in slot, or "" (no credentials, or auth off).
+func actorName(slot *atomic.Pointer[string]) string {
+	if p := slot.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
 // Middleware assigns the request id, sets it on the response, and logs
 // one line per request when it ends: at debug level for the probes and
 // /metrics (scraped every few seconds), at info otherwise.
@@ -63,7 +83,8 @@ func Middleware(logger *slog.Logger, next http.Handler) http.Handler {
 			id = rand.Text()
 		}
 		w.Header().Set(Header, id)
-		r = r.WithContext(WithID(r.Context(), id))
+		var actor atomic.Pointer[string] // a WebSocket's is set by another goroutine
+		r = r.WithContext(context.WithValue(WithID(r.Context(), id), actorKey{}, &actor))
 		rec := &recorder{ResponseWriter: w}
 		start := time.Now()
 		next.ServeHTTP(rec, r)
@@ -76,7 +97,7 @@ func Middleware(logger *slog.Logger, next http.Handler) http.Handler {
 		logger.Log(r.Context(), level, "http request",
 			"method", r.Method, "route", r.Pattern, "path", r.URL.Path,
 			"status", rec.Status(), "bytes", rec.bytes,
-			"duration_ms", time.Since(start).Milliseconds())
+			"duration_ms", time.Since(start).Milliseconds(), "actor", actorName(&actor))
 	})
 }
 
