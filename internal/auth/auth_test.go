@@ -244,11 +244,11 @@ func TestParseTokens(t *testing.T) {
 		{Name: "ops", Role: Operator, Secret: "op:token:with:colons"},
 	}, got)
 	for entry, want := range map[string]string{
-		"short-token":                 `entry 1 ("token-1"): the token is shorter than 16 characters`,
-		"vera:viewer:short":           `entry 1 ("vera"): the token is shorter than 16 characters`,
+		"short-token":                  `entry 1 ("token-1"): the token is shorter than 16 characters`,
+		"vera:viewer:short":            `entry 1 ("vera"): the token is shorter than 16 characters`,
 		"vera:owner:long-enough-token": `entry 1 ("vera"): unknown role "owner"`,
-		":admin:long-enough-token-1":  "entry 1: the name is empty",
-		"a:b":                         "entry 1: want name:role:token or a bare token",
+		":admin:long-enough-token-1":   "entry 1: the name is empty",
+		"a:b":                          "entry 1: want name:role:token or a bare token",
 	} {
 		_, err := ParseTokens([]string{entry})
 		require.ErrorContains(t, err, want, entry)
