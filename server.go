@@ -29,6 +29,7 @@ import (
 	"time"
 	_ "time/tzdata" // time zones of clients and of REPORT_CRON, whatever the host has
 
+	"entgo.io/ent/dialect"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/riverqueue/river"
 	"github.com/rs/cors"
@@ -396,6 +397,16 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 		return nil, fmt.Errorf("error creating River client: %w", err)
 	}
 	scheduler.Client = a.river
+	// A killed instance's jobs are taken over by the others within about
+	// 15 s (docs/design.md, "Instance kills"); the lock it holds from here
+	// on tells them this one lives. Released at close, after River stopped.
+	if a.db.Dialect == dialect.Postgres {
+		takeover, err := jobs.StartTakeover(ctx, a.db.SQL, a.river.ID(), a.sender.Timeout(), logger)
+		if err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, takeover.Stop)
+	}
 
 	// River's own UI (README, "Security"), behind the API tokens. Its background
 	// services live until close.

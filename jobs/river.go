@@ -45,11 +45,16 @@ func RiverConfig(schema string, logger *slog.Logger, workers *river.Workers, per
 		// kept 7 days by default.
 		CompletedJobRetentionPeriod: report.DueWindow + time.Hour,
 		CancelledJobRetentionPeriod: report.DueWindow + time.Hour,
-		// A killed instance's running jobs are picked up by another within
-		// about two minutes (SPEC §7): the longest job run is a batch
-		// (SendBatchTimeout), and River rescues jobs stuck past this.
+		// A killed instance's running jobs are taken over by the others
+		// within about 15 s (Takeover, docs/design.md "Instance kills"),
+		// not by River's rescuer, which only looks at a job's age every
+		// 30 s. Its rescue stays as the backstop (a Takeover that cannot
+		// reach Postgres, the daily report): no honest run comes near it,
+		// a batch run being bounded by SendBatchTimeout (20 s by default)
+		// and every other job by JobTimeout.
+		ID:                   ClientID(),
 		JobTimeout:           time.Minute,
-		RescueStuckJobsAfter: SendBatchTimeout + 10*time.Second,
+		RescueStuckJobsAfter: 3 * time.Minute,
 		MaxAttempts:          25,
 	}
 }

@@ -38,10 +38,14 @@ func (SendBatchArgs) InsertOpts() river.InsertOpts {
 	}
 }
 
-// SendBatchTimeout bounds one run of a batch job. The engine yields after its
-// slice (30 s) plus the requests in flight (the sender timeout, 10 s by
-// default); River rescues a job still running after RescueStuckJobsAfter.
-const SendBatchTimeout = 75 * time.Second
+// SendBatchTimeout bounds one run of a batch job: the sender timeout plus
+// 10 s (20 s with the default SENDER_TIMEOUT). The engine starts no request
+// later than the sender timeout and delivery.RunMargin before the end (5 s
+// into the run by default), so what it has on the wire ends, and is
+// recorded, within the run (docs/design.md, "Instance kills").
+func SendBatchTimeout(senderTimeout time.Duration) time.Duration {
+	return senderTimeout + 2*delivery.RunMargin
+}
 
 // SendBatchWorker works SendBatchArgs.
 type SendBatchWorker struct {
@@ -50,7 +54,9 @@ type SendBatchWorker struct {
 }
 
 // Timeout of a batch job run.
-func (w *SendBatchWorker) Timeout(*river.Job[SendBatchArgs]) time.Duration { return SendBatchTimeout }
+func (w *SendBatchWorker) Timeout(*river.Job[SendBatchArgs]) time.Duration {
+	return SendBatchTimeout(w.Engine.SenderTimeout())
+}
 
 // Work sends the batch.
 func (w *SendBatchWorker) Work(ctx context.Context, job *river.Job[SendBatchArgs]) error {

@@ -48,6 +48,20 @@ type update struct {
 // batch has no unsent message left, else when to look again.
 func (e *Engine) SendBatch(ctx context.Context, b Batch) (Outcome, error) {
 	sliceEnd := e.now().Add(e.cfg.Slice)
+	// A run with a deadline (the batch job's timeout) starts no request
+	// later than a whole sender timeout and a margin before it, so that
+	// what it has on the wire ends, and is recorded, within its run
+	// (docs/design.md, "Instance kills").
+	stopAt := time.Now().Add(e.cfg.Slice)
+	if dl, ok := ctx.Deadline(); ok {
+		last := dl.Add(-e.sender.Timeout() - RunMargin)
+		if floor := time.Now().Add(time.Second); last.Before(floor) {
+			last = floor
+		}
+		if last.Before(stopAt) {
+			stopAt = last
+		}
+	}
 	for {
 		m, err := e.db.Ent.Mailing.Get(ctx, b.MailingID)
 		if ent.IsNotFound(err) {
@@ -76,10 +90,10 @@ func (e *Engine) SendBatch(ctx context.Context, b Batch) (Outcome, error) {
 		if len(due) == 0 {
 			return e.idle(ctx, b, now)
 		}
-		if now.After(sliceEnd) || e.draining.Load() {
+		if now.After(sliceEnd) || !time.Now().Before(stopAt) || e.draining.Load() {
 			return snooze(0), nil
 		}
-		if err := e.work(ctx, m, due); err != nil {
+		if err := e.work(ctx, m, due, stopAt); err != nil {
 			return Outcome{}, err
 		}
 	}
@@ -142,7 +156,7 @@ func (e *Engine) loadDue(ctx context.Context, b Batch, now time.Time) ([]*pendin
 // client's window are deferred to its next opening (or expire when that is
 // not before end_at); the others are sent, under admission, while the
 // breaker allows.
-func (e *Engine) work(ctx context.Context, m *ent.Mailing, due []*pending) error {
+func (e *Engine) work(ctx context.Context, m *ent.Mailing, due []*pending, stopAt time.Time) error {
 	now := e.now()
 	win := campaign.MailingWindow(m)
 	var (
@@ -168,7 +182,7 @@ func (e *Engine) work(ctx context.Context, m *ent.Mailing, due []*pending) error
 	if err := e.apply(ctx, m.ID, planned); err != nil {
 		return err
 	}
-	return e.send(ctx, m, toSend)
+	return e.send(ctx, m, toSend, stopAt)
 }
 
 // deferTo moves a message's next attempt to at, or expires it when ok is
@@ -217,7 +231,7 @@ type result struct {
 // pause, cancel or delete that commits first stops every later request, and
 // one that commits later waits for the chunk to be on the wire. Outcomes are
 // written in bulk by a collector while requests are in flight.
-func (e *Engine) send(ctx context.Context, m *ent.Mailing, toSend []*pending) error {
+func (e *Engine) send(ctx context.Context, m *ent.Mailing, toSend []*pending, stopAt time.Time) error {
 	if len(toSend) == 0 {
 		return nil
 	}
@@ -234,7 +248,8 @@ func (e *Engine) send(ctx context.Context, m *ent.Mailing, toSend []*pending) er
 	// (shutdown, job timeout): what is on the wire finishes within the
 	// sender timeout and its outcome is recorded.
 	reqCtx := context.WithoutCancel(ctx)
-	for i := 0; i < len(toSend) && !e.draining.Load(); {
+	// Admission stops at stopAt: the rest stays due for the next run.
+	for i := 0; i < len(toSend) && !e.draining.Load() && time.Now().Before(stopAt); {
 		if err := e.sender.Acquire(ctx); err != nil {
 			sendErr = err
 			break

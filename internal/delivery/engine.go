@@ -131,6 +131,14 @@ func New(d Deps, cfg Config) *Engine {
 	return e
 }
 
+// RunMargin is what a batch run with a deadline keeps after its last
+// request's whole sender timeout, for writing outcomes (SendBatch).
+const RunMargin = 5 * time.Second
+
+// SenderTimeout is the timeout of one request: a batch job's timeout must
+// exceed it by more than RunMargin (jobs.SendBatchTimeout).
+func (e *Engine) SenderTimeout() time.Duration { return e.sender.Timeout() }
+
 // BatchSize is the number of message ids per batch.
 func (e *Engine) BatchSize() int { return e.cfg.BatchSize }
 
