@@ -42,9 +42,13 @@ fuzz: ## fuzz the validators for a while (FUZZTIME, default 20s each)
 	$(GO) test ./internal/rest -run '^$$' -fuzz '^FuzzDecodeBody$$' -fuzztime $${FUZZTIME:-20s}
 
 .PHONY: bench
-bench: ## the live-status delivery benchmark, then end-to-end benchmarks on Postgres (real binary, fake sender); prints medians
+bench: ## the live-status delivery benchmark, then end-to-end benchmarks on Postgres (real binary, fake sender; 1 and 3 instances, CPU per message); prints medians
 	$(GO) test ./graph -run '^$$' -bench '^BenchmarkStatusDelivery$$' -benchtime 200x -count 6
 	$(GO) run ./internal/bench $(BENCH_FLAGS)
+
+.PHONY: soak
+soak: ## run the real service under mailings, API traffic and subscribers (SOAK_DURATION, default 10m); fails when it does not hold steady
+	$(GO) run ./internal/soak $(SOAK_FLAGS)
 
 .PHONY: build
 build: ## build the binary into ./bin/notify

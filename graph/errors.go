@@ -26,12 +26,13 @@ const (
 	CodeUnauthenticated = "UNAUTHENTICATED"
 	CodeInternal        = "INTERNAL"
 	CodeTimeout         = "TIMEOUT"
+	CodeCancelled       = "CANCELLED"
 )
 
 func init() {
 	// User errors answer HTTP 200 like any GraphQL result; gqlgen's own
 	// protocol codes keep their status.
-	for _, c := range []string{CodeBadUserInput, CodeNotFound, CodeConflict, CodeInternal, CodeTimeout} {
+	for _, c := range []string{CodeBadUserInput, CodeNotFound, CodeConflict, CodeInternal, CodeTimeout, CodeCancelled} {
 		errcode.RegisterErrorType(c, errcode.KindUser)
 	}
 }
@@ -68,6 +69,12 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			setCode(gqlErr, CodeNotFound)
 		case errors.Is(err, campaign.ErrConflict):
 			setCode(gqlErr, CodeConflict)
+		case errors.Is(err, context.Canceled):
+			// The client went away (or the server is stopping): nobody
+			// reads this answer, and it is no error of the service's.
+			logger.DebugContext(ctx, "graphql operation cancelled", "path", gqlErr.Path.String())
+			gqlErr.Message = "the request was cancelled"
+			setCode(gqlErr, CodeCancelled)
 		case errors.Is(err, context.DeadlineExceeded):
 			logger.WarnContext(ctx, "graphql operation timed out", "path", gqlErr.Path.String())
 			gqlErr.Message = timeoutError().Message
