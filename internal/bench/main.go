@@ -38,7 +38,14 @@ type scenario struct {
 	recipients  int
 	latency     time.Duration
 	concurrency int
+	// instances of the service on the one schema (1 when zero).
+	instances int
+	// bound is the throughput the sender allows (concurrency × instances /
+	// latency); zero for an instant sender.
+	bound float64
 }
+
+func (sc scenario) count() int { return max(sc.instances, 1) }
 
 type result struct {
 	rate       float64 // messages per second
@@ -52,13 +59,18 @@ type result struct {
 	// phases: from creation to the recipients selected, and to the first send
 	toSelected  time.Duration
 	toFirstSent time.Duration
+	// CPU per message, µs: of the service (all its instances) and of
+	// Postgres (every postgres process, see pgCPUSeconds), from the
+	// mailing's creation to its end.
+	serviceCPU, postgresCPU float64
 }
 
 func main() {
 	recipients := flag.Int("recipients", envInt("BENCH_RECIPIENTS", 100000), "recipients of the instant-sender fan-out (BENCH_RECIPIENTS)")
 	slowRecipients := flag.Int("slow-recipients", 20000, "recipients of the 200 ms-sender fan-out")
 	runs := flag.Int("runs", 3, "runs per scenario (medians are printed)")
-	only := flag.String("only", "", "run only the scenario with this name (instant, slow)")
+	only := flag.String("only", "", "run only the scenarios with these names, comma-separated (instant, slow, slow3, c2000, subscribers)")
+	bigRecipients := flag.Int("c2000-recipients", 60000, "recipients of the SENDER_CONCURRENCY=2000 fan-out (200 ms sender)")
 	subRecipients := flag.Int("sub-recipients", envInt("BENCH_RECIPIENTS", 100000), "recipients of the live-events fan-out")
 	subProgress := flag.Int("sub-progress", 490, "mailingProgress subscribers of the live-events fan-out")
 	subStatus := flag.Int("sub-status", 10, "messageStatusChanged subscribers of the live-events fan-out")
@@ -94,11 +106,19 @@ func main() {
 	}
 	scenarios := []scenario{
 		{name: "instant", recipients: *recipients, concurrency: *instantConcurrency},
-		{name: "slow", recipients: *slowRecipients, latency: 200 * time.Millisecond, concurrency: 256},
+		{name: "slow", recipients: *slowRecipients, latency: 200 * time.Millisecond, concurrency: 256, bound: 256 / 0.2},
+		// The same latency-bound fan-out on three instances sharing the
+		// schema: does it scale out (README, "Benchmarks")?
+		{name: "slow3", recipients: *slowRecipients, latency: 200 * time.Millisecond, concurrency: 256, instances: 3, bound: 3 * 256 / 0.2},
+		// One instance with many requests in flight: does it reach the
+		// sender's bound of 2000 / 0.2 s?
+		{name: "c2000", recipients: *bigRecipients, latency: 200 * time.Millisecond, concurrency: 2000, bound: 2000 / 0.2},
 	}
+	selected := func(name string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), name) }
+	medians := map[string]float64{}
 	fmt.Printf("bench: %d run(s) per scenario; binary %s; Postgres %s\n", *runs, bin, redact(dbURL))
 	for _, sc := range scenarios {
-		if *only != "" && sc.name != *only {
+		if !selected(sc.name) {
 			continue
 		}
 		var results []result
@@ -107,11 +127,11 @@ func main() {
 			if err != nil {
 				fail(fmt.Errorf("%s run %d: %w", sc.name, i+1, err))
 			}
-			fmt.Printf("  %s run %d: %d messages in %s = %.0f msg/s, peak RSS %.0f MB, generalStatistics during fan-out p50 %s p99 %s (%d queries), at rest p50 %s p99 %s; start job at %s, first send at %s\n",
+			fmt.Printf("  %s run %d: %d messages in %s = %.0f msg/s, peak RSS %.0f MB, generalStatistics during fan-out p50 %s p99 %s (%d queries), at rest p50 %s p99 %s; start job at %s, first send at %s; CPU per message: service %.1f µs, Postgres %.1f µs\n",
 				sc.name, i+1, sc.recipients, r.elapsed.Round(time.Millisecond), r.rate, r.rssMB,
 				r.statsP50.Round(time.Microsecond*100), r.statsP99.Round(time.Microsecond*100), r.statsCount,
 				r.restP50.Round(time.Microsecond*100), r.restP99.Round(time.Microsecond*100),
-				r.toSelected.Round(time.Millisecond), r.toFirstSent.Round(time.Millisecond))
+				r.toSelected.Round(time.Millisecond), r.toFirstSent.Round(time.Millisecond), r.serviceCPU, r.postgresCPU)
 			results = append(results, r)
 		}
 		med := func(f func(result) float64) float64 {
@@ -122,19 +142,29 @@ func main() {
 			slices.Sort(v)
 			return v[len(v)/2]
 		}
-		fmt.Printf("%s (recipients=%d, sender latency=%s, SENDER_CONCURRENCY=%d), median of %d: %.0f msg/s, peak RSS %.0f MB, generalStatistics during fan-out p50 %.1f ms p99 %.1f ms, at rest p50 %.1f ms p99 %.1f ms\n",
-			sc.name, sc.recipients, sc.latency, sc.concurrency, len(results),
-			med(func(r result) float64 { return r.rate }),
+		rate := med(func(r result) float64 { return r.rate })
+		medians[sc.name] = rate
+		fmt.Printf("%s (recipients=%d, sender latency=%s, SENDER_CONCURRENCY=%d, instances=%d), median of %d: %.0f msg/s, CPU per message: service %.1f µs, Postgres %.1f µs; peak RSS %.0f MB, generalStatistics during fan-out p50 %.1f ms p99 %.1f ms, at rest p50 %.1f ms p99 %.1f ms\n",
+			sc.name, sc.recipients, sc.latency, sc.concurrency, sc.count(), len(results), rate,
+			med(func(r result) float64 { return r.serviceCPU }),
+			med(func(r result) float64 { return r.postgresCPU }),
 			med(func(r result) float64 { return r.rssMB }),
 			med(func(r result) float64 { return ms(r.statsP50) }),
 			med(func(r result) float64 { return ms(r.statsP99) }),
 			med(func(r result) float64 { return ms(r.restP50) }),
 			med(func(r result) float64 { return ms(r.restP99) }))
+		if sc.bound > 0 {
+			fmt.Printf("  %s: %.0f msg/s is %.0f%% of the sender's bound %d × %d / %s = %.0f msg/s\n",
+				sc.name, rate, 100*rate/sc.bound, sc.count(), sc.concurrency, sc.latency, sc.bound)
+		}
 	}
-	if *only == "" || *only == "subscribers" {
+	if one, three := medians["slow"], medians["slow3"]; one > 0 && three > 0 {
+		fmt.Printf("scale-out (200 ms sender): 3 instances %.0f msg/s / 1 instance %.0f msg/s = %.2f× (target ≥ 2.5×)\n", three, one, three/one)
+	}
+	if selected("subscribers") {
 		benchSubscribers(admin, dbURL, bin, *subRecipients, *runs, subscriberLoad{progress: *subProgress, status: *subStatus})
 	}
-	fmt.Printf("reproduce: go run ./internal/bench -recipients %d -slow-recipients %d -sub-recipients %d -sub-progress %d -sub-status %d -runs %d -concurrency %d\n", *recipients, *slowRecipients, *subRecipients, *subProgress, *subStatus, *runs, *instantConcurrency)
+	fmt.Printf("reproduce: go run ./internal/bench -recipients %d -slow-recipients %d -c2000-recipients %d -sub-recipients %d -sub-progress %d -sub-status %d -runs %d -concurrency %d -only %q\n", *recipients, *slowRecipients, *bigRecipients, *subRecipients, *subProgress, *subStatus, *runs, *instantConcurrency, *only)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -144,6 +174,8 @@ type stackEnv struct {
 	url string
 	db  *sql.DB
 	svc *exec.Cmd
+	// all are the scenario's instances, svc first.
+	all []*exec.Cmd
 }
 
 // startStack creates a schema, starts the fake sender and the service on it
@@ -181,19 +213,31 @@ func startStack(admin *sql.DB, dbURL, bin string, sc scenario) (env stackEnv, cl
 		return env, cleanup, fmt.Errorf("starting the fake sender: %w", err)
 	}
 	undo = append(undo, func() { stop(fake) })
-	svc, svcURL, err := start(ctx, bin, []string{"serve"}, []string{
+	svcEnv := []string{
 		"DATABASE_URL=" + serviceDB,
 		"LISTEN_ADDR=127.0.0.1:0",
 		"SENDER_URL=" + fakeURL,
 		"SENDER_TOKEN=bench",
 		"SENDER_CONCURRENCY=" + strconv.Itoa(sc.concurrency),
 		"LOG_LEVEL=info",
-		"PPROF_ADDR=127.0.0.1:6061", // only in builds tagged pprof (BENCH_TAGS=pprof)
-	}, "notify listening on ")
+	}
+	// The first instance migrates; the others start on the migrated schema.
+	svc, svcURL, err := start(ctx, bin, []string{"serve"}, append(svcEnv,
+		"PPROF_ADDR=127.0.0.1:6061"), // only in builds tagged pprof (BENCH_TAGS=pprof)
+		"notify listening on ")
 	if err != nil {
 		return env, cleanup, fmt.Errorf("starting the service: %w", err)
 	}
 	undo = append(undo, func() { stop(svc) })
+	all := []*exec.Cmd{svc}
+	for i := 1; i < sc.count(); i++ {
+		other, _, err := start(ctx, bin, []string{"serve"}, svcEnv, "notify listening on ")
+		if err != nil {
+			return env, cleanup, fmt.Errorf("starting instance %d: %w", i+1, err)
+		}
+		undo = append(undo, func() { stop(other) })
+		all = append(all, other)
+	}
 
 	// The directory is set up directly: only the fan-out is measured.
 	db, err := sql.Open("postgres", serviceDB)
@@ -213,7 +257,7 @@ func startStack(admin *sql.DB, dbURL, bin string, sc scenario) (env stackEnv, cl
 		warnedCheckpoint = true
 		fmt.Fprintln(os.Stderr, "bench: no CHECKPOINT before runs (runs vary more):", err)
 	}
-	return stackEnv{url: svcURL, db: db, svc: svc}, cleanup, nil
+	return stackEnv{url: svcURL, db: db, svc: svc, all: all}, cleanup, nil
 }
 
 var warnedCheckpoint bool
@@ -228,6 +272,7 @@ func runOnce(admin *sql.DB, dbURL, bin string, sc scenario) (result, error) {
 	defer cleanup()
 	svcURL, db, svc := env.url, env.db, env.svc
 
+	cpu0, pg0 := servicesCPU(env.all), pgCPUSeconds()
 	began := time.Now()
 	var created struct {
 		CreateMailing struct{ ID string }
@@ -268,6 +313,7 @@ func runOnce(admin *sql.DB, dbURL, bin string, sc scenario) (result, error) {
 	if sent != sc.recipients {
 		return result{}, fmt.Errorf("%d of %d messages sent", sent, sc.recipients)
 	}
+	cpu1, pg1 := servicesCPU(env.all), pgCPUSeconds()
 	elapsed := last.Sub(began)
 	rss := peakRSS(svc.Process.Pid)
 	var rest []time.Duration
@@ -284,6 +330,7 @@ func runOnce(admin *sql.DB, dbURL, bin string, sc scenario) (result, error) {
 		rate: float64(sc.recipients) / elapsed.Seconds(), elapsed: elapsed, rssMB: rss,
 		statsP50: p50, statsP99: p99, statsCount: len(during), restP50: r50, restP99: r99,
 		toSelected: first.Sub(began), toFirstSent: firstSent.Sub(began),
+		serviceCPU: 1e6 * (cpu1 - cpu0) / float64(sc.recipients), postgresCPU: 1e6 * (pg1 - pg0) / float64(sc.recipients),
 	}, nil
 }
 
