@@ -202,6 +202,11 @@ func (a *app) stopWork(ctx context.Context) {
 	if err := a.river.Stop(ctx); err != nil {
 		a.logger.Warn("river stop incomplete", "error", err)
 	}
+	// Outcomes kept through a database outage (docs/design.md, "Database
+	// outages"): written while ctx lasts, else logged one by one.
+	if n := a.engine.Flush(ctx); n > 0 {
+		a.logger.Error("outcomes of requests not written before shutdown (each is logged)", "count", n)
+	}
 }
 
 // endSubscriptions ends every live subscription (SSE streams complete) and

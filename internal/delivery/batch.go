@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -46,7 +47,40 @@ type update struct {
 // SendBatch works the due messages of a batch until none is due, the slice
 // of time is used up, or the mailing stops running. It returns done when the
 // batch has no unsent message left, else when to look again.
+//
+// When the database is away it keeps trying (pausing up to WriteRetryMax)
+// until it answers again or ctx ends, instead of failing the job, and it
+// does not go on while outcomes of its messages wait in memory to be
+// written (unless ctx ends): the job keeps its batch, so neither River nor
+// another instance works these messages again before their outcomes are
+// written (docs/design.md, "Database outages").
 func (e *Engine) SendBatch(ctx context.Context, b Batch) (Outcome, error) {
+	wait, tries := 50*time.Millisecond, 0
+	for {
+		out, err := e.sendBatch(ctx, b)
+		if err == nil || !unavailable(err) || ctx.Err() != nil {
+			if err == nil && tries > 0 {
+				e.logger.InfoContext(ctx, "batch resumed: the database answers again",
+					"mailing_id", b.MailingID, "first_message_id", b.FirstID, "tries", tries)
+			}
+			return out, err
+		}
+		if e.draining.Load() && !e.unwritten.anyIn(b.FirstID, b.LastID) {
+			return out, err // shutting down, and nothing of this batch waits in memory
+		}
+		tries++
+		e.logger.WarnContext(ctx, "database unavailable: the batch waits for it",
+			"mailing_id", b.MailingID, "first_message_id", b.FirstID, "tries", tries, "error", err)
+		select {
+		case <-ctx.Done():
+			return out, err
+		case <-e.unwritten.after(wait):
+		}
+		wait = min(2*wait, e.cfg.WriteRetryMax)
+	}
+}
+
+func (e *Engine) sendBatch(ctx context.Context, b Batch) (Outcome, error) {
 	sliceEnd := e.now().Add(e.cfg.Slice)
 	// A run with a deadline (the batch job's timeout) starts no request
 	// later than a whole sender timeout and a margin before it, so that
@@ -63,6 +97,12 @@ func (e *Engine) SendBatch(ctx context.Context, b Batch) (Outcome, error) {
 		}
 	}
 	for {
+		// Outcomes of this batch still in memory are written before its
+		// messages are looked at again, and no batch starts requests while
+		// the memory is full.
+		if err := e.unwritten.waitBatch(ctx, b.FirstID, b.LastID); err != nil {
+			return Outcome{}, fmt.Errorf("waiting for outcomes of mailing %d to be written (%d in memory): %w", b.MailingID, e.unwritten.len(), err)
+		}
 		m, err := e.db.Ent.Mailing.Get(ctx, b.MailingID)
 		if ent.IsNotFound(err) {
 			return done, nil
@@ -147,6 +187,9 @@ func (e *Engine) loadDue(ctx context.Context, b Batch, now time.Time) ([]*pendin
 		if lastErr.Valid {
 			p.lastError = &lastErr.String
 		}
+		if e.unwritten.holds(p.id) {
+			continue // its outcome is known, only not written yet: never send it again
+		}
 		out = append(out, &p)
 	}
 	return out, rows.Err()
@@ -179,7 +222,7 @@ func (e *Engine) work(ctx context.Context, m *ent.Mailing, due []*pending, stopA
 		toSend = append(toSend, p)
 	}
 	e.logDeferred(ctx, m.ID, planned, "outside the send window")
-	if err := e.apply(ctx, m.ID, planned); err != nil {
+	if err := e.apply(ctx, m.ID, planned, false); err != nil {
 		return err
 	}
 	return e.send(ctx, m, toSend, stopAt)
@@ -249,7 +292,7 @@ func (e *Engine) send(ctx context.Context, m *ent.Mailing, toSend []*pending, st
 	// sender timeout and its outcome is recorded.
 	reqCtx := context.WithoutCancel(ctx)
 	// Admission stops at stopAt: the rest stays due for the next run.
-	for i := 0; i < len(toSend) && !e.draining.Load() && time.Now().Before(stopAt); {
+	for i := 0; i < len(toSend) && !e.draining.Load() && time.Now().Before(stopAt) && !e.unwritten.full(); {
 		if err := e.sender.Acquire(ctx); err != nil {
 			sendErr = err
 			break
@@ -288,7 +331,7 @@ func (e *Engine) send(ctx context.Context, m *ent.Mailing, toSend []*pending, st
 	}
 	if len(deferred) > 0 {
 		e.logDeferred(ctx, m.ID, deferred, "sending API unavailable (circuit open)")
-		if err := e.apply(ctx, m.ID, deferred); err != nil && sendErr == nil {
+		if err := e.apply(ctx, m.ID, deferred, false); err != nil && sendErr == nil {
 			sendErr = err
 		}
 	}
@@ -337,7 +380,7 @@ func (e *Engine) admit(ctx context.Context, mailingID int, pending []*pending, s
 		var written sync.WaitGroup
 		defer written.Wait()
 		windowEnd := time.Now().Add(admitWindow)
-		for started < len(pending) && e.now().Before(endAt) {
+		for started < len(pending) && e.now().Before(endAt) && !e.unwritten.full() {
 			if held == 0 {
 				if held = e.sender.TryAcquire(min(e.cfg.ChunkSize, len(pending)-started)); held == 0 {
 					if e.draining.Load() || !time.Now().Before(windowEnd) {
@@ -372,20 +415,16 @@ func (e *Engine) admit(ctx context.Context, mailingID int, pending []*pending, s
 }
 
 // collect writes outcomes as they arrive, in bulk: every 250 results or
-// when results stop coming for a moment.
+// when results stop coming for a moment. What the database does not take
+// is kept in memory and written later (record).
 func (e *Engine) collect(ctx context.Context, m *ent.Mailing, results <-chan result) error {
 	const flushAt = 250
-	var (
-		buf      []update
-		firstErr error
-	)
+	var buf []update
 	flush := func() {
 		if len(buf) == 0 {
 			return
 		}
-		if err := e.apply(context.WithoutCancel(ctx), m.ID, buf); err != nil && firstErr == nil {
-			firstErr = err
-		}
+		e.record(ctx, m.ID, buf)
 		buf = buf[:0]
 	}
 	ticker := time.NewTicker(100 * time.Millisecond)
@@ -395,7 +434,7 @@ func (e *Engine) collect(ctx context.Context, m *ent.Mailing, results <-chan res
 		case r, ok := <-results:
 			if !ok {
 				flush()
-				return firstErr
+				return nil
 			}
 			buf = append(buf, e.outcome(ctx, m, r))
 			if len(buf) >= flushAt {
@@ -405,6 +444,25 @@ func (e *Engine) collect(ctx context.Context, m *ent.Mailing, results <-chan res
 			flush()
 		}
 	}
+}
+
+// record writes outcomes of requests, under WriteTimeout. When that fails
+// (or earlier outcomes still wait), they are kept in e.unwritten, whose
+// writer retries until the database takes them: an answer of the sending
+// API is never dropped for a database outage (docs/design.md, "Database
+// outages").
+func (e *Engine) record(ctx context.Context, mailingID int, us []update) {
+	if e.unwritten.len() == 0 {
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.WriteTimeout)
+		err := e.apply(wctx, mailingID, us, false)
+		cancel()
+		if err == nil {
+			return
+		}
+		e.logger.WarnContext(ctx, "outcomes not written: kept in memory until the database takes them",
+			"mailing_id", mailingID, "outcomes", len(us), "error", err)
+	}
+	e.unwritten.add(mailingID, slices.Clone(us))
 }
 
 // outcome maps the answer to a request to the message's next state.
@@ -442,15 +500,18 @@ func (e *Engine) outcome(ctx context.Context, m *ent.Mailing, r result) update {
 	return u
 }
 
-// apply writes updates and publishes the status writes that took.
-func (e *Engine) apply(ctx context.Context, mailingID int, updates []update) error {
+// apply writes updates and publishes the status writes that took. again
+// says an earlier try may have committed without its reply reaching us:
+// rows already holding the update's status and attempts then count as
+// written (so their events are published).
+func (e *Engine) apply(ctx context.Context, mailingID int, updates []update, again bool) error {
 	if len(updates) == 0 {
 		return nil
 	}
 	now := e.now()
-	written, err := e.write(ctx, updates, now)
+	written, err := e.write(ctx, updates, now, again)
 	for try := 1; database.Retryable(err) && try < 3; try++ {
-		written, err = e.write(ctx, updates, now) // the updates set explicit values: running them again is safe
+		written, err = e.write(ctx, updates, now, again) // the updates set explicit values: running them again is safe
 	}
 	if err != nil {
 		return fmt.Errorf("error recording outcomes of mailing %d: %w", mailingID, err)
@@ -475,7 +536,7 @@ func (e *Engine) apply(ctx context.Context, mailingID int, updates []update) err
 }
 
 // write runs the bulk update and returns the ids it wrote.
-func (e *Engine) write(ctx context.Context, updates []update, now time.Time) (map[int]bool, error) {
+func (e *Engine) write(ctx context.Context, updates []update, now time.Time, again bool) (map[int]bool, error) {
 	written := make(map[int]bool, len(updates))
 	if e.db.Dialect == dialect.Postgres {
 		n := len(updates)
@@ -488,7 +549,7 @@ func (e *Engine) write(ctx context.Context, updates []update, now time.Time) (ma
 			lastErrs[i], texts[i] = nullString(u.lastError), nullString(u.text)
 		}
 		rows, err := e.db.SQL.QueryContext(ctx, applyUpdatesPostgres,
-			pq.Array(ids), pq.Array(statuses), pq.Array(attempts), pq.Array(nexts), pq.Array(lastErrs), pq.Array(sentAts), pq.Array(texts), now)
+			pq.Array(ids), pq.Array(statuses), pq.Array(attempts), pq.Array(nexts), pq.Array(lastErrs), pq.Array(sentAts), pq.Array(texts), now, again)
 		if err != nil {
 			return nil, err
 		}
@@ -512,7 +573,7 @@ func (e *Engine) write(ctx context.Context, updates []update, now time.Time) (ma
 		for _, u := range updates {
 			var id int
 			var customer sql.NullInt64
-			err := stmt.QueryRowContext(ctx, u.msg.id, string(u.status), u.attempts, u.next, u.lastError, u.sentAt, u.text, now).Scan(&id, &customer)
+			err := stmt.QueryRowContext(ctx, u.msg.id, string(u.status), u.attempts, u.next, u.lastError, u.sentAt, u.text, now, again).Scan(&id, &customer)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}

@@ -67,6 +67,17 @@ type Config struct {
 	// recipients, before it yields (default 30s); it stays well under the
 	// job timeout.
 	Slice time.Duration
+	// MaxUnwritten is how many outcomes whose write failed (the database
+	// is away) the engine keeps before admission stops starting requests
+	// (default 10000); it then holds at most this plus SENDER_CONCURRENCY
+	// (docs/design.md, "Database outages").
+	MaxUnwritten int
+	// WriteTimeout bounds each try to write outcomes (default 10s).
+	WriteTimeout time.Duration
+	// WriteRetryMax is the longest pause between tries to write kept
+	// outcomes, and between a batch's tries to reach the database
+	// (default 2s).
+	WriteRetryMax time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -76,6 +87,9 @@ func (c Config) withDefaults() Config {
 	c.MaxSnooze = cmp.Or(c.MaxSnooze, 30*time.Second)
 	c.PausedRecheck = cmp.Or(c.PausedRecheck, 5*time.Second)
 	c.Slice = cmp.Or(c.Slice, 30*time.Second)
+	c.MaxUnwritten = cmp.Or(c.MaxUnwritten, 10000)
+	c.WriteTimeout = cmp.Or(c.WriteTimeout, 10*time.Second)
+	c.WriteRetryMax = cmp.Or(c.WriteRetryMax, 2*time.Second)
 	return c
 }
 
@@ -91,12 +105,29 @@ type Engine struct {
 	logger    *slog.Logger
 	cfg       Config
 	draining  atomic.Bool
+	// unwritten keeps outcomes the database could not take yet.
+	unwritten *unwritten
 }
 
 // Drain makes running batches stop starting requests and yield (their jobs
 // snooze, to be picked up again by any instance): the first step of a
 // graceful shutdown. Requests in flight finish and are recorded.
 func (e *Engine) Drain() { e.draining.Store(true) }
+
+// Flush waits until every outcome kept during a database outage is
+// written, or ctx ends; then it logs each one still unwritten (message,
+// status, attempts, the API's answer) and returns how many there were.
+// Graceful shutdown calls it after River stopped, within SHUTDOWN_TIMEOUT.
+func (e *Engine) Flush(ctx context.Context) int {
+	if err := e.unwritten.waitEmpty(ctx); err != nil {
+		return e.unwritten.abandon(err)
+	}
+	return 0
+}
+
+// Unwritten is the number of outcomes kept in memory because the database
+// could not take them yet.
+func (e *Engine) Unwritten() int { return e.unwritten.len() }
 
 // Deps are the dependencies of an Engine.
 type Deps struct {
@@ -125,6 +156,7 @@ func New(d Deps, cfg Config) *Engine {
 	if e.now == nil {
 		e.now = d.Campaign.Now
 	}
+	e.unwritten = newUnwritten(e.cfg, e.logger, e.apply)
 	// Times go to the database in UTC: SQLite compares them as text.
 	clock := e.now
 	e.now = func() time.Time { return clock().UTC() }

@@ -98,7 +98,10 @@ const admitMailing = `SELECT status, end_at, text FROM mailings WHERE id = $1`
 // applyUpdates writes the outcomes of a batch at once. A message that is no
 // longer unsent is left alone — except that a success is always recorded
 // (the request started before the mailing was cancelled or expired).
-// RETURNING names the rows written, for the live status feed.
+// RETURNING names the rows written, for the live status feed. $9 (again)
+// also matches rows that already hold the update's status and attempts: an
+// earlier try committed but its reply was lost (a database outage), and its
+// events are still to be published.
 const (
 	applyUpdatesPostgres = `
 UPDATE messages AS m SET
@@ -112,7 +115,8 @@ UPDATE messages AS m SET
 FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::text[])
   AS v(id, status, attempts, next_attempt_at, last_error, sent_at, text)
 WHERE m.id = v.id
-  AND (m.status IN ('queued', 'retrying') OR (v.status = 'sent' AND m.status IN ('cancelled', 'expired')))
+  AND (m.status IN ('queued', 'retrying') OR (v.status = 'sent' AND m.status IN ('cancelled', 'expired'))
+       OR ($9::boolean AND m.status = v.status AND m.attempts = v.attempts))
 RETURNING m.id, m.customer_id`
 
 	applyUpdateSQLite = `
@@ -125,7 +129,8 @@ UPDATE messages SET
   text = COALESCE(text, ?7),
   updated_at = ?8
 WHERE id = ?1
-  AND (status IN ('queued', 'retrying') OR (?2 = 'sent' AND status IN ('cancelled', 'expired')))
+  AND (status IN ('queued', 'retrying') OR (?2 = 'sent' AND status IN ('cancelled', 'expired'))
+       OR (?9 AND status = ?2 AND attempts = ?3))
 RETURNING id, customer_id`
 )
 
