@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -452,17 +453,57 @@ func (e *Engine) collect(ctx context.Context, m *ent.Mailing, results <-chan res
 // API is never dropped for a database outage (docs/design.md, "Database
 // outages").
 func (e *Engine) record(ctx context.Context, mailingID int, us []update) {
+	us = slices.Clone(us) // the collector reuses its buffer; a write left hanging may still read it
 	if e.unwritten.len() == 0 {
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.WriteTimeout)
-		err := e.apply(wctx, mailingID, us, false)
-		cancel()
+		err := e.applyWithin(context.WithoutCancel(ctx), mailingID, us, false)
 		if err == nil {
 			return
 		}
 		e.logger.WarnContext(ctx, "outcomes not written: kept in memory until the database takes them",
 			"mailing_id", mailingID, "outcomes", len(us), "error", err)
 	}
-	e.unwritten.add(mailingID, slices.Clone(us))
+	e.unwritten.add(mailingID, us)
+}
+
+// maxHungWrites bounds the outcome writes left running after WriteTimeout
+// (applyWithin): each holds a connection of the pool until its socket fails.
+const maxHungWrites = 2
+
+// errWritesHang is returned while maxHungWrites writes are left running.
+var errWritesHang = fmt.Errorf("earlier outcome writes got no answer: %w", context.DeadlineExceeded)
+
+// applyWithin is apply under WriteTimeout, enforced here: lib/pq ends a
+// query whose context ends by sending a cancel request, and on a connection
+// that went silent (a black-holed network) neither that request nor the
+// reply comes, so the query would wait for TCP keepalive. The write is then
+// left to finish in the background (at most maxHungWrites at once) and
+// counts as failed; its outcomes are kept and written again, which is
+// harmless (apply's again).
+func (e *Engine) applyWithin(ctx context.Context, mailingID int, us []update, again bool) error {
+	if e.hungWrites.Load() >= maxHungWrites {
+		return errWritesHang
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.WriteTimeout)
+	const running, finished, abandoned = 0, 1, 2
+	var state atomic.Int32
+	done := make(chan error, 1)
+	go func() {
+		defer cancel()
+		done <- e.apply(ctx, mailingID, us, again)
+		if !state.CompareAndSwap(running, finished) {
+			e.hungWrites.Add(-1) // it had been given up on
+		}
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		if state.CompareAndSwap(running, abandoned) {
+			e.hungWrites.Add(1)
+			return fmt.Errorf("writing outcomes of mailing %d: no answer within %s: %w", mailingID, e.cfg.WriteTimeout, ctx.Err())
+		}
+		return <-done
+	}
 }
 
 // outcome maps the answer to a request to the message's next state.

@@ -107,6 +107,8 @@ type Engine struct {
 	draining  atomic.Bool
 	// unwritten keeps outcomes the database could not take yet.
 	unwritten *unwritten
+	// hungWrites counts outcome writes left running past WriteTimeout.
+	hungWrites atomic.Int32
 }
 
 // Drain makes running batches stop starting requests and yield (their jobs
@@ -156,7 +158,7 @@ func New(d Deps, cfg Config) *Engine {
 	if e.now == nil {
 		e.now = d.Campaign.Now
 	}
-	e.unwritten = newUnwritten(e.cfg, e.logger, e.apply)
+	e.unwritten = newUnwritten(e.cfg, e.logger, e.applyWithin)
 	// Times go to the database in UTC: SQLite compares them as text.
 	clock := e.now
 	e.now = func() time.Time { return clock().UTC() }

@@ -2,6 +2,8 @@ package delivery
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"io"
 	"log/slog"
@@ -11,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"github.com/lib/pq"
 
+	"github.com/notifyhq/notify/internal/database"
 	"github.com/notifyhq/notify/internal/status"
 )
 
@@ -222,5 +226,61 @@ func TestUnwrittenMemory(t *testing.T) {
 	step <- time.Time{}
 	if err := w.waitEmpty(waitCtx(t)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// silentDriver is a database whose queries never answer until release is
+// closed, whatever their context says: a black-holed connection as lib/pq
+// sees it (its cancel request is lost the same way).
+type silentDriver struct{ release chan struct{} }
+
+func (d silentDriver) Open(string) (driver.Conn, error) { return silentConn(d), nil }
+
+type silentConn struct{ release chan struct{} }
+
+func (c silentConn) Prepare(string) (driver.Stmt, error) { return nil, errors.New("not supported") }
+func (c silentConn) Close() error                        { return nil }
+func (c silentConn) Begin() (driver.Tx, error)           { return nil, errors.New("not supported") }
+func (c silentConn) QueryContext(context.Context, string, []driver.NamedValue) (driver.Rows, error) {
+	<-c.release
+	return nil, io.ErrUnexpectedEOF
+}
+
+type silentConnector struct{ d silentDriver }
+
+func (c silentConnector) Connect(context.Context) (driver.Conn, error) { return c.d.Open("") }
+func (c silentConnector) Driver() driver.Driver                        { return c.d }
+
+// TestApplyWithinASilentDatabase: a write the database never answers ends
+// at WriteTimeout and counts as failed (an outage), and at most
+// maxHungWrites such writes are left running at once.
+func TestApplyWithinASilentDatabase(t *testing.T) {
+	release := make(chan struct{})
+	sqlDB := sql.OpenDB(silentConnector{silentDriver{release}})
+	t.Cleanup(func() { sqlDB.Close() })
+	e := &Engine{
+		db:     &database.DB{SQL: sqlDB, Dialect: dialect.Postgres},
+		now:    time.Now,
+		logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		cfg:    Config{WriteTimeout: 20 * time.Millisecond}.withDefaults(),
+	}
+	us := outcomes(1, 3, status.Sent)
+	for i := range maxHungWrites {
+		err := e.applyWithin(context.Background(), 1, us, false)
+		if !unavailable(err) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("write %d: %v, want a deadline error", i, err)
+		}
+	}
+	if err := e.applyWithin(context.Background(), 1, us, false); !errors.Is(err, errWritesHang) {
+		t.Fatalf("a write beyond %d hanging ones: %v, want errWritesHang at once", maxHungWrites, err)
+	}
+	close(release) // the silent connections fail at last
+	ctx := waitCtx(t)
+	for e.hungWrites.Load() != 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d writes still counted as hanging", e.hungWrites.Load())
+		case <-time.After(time.Millisecond):
+		}
 	}
 }
