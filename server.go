@@ -47,6 +47,7 @@ import (
 	"github.com/notifyhq/notify/internal/logwriter"
 	"github.com/notifyhq/notify/internal/metrics"
 	"github.com/notifyhq/notify/internal/multiplex"
+	"github.com/notifyhq/notify/internal/quota"
 	"github.com/notifyhq/notify/internal/report"
 	"github.com/notifyhq/notify/internal/requestlog"
 	"github.com/notifyhq/notify/internal/rest"
@@ -333,12 +334,19 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 		logger.Warn("SENDER_URL is not set: messages go to the bundled fake sender and reach NOBODY", "fake_sender_url", url)
 		fmt.Fprintf(stdout, "WARNING: SENDER_URL is not set; messages go to the bundled fake sender at %s and reach nobody\n", url)
 	}
+	var clusterQuota sender.Quota // SENDER_MAX_RPS_CLUSTER: shared through Postgres
+	if cfg.SenderClusterRPS > 0 {
+		q := quota.New(a.db, quota.Config{Limit: cfg.SenderClusterRPS, Logger: logger})
+		a.closers = append(a.closers, q.Close)
+		clusterQuota = q
+	}
 	a.sender, err = sender.New(sender.Config{
 		BaseURL:     senderURL,
 		Token:       token,
 		Timeout:     cfg.SenderTimeout,
 		Concurrency: cfg.SenderConcurrency,
 		MaxRPS:      cfg.SenderMaxRPS,
+		Quota:       clusterQuota,
 		Breaker:     opts.breaker,
 		Now:         opts.now,
 		Logger:      logger,

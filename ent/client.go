@@ -19,6 +19,7 @@ import (
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
 	"github.com/notifyhq/notify/ent/messagecount"
+	"github.com/notifyhq/notify/ent/quotagrant"
 
 	stdsql "database/sql"
 )
@@ -36,6 +37,8 @@ type Client struct {
 	Message *MessageClient
 	// MessageCount is the client for interacting with the MessageCount builders.
 	MessageCount *MessageCountClient
+	// QuotaGrant is the client for interacting with the QuotaGrant builders.
+	QuotaGrant *QuotaGrantClient
 	// additional fields for node api
 	tables tables
 }
@@ -53,6 +56,7 @@ func (c *Client) init() {
 	c.Mailing = NewMailingClient(c.config)
 	c.Message = NewMessageClient(c.config)
 	c.MessageCount = NewMessageCountClient(c.config)
+	c.QuotaGrant = NewQuotaGrantClient(c.config)
 }
 
 type (
@@ -149,6 +153,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Mailing:      NewMailingClient(cfg),
 		Message:      NewMessageClient(cfg),
 		MessageCount: NewMessageCountClient(cfg),
+		QuotaGrant:   NewQuotaGrantClient(cfg),
 	}, nil
 }
 
@@ -172,6 +177,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Mailing:      NewMailingClient(cfg),
 		Message:      NewMessageClient(cfg),
 		MessageCount: NewMessageCountClient(cfg),
+		QuotaGrant:   NewQuotaGrantClient(cfg),
 	}, nil
 }
 
@@ -204,6 +210,7 @@ func (c *Client) Use(hooks ...Hook) {
 	c.Mailing.Use(hooks...)
 	c.Message.Use(hooks...)
 	c.MessageCount.Use(hooks...)
+	c.QuotaGrant.Use(hooks...)
 }
 
 // Intercept adds the query interceptors to all the entity clients.
@@ -213,6 +220,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	c.Mailing.Intercept(interceptors...)
 	c.Message.Intercept(interceptors...)
 	c.MessageCount.Intercept(interceptors...)
+	c.QuotaGrant.Intercept(interceptors...)
 }
 
 // Mutate implements the ent.Mutator interface.
@@ -226,6 +234,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Message.mutate(ctx, m)
 	case *MessageCountMutation:
 		return c.MessageCount.mutate(ctx, m)
+	case *QuotaGrantMutation:
+		return c.QuotaGrant.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -859,13 +869,146 @@ func (c *MessageCountClient) mutate(ctx context.Context, m *MessageCountMutation
 	}
 }
 
+// QuotaGrantClient is a client for the QuotaGrant schema.
+type QuotaGrantClient struct {
+	config
+}
+
+// NewQuotaGrantClient returns a client for the QuotaGrant from the given config.
+func NewQuotaGrantClient(c config) *QuotaGrantClient {
+	return &QuotaGrantClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `quotagrant.Hooks(f(g(h())))`.
+func (c *QuotaGrantClient) Use(hooks ...Hook) {
+	c.hooks.QuotaGrant = append(c.hooks.QuotaGrant, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `quotagrant.Intercept(f(g(h())))`.
+func (c *QuotaGrantClient) Intercept(interceptors ...Interceptor) {
+	c.inters.QuotaGrant = append(c.inters.QuotaGrant, interceptors...)
+}
+
+// Create returns a builder for creating a QuotaGrant entity.
+func (c *QuotaGrantClient) Create() *QuotaGrantCreate {
+	mutation := newQuotaGrantMutation(c.config, OpCreate)
+	return &QuotaGrantCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of QuotaGrant entities.
+func (c *QuotaGrantClient) CreateBulk(builders ...*QuotaGrantCreate) *QuotaGrantCreateBulk {
+	return &QuotaGrantCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *QuotaGrantClient) MapCreateBulk(slice any, setFunc func(*QuotaGrantCreate, int)) *QuotaGrantCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &QuotaGrantCreateBulk{err: fmt.Errorf("calling to QuotaGrantClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*QuotaGrantCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &QuotaGrantCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for QuotaGrant.
+func (c *QuotaGrantClient) Update() *QuotaGrantUpdate {
+	mutation := newQuotaGrantMutation(c.config, OpUpdate)
+	return &QuotaGrantUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *QuotaGrantClient) UpdateOne(_m *QuotaGrant) *QuotaGrantUpdateOne {
+	mutation := newQuotaGrantMutation(c.config, OpUpdateOne, withQuotaGrant(_m))
+	return &QuotaGrantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *QuotaGrantClient) UpdateOneID(id int) *QuotaGrantUpdateOne {
+	mutation := newQuotaGrantMutation(c.config, OpUpdateOne, withQuotaGrantID(id))
+	return &QuotaGrantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for QuotaGrant.
+func (c *QuotaGrantClient) Delete() *QuotaGrantDelete {
+	mutation := newQuotaGrantMutation(c.config, OpDelete)
+	return &QuotaGrantDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *QuotaGrantClient) DeleteOne(_m *QuotaGrant) *QuotaGrantDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *QuotaGrantClient) DeleteOneID(id int) *QuotaGrantDeleteOne {
+	builder := c.Delete().Where(quotagrant.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &QuotaGrantDeleteOne{builder}
+}
+
+// Query returns a query builder for QuotaGrant.
+func (c *QuotaGrantClient) Query() *QuotaGrantQuery {
+	return &QuotaGrantQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeQuotaGrant},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a QuotaGrant entity by its id.
+func (c *QuotaGrantClient) Get(ctx context.Context, id int) (*QuotaGrant, error) {
+	return c.Query().Where(quotagrant.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *QuotaGrantClient) GetX(ctx context.Context, id int) *QuotaGrant {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *QuotaGrantClient) Hooks() []Hook {
+	return c.hooks.QuotaGrant
+}
+
+// Interceptors returns the client interceptors.
+func (c *QuotaGrantClient) Interceptors() []Interceptor {
+	return c.inters.QuotaGrant
+}
+
+func (c *QuotaGrantClient) mutate(ctx context.Context, m *QuotaGrantMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&QuotaGrantCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&QuotaGrantUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&QuotaGrantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&QuotaGrantDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown QuotaGrant mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Customer, Mailing, Message, MessageCount []ent.Hook
+		Customer, Mailing, Message, MessageCount, QuotaGrant []ent.Hook
 	}
 	inters struct {
-		Customer, Mailing, Message, MessageCount []ent.Interceptor
+		Customer, Mailing, Message, MessageCount, QuotaGrant []ent.Interceptor
 	}
 )
 

@@ -16,6 +16,7 @@ import (
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
 	"github.com/notifyhq/notify/ent/messagecount"
+	"github.com/notifyhq/notify/ent/quotagrant"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -80,6 +81,7 @@ func checkColumn(t, c string) error {
 			mailing.Table:      mailing.ValidColumn,
 			message.Table:      message.ValidColumn,
 			messagecount.Table: messagecount.ValidColumn,
+			quotagrant.Table:   quotagrant.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

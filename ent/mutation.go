@@ -16,6 +16,7 @@ import (
 	"github.com/notifyhq/notify/ent/message"
 	"github.com/notifyhq/notify/ent/messagecount"
 	"github.com/notifyhq/notify/ent/predicate"
+	"github.com/notifyhq/notify/ent/quotagrant"
 	"github.com/notifyhq/notify/internal/status"
 )
 
@@ -32,6 +33,7 @@ const (
 	TypeMailing      = "Mailing"
 	TypeMessage      = "Message"
 	TypeMessageCount = "MessageCount"
+	TypeQuotaGrant   = "QuotaGrant"
 )
 
 // CustomerMutation represents an operation that mutates the Customer nodes in the graph.
@@ -3643,4 +3645,540 @@ func (m *MessageCountMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown MessageCount edge %s", name)
+}
+
+// QuotaGrantMutation represents an operation that mutates the QuotaGrant nodes in the graph.
+type QuotaGrantMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	second        *int64
+	addsecond     *int64
+	used          *int
+	addused       *int
+	last_grant    *int
+	addlast_grant *int
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*QuotaGrant, error)
+	predicates    []predicate.QuotaGrant
+}
+
+var _ ent.Mutation = (*QuotaGrantMutation)(nil)
+
+// quotagrantOption allows management of the mutation configuration using functional options.
+type quotagrantOption func(*QuotaGrantMutation)
+
+// newQuotaGrantMutation creates new mutation for the QuotaGrant entity.
+func newQuotaGrantMutation(c config, op Op, opts ...quotagrantOption) *QuotaGrantMutation {
+	m := &QuotaGrantMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeQuotaGrant,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withQuotaGrantID sets the ID field of the mutation.
+func withQuotaGrantID(id int) quotagrantOption {
+	return func(m *QuotaGrantMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *QuotaGrant
+		)
+		m.oldValue = func(ctx context.Context) (*QuotaGrant, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().QuotaGrant.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withQuotaGrant sets the old QuotaGrant of the mutation.
+func withQuotaGrant(node *QuotaGrant) quotagrantOption {
+	return func(m *QuotaGrantMutation) {
+		m.oldValue = func(context.Context) (*QuotaGrant, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m QuotaGrantMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m QuotaGrantMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *QuotaGrantMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *QuotaGrantMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().QuotaGrant.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetSecond sets the "second" field.
+func (m *QuotaGrantMutation) SetSecond(i int64) {
+	m.second = &i
+	m.addsecond = nil
+}
+
+// Second returns the value of the "second" field in the mutation.
+func (m *QuotaGrantMutation) Second() (r int64, exists bool) {
+	v := m.second
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecond returns the old "second" field's value of the QuotaGrant entity.
+// If the QuotaGrant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QuotaGrantMutation) OldSecond(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecond is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecond requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecond: %w", err)
+	}
+	return oldValue.Second, nil
+}
+
+// AddSecond adds i to the "second" field.
+func (m *QuotaGrantMutation) AddSecond(i int64) {
+	if m.addsecond != nil {
+		*m.addsecond += i
+	} else {
+		m.addsecond = &i
+	}
+}
+
+// AddedSecond returns the value that was added to the "second" field in this mutation.
+func (m *QuotaGrantMutation) AddedSecond() (r int64, exists bool) {
+	v := m.addsecond
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSecond resets all changes to the "second" field.
+func (m *QuotaGrantMutation) ResetSecond() {
+	m.second = nil
+	m.addsecond = nil
+}
+
+// SetUsed sets the "used" field.
+func (m *QuotaGrantMutation) SetUsed(i int) {
+	m.used = &i
+	m.addused = nil
+}
+
+// Used returns the value of the "used" field in the mutation.
+func (m *QuotaGrantMutation) Used() (r int, exists bool) {
+	v := m.used
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsed returns the old "used" field's value of the QuotaGrant entity.
+// If the QuotaGrant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QuotaGrantMutation) OldUsed(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsed: %w", err)
+	}
+	return oldValue.Used, nil
+}
+
+// AddUsed adds i to the "used" field.
+func (m *QuotaGrantMutation) AddUsed(i int) {
+	if m.addused != nil {
+		*m.addused += i
+	} else {
+		m.addused = &i
+	}
+}
+
+// AddedUsed returns the value that was added to the "used" field in this mutation.
+func (m *QuotaGrantMutation) AddedUsed() (r int, exists bool) {
+	v := m.addused
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUsed resets all changes to the "used" field.
+func (m *QuotaGrantMutation) ResetUsed() {
+	m.used = nil
+	m.addused = nil
+}
+
+// SetLastGrant sets the "last_grant" field.
+func (m *QuotaGrantMutation) SetLastGrant(i int) {
+	m.last_grant = &i
+	m.addlast_grant = nil
+}
+
+// LastGrant returns the value of the "last_grant" field in the mutation.
+func (m *QuotaGrantMutation) LastGrant() (r int, exists bool) {
+	v := m.last_grant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastGrant returns the old "last_grant" field's value of the QuotaGrant entity.
+// If the QuotaGrant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QuotaGrantMutation) OldLastGrant(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastGrant is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastGrant requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastGrant: %w", err)
+	}
+	return oldValue.LastGrant, nil
+}
+
+// AddLastGrant adds i to the "last_grant" field.
+func (m *QuotaGrantMutation) AddLastGrant(i int) {
+	if m.addlast_grant != nil {
+		*m.addlast_grant += i
+	} else {
+		m.addlast_grant = &i
+	}
+}
+
+// AddedLastGrant returns the value that was added to the "last_grant" field in this mutation.
+func (m *QuotaGrantMutation) AddedLastGrant() (r int, exists bool) {
+	v := m.addlast_grant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLastGrant resets all changes to the "last_grant" field.
+func (m *QuotaGrantMutation) ResetLastGrant() {
+	m.last_grant = nil
+	m.addlast_grant = nil
+}
+
+// Where appends a list predicates to the QuotaGrantMutation builder.
+func (m *QuotaGrantMutation) Where(ps ...predicate.QuotaGrant) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the QuotaGrantMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *QuotaGrantMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.QuotaGrant, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *QuotaGrantMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *QuotaGrantMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (QuotaGrant).
+func (m *QuotaGrantMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *QuotaGrantMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.second != nil {
+		fields = append(fields, quotagrant.FieldSecond)
+	}
+	if m.used != nil {
+		fields = append(fields, quotagrant.FieldUsed)
+	}
+	if m.last_grant != nil {
+		fields = append(fields, quotagrant.FieldLastGrant)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *QuotaGrantMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case quotagrant.FieldSecond:
+		return m.Second()
+	case quotagrant.FieldUsed:
+		return m.Used()
+	case quotagrant.FieldLastGrant:
+		return m.LastGrant()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *QuotaGrantMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case quotagrant.FieldSecond:
+		return m.OldSecond(ctx)
+	case quotagrant.FieldUsed:
+		return m.OldUsed(ctx)
+	case quotagrant.FieldLastGrant:
+		return m.OldLastGrant(ctx)
+	}
+	return nil, fmt.Errorf("unknown QuotaGrant field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *QuotaGrantMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case quotagrant.FieldSecond:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecond(v)
+		return nil
+	case quotagrant.FieldUsed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsed(v)
+		return nil
+	case quotagrant.FieldLastGrant:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastGrant(v)
+		return nil
+	}
+	return fmt.Errorf("unknown QuotaGrant field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *QuotaGrantMutation) AddedFields() []string {
+	var fields []string
+	if m.addsecond != nil {
+		fields = append(fields, quotagrant.FieldSecond)
+	}
+	if m.addused != nil {
+		fields = append(fields, quotagrant.FieldUsed)
+	}
+	if m.addlast_grant != nil {
+		fields = append(fields, quotagrant.FieldLastGrant)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *QuotaGrantMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case quotagrant.FieldSecond:
+		return m.AddedSecond()
+	case quotagrant.FieldUsed:
+		return m.AddedUsed()
+	case quotagrant.FieldLastGrant:
+		return m.AddedLastGrant()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *QuotaGrantMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case quotagrant.FieldSecond:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSecond(v)
+		return nil
+	case quotagrant.FieldUsed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUsed(v)
+		return nil
+	case quotagrant.FieldLastGrant:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLastGrant(v)
+		return nil
+	}
+	return fmt.Errorf("unknown QuotaGrant numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *QuotaGrantMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *QuotaGrantMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *QuotaGrantMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown QuotaGrant nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *QuotaGrantMutation) ResetField(name string) error {
+	switch name {
+	case quotagrant.FieldSecond:
+		m.ResetSecond()
+		return nil
+	case quotagrant.FieldUsed:
+		m.ResetUsed()
+		return nil
+	case quotagrant.FieldLastGrant:
+		m.ResetLastGrant()
+		return nil
+	}
+	return fmt.Errorf("unknown QuotaGrant field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *QuotaGrantMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *QuotaGrantMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *QuotaGrantMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *QuotaGrantMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *QuotaGrantMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *QuotaGrantMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *QuotaGrantMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown QuotaGrant unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *QuotaGrantMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown QuotaGrant edge %s", name)
 }

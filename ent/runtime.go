@@ -9,6 +9,7 @@ import (
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
 	"github.com/notifyhq/notify/ent/messagecount"
+	"github.com/notifyhq/notify/ent/quotagrant"
 	"github.com/notifyhq/notify/ent/schema"
 )
 
@@ -90,4 +91,14 @@ func init() {
 	messagecountDescCount := messagecountFields[2].Descriptor()
 	// messagecount.DefaultCount holds the default value on creation for the count field.
 	messagecount.DefaultCount = messagecountDescCount.Default.(int64)
+	quotagrantFields := schema.QuotaGrant{}.Fields()
+	_ = quotagrantFields
+	// quotagrantDescUsed is the schema descriptor for used field.
+	quotagrantDescUsed := quotagrantFields[1].Descriptor()
+	// quotagrant.DefaultUsed holds the default value on creation for the used field.
+	quotagrant.DefaultUsed = quotagrantDescUsed.Default.(int)
+	// quotagrantDescLastGrant is the schema descriptor for last_grant field.
+	quotagrantDescLastGrant := quotagrantFields[2].Descriptor()
+	// quotagrant.DefaultLastGrant holds the default value on creation for the last_grant field.
+	quotagrant.DefaultLastGrant = quotagrantDescLastGrant.Default.(int)
 }

@@ -22,6 +22,8 @@ type Tx struct {
 	Message *MessageClient
 	// MessageCount is the client for interacting with the MessageCount builders.
 	MessageCount *MessageCountClient
+	// QuotaGrant is the client for interacting with the QuotaGrant builders.
+	QuotaGrant *QuotaGrantClient
 
 	// lazily loaded.
 	client     *Client
@@ -157,6 +159,7 @@ func (tx *Tx) init() {
 	tx.Mailing = NewMailingClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
 	tx.MessageCount = NewMessageCountClient(tx.config)
+	tx.QuotaGrant = NewQuotaGrantClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

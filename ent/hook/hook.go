@@ -57,6 +57,18 @@ func (f MessageCountFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MessageCountMutation", m)
 }
 
+// The QuotaGrantFunc type is an adapter to allow the use of ordinary
+// function as QuotaGrant mutator.
+type QuotaGrantFunc func(context.Context, *ent.QuotaGrantMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f QuotaGrantFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.QuotaGrantMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.QuotaGrantMutation", m)
+}
+
 // Condition is a hook condition function.
 type Condition func(context.Context, ent.Mutation) bool
 

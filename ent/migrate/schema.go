@@ -152,12 +152,33 @@ var (
 			},
 		},
 	}
+	// QuotaGrantsColumns holds the columns for the "quota_grants" table.
+	QuotaGrantsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "second", Type: field.TypeInt64},
+		{Name: "used", Type: field.TypeInt, Default: 0},
+		{Name: "last_grant", Type: field.TypeInt, Default: 0},
+	}
+	// QuotaGrantsTable holds the schema information for the "quota_grants" table.
+	QuotaGrantsTable = &schema.Table{
+		Name:       "quota_grants",
+		Columns:    QuotaGrantsColumns,
+		PrimaryKey: []*schema.Column{QuotaGrantsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "quotagrant_second",
+				Unique:  true,
+				Columns: []*schema.Column{QuotaGrantsColumns[1]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		ClientsTable,
 		MailingsTable,
 		MessagesTable,
 		MessageCountsTable,
+		QuotaGrantsTable,
 	}
 )
 
@@ -176,5 +197,8 @@ func init() {
 	MessageCountsTable.ForeignKeys[0].RefTable = MailingsTable
 	MessageCountsTable.Annotation = &entsql.Annotation{
 		Table: "message_counts",
+	}
+	QuotaGrantsTable.Annotation = &entsql.Annotation{
+		Table: "quota_grants",
 	}
 }

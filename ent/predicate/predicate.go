@@ -17,3 +17,6 @@ type Message func(*sql.Selector)
 
 // MessageCount is the predicate function for messagecount builders.
 type MessageCount func(*sql.Selector)
+
+// QuotaGrant is the predicate function for quotagrant builders.
+type QuotaGrant func(*sql.Selector)

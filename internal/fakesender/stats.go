@@ -278,6 +278,22 @@ func (f *Fake) RequestsSince(t time.Time) int {
 	return n
 }
 
+// RequestsPerSecond returns how many send requests started in each second
+// (by the fake's clock), keyed by Unix second. Only seconds that saw a
+// request are present, so the map is as small as the run is short, whatever
+// the rate.
+func (f *Fake) RequestsPerSecond() map[int64]int {
+	out := make(map[int64]int)
+	for _, s := range f.rec.shards {
+		s.mu.Lock()
+		for _, ns := range s.starts {
+			out[ns/int64(time.Second)]++
+		}
+		s.mu.Unlock()
+	}
+	return out
+}
+
 // Requests returns how many send requests were made for msgId id.
 func (f *Fake) Requests(id int64) int {
 	s := f.rec.shardFor(id)

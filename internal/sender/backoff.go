@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// Backoff defaults (SPEC §3: exponential backoff with jitter, capped).
+// Backoff defaults (docs/design.md, "Sending: batches, not a job per message":
+// exponential backoff with equal jitter, capped).
 const (
 	// DefaultBackoffBase is the delay before the second attempt, before jitter.
 	DefaultBackoffBase = time.Second

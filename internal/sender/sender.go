@@ -1,12 +1,14 @@
-// Package sender is the client of the external sending API (SPEC §3):
-// POST {BaseURL}/v1/send/{msgId} with a bearer token and a small JSON body.
+// Package sender is the client of the external sending API (docs/design.md,
+// "A hostile sender"): POST {BaseURL}/v1/send/{msgId} with a bearer token and
+// a small JSON body.
 //
 // The API is treated as hostile. Every answer is classified as Sent, Transient
 // (retry later with the same msgId) or Permanent (give up), a circuit breaker
 // backs the whole service off while the API keeps failing, an optional rate
-// limiter caps the request rate, and a semaphore of Config.Concurrency slots
-// lets the batch worker bound the requests in flight. Backoff and NextAttempt
-// compute when a message is due again.
+// limiter caps this instance's request rate and an optional Quota the
+// cluster's, and a semaphore of Config.Concurrency slots lets the batch
+// worker bound the requests in flight. Backoff and NextAttempt compute when a
+// message is due again.
 //
 // The client is built for tens of thousands of requests a second on loopback:
 // one shared keep-alive transport sized for the concurrency, bodies encoded by
@@ -36,7 +38,7 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Defaults applied by New to zero Config fields (SPEC §3 and §7).
+// Defaults applied by New to zero Config fields (README, "Configuration").
 const (
 	// DefaultTimeout is the per-request timeout (SENDER_TIMEOUT).
 	DefaultTimeout = 10 * time.Second
@@ -98,6 +100,14 @@ type Observer interface {
 	ObserveBreaker(state BreakerState)
 }
 
+// Quota is a request quota shared with other instances (internal/quota:
+// SENDER_MAX_RPS_CLUSTER, README "Configuration"). Wait blocks until one
+// request may be started now and takes that right, or returns an error (the
+// context's, or the quota's own), in which case no request is made.
+type Quota interface {
+	Wait(ctx context.Context) error
+}
+
 // Config configures a Client. Zero values take the documented defaults.
 type Config struct {
 	// BaseURL is the API's absolute http(s) URL, e.g. "http://127.0.0.1:9090".
@@ -114,6 +124,9 @@ type Config struct {
 	MaxRPS float64
 	// RateBurst is the limiter's burst when MaxRPS > 0 (default 1).
 	RateBurst int
+	// Quota, when set, is asked for every request after the per-instance
+	// limiter: the cluster's requests per second (SENDER_MAX_RPS_CLUSTER).
+	Quota Quota
 	// Breaker configures the circuit breaker.
 	Breaker BreakerConfig
 	// Now is the clock of the circuit breaker and of Retry-After dates
@@ -275,12 +288,12 @@ type Result struct {
 	// they apply.
 	Err error
 	// Duration is the time spent on the request (real clock), excluding any
-	// wait for the rate limiter.
+	// wait for the rate limiter and the cluster quota.
 	Duration time.Duration
 	// Attempted reports whether a request was actually started, i.e. whether
 	// the attempt counts towards the message's attempts. It is false when the
-	// deadline had passed, the phone was invalid, or the rate limiter wait was
-	// cut short.
+	// deadline had passed, the phone was invalid, the rate limiter or cluster
+	// quota wait was cut short, or the quota could not be claimed.
 	Attempted bool
 }
 
@@ -337,6 +350,17 @@ func (c *Client) Send(ctx context.Context, req Request, onWritten func()) Result
 				return Result{Outcome: Transient, Err: fmt.Errorf("cancelled while waiting for the rate limiter: %w", context.Cause(ctx))}
 			}
 			return Result{Outcome: Transient, Err: fmt.Errorf("rate limit wait would pass the deadline: %w", context.DeadlineExceeded)}
+		}
+	}
+	if c.cfg.Quota != nil {
+		if err := c.cfg.Quota.Wait(rctx); err != nil {
+			switch {
+			case ctx.Err() != nil:
+				return Result{Outcome: Transient, Err: fmt.Errorf("cancelled while waiting for the cluster quota: %w", context.Cause(ctx))}
+			case rctx.Err() != nil:
+				return Result{Outcome: Transient, Err: fmt.Errorf("cluster quota wait passed the deadline: %w", context.DeadlineExceeded)}
+			}
+			return Result{Outcome: Transient, Err: err}
 		}
 	}
 

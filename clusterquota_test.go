@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/notifyhq/notify/internal/delivery"
+	"github.com/notifyhq/notify/internal/fakesender"
+	"github.com/notifyhq/notify/internal/testdb"
+)
+
+// clusterQuota is SENDER_MAX_RPS_CLUSTER in the cluster tests.
+const clusterQuota = 200
+
+// startCluster starts n instances on one Postgres schema, all sending to
+// fake under SENDER_MAX_RPS_CLUSTER=clusterQuota. Batches are small (25
+// messages) so that every instance's River takes some: each instance then
+// has more demand than the quota until the mailing's tail.
+func startCluster(t *testing.T, dbURL string, fake *fakesender.Fake, fakeURL string, n int) []*testBundle {
+	t.Helper()
+	var out []*testBundle
+	for range n {
+		b := setup(t, dbURL, setupOpts{
+			env: map[string]string{
+				"SENDER_URL":             fakeURL,
+				"SENDER_MAX_RPS_CLUSTER": strconv.Itoa(clusterQuota),
+				"LOG_LEVEL":              "info",
+			},
+			options: appOptions{engine: delivery.Config{BatchSize: 25}},
+		})
+		b.fake = fake
+		// Three instances (and the other tests) share the test Postgres:
+		// each engine keeps to 12 connections (8 batches' admissions, the
+		// quota's own, and room for the writes) instead of 40.
+		b.app.db.SQL.SetMaxOpenConns(12)
+		b.app.db.SQL.SetMaxIdleConns(12)
+		out = append(out, b)
+	}
+	return out
+}
+
+// createManyClients imports n clients, 1,000 a request (a query's token
+// limit allows about 1,400).
+func createManyClients(t *testing.T, b *testBundle, n int) {
+	t.Helper()
+	for first := 0; first < n; first += 1000 {
+		b.createClients(t, first, min(1000, n-first), "UTC")
+	}
+}
+
+// senderRequests returns how many requests an instance made to the sending
+// API (its notify_sender_requests_total).
+func senderRequests(t *testing.T, b *testBundle) int {
+	t.Helper()
+	families, err := b.app.metrics.Registry().Gather()
+	require.NoError(t, err)
+	n := 0.0
+	for _, f := range families {
+		if f.GetName() == "notify_sender_requests_total" {
+			for _, m := range f.GetMetric() {
+				n += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return int(n)
+}
+
+// requirePerSecondCap asserts that the fake saw at most the quota + 10 % in
+// every second, and returns the per-second counts in order and their maximum.
+func requirePerSecondCap(t *testing.T, fake *fakesender.Fake) (secs []int64, perSecond map[int64]int, peak int) {
+	t.Helper()
+	perSecond = fake.RequestsPerSecond()
+	for s, n := range perSecond {
+		secs = append(secs, s)
+		peak = max(peak, n)
+	}
+	slices.Sort(secs)
+	line := ""
+	for _, s := range secs {
+		line += fmt.Sprintf(" %d", perSecond[s])
+	}
+	t.Logf("requests per second (quota %d):%s", clusterQuota, line)
+	for _, s := range secs {
+		require.LessOrEqual(t, perSecond[s], clusterQuota*11/10, "second %d: %v", s, line)
+	}
+	return secs, perSecond, peak
+}
+
+// TestClusterQuota runs one mailing on three instances sharing
+// SENDER_MAX_RPS_CLUSTER: the sending API sees at most the quota (+10 %) in
+// every second, every message is sent once, and the instances share the
+// quota evenly.
+//
+// Not parallel: its three instances already use many of the test Postgres's
+// connections.
+func TestClusterQuota(t *testing.T) {
+	dbURL := testdb.Postgres(t)
+	fake, fakeURL, stopFake, err := fakesender.Start(fakesender.Config{Token: testToken, Seed: 1})
+	require.NoError(t, err)
+	t.Cleanup(stopFake)
+	cluster := startCluster(t, dbURL, fake, fakeURL, 3)
+
+	const n = 1400 // 7 s at the quota
+	createManyClients(t, cluster[0], n)
+	now := time.Now()
+	id := cluster[0].createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+	cluster[0].waitMailing(t, id, "FINISHED", 2*time.Minute)
+	requireEachSentOnce(t, cluster[0], n)
+
+	_, _, peak := requirePerSecondCap(t, fake)
+	t.Logf("peak %d requests in a second, quota %d", peak, clusterQuota)
+
+	// Each instance's share. Demand is equal while batches are left to take
+	// (each instance runs up to 8 batches with 64 requests in flight, far
+	// more than its third of the quota), and the claims interleave (chunks
+	// of 2 tokens, the quota released a tenth of a second at a time), so
+	// each gets about a third. River hands out batches first come, so in the
+	// mailing's tail one instance may run out of work before the others;
+	// the bound, at least a fifth each, allows for that, and still fails if
+	// one instance takes the others' share.
+	total := 0
+	shares := make([]int, len(cluster))
+	for i, b := range cluster {
+		shares[i] = senderRequests(t, b)
+		total += shares[i]
+	}
+	require.Equal(t, n, total, "one request per message")
+	for i, s := range shares {
+		t.Logf("instance %d: %d requests (%.0f %%)", i, s, 100*float64(s)/float64(total))
+		require.GreaterOrEqual(t, s, total/5, "instance %d's share of %v", i, shares)
+	}
+}
+
+// TestClusterQuotaInstanceDies stops one of three instances in the middle of
+// a mailing: the other two use the whole quota again within a second or
+// two, never more than it, and finish the mailing.
+// Not parallel, like TestClusterQuota.
+func TestClusterQuotaInstanceDies(t *testing.T) {
+	dbURL := testdb.Postgres(t)
+	fake, fakeURL, stopFake, err := fakesender.Start(fakesender.Config{Token: testToken, Seed: 1})
+	require.NoError(t, err)
+	t.Cleanup(stopFake)
+	cluster := startCluster(t, dbURL, fake, fakeURL, 3)
+
+	const n = 2000 // 10 s at the quota
+	createManyClients(t, cluster[0], n)
+	now := time.Now()
+	id := cluster[0].createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, fake.WaitForRequests(ctx, 2*clusterQuota))
+	require.Positive(t, senderRequests(t, cluster[2]), "the instance to stop was sending")
+
+	stopCtx, stopCancel := context.WithTimeout(context.Background(), 10*time.Second)
+	cluster[2].app.stopWork(stopCtx)
+	stopCancel()
+	cluster[2].app.close()
+	dead := time.Now()
+	atDeath := fake.Stats().Requests
+	require.Less(t, atDeath, n-3*clusterQuota, "stopped with at least 3 s of the mailing left")
+
+	// Three more seconds' worth of requests: the first whole seconds after
+	// the stop are in the fake's counts.
+	require.NoError(t, fake.WaitForRequests(ctx, atDeath+3*clusterQuota))
+	secs, perSecond, _ := requirePerSecondCap(t, fake)
+	// The whole seconds starting within two seconds of the stop: one of
+	// them uses the whole quota (85 %: more than the two thirds the two
+	// instances would get if the stopped one's share were lost).
+	best := 0
+	for _, s := range secs {
+		start := time.Unix(s, 0)
+		if start.After(dead) && start.Before(dead.Add(2*time.Second)) && time.Unix(s+1, 0).Before(time.Now()) {
+			best = max(best, perSecond[s])
+		}
+	}
+	t.Logf("stopped at %s; best whole second within 2 s after: %d of %d", dead.Format("15:04:05.000"), best, clusterQuota)
+	require.GreaterOrEqual(t, best, clusterQuota*85/100, "the two left use the whole quota")
+
+	cluster[0].waitMailing(t, id, "FINISHED", 2*time.Minute)
+	requireEachSentOnce(t, cluster[0], n)
+	requirePerSecondCap(t, fake)
+}
