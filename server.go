@@ -280,7 +280,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 			return nil, err
 		}
 	}
-	if len(cfg.APITokens) == 0 {
+	if len(cfg.APITokens) == 0 && cfg.OIDCIssuer == "" {
 		logger.Warn("API_TOKENS is not set: the API is open to anyone who can reach it (AUTH_REQUIRED=true refuses to start so)")
 	}
 	if cfg.SenderURL != "" && cfg.SenderToken == "" {
@@ -446,7 +446,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 		shared:   a.shared,
 		reports:  a.reports,
 		ready:    readiness(a.db, a.river),
-		guard:    auth.New(cfg.APITokens, cfg.MetricsAuth),
+		guard:    newGuard(ctx, cfg, logger),
 		metrics:  a.metrics,
 		riverUI:  riverUI,
 		stopping: a.stopping,
@@ -454,6 +454,19 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	a.routes = routes(deps)
 	a.handler = newServer(deps, a.routes)
 	return a, nil
+}
+
+// newGuard returns the guard of the routes: API_TOKENS, and the bearer JWTs
+// of OIDC_ISSUER when it is set (README, "Security", "OIDC"); a provider
+// that cannot be reached at start is logged and tried again later.
+func newGuard(ctx context.Context, cfg config.Config, logger *slog.Logger) *auth.Guard {
+	g := auth.New(cfg.APITokens, cfg.MetricsAuth).WithLogger(logger)
+	if cfg.OIDCIssuer != "" {
+		g.WithOIDC(auth.NewOIDC(ctx, auth.OIDCConfig{
+			Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, RolesClaim: cfg.OIDCRolesClaim, Logger: logger,
+		}))
+	}
+	return g
 }
 
 // close releases what newApp opened, in reverse order; once.

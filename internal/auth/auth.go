@@ -1,14 +1,16 @@
 // Package auth guards the service's routes with the bearer tokens of
 // API_TOKENS (README, "Security"): every API route needs one of them,
-// compared in constant time; the probes, the metrics (unless METRICS_AUTH)
-// and the static pages stay open. Without tokens everything is open.
+// compared in constant time, or a JWT of the OIDC provider at OIDC_ISSUER
+// (oidc.go); the probes, the metrics (unless METRICS_AUTH) and the static
+// pages stay open. Without tokens or OIDC everything is open.
 //
 // The rule is checked twice: in front of the router (Wrap), and again where
 // gqlgen creates each GraphQL operation (Operations), whatever transport
 // carried it, so that a transport added later cannot skip it.
 //
-// Tokens are never logged: the package logs nothing, and what it returns to
-// callers never quotes the token it was given.
+// Tokens and JWTs are never logged: the package logs why it refused
+// credentials (with a logger, see WithLogger), never the credentials, and
+// what it returns to callers never quotes the token it was given.
 package auth
 
 import (
@@ -18,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -73,11 +76,13 @@ func (a Access) String() string {
 // "Forbidden").
 const CloseCodeForbidden = 4403
 
-// Guard checks bearer tokens. The zero value and a Guard with no token let
-// everything through.
+// Guard checks bearer tokens (and, with WithOIDC, JWTs). The zero value and
+// a Guard with neither tokens nor OIDC let everything through.
 type Guard struct {
 	tokens      []entry
 	metricsAuth bool
+	oidc        *OIDC        // OIDC_ISSUER: bearer JWTs (WithOIDC); nil without
+	logger      *slog.Logger // why presented credentials were refused (WithLogger); nil logs nothing
 }
 
 // entry is a token's digest and who it is.
@@ -98,8 +103,23 @@ func New(tokens []Token, metricsAuth bool) *Guard {
 	return g
 }
 
-// Enabled reports whether tokens are required at all.
-func (g *Guard) Enabled() bool { return g != nil && len(g.tokens) > 0 }
+// WithOIDC makes g accept the bearer JWTs o verifies too, after the API
+// tokens; it returns g.
+func (g *Guard) WithOIDC(o *OIDC) *Guard {
+	g.oidc = o
+	return g
+}
+
+// WithLogger makes g log why it refused presented credentials (at info,
+// with the reason, never the credentials); it returns g.
+func (g *Guard) WithLogger(l *slog.Logger) *Guard {
+	g.logger = l
+	return g
+}
+
+// Enabled reports whether credentials are required at all: API tokens or
+// OIDC are configured.
+func (g *Guard) Enabled() bool { return g != nil && (len(g.tokens) > 0 || g.oidc != nil) }
 
 // Check returns who token belongs to, or nil. The comparison takes the same
 // time whichever token matches, or none: digests of equal length are
@@ -116,6 +136,41 @@ func (g *Guard) Check(token string) *Principal {
 		}
 	}
 	return found
+}
+
+// authenticate returns who the value of an Authorization header (or of
+// connection_init's authorization) belongs to: an API token's principal
+// (Check, constant time), else, with OIDC and a bearer shaped like a JWT,
+// the JWT's. It returns nil when there are no credentials or they are
+// refused, and logs why it refused them.
+func (g *Guard) authenticate(ctx context.Context, header string) *Principal {
+	token := BearerToken(header)
+	if token == "" {
+		if strings.TrimSpace(header) != "" {
+			g.logRefusal(ctx, "malformed Authorization header (want \"Bearer <token>\")")
+		}
+		return nil
+	}
+	if p := g.Check(token); p != nil {
+		return p
+	}
+	if g.oidc != nil && LooksLikeJWT(token) {
+		p, err := g.oidc.Verify(ctx, token)
+		if err != nil {
+			g.logRefusal(ctx, "bearer JWT refused: "+err.Error())
+			return nil
+		}
+		return p
+	}
+	g.logRefusal(ctx, "bearer token refused: not one of API_TOKENS")
+	return nil
+}
+
+// logRefusal logs why credentials were refused; reason never holds them.
+func (g *Guard) logRefusal(ctx context.Context, reason string) {
+	if g.logger != nil {
+		g.logger.InfoContext(ctx, "credentials refused", "reason", reason)
+	}
 }
 
 // Valid reports whether token is one of the Guard's tokens.
@@ -159,7 +214,7 @@ func (g *Guard) Wrap(a Access, h http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get("Authorization")
-		p := g.Check(BearerToken(header))
+		p := g.authenticate(r.Context(), header)
 		if p == nil && a == AdminUI {
 			p = g.Check(adminCookie(r))
 		}
@@ -258,15 +313,15 @@ func writeRefusal(w http.ResponseWriter, a Access, status int, msg, code string)
 // errForbidden is the connection_error of a refused WebSocket.
 var errForbidden = errors.New("forbidden: connection_init needs {\"authorization\": \"Bearer <token>\"}")
 
-// WebsocketInit returns the GraphQL WebSocket init hook: with tokens, the
-// connection_init payload must carry {"authorization": "Bearer <token>"}
+// WebsocketInit returns the GraphQL WebSocket init hook: with tokens (or
+// OIDC), the connection_init payload must carry {"authorization": "Bearer <token or JWT>"}
 // (or the upgrade request a valid Authorization header), else the socket
 // is closed with CloseCodeForbidden. next, when not nil, runs after a
 // successful check.
 func (g *Guard) WebsocketInit(next transport.WebsocketInitFunc) transport.WebsocketInitFunc {
 	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 		if g.Enabled() && !Authenticated(ctx) {
-			who := g.Check(BearerToken(p.Authorization()))
+			who := g.authenticate(ctx, p.Authorization())
 			if who == nil {
 				ctx = transport.WithWebsocketCloseCode(ctx, CloseCodeForbidden)
 				ctx = transport.AppendCloseReason(ctx, "Forbidden")

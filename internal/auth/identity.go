@@ -45,11 +45,14 @@ func (r Role) String() string {
 		return "operator"
 	case Admin:
 		return "admin"
+	case 0:
+		return "no role" // an OIDC token without a notify role (oidc.go)
 	}
 	return "role(?)"
 }
 
-// Principal is who made a request: the name of its token, and its role.
+// Principal is who made a request: the name of its token (or, for an OIDC
+// JWT, "sub (name)"), and its role (0 for a JWT without a notify role).
 type Principal struct {
 	Name string
 	Role Role

@@ -33,7 +33,11 @@ type Config struct {
 	ReportFrom        string        // REPORT_FROM
 	ReportCron        string        // REPORT_CRON, default "CRON_TZ=UTC 0 8 * * *"
 	APITokens         []auth.Token  // API_TOKENS, comma-separated name:role:token (or bare admin tokens); empty = open
-	AuthRequired      bool          // AUTH_REQUIRED: refuse to start without credentials
+	AuthRequired      bool          // AUTH_REQUIRED: refuse to start without credentials (API_TOKENS or OIDC_ISSUER)
+	OIDCIssuer        string        // OIDC_ISSUER: bearer JWTs of this OpenID Connect provider are accepted (README, "Security", "OIDC")
+	OIDCAudience      string        // OIDC_AUDIENCE: the aud the JWTs must carry; required with OIDC_ISSUER
+	OIDCRolesClaim    string        // OIDC_ROLES_CLAIM, default "roles": the claim with notify:viewer|operator|admin
+	OIDCClientID      string        // OIDC_CLIENT_ID: the UI's public client (documented and checked here, not used by the server)
 	MaxBodyBytes      int64         // MAX_BODY_BYTES, default 1 MiB: the largest request body to /query and REST
 	OperationTimeout  time.Duration // OPERATION_TIMEOUT, default 30s: deadline of an API query or mutation, and Postgres statement_timeout of the API's queries
 	CORSOrigins       []string      // CORS_ORIGINS, comma-separated origins (or *)
@@ -125,6 +129,10 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.APITokens = tokens
 	c.AuthRequired = boolean("AUTH_REQUIRED", false)
+	c.OIDCIssuer = get("OIDC_ISSUER")
+	c.OIDCAudience = get("OIDC_AUDIENCE")
+	c.OIDCRolesClaim = cmp.Or(get("OIDC_ROLES_CLAIM"), auth.DefaultRolesClaim)
+	c.OIDCClientID = get("OIDC_CLIENT_ID")
 	c.MaxBodyBytes = 1 << 20
 	if v := get("MAX_BODY_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -157,10 +165,13 @@ func (c Config) validate() error {
 		!strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://"):
 		// Not quoted: the value may hold a password.
 		return fmt.Errorf("DATABASE_URL: must be postgres://… or sqlite:PATH")
-	case c.AuthRequired && len(c.APITokens) == 0:
-		return fmt.Errorf("AUTH_REQUIRED: the API must not start open, and no credentials are configured: set API_TOKENS")
+	case c.AuthRequired && len(c.APITokens) == 0 && c.OIDCIssuer == "":
+		return fmt.Errorf("AUTH_REQUIRED: the API must not start open, and no credentials are configured: set API_TOKENS or OIDC_ISSUER")
 	case c.LogFormat != "json" && c.LogFormat != "text":
 		return fmt.Errorf("LOG_FORMAT: must be json or text, got %q", c.LogFormat)
+	}
+	if err := c.validateOIDC(); err != nil {
+		return err
 	}
 	if c.SenderURL != "" {
 		u, err := url.Parse(c.SenderURL)
@@ -197,6 +208,36 @@ func (c Config) validate() error {
 	}
 	if _, err := cron.ParseStandard(c.ReportCron); err != nil {
 		return fmt.Errorf("REPORT_CRON: %v", err)
+	}
+	return nil
+}
+
+// validateOIDC checks the OIDC_* variables: the issuer is an http(s) URL
+// without query or fragment, the audience comes with it, and the audience
+// and client id are not set without it (a misspelt OIDC_ISSUER would
+// otherwise leave OIDC silently off).
+func (c Config) validateOIDC() error {
+	if c.OIDCIssuer == "" {
+		switch {
+		case c.OIDCAudience != "":
+			return fmt.Errorf("OIDC_AUDIENCE: set without OIDC_ISSUER")
+		case c.OIDCClientID != "":
+			return fmt.Errorf("OIDC_CLIENT_ID: set without OIDC_ISSUER")
+		}
+		return nil
+	}
+	u, err := url.Parse(c.OIDCIssuer)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("OIDC_ISSUER: must be the provider's issuer URL, such as https://id.example.com/realms/notify, got %q", c.OIDCIssuer)
+	}
+	if c.OIDCAudience == "" {
+		return fmt.Errorf("OIDC_AUDIENCE: required with OIDC_ISSUER (the aud the provider puts in tokens for this API)")
+	}
+	if strings.ContainsAny(c.OIDCRolesClaim, " ,") {
+		return fmt.Errorf("OIDC_ROLES_CLAIM: must be one claim name (or a dotted path), got %q", c.OIDCRolesClaim)
+	}
+	if strings.ContainsAny(c.OIDCClientID, " ,") {
+		return fmt.Errorf("OIDC_CLIENT_ID: must be one client id, got %q", c.OIDCClientID)
 	}
 	return nil
 }

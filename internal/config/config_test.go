@@ -22,6 +22,36 @@ func TestAuthRequired(t *testing.T) {
 	c, err = load(nil)
 	require.NoError(t, err)
 	require.False(t, c.AuthRequired, "open by default, with a warning")
+
+	// An OIDC provider is credentials too.
+	c, err = load(map[string]string{"AUTH_REQUIRED": "true", "OIDC_ISSUER": "https://id.example.com", "OIDC_AUDIENCE": "notify-api"})
+	require.NoError(t, err)
+	require.Equal(t, "roles", c.OIDCRolesClaim)
+	_, err = load(map[string]string{"AUTH_REQUIRED": "true"})
+	require.ErrorContains(t, err, "OIDC_ISSUER")
+}
+
+// TestOIDCConfig: the OIDC variables and the rules that bind them.
+func TestOIDCConfig(t *testing.T) {
+	t.Parallel()
+	c, err := load(map[string]string{"OIDC_ISSUER": "https://id.example.com/realms/notify", "OIDC_AUDIENCE": "notify-api",
+		"OIDC_ROLES_CLAIM": "realm_access.roles", "OIDC_CLIENT_ID": "notify-ui"})
+	require.NoError(t, err)
+	require.Equal(t, "https://id.example.com/realms/notify", c.OIDCIssuer)
+	require.Equal(t, "notify-api", c.OIDCAudience)
+	require.Equal(t, "realm_access.roles", c.OIDCRolesClaim)
+	require.Equal(t, "notify-ui", c.OIDCClientID)
+	for want, env := range map[string]map[string]string{
+		"OIDC_AUDIENCE: required":           {"OIDC_ISSUER": "https://id.example.com"},
+		"OIDC_ISSUER: must be":              {"OIDC_ISSUER": "id.example.com", "OIDC_AUDIENCE": "a"},
+		"OIDC_AUDIENCE: set without":        {"OIDC_AUDIENCE": "a"},
+		"OIDC_CLIENT_ID: set without":       {"OIDC_CLIENT_ID": "a"},
+		"OIDC_ROLES_CLAIM: must be one":     {"OIDC_ISSUER": "https://id.example.com", "OIDC_AUDIENCE": "a", "OIDC_ROLES_CLAIM": "a b"},
+		"OIDC_ISSUER: must be the provider": {"OIDC_ISSUER": "ftp://id.example.com", "OIDC_AUDIENCE": "a"},
+	} {
+		_, err := load(env)
+		require.ErrorContains(t, err, want, "%v", env)
+	}
 }
 
 // TestLimitsAndTimeouts: defaults and bad values of the new settings.
