@@ -51,7 +51,9 @@ func outageSetup(t *testing.T, databaseURL string) *testBundle {
 // runThroughOutage starts a mailing, cuts the database (cut) once part of
 // it is sent, checks the service while it is away, restores it (restore)
 // and checks the mailing finishes with every message sent exactly once.
-func runThroughOutage(t *testing.T, b *testBundle, cut, restore func()) {
+// With outlastRun the database stays away until the batch job's run is out
+// of time (jobs.SendBatchTimeout: 12 s with the tests' 2 s SENDER_TIMEOUT).
+func runThroughOutage(t *testing.T, b *testBundle, outlastRun bool, cut, restore func()) {
 	t.Helper()
 	b.createClients(t, 0, outageClients, "UTC")
 	now := time.Now()
@@ -88,6 +90,14 @@ func runThroughOutage(t *testing.T, b *testBundle, cut, restore func()) {
 	require.Equal(t, http.StatusServiceUnavailable, b.probe(t, "/readyz"), "still not ready")
 	t.Logf("database cut after %d accepted; %d outcomes held in memory, %d after the requests in flight ended",
 		acceptedAtCut, held, b.app.engine.Unwritten())
+	if outlastRun {
+		waitFor(t, time.Minute, "the batch run out of time", func() bool {
+			return strings.Contains(b.logs.String(), `"msg":"batch run out of time while the database is away`)
+		})
+		require.Equal(t, http.StatusServiceUnavailable, b.probe(t, "/readyz"), "still not ready")
+		require.Equal(t, http.StatusOK, b.probe(t, "/healthz"), "still up")
+		require.Positive(t, b.app.engine.Unwritten(), "the outcomes are still held")
+	}
 
 	restore()
 	restoredAt := time.Now()
@@ -154,12 +164,13 @@ func TestSendResultsSurviveConnectionCut(t *testing.T) {
 	u.Host = proxy.Listen // the address the proxy listens on (search_path kept)
 
 	b := outageSetup(t, u.String())
-	runThroughOutage(t, b, func() { require.NoError(t, proxy.Disable()) }, func() { require.NoError(t, proxy.Enable()) })
+	runThroughOutage(t, b, false, func() { require.NoError(t, proxy.Disable()) }, func() { require.NoError(t, proxy.Enable()) })
 }
 
 // TestSendResultsSurvivePostgresRestart runs the service on a Postgres
 // cluster of its own (the shared one serves other tests) and stops it
-// mid-mailing, then starts it again. It needs Debian's postgresql-common
+// mid-mailing, for longer than a batch job's run, then starts it again. It
+// needs Debian's postgresql-common
 // and root.
 func TestSendResultsSurvivePostgresRestart(t *testing.T) {
 	t.Parallel()
@@ -204,7 +215,9 @@ func TestSendResultsSurvivePostgresRestart(t *testing.T) {
 	admin.Close()
 
 	b := outageSetup(t, fmt.Sprintf("postgres://postgres@127.0.0.1:%d/notify?sslmode=disable", port))
-	runThroughOutage(t, b,
+	// Stopped for longer than a batch run: the job must not be left to
+	// River's rescuer (minutes) to resume.
+	runThroughOutage(t, b, true,
 		func() { run("pg_ctlcluster", version, name, "stop", "-m", "fast") },
 		func() { run("pg_ctlcluster", version, name, "start") })
 }

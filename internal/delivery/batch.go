@@ -59,6 +59,9 @@ func (e *Engine) SendBatch(ctx context.Context, b Batch) (Outcome, error) {
 	wait, tries := 50*time.Millisecond, 0
 	for {
 		out, err := e.sendBatch(ctx, b)
+		if unavailable(err) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return e.outlast(b, out, err)
+		}
 		if err == nil || !unavailable(err) || ctx.Err() != nil {
 			if err == nil && tries > 0 {
 				e.logger.InfoContext(ctx, "batch resumed: the database answers again",
@@ -79,6 +82,31 @@ func (e *Engine) SendBatch(ctx context.Context, b Batch) (Outcome, error) {
 		}
 		wait = min(2*wait, e.cfg.WriteRetryMax)
 	}
+}
+
+// outlast ends a run whose time (the job's timeout) is up while the
+// database is away. Returning the error now would leave the job "running"
+// in River's table (River cannot record its end either) until River's
+// rescuer, minutes later, with the batch's outcomes perhaps still in
+// memory. So the run waits, starting no request, until the database
+// answers and no outcome of the batch is held, then snoozes: River records
+// that at once and any instance takes the batch up again (docs/design.md,
+// "Database outages"). A shutdown ends the wait.
+func (e *Engine) outlast(b Batch, out Outcome, err error) (Outcome, error) {
+	e.logger.Warn("batch run out of time while the database is away: ending it once the database answers",
+		"mailing_id", b.MailingID, "first_message_id", b.FirstID, "error", err)
+	for wait := 50 * time.Millisecond; !e.draining.Load(); wait = min(2*wait, e.cfg.WriteRetryMax) {
+		if !e.unwritten.anyIn(b.FirstID, b.LastID) {
+			ctx, cancel := context.WithTimeout(context.Background(), e.cfg.WriteTimeout)
+			perr := e.db.SQL.PingContext(ctx)
+			cancel()
+			if perr == nil {
+				return snooze(0), nil
+			}
+		}
+		<-e.unwritten.after(wait)
+	}
+	return out, err
 }
 
 func (e *Engine) sendBatch(ctx context.Context, b Batch) (Outcome, error) {

@@ -284,9 +284,11 @@ func unavailable(err error) bool {
 	}
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) {
-		switch pqErr.Code.Class() {
-		case "08", "53", "57": // connection exception, insufficient resources, operator intervention (shutdown, restart)
-			return true
+		switch {
+		case pqErr.Code == "57014": // query_canceled: our own context ended it
+			return false
+		case pqErr.Code.Class() == "08", pqErr.Code.Class() == "53", pqErr.Code.Class() == "57":
+			return true // connection exception, insufficient resources, operator intervention (shutdown, restart)
 		}
 		return database.Retryable(err)
 	}

@@ -185,6 +185,7 @@ func TestUnavailable(t *testing.T) {
 		{&pq.Error{Code: "08006"}, true}, // connection_failure
 		{&pq.Error{Code: "40P01"}, true}, // deadlock
 		{&pq.Error{Code: "23505"}, false},
+		{&pq.Error{Code: "57014"}, false}, // query_canceled
 		{errors.New("bad input"), false},
 		{nil, false},
 	} {
