@@ -69,8 +69,9 @@ type Config struct {
 	Slice time.Duration
 	// MaxUnwritten is how many outcomes whose write failed (the database
 	// is away) the engine keeps before admission stops starting requests
-	// (default 10000); it then holds at most this plus SENDER_CONCURRENCY
-	// (docs/design.md, "Database outages").
+	// (default 10000); it then holds at most this plus the requests in
+	// flight (SENDER_CONCURRENCY) and the results the running batches have
+	// not flushed (250 each) (docs/design.md, "Database outages").
 	MaxUnwritten int
 	// WriteTimeout bounds each try to write outcomes (default 10s).
 	WriteTimeout time.Duration

@@ -27,7 +27,8 @@ import (
 //
 // It is bounded: admission starts no request while it holds limit outcomes
 // or more, so it holds at most limit plus the requests in flight
-// (SENDER_CONCURRENCY). Batches do not load or send a message whose outcome
+// (SENDER_CONCURRENCY) and the results collectors have not flushed (250
+// per running batch). Batches do not load or send a message whose outcome
 // it holds (SendBatch waits for its range to be written first).
 type unwritten struct {
 	// write writes the outcomes of one mailing; again says a try before
