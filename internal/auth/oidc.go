@@ -1,11 +1,13 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/time/rate"
 )
 
 // OIDC sign-in (README, "Security", "OIDC"): bearer JWTs issued by the
@@ -42,6 +45,10 @@ const (
 	// most this long after, or at once when a token with a key id the cache
 	// lacks makes it fetch the set again.
 	defaultKeyMaxAge = 10 * time.Minute
+	// jwksEvery and jwksBurst bound the JWKS requests that reach the
+	// provider (see jwksThrottle): a burst of 5, then one every 5 s.
+	jwksEvery = 5 * time.Second
+	jwksBurst = 5
 )
 
 // OIDCConfig configures the verification of bearer JWTs.
@@ -149,8 +156,15 @@ func (o *OIDC) discoverLocked(ctx context.Context) (*oidc.IDTokenVerifier, error
 		o.lastErr = errors.New("the discovery document has no jwks_uri")
 		return nil, o.lastErr
 	}
+	next := o.cfg.Client.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	throttled := &http.Client{Timeout: o.cfg.Client.Timeout, Transport: &jwksThrottle{
+		next: next, limiter: rate.NewLimiter(rate.Every(jwksEvery), jwksBurst),
+	}}
 	keys := &keySet{
-		ctx:    oidc.ClientContext(context.Background(), o.cfg.Client),
+		ctx:    oidc.ClientContext(context.Background(), throttled),
 		url:    meta.JWKSURL,
 		maxAge: o.cfg.KeyMaxAge,
 	}
@@ -211,6 +225,49 @@ func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 	set := k.set
 	k.mu.Unlock()
 	return set.VerifySignature(ctx, jwt)
+}
+
+// jwksThrottle is the transport of the JWKS requests. go-oidc fetches the
+// JWKS again for every token whose key id it lacks or whose signature
+// fails, which anyone can send at will; past a burst, at most one request
+// every jwksEvery reaches the provider, and the others get the provider's
+// last answer again. That answer is never more permissive than the
+// provider's latest: a new key is picked up at most jwksEvery late while
+// someone floods the service with bad tokens.
+type jwksThrottle struct {
+	next    http.RoundTripper
+	limiter *rate.Limiter
+
+	mu   sync.Mutex
+	last []byte // the body of the last 200 answer
+}
+
+func (t *jwksThrottle) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.mu.Lock()
+	last := t.last
+	t.mu.Unlock()
+	if last != nil && !t.limiter.Allow() {
+		return &http.Response{
+			StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Header:  http.Header{"Content-Type": {"application/json"}},
+			Body:    io.NopCloser(bytes.NewReader(last)),
+			Request: r, ContentLength: int64(len(last)),
+		}, nil
+	}
+	resp, err := t.next.RoundTrip(r)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return resp, err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	t.last = body
+	t.mu.Unlock()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
 }
 
 // LooksLikeJWT reports whether a bearer token is shaped like a JWS in

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -104,4 +105,26 @@ func TestOIDCClaims(t *testing.T) {
 	for _, s := range []string{"", "a.b.c", "eyJhbGciOiJSUzI1NiJ9..c2ln", "plain-api-token-123456", "eyJ9.e30.c2ln"} {
 		require.False(t, LooksLikeJWT(s), s)
 	}
+}
+
+// TestOIDCJWKSThrottle: tokens naming key ids the JWKS lacks, sent at
+// will, make go-oidc fetch the JWKS again each time; past a burst, the
+// provider sees at most one request every jwksEvery, and valid tokens
+// still verify.
+func TestOIDCJWKSThrottle(t *testing.T) {
+	t.Parallel()
+	p := oidctest.New(t)
+	p.UnpublishedKey(t, "forger")
+	o := NewOIDC(context.Background(), OIDCConfig{Issuer: p.Issuer, Audience: "api"})
+	claims := p.Claims("ivy", "api", map[string]any{"roles": []string{"notify:viewer"}})
+	_, err := o.Verify(context.Background(), p.Sign(t, claims))
+	require.NoError(t, err)
+	before := p.JWKSFetches()
+	for i := range 30 {
+		_, err := o.Verify(context.Background(), p.SignWith(t, "forger", fmt.Sprintf("kid-%d", i), claims))
+		require.Error(t, err)
+	}
+	require.LessOrEqual(t, p.JWKSFetches()-before, jwksBurst+1, "the provider is not flooded")
+	_, err = o.Verify(context.Background(), p.Sign(t, claims))
+	require.NoError(t, err)
 }
