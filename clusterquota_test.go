@@ -15,8 +15,11 @@ import (
 	"github.com/notifyhq/notify/internal/testdb"
 )
 
-// clusterQuota is SENDER_MAX_RPS_CLUSTER in the cluster tests.
-const clusterQuota = 200
+// clusterQuota is SENDER_MAX_RPS_CLUSTER in the cluster tests: well under
+// what three instances send on a loaded machine, even under the race
+// detector (about 140 requests a second at worst), so that the quota, not
+// the machine, bounds the rate.
+const clusterQuota = 100
 
 // startCluster starts n instances on one Postgres schema, all sending to
 // fake under SENDER_MAX_RPS_CLUSTER=clusterQuota. Batches are small (25
@@ -106,7 +109,7 @@ func TestClusterQuota(t *testing.T) {
 	t.Cleanup(stopFake)
 	cluster := startCluster(t, dbURL, fake, fakeURL, 3)
 
-	const n = 1400 // 7 s at the quota
+	const n = 7 * clusterQuota // 7 s at the quota
 	createManyClients(t, cluster[0], n)
 	now := time.Now()
 	id := cluster[0].createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
@@ -119,7 +122,7 @@ func TestClusterQuota(t *testing.T) {
 	// Each instance's share. Demand is equal while batches are left to take
 	// (each instance runs up to 8 batches with 64 requests in flight, far
 	// more than its third of the quota), and the claims interleave (chunks
-	// of 2 tokens, the quota released a tenth of a second at a time), so
+	// of one token, the quota released a tenth of a second at a time), so
 	// each gets about a third. River hands out batches first come, so in the
 	// mailing's tail one instance may run out of work before the others;
 	// the bound, at least a fifth each, allows for that, and still fails if
@@ -148,7 +151,7 @@ func TestClusterQuotaInstanceDies(t *testing.T) {
 	t.Cleanup(stopFake)
 	cluster := startCluster(t, dbURL, fake, fakeURL, 3)
 
-	const n = 2000 // 10 s at the quota
+	const n = 10 * clusterQuota // 10 s at the quota
 	createManyClients(t, cluster[0], n)
 	now := time.Now()
 	id := cluster[0].createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
@@ -157,6 +160,7 @@ func TestClusterQuotaInstanceDies(t *testing.T) {
 	require.NoError(t, fake.WaitForRequests(ctx, 2*clusterQuota))
 	require.Positive(t, senderRequests(t, cluster[2]), "the instance to stop was sending")
 
+	stopping := time.Now()
 	stopCtx, stopCancel := context.WithTimeout(context.Background(), 10*time.Second)
 	cluster[2].app.stopWork(stopCtx)
 	stopCancel()
@@ -169,18 +173,24 @@ func TestClusterQuotaInstanceDies(t *testing.T) {
 	// the stop are in the fake's counts.
 	require.NoError(t, fake.WaitForRequests(ctx, atDeath+3*clusterQuota))
 	secs, perSecond, _ := requirePerSecondCap(t, fake)
-	// The whole seconds starting within two seconds of the stop: one of
-	// them uses the whole quota (85 %: more than the two thirds the two
-	// instances would get if the stopped one's share were lost).
-	best := 0
+	// The best whole second before the stop, and the best whole second
+	// starting within two seconds after it: the two left use the whole
+	// quota again (85 %: more than the two thirds they would get if the
+	// stopped instance's share were lost). When the machine, not the quota,
+	// bounds the rate (it did not in any run here), the two left must reach
+	// 85 % of what the three sent.
+	before, after := 0, 0
 	for _, s := range secs {
-		start := time.Unix(s, 0)
-		if start.After(dead) && start.Before(dead.Add(2*time.Second)) && time.Unix(s+1, 0).Before(time.Now()) {
-			best = max(best, perSecond[s])
+		start, end := time.Unix(s, 0), time.Unix(s+1, 0)
+		switch {
+		case end.Before(stopping):
+			before = max(before, perSecond[s])
+		case start.After(dead) && start.Before(dead.Add(2*time.Second)) && end.Before(time.Now()):
+			after = max(after, perSecond[s])
 		}
 	}
-	t.Logf("stopped at %s; best whole second within 2 s after: %d of %d", dead.Format("15:04:05.000"), best, clusterQuota)
-	require.GreaterOrEqual(t, best, clusterQuota*85/100, "the two left use the whole quota")
+	t.Logf("stopped at %s; best whole second before: %d, within 2 s after: %d (quota %d)", dead.Format("15:04:05.000"), before, after, clusterQuota)
+	require.GreaterOrEqual(t, after, min(clusterQuota, before)*85/100, "the two left use the whole quota")
 
 	cluster[0].waitMailing(t, id, "FINISHED", 2*time.Minute)
 	requireEachSentOnce(t, cluster[0], n)

@@ -77,3 +77,23 @@ func TestQuotaWaitCut(t *testing.T) {
 	require.ErrorIs(t, res.Err, context.Canceled)
 	require.False(t, res.Attempted)
 }
+
+// A request's deadline is its whole Timeout from when it starts, after any
+// wait for the limiter or the quota, capped at the mailing's end.
+func TestRequestDeadline(t *testing.T) {
+	t.Parallel()
+	c := newTestClient(t, "http://127.0.0.1:9", func(cfg *Config) { cfg.Timeout = 10 * time.Second })
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	d, byEnd, ok := c.deadline(now, time.Time{})
+	require.True(t, ok)
+	require.False(t, byEnd)
+	require.Equal(t, now.Add(10*time.Second), d)
+	d, byEnd, ok = c.deadline(now, now.Add(time.Minute))
+	require.True(t, ok && !byEnd)
+	require.Equal(t, now.Add(10*time.Second), d)
+	d, byEnd, ok = c.deadline(now, now.Add(3*time.Second))
+	require.True(t, ok && byEnd)
+	require.Equal(t, now.Add(3*time.Second), d)
+	_, _, ok = c.deadline(now, now)
+	require.False(t, ok, "no request at or after the end")
+}

@@ -332,20 +332,15 @@ func (c *Client) Send(ctx context.Context, req Request, onWritten func()) Result
 		return Result{Outcome: Permanent, Err: fmt.Errorf("invalid phone %q: want 7 followed by 10 digits", req.Phone)}
 	}
 
-	now := time.Now()
-	deadline := now.Add(c.cfg.Timeout)
-	byDeadline := false
-	if !req.Deadline.IsZero() && !req.Deadline.After(deadline) {
-		if !req.Deadline.After(now) {
-			return Result{Outcome: Transient, Err: ErrDeadlinePassed}
-		}
-		deadline, byDeadline = req.Deadline, true
+	deadline, byDeadline, ok := c.deadline(time.Now(), req.Deadline)
+	if !ok {
+		return Result{Outcome: Transient, Err: ErrDeadlinePassed}
 	}
-	rctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-
+	// The waits for the limiter and the quota may take up to that deadline.
+	wctx, cancelWait := context.WithDeadline(ctx, deadline)
+	defer cancelWait()
 	if c.limiter != nil {
-		if err := c.limiter.Wait(rctx); err != nil {
+		if err := c.limiter.Wait(wctx); err != nil {
 			if ctx.Err() != nil {
 				return Result{Outcome: Transient, Err: fmt.Errorf("cancelled while waiting for the rate limiter: %w", context.Cause(ctx))}
 			}
@@ -353,16 +348,27 @@ func (c *Client) Send(ctx context.Context, req Request, onWritten func()) Result
 		}
 	}
 	if c.cfg.Quota != nil {
-		if err := c.cfg.Quota.Wait(rctx); err != nil {
+		if err := c.cfg.Quota.Wait(wctx); err != nil {
 			switch {
 			case ctx.Err() != nil:
 				return Result{Outcome: Transient, Err: fmt.Errorf("cancelled while waiting for the cluster quota: %w", context.Cause(ctx))}
-			case rctx.Err() != nil:
+			case wctx.Err() != nil:
 				return Result{Outcome: Transient, Err: fmt.Errorf("cluster quota wait passed the deadline: %w", context.DeadlineExceeded)}
 			}
 			return Result{Outcome: Transient, Err: err}
 		}
 	}
+	// The request itself gets its whole Timeout from when it starts: a wait
+	// that ate it would make the request time out at the API, which may
+	// have taken it (a duplicate, and a token of the quota spent for
+	// nothing). The mailing's end still caps it.
+	if c.limiter != nil || c.cfg.Quota != nil {
+		if deadline, byDeadline, ok = c.deadline(time.Now(), req.Deadline); !ok {
+			return Result{Outcome: Transient, Err: ErrDeadlinePassed}
+		}
+	}
+	rctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 
 	gen := c.breaker.begin(c.cfg.Now())
 	start := time.Now()
@@ -386,6 +392,20 @@ func (c *Client) Send(ctx context.Context, req Request, onWritten func()) Result
 		c.cfg.Observer.ObserveSend(res.Outcome, res.Status, res.Duration)
 	}
 	return res
+}
+
+// deadline returns the deadline of a request starting at now:
+// now+Timeout, capped at end (the mailing's end, when not zero; byEnd
+// tells). ok is false when end is not after now: no request may start.
+func (c *Client) deadline(now, end time.Time) (deadline time.Time, byEnd, ok bool) {
+	deadline = now.Add(c.cfg.Timeout)
+	if !end.IsZero() && !end.After(deadline) {
+		if !end.After(now) {
+			return time.Time{}, false, false
+		}
+		return end, true, true
+	}
+	return deadline, false, true
 }
 
 // Error is the type of the package's sentinel errors; being a string type,
