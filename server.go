@@ -376,8 +376,8 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	a.shared = graph.NewSharedSubscriptions(a.events, logger, opts.eventBuffer)
 	// Status writes are counted on their way to the live feed.
 	publisher := a.metrics.Publisher(a.events)
-	a.service = campaign.New(campaign.Config{DB: apiDB, Scheduler: scheduler, Publisher: publisher, Now: opts.now, Logger: logger})
-	a.work = campaign.New(campaign.Config{DB: a.db, Scheduler: scheduler, Publisher: publisher, Now: opts.now, Logger: logger})
+	a.service = campaign.New(campaign.Config{DB: apiDB, Scheduler: scheduler, Publisher: publisher, Now: opts.now, Actor: auditActor, Logger: logger})
+	a.work = campaign.New(campaign.Config{DB: a.db, Scheduler: scheduler, Publisher: publisher, Now: opts.now, Actor: auditActor, Logger: logger})
 	a.engine = delivery.New(delivery.Deps{DB: a.db, Campaign: a.work, Sender: a.sender, Batches: scheduler, Publisher: publisher, Logger: logger}, opts.engine)
 	scheduler.Engine = a.engine
 
@@ -404,6 +404,9 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 		periodic = append(periodic, jobs.DailyReportPeriodicJob(a.reports, opts.reportTick, logger))
 	} else {
 		logger.Warn("daily report email is off: SMTP_URL is not set (sendDailyReport answers CONFLICT; previews work)")
+	}
+	if cfg.AuditRetention > 0 {
+		periodic = append(periodic, jobs.AuditRetentionPeriodicJob(cfg.AuditRetention, nil))
 	}
 	workers := jobs.Workers(a.work, a.engine, &jobs.DailyReportWorker{Reports: a.reports, RetryDelayFunc: opts.reportRetry, Logger: logger})
 	if a.river, err = river.NewClient(driver, jobs.RiverConfig(a.db.Schema, riverLogger, workers, periodic)); err != nil {
@@ -454,6 +457,17 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	a.routes = routes(deps)
 	a.handler = newServer(deps, a.routes)
 	return a, nil
+}
+
+// auditActor names the caller of a write and its request for the audit log
+// (docs/design.md, "Audit log"): the Principal's name (a token's name, an
+// OIDC JWT's "sub (name)"; "" in open mode, which the log writes as
+// "anonymous") and the X-Request-Id.
+func auditActor(ctx context.Context) (name, requestID string) {
+	if p := auth.PrincipalFrom(ctx); p != nil {
+		name = p.Name
+	}
+	return name, requestlog.ID(ctx)
 }
 
 // newGuard returns the guard of the routes: API_TOKENS, and the bearer JWTs
@@ -636,6 +650,10 @@ func routes(d serverDeps) []route {
 		{pattern: "/mailings", access: auth.API, handler: api, cors: true},
 		{pattern: "/mailings/", access: auth.API, handler: api, cors: true},
 		{pattern: "/reports/", access: auth.API, handler: api, cors: true},
+		// The audit log: a REST route (401 like the others) that only an
+		// admin's token passes, whatever the method (README, "Audit log").
+		{pattern: "/audit", access: auth.API, handler: d.guard.Wrap(auth.AdminAPI, api), cors: true},
+		{pattern: "/audit/", access: auth.API, handler: d.guard.Wrap(auth.AdminAPI, api), cors: true},
 		{pattern: "/riverui/", access: auth.AdminUI, handler: webui.SecureHeaders(webui.RiverUICSP, d.riverUI)},
 		{pattern: "GET /metrics", access: auth.Metrics, handler: d.metrics.Handler()},
 		{pattern: "GET /healthz", access: auth.Open, handler: http.HandlerFunc(healthz)},

@@ -7,10 +7,105 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/notifyhq/notify/ent/auditentry"
 	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
 )
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AuditEntryQuery) CollectFields(ctx context.Context, satisfies ...string) (*AuditEntryQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AuditEntryQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(auditentry.Columns))
+		selectedFields = []string{auditentry.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "at":
+			if _, ok := fieldSeen[auditentry.FieldAt]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldAt)
+				fieldSeen[auditentry.FieldAt] = struct{}{}
+			}
+		case "actor":
+			if _, ok := fieldSeen[auditentry.FieldActor]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldActor)
+				fieldSeen[auditentry.FieldActor] = struct{}{}
+			}
+		case "action":
+			if _, ok := fieldSeen[auditentry.FieldAction]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldAction)
+				fieldSeen[auditentry.FieldAction] = struct{}{}
+			}
+		case "targetType":
+			if _, ok := fieldSeen[auditentry.FieldTargetType]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldTargetType)
+				fieldSeen[auditentry.FieldTargetType] = struct{}{}
+			}
+		case "targetID":
+			if _, ok := fieldSeen[auditentry.FieldTargetID]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldTargetID)
+				fieldSeen[auditentry.FieldTargetID] = struct{}{}
+			}
+		case "changes":
+			if _, ok := fieldSeen[auditentry.FieldChanges]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldChanges)
+				fieldSeen[auditentry.FieldChanges] = struct{}{}
+			}
+		case "requestID":
+			if _, ok := fieldSeen[auditentry.FieldRequestID]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldRequestID)
+				fieldSeen[auditentry.FieldRequestID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type auditentryPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AuditEntryPaginateOption
+}
+
+func newAuditEntryPaginateArgs(rv map[string]any) *auditentryPaginateArgs {
+	args := &auditentryPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *CustomerQuery) CollectFields(ctx context.Context, satisfies ...string) (*CustomerQuery, error) {

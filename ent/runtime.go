@@ -5,6 +5,7 @@ package ent
 import (
 	"time"
 
+	"github.com/notifyhq/notify/ent/auditentry"
 	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
@@ -17,6 +18,24 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	auditentryFields := schema.AuditEntry{}.Fields()
+	_ = auditentryFields
+	// auditentryDescAt is the schema descriptor for at field.
+	auditentryDescAt := auditentryFields[0].Descriptor()
+	// auditentry.DefaultAt holds the default value on creation for the at field.
+	auditentry.DefaultAt = auditentryDescAt.Default.(func() time.Time)
+	// auditentryDescActor is the schema descriptor for actor field.
+	auditentryDescActor := auditentryFields[1].Descriptor()
+	// auditentry.DefaultActor holds the default value on creation for the actor field.
+	auditentry.DefaultActor = auditentryDescActor.Default.(string)
+	// auditentryDescChanges is the schema descriptor for changes field.
+	auditentryDescChanges := auditentryFields[5].Descriptor()
+	// auditentry.DefaultChanges holds the default value on creation for the changes field.
+	auditentry.DefaultChanges = auditentryDescChanges.Default.(string)
+	// auditentryDescRequestID is the schema descriptor for request_id field.
+	auditentryDescRequestID := auditentryFields[6].Descriptor()
+	// auditentry.DefaultRequestID holds the default value on creation for the request_id field.
+	auditentry.DefaultRequestID = auditentryDescRequestID.Default.(string)
 	customerFields := schema.Customer{}.Fields()
 	_ = customerFields
 	// customerDescPhone is the schema descriptor for phone field.

@@ -14,6 +14,8 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// AuditEntry is the client for interacting with the AuditEntry builders.
+	AuditEntry *AuditEntryClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
 	// Mailing is the client for interacting with the Mailing builders.
@@ -155,6 +157,7 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.AuditEntry = NewAuditEntryClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.Mailing = NewMailingClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
@@ -169,7 +172,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: Customer.QueryXXX(), the query will be executed
+// applies a query, for example: AuditEntry.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

@@ -20,6 +20,7 @@ func Workers(svc *campaign.Service, engine *delivery.Engine, dailyReport *DailyR
 	river.AddWorker(w, &SendBatchWorker{Engine: engine})
 	river.AddWorker(w, &CloseMailingWorker{Campaign: svc})
 	river.AddWorker(w, dailyReport)
+	river.AddWorker(w, &AuditRetentionWorker{Campaign: svc})
 	return w
 }
 

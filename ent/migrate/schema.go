@@ -9,6 +9,35 @@ import (
 )
 
 var (
+	// AuditEntriesColumns holds the columns for the "audit_entries" table.
+	AuditEntriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "at", Type: field.TypeTime},
+		{Name: "actor", Type: field.TypeString, Default: ""},
+		{Name: "action", Type: field.TypeString},
+		{Name: "target_type", Type: field.TypeString},
+		{Name: "target_id", Type: field.TypeInt},
+		{Name: "changes", Type: field.TypeString, Size: 2147483647, Default: "{}"},
+		{Name: "request_id", Type: field.TypeString, Default: ""},
+	}
+	// AuditEntriesTable holds the schema information for the "audit_entries" table.
+	AuditEntriesTable = &schema.Table{
+		Name:       "audit_entries",
+		Columns:    AuditEntriesColumns,
+		PrimaryKey: []*schema.Column{AuditEntriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "auditentry_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEntriesColumns[1]},
+			},
+			{
+				Name:    "auditentry_target_type_target_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEntriesColumns[4], AuditEntriesColumns[5]},
+			},
+		},
+	}
 	// ClientsColumns holds the columns for the "clients" table.
 	ClientsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -174,6 +203,7 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		AuditEntriesTable,
 		ClientsTable,
 		MailingsTable,
 		MessagesTable,
@@ -183,6 +213,9 @@ var (
 )
 
 func init() {
+	AuditEntriesTable.Annotation = &entsql.Annotation{
+		Table: "audit_entries",
+	}
 	ClientsTable.Annotation = &entsql.Annotation{
 		Table: "clients",
 	}

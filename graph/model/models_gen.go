@@ -15,6 +15,21 @@ import (
 	"github.com/notifyhq/notify/internal/status"
 )
 
+// Which audit entries to list; every field set must match.
+type AuditLogWhere struct {
+	// The caller's name: an API token's name, an OIDC JWT's "sub (name)", or "anonymous" in open mode.
+	Actor graphql.Omittable[*string] `json:"actor,omitempty"`
+	// What was done: client.create, client.update, client.delete, mailing.create, mailing.update, mailing.delete, mailing.pause, mailing.resume, mailing.cancel.
+	Action graphql.Omittable[*string] `json:"action,omitempty"`
+	// client or mailing.
+	TargetType graphql.Omittable[*string] `json:"targetType,omitempty"`
+	TargetID   graphql.Omittable[*int]    `json:"targetID,omitempty"`
+	// Entries at or after this time.
+	From graphql.Omittable[*time.Time] `json:"from,omitempty"`
+	// Entries before this time.
+	To graphql.Omittable[*time.Time] `json:"to,omitempty"`
+}
+
 type ClientFilter struct {
 	OperatorCodes []string `json:"operatorCodes"`
 	Tags          []string `json:"tags"`

@@ -51,6 +51,9 @@ const (
 	// credentials are not taken: browsers replay them to any site that
 	// asks, which makes every cross-site request an authenticated one.
 	AdminUI
+	// AdminAPI routes (REST's /audit/) need an admin's bearer token for
+	// every method; a refusal is a REST error ({"detail": …}).
+	AdminAPI
 )
 
 // String returns the access level's name, as route tables print it.
@@ -66,6 +69,8 @@ func (a Access) String() string {
 		return "metrics"
 	case AdminUI:
 		return "admin-ui"
+	case AdminAPI:
+		return "admin-api"
 	default:
 		return "access(?)"
 	}
@@ -191,7 +196,7 @@ func BearerToken(header string) string {
 // checked where it is created, see Operations).
 func need(a Access, r *http.Request) Role {
 	switch a {
-	case AdminUI, Metrics:
+	case AdminUI, AdminAPI, Metrics:
 		return Admin
 	case API:
 		switch r.Method {

@@ -3,6 +3,7 @@ package campaign
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strconv"
 
 	"github.com/notifyhq/notify/ent"
@@ -124,7 +125,13 @@ func (s *Service) CreateClients(ctx context.Context, ins []ClientInput) ([]*ent.
 			}
 			created = append(created, rows...)
 		}
-		return nil
+		// One entry per client: an admin looks a client's history up by
+		// its id (docs/design.md, "Audit log").
+		targets := make([]auditTarget, len(created))
+		for i, c := range created {
+			targets[i] = auditTarget{id: c.ID, after: clientFields(c)}
+		}
+		return s.recordMany(ctx, tx, ActionClientCreate, TargetClient, targets)
 	})
 	if err != nil {
 		return nil, err
@@ -203,7 +210,11 @@ func (s *Service) UpdateClient(ctx context.Context, id int, p ClientPatch) (*ent
 		if err != nil {
 			return phoneTaken(err, fmt.Sprintf("error updating client %d", id))
 		}
-		return nil
+		before, after := clientFields(cur), clientFields(c)
+		if reflect.DeepEqual(before, after) {
+			return nil // nothing changed: nothing to record
+		}
+		return s.record(ctx, tx, ActionClientUpdate, TargetClient, id, before, after)
 	})
 	if err != nil {
 		return nil, err
@@ -217,12 +228,12 @@ func (s *Service) UpdateClient(ctx context.Context, id int, p ClientPatch) (*ent
 func (s *Service) DeleteClient(ctx context.Context, id int) error {
 	var changes []StatusChange
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
-		exists, err := tx.Ent.Customer.Query().Where(customer.ID(id)).Exist(ctx)
+		cur, err := tx.Ent.Customer.Get(ctx, id)
+		if ent.IsNotFound(err) {
+			return notFound("client", id)
+		}
 		if err != nil {
 			return fmt.Errorf("error loading client %d: %w", id, err)
-		}
-		if !exists {
-			return notFound("client", id)
 		}
 		changes, err = s.settleUnsent(ctx, tx, s.now(), message.CustomerID(id), status.MessageCanceled)
 		if err != nil {
@@ -231,7 +242,7 @@ func (s *Service) DeleteClient(ctx context.Context, id int) error {
 		if err := tx.Ent.Customer.DeleteOneID(id).Exec(ctx); err != nil {
 			return fmt.Errorf("error deleting client %d: %w", id, err)
 		}
-		return nil
+		return s.record(ctx, tx, ActionClientDelete, TargetClient, id, clientFields(cur), nil)
 	})
 	if err != nil {
 		return err

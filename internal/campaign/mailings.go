@@ -123,6 +123,9 @@ func (s *Service) CreateMailing(ctx context.Context, in MailingInput) (*ent.Mail
 		if m, err = create.Save(ctx); err != nil {
 			return fmt.Errorf("error creating mailing: %w", err)
 		}
+		if err := s.record(ctx, tx, ActionMailingCreate, TargetMailing, m.ID, nil, mailingFields(m)); err != nil {
+			return err
+		}
 		return s.scheduler.ScheduleMailing(ctx, tx, m)
 	})
 	if err != nil {
@@ -210,6 +213,9 @@ func (s *Service) UpdateMailing(ctx context.Context, id int, p MailingPatch) (*e
 		}
 		if m, err = upd.Save(ctx); err != nil {
 			return fmt.Errorf("error updating mailing %d: %w", id, err)
+		}
+		if err := s.record(ctx, tx, ActionMailingUpdate, TargetMailing, id, mailingFields(cur), mailingFields(m)); err != nil {
+			return err
 		}
 		if ch.window || ch.endAt {
 			// Deferred messages wait for a window or an end that changed:
@@ -352,6 +358,11 @@ func (s *Service) transition(ctx context.Context, id int, action string) (*ent.M
 		if m, err = tx.Ent.Mailing.UpdateOneID(id).SetStatus(next).SetUpdatedAt(now).Save(ctx); err != nil {
 			return fmt.Errorf("error updating mailing %d: %w", id, err)
 		}
+		err = s.record(ctx, tx, "mailing."+action, TargetMailing, id,
+			map[string]any{"status": string(cur.Status)}, map[string]any{"status": string(next)})
+		if err != nil {
+			return err
+		}
 		switch next {
 		case status.MailingCanceled:
 			changes, err = s.settleUnsent(ctx, tx, now, message.MailingID(id), status.MessageCanceled)
@@ -423,17 +434,17 @@ func (s *Service) CancelMailing(ctx context.Context, id int) (*ent.Mailing, erro
 func (s *Service) DeleteMailing(ctx context.Context, id int) error {
 	var changes []StatusChange
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
-		if _, err := lockMailing(ctx, tx, s.db.Dialect, id); err != nil {
+		cur, err := lockMailing(ctx, tx, s.db.Dialect, id)
+		if err != nil {
 			return err
 		}
-		var err error
 		if changes, err = s.settleUnsent(ctx, tx, s.now(), message.MailingID(id), status.MessageCanceled); err != nil {
 			return err
 		}
 		if err := tx.Ent.Mailing.DeleteOneID(id).Exec(ctx); err != nil {
 			return fmt.Errorf("error deleting mailing %d: %w", id, err)
 		}
-		return nil
+		return s.record(ctx, tx, ActionMailingDelete, TargetMailing, id, mailingFields(cur), nil)
 	})
 	if err != nil {
 		return err

@@ -43,6 +43,7 @@ type Service struct {
 	scheduler Scheduler
 	publisher Publisher
 	now       func() time.Time
+	actor     ActorFunc
 	logger    *slog.Logger
 }
 
@@ -52,7 +53,10 @@ type Config struct {
 	Scheduler Scheduler
 	Publisher Publisher
 	// Now is the clock; time.Now when nil.
-	Now    func() time.Time
+	Now func() time.Time
+	// Actor names the caller and the request of a write for the audit log
+	// (audit.go); every entry is "anonymous" without a request id when nil.
+	Actor  ActorFunc
 	Logger *slog.Logger
 }
 
@@ -63,6 +67,7 @@ func New(cfg Config) *Service {
 		scheduler: cfg.Scheduler,
 		publisher: cfg.Publisher,
 		now:       cfg.Now,
+		actor:     cfg.Actor,
 		logger:    cmp.Or(cfg.Logger, slog.Default()),
 	}
 	if s.now == nil {

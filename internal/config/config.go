@@ -45,6 +45,7 @@ type Config struct {
 	MetricsAuth       bool          // METRICS_AUTH, default false
 	MigrateOnStart    bool          // MIGRATE_ON_START, default true
 	ShutdownTimeout   time.Duration // SHUTDOWN_TIMEOUT, default 30s
+	AuditRetention    time.Duration // AUDIT_RETENTION, default 0 (off): audit entries older than this are pruned
 	LogLevel          slog.Level    // LOG_LEVEL, default info
 	LogFormat         string        // LOG_FORMAT: json (default) or text
 }
@@ -147,6 +148,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MetricsAuth = boolean("METRICS_AUTH", false)
 	c.MigrateOnStart = boolean("MIGRATE_ON_START", true)
 	c.ShutdownTimeout = duration("SHUTDOWN_TIMEOUT", 30*time.Second)
+	if v := get("AUDIT_RETENTION"); v != "off" {
+		c.AuditRetention = duration("AUDIT_RETENTION", 0)
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(cmp.Or(get("LOG_LEVEL"), "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: must be debug, info, warn or error, got %q", get("LOG_LEVEL")))
 	}

@@ -38,14 +38,15 @@ type Config struct {
 }
 
 // API is the REST compat layer, an http.Handler for the paths under
-// /clients/, /mailings/ and /reports/ (each also without its trailing
-// slash). Mount it at those prefixes:
+// /clients/, /mailings/, /reports/ and /audit/ (each also without its
+// trailing slash). Mount it at those prefixes (/audit/ for admins only):
 //
 //	mux.Handle("/clients", api)
 //	mux.Handle("/clients/", api)
 //	mux.Handle("/mailings", api)
 //	mux.Handle("/mailings/", api)
 //	mux.Handle("/reports/", api)
+//	mux.Handle("/audit/", api)
 type API struct {
 	service *campaign.Service
 	reports Reports
@@ -95,6 +96,8 @@ func (a *API) routes() {
 	a.handle("POST /mailings/{id}/cancel/", maxBody, a.cancelMailing)
 
 	a.handle("GET /reports/daily/", maxBody, a.dailyReport)
+
+	a.handle("GET /audit/", maxBody, a.listAudit)
 
 	// Paths of their own beside an /{id}/ path, as Django REST framework's
 	// router matches its list routes before its detail routes: another
