@@ -19,6 +19,9 @@ func (r *queryResolver) Clients(ctx context.Context, after *entgql.Cursor[int], 
 	if err != nil {
 		return nil, err
 	}
+	if err := checkFilterText("where", where); err != nil {
+		return nil, err
+	}
 	return r.Ent.Customer.Query().Paginate(ctx, after, first, before, last,
 		ent.WithCustomerOrder(orderBy), ent.WithCustomerFilter(where.Filter))
 }
@@ -27,6 +30,9 @@ func (r *queryResolver) Clients(ctx context.Context, after *entgql.Cursor[int], 
 func (r *queryResolver) Mailings(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MailingOrder, where *ent.MailingWhereInput) (*ent.MailingConnection, error) {
 	first, last, err := pageArgs(first, last)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkFilterText("where", where); err != nil {
 		return nil, err
 	}
 	return r.Ent.Mailing.Query().Paginate(ctx, after, first, before, last,

@@ -27,6 +27,11 @@ const (
 	CodeInternal        = "INTERNAL"
 	CodeTimeout         = "TIMEOUT"
 	CodeCancelled       = "CANCELLED"
+	// CodeBadRequest is a request gqlgen could not read: not a GraphQL
+	// request (a body that is not JSON, or not a request object),
+	// variables that are not an object, a persisted-query extension it
+	// cannot use. The transport has chosen its status (400 mostly).
+	CodeBadRequest = "BAD_REQUEST"
 )
 
 func init() {
@@ -35,6 +40,7 @@ func init() {
 	for _, c := range []string{CodeBadUserInput, CodeNotFound, CodeConflict, CodeInternal, CodeTimeout, CodeCancelled} {
 		errcode.RegisterErrorType(c, errcode.KindUser)
 	}
+	errcode.RegisterErrorType(CodeBadRequest, errcode.KindProtocol)
 }
 
 // badInput is a BAD_USER_INPUT error naming an argument of the resolver.
@@ -89,6 +95,10 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			setCode(gqlErr, CodeBadUserInput)
 			gqlErr.Extensions["field"] = field
+		case isRequestError(ctx, err, gqlErr):
+			// The client's error, which gqlgen's message describes: not
+			// an internal one, and nothing to log.
+			setCode(gqlErr, CodeBadRequest)
 		default:
 			logger.ErrorContext(ctx, "graphql resolver failed", "path", gqlErr.Path.String(), "error", err)
 			gqlErr.Message = "internal error"
@@ -112,6 +122,17 @@ func recoverFunc(logger *slog.Logger) graphql.RecoverFunc {
 		addRequestID(ctx, err)
 		return err
 	}
+}
+
+// isRequestError reports whether err is one of the errors gqlgen's
+// transports and extensions make when they cannot read a request ("json
+// request body could not be decoded", "could not read request body",
+// "invalid APQ extension data", …): a *gqlerror.Error of their own, wrapping
+// no other error, presented outside any field. A resolver's errors are
+// presented inside their field.
+func isRequestError(ctx context.Context, err error, e *gqlerror.Error) bool {
+	var ge *gqlerror.Error
+	return errors.As(err, &ge) && ge.Unwrap() == nil && len(e.Path) == 0 && graphql.GetFieldContext(ctx) == nil
 }
 
 // addRequestID puts the request id of ctx in err's extensions, for the
