@@ -287,6 +287,13 @@ func TestAuditLog(t *testing.T) {
 		require.Empty(t, auditLogREST(t, b, "from=2999-01-01T00:00:00Z"))
 		status, _ = auditHTTP(t, b, http.MethodGet, "/audit/?from=yesterday", ada, "", nil)
 		require.Equal(t, http.StatusBadRequest, status)
+		status, body = auditHTTP(t, b, http.MethodGet, "/audit/?actor=a%00b", ada, "", nil)
+		require.Equal(t, http.StatusBadRequest, status, "%s", body)
+		require.JSONEq(t, `{"actor": ["Must be UTF-8 text without NUL bytes."]}`, string(body))
+		r = auditGQL(t, b, ada, "", `{ auditLog(where: {action: "a\u0000b"}) { totalCount } }`)
+		require.NotEmpty(t, r.Errors)
+		require.Equal(t, "BAD_USER_INPUT", r.Errors[0].Extensions["code"])
+		require.Equal(t, "where.action", r.Errors[0].Extensions["field"])
 		require.Equal(t, seen, count())
 
 		// Only admins read it.

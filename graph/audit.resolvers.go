@@ -30,6 +30,11 @@ func (r *queryResolver) AuditLog(ctx context.Context, after *entgql.Cursor[int],
 			From:       value(where.From),
 			To:         value(where.To),
 		}
+		for i, v := range []*string{f.Actor, f.Action, f.TargetType} {
+			if v != nil && !campaign.ValidFilterText(*v) {
+				return nil, badInput("where."+[]string{"actor", "action", "targetType"}[i], "must be UTF-8 text without NUL bytes")
+			}
+		}
 	}
 	// Newest first: ids grow with time.
 	order := &ent.AuditEntryOrder{Direction: entgql.OrderDirectionDesc, Field: ent.DefaultAuditEntryOrder.Field}

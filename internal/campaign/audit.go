@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/ent/auditentry"
@@ -147,6 +149,12 @@ type AuditFilter struct {
 	TargetID                  *int
 	// From is inclusive, To exclusive.
 	From, To *time.Time
+}
+
+// ValidFilterText reports whether s can be compared by both databases: UTF-8
+// without NUL bytes (Postgres refuses either in a text parameter).
+func ValidFilterText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 // Predicates returns the filter as ent predicates.
