@@ -24,10 +24,12 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
-	_ "time/tzdata" // time zones of clients and of REPORT_CRON, whatever the host has
+	_ "time/tzdata"
+	"unicode/utf8" // time zones of clients and of REPORT_CRON, whatever the host has
 
 	"entgo.io/ent/dialect"
 	"github.com/99designs/gqlgen/graphql"
@@ -640,7 +642,7 @@ func routes(d serverDeps) []route {
 	// path with and without its trailing slash.
 	api := withDeadline(d.config.OperationTimeout, rest.New(rest.Config{Service: d.service, Reports: d.reports, Logger: d.logger}))
 	return []route{
-		{pattern: "/query", access: auth.GraphQL, handler: graph.LimitBody(d.config.MaxBodyBytes, gql), cors: true},
+		{pattern: "/query", access: auth.GraphQL, handler: graph.LimitBody(d.config.MaxBodyBytes, graph.JSONByDefault(gql)), cors: true},
 		{pattern: "GET /{$}", access: auth.Open, handler: webui.GraphiQL("Notify", "/query")},
 		{pattern: "GET /assets/", access: auth.Open, handler: webui.Assets()},
 		{pattern: "GET /docs/", access: auth.Open, handler: webui.Docs()},
@@ -654,7 +656,7 @@ func routes(d serverDeps) []route {
 		// admin's token passes, whatever the method (README, "Audit log").
 		{pattern: "/audit", access: auth.API, handler: d.guard.Wrap(auth.AdminAPI, api), cors: true},
 		{pattern: "/audit/", access: auth.API, handler: d.guard.Wrap(auth.AdminAPI, api), cors: true},
-		{pattern: "/riverui/", access: auth.AdminUI, handler: webui.SecureHeaders(webui.RiverUICSP, d.riverUI)},
+		{pattern: "/riverui/", access: auth.AdminUI, handler: webui.SecureHeaders(webui.RiverUICSP, textPathsOnly(d.riverUI))},
 		{pattern: "GET /metrics", access: auth.Metrics, handler: d.metrics.Handler()},
 		{pattern: "GET /healthz", access: auth.Open, handler: http.HandlerFunc(healthz)},
 		{pattern: "GET /readyz", access: auth.Open, handler: readyz(d.ready, d.logger)},
@@ -682,6 +684,21 @@ func readyz(ready func(context.Context) error, logger *slog.Logger) http.Handler
 			return
 		}
 		io.WriteString(w, "ready\n")
+	})
+}
+
+// textPathsOnly answers 400 a request whose path is not UTF-8 text without
+// NUL bytes: River's UI passes path segments (a queue's name, a workflow's
+// id) to the database, which refuses such text with an error (a 500).
+func textPathsOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !utf8.ValidString(r.URL.Path) || strings.ContainsRune(r.URL.Path, 0) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"detail": "The path must be UTF-8 text without NUL bytes."}`+"\n")
+			return
+		}
+		h.ServeHTTP(w, r)
 	})
 }
 

@@ -71,10 +71,16 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 
 	// SSE first: POST would also claim a POST asking for text/event-stream.
 	share := func(t graphql.Transport) graphql.Transport { return t }
+	// Every transport checks a query's width before gqlgen validates it
+	// (see boundedTransport).
+	checked := smallOnly[struct{}]{lru.New[struct{}](1000)}
+	add := func(t graphql.Transport) {
+		srv.AddTransport(boundedTransport{Transport: t, maxFields: limits.MaxFieldsPerSelection, maxTokens: limits.MaxTokens, checked: checked})
+	}
 	if cfg.Shared != nil {
 		share = cfg.Shared.Transport
 	}
-	srv.AddTransport(share(sseTransport{
+	add(share(sseTransport{
 		SSE:  transport.SSE{KeepAlivePingInterval: 10 * time.Second},
 		open: new(atomic.Int64),
 		max:  int64(limits.MaxSSEStreams),
@@ -88,17 +94,17 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	if cfg.Stopping != nil {
 		ws, initFunc = goingAway{ws, cfg.Stopping.Done()}, endOnStop(cfg.Stopping, initFunc)
 	}
-	srv.AddTransport(share(directWebsocket{transport.Websocket{
+	add(share(directWebsocket{transport.Websocket{
 		KeepAlivePingInterval: 10 * time.Second,
 		PingPongInterval:      10 * time.Second,
 		InitTimeout:           10 * time.Second,
 		InitFunc:              initFunc,
 		Implementation:        ws,
 	}}))
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
-	srv.AddTransport(transport.MultipartForm{MaxUploadSize: limits.MaxBodyBytes, MaxMemory: min(limits.MaxBodyBytes, 1<<20)})
+	add(transport.Options{})
+	add(transport.GET{})
+	add(transport.POST{})
+	add(transport.MultipartForm{MaxUploadSize: limits.MaxBodyBytes, MaxMemory: min(limits.MaxBodyBytes, 1<<20)})
 
 	setUpExecution(srv, cfg)
 	return srv
@@ -155,7 +161,7 @@ func setUpExecution(e execution, cfg HandlerConfig) {
 		return next(withStreamErrors(withLoaders(ctx, cfg.Service)))
 	})
 	e.AroundResponses(streamErrorResponses)
-	e.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	e.SetQueryCache(smallOnly[*ast.QueryDocument]{lru.New[*ast.QueryDocument](1000)})
 	e.SetParserTokenLimit(limits.MaxTokens)
 	if cfg.Auth != nil {
 		e.Use(cfg.Auth)
@@ -163,7 +169,7 @@ func setUpExecution(e execution, cfg HandlerConfig) {
 	if cfg.Introspection {
 		e.Use(extension.Introspection{})
 	}
-	e.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	e.Use(extension.AutomaticPersistedQuery{Cache: smallOnly[string]{lru.New[string](100)}})
 	e.Use(&operationCost{maxDepth: limits.MaxDepth, maxComplexity: limits.MaxComplexity})
 	for _, ext := range cfg.Extensions {
 		e.Use(ext)

@@ -1,11 +1,13 @@
 package graph
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -14,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
 )
 
 // Limits bound what one request may make the server do (README, "Security").
@@ -39,6 +42,9 @@ type Limits struct {
 	// MaxSSEStreams bounds the SSE streams open at once on this instance
 	// (1,000).
 	MaxSSEStreams int
+	// MaxFieldsPerSelection bounds the fields one selection set collects,
+	// fragments included (250): validation compares them pairwise.
+	MaxFieldsPerSelection int
 }
 
 // withDefaults returns l with every unset field at its default.
@@ -56,6 +62,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxComplexity, 20000)
 	def(&l.MaxSubscriptionsPerSocket, 100)
 	def(&l.MaxSSEStreams, 1000)
+	def(&l.MaxFieldsPerSelection, 250)
 	return l
 }
 
@@ -236,7 +243,7 @@ func LimitBody(limit int64, h http.Handler) http.Handler {
 				return
 			}
 			if err != nil {
-				w.WriteHeader(http.StatusBadRequest)
+				writeError(w, http.StatusBadRequest, limitError(CodeBadRequest, "the request body could not be read: "+err.Error()))
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -247,13 +254,57 @@ func LimitBody(limit int64, h http.Handler) http.Handler {
 }
 
 func tooLarge(w http.ResponseWriter, limit int64) {
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Connection", "close")
-	w.WriteHeader(http.StatusRequestEntityTooLarge)
-	_ = json.NewEncoder(w).Encode(graphql.Response{Errors: gqlerror.List{
-		limitError(CodeRequestTooLarge, fmt.Sprintf("request body is larger than the limit of %d bytes", limit)),
-	}})
+	writeError(w, http.StatusRequestEntityTooLarge, limitError(CodeRequestTooLarge, fmt.Sprintf("request body is larger than the limit of %d bytes", limit)))
 }
+
+// writeError answers status with a GraphQL response holding err.
+func writeError(w http.ResponseWriter, status int, err *gqlerror.Error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(graphql.Response{Errors: gqlerror.List{err}})
+}
+
+// JSONByDefault makes the responses of h JSON unless h says otherwise:
+// gqlgen writes some of its refusals ("transport not supported", a GET
+// query string it cannot parse) without a Content-Type, which would go out
+// as text/plain.
+func JSONByDefault(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&jsonDefault{ResponseWriter: w}, r)
+	})
+}
+
+type jsonDefault struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *jsonDefault) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote = true
+		if w.Header().Get("Content-Type") == "" && code != http.StatusSwitchingProtocols {
+			w.Header().Set("Content-Type", "application/json")
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *jsonDefault) Write(p []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *jsonDefault) Flush() { http.NewResponseController(w.ResponseWriter).Flush() }
+
+func (w *jsonDefault) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.wrote = true
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+func (w *jsonDefault) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // sseTransport is gqlgen's SSE transport that never serves a request
 // carrying Upgrade (such a request is a WebSocket's or nothing's), and
@@ -281,4 +332,105 @@ func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 	}
 	defer t.open.Add(-1)
 	t.SSE.Do(w, r, exec)
+}
+
+// boundedTransport is a transport whose operations are refused, before
+// gqlgen parses and validates them, when one selection set collects more
+// than maxFields fields (fragments included). gqlparser's validation
+// compares the fields of a selection set pairwise (OverlappingFieldsCanBeMerged):
+// { __typename ×9000 }, 45 KB under the token limit, took seconds of CPU
+// before any deadline applied. The check parses the query once more and
+// walks it with each fragment counted once; queries found fine are
+// remembered, so the common case costs a lookup.
+type boundedTransport struct {
+	graphql.Transport
+	maxFields, maxTokens int
+	checked              graphql.Cache[struct{}] // queries found within the bounds (small ones)
+}
+
+func (t boundedTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	t.Transport.Do(w, r, boundedExecutor{GraphExecutor: exec, t: t})
+}
+
+type boundedExecutor struct {
+	graphql.GraphExecutor
+	t boundedTransport
+}
+
+func (e boundedExecutor) CreateOperationContext(ctx context.Context, params *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
+	if q := params.Query; q != "" {
+		if _, ok := e.t.checked.Get(ctx, q); !ok {
+			if n := widestSelection(q, e.t.maxTokens); n > e.t.maxFields {
+				rc := &graphql.OperationContext{RawQuery: q, Variables: params.Variables, OperationName: params.OperationName,
+					Stats: graphql.Stats{Read: params.ReadTime, OperationStart: graphql.Now()}}
+				return rc, gqlerror.List{limitError(CodeComplexityLimit,
+					fmt.Sprintf("a selection set of %d fields, more than the limit of %d", n, e.t.maxFields))}
+			}
+			e.t.checked.Add(ctx, q, struct{}{}) // a smallOnly cache
+		}
+	}
+	return e.GraphExecutor.CreateOperationContext(ctx, params)
+}
+
+// widestSelection returns the most fields one selection set of query
+// collects, fragments included; 0 when it does not parse (gqlgen then
+// reports why).
+func widestSelection(query string, maxTokens int) int {
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, maxTokens)
+	if err != nil {
+		return 0
+	}
+	frags := map[string]*ast.FragmentDefinition{}
+	for _, f := range doc.Fragments {
+		frags[f.Name] = f
+	}
+	counted := map[string]int{} // fields a fragment collects; -1 while counting
+	widest := 0
+	var collect func(set ast.SelectionSet) int
+	collect = func(set ast.SelectionSet) int {
+		n := 0
+		for _, s := range set {
+			switch s := s.(type) {
+			case *ast.Field:
+				n++
+				widest = max(widest, collect(s.SelectionSet))
+			case *ast.InlineFragment:
+				n += collect(s.SelectionSet)
+			case *ast.FragmentSpread:
+				c, seen := counted[s.Name]
+				if !seen {
+					counted[s.Name] = -1
+					if f := frags[s.Name]; f != nil {
+						c = collect(f.SelectionSet)
+					}
+					counted[s.Name] = c
+				}
+				n += max(c, 0)
+			}
+			if n > 1<<20 { // a fragment bomb: anything this wide is refused
+				return n
+			}
+		}
+		widest = max(widest, n)
+		return n
+	}
+	for _, op := range doc.Operations {
+		collect(op.SelectionSet)
+	}
+	return widest
+}
+
+// smallDocument is the longest query text the caches keep: a valid query
+// padded to the body limit would otherwise keep a megabyte (and its
+// syntax tree) per entry alive.
+const smallDocument = 8 << 10
+
+// smallOnly is a cache that keeps only entries of queries of smallDocument
+// bytes or fewer.
+type smallOnly[T any] struct{ graphql.Cache[T] }
+
+func (c smallOnly[T]) Add(ctx context.Context, key string, value T) {
+	if len(key) <= smallDocument {
+		c.Cache.Add(ctx, key, value)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,6 +65,12 @@ func (u coderWebsocket) Accept(w http.ResponseWriter, r *http.Request, options t
 	hw := &hijackRecorder{ResponseWriter: w}
 	conn, err := websocket.Accept(hw, r, &opts)
 	if err != nil {
+		// coder/websocket refused the handshake (403, 400, 426): answer
+		// it as JSON, and nothing after it.
+		hw.refuseHandshake()
+		if slot, ok := r.Context().Value(wsConnSlot{}).(*wsConnSlot); ok {
+			slot.refused = true
+		}
 		return nil, err
 	}
 	c := &coderConn{conn: conn, raw: hw.conn, closeWait: closeWriteTimeout, maxLive: u.MaxSubscriptions, live: map[string]bool{}}
@@ -262,10 +269,42 @@ func appendTextFrame(dst, msg []byte) []byte {
 	return append(dst, msg...)
 }
 
-// hijackRecorder notes the connection a WebSocket upgrade takes over.
+// hijackRecorder notes the connection a WebSocket upgrade takes over, and
+// holds back the plain-text answer coder/websocket gives a handshake it
+// refuses, so that it goes out as JSON, like every answer of /query
+// (refuseHandshake).
 type hijackRecorder struct {
 	http.ResponseWriter
-	conn net.Conn
+	conn    net.Conn
+	refusal int // the status of a refusal held back, 0 if none
+	reason  bytes.Buffer
+}
+
+func (h *hijackRecorder) WriteHeader(code int) {
+	if code == http.StatusSwitchingProtocols {
+		h.ResponseWriter.WriteHeader(code)
+		return
+	}
+	h.refusal = code
+}
+
+func (h *hijackRecorder) Write(p []byte) (int, error) {
+	if h.refusal != 0 {
+		return h.reason.Write(p)
+	}
+	return h.ResponseWriter.Write(p)
+}
+
+// refuseHandshake writes the refusal held back as a GraphQL error.
+func (h *hijackRecorder) refuseHandshake() {
+	if h.refusal == 0 {
+		return
+	}
+	code := CodeBadRequest
+	if h.refusal == http.StatusForbidden {
+		code = "FORBIDDEN"
+	}
+	writeError(h.ResponseWriter, h.refusal, limitError(code, strings.TrimSpace(h.reason.String())))
 }
 
 func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -461,7 +500,37 @@ func plain(s string) bool {
 // wsConnSlot is where Accept puts the connection of the request whose
 // context holds the slot: gqlgen's WebSocket transport keeps the request's
 // context for the connection's operations, and gives Accept the request.
-type wsConnSlot struct{ conn *coderConn }
+type wsConnSlot struct {
+	conn    *coderConn
+	refused bool // the handshake was refused, and the refusal answered
+}
+
+// refusedWriter is the response of a WebSocket handshake: once
+// coder/websocket has answered a refusal, it drops what gqlgen writes after
+// it ("unable to upgrade"), which would be glued to that answer.
+type refusedWriter struct {
+	http.ResponseWriter
+	slot *wsConnSlot
+}
+
+func (w refusedWriter) WriteHeader(code int) {
+	if !w.slot.refused {
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (w refusedWriter) Write(p []byte) (int, error) {
+	if w.slot.refused {
+		return len(p), nil
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w refusedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+func (w refusedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // directWebsocket is gqlgen's WebSocket transport, with each shared
 // subscription given a writer for its data messages (see dataWriterOf): the
@@ -480,8 +549,18 @@ func (t directWebsocket) Supports(r *http.Request) bool {
 func (t directWebsocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	slot := &wsConnSlot{}
 	r = r.WithContext(context.WithValue(r.Context(), wsConnSlot{}, slot))
-	t.Websocket.Do(w, r, subscriptionIDs{exec, slot})
+	t.Websocket.Do(refusedWriter{w, slot}, r, subscriptionIDs{exec, slot})
+	if c := slot.conn; c != nil {
+		// gqlgen returns without closing the socket when connection_init
+		// is not what it expects (a payload that is not an object): the
+		// client would wait for ever. Closed already, this does nothing.
+		_ = c.WriteClose(closeInvalidMessage, "invalid connection_init")
+	}
 }
+
+// closeInvalidMessage is graphql-transport-ws's close code for a message
+// the server cannot process.
+const closeInvalidMessage = 4400
 
 // subscriptionIDs passes on gqlgen's executor, noting the subscription id
 // of each operation created on the connection, and handing it, as a
