@@ -192,3 +192,33 @@ func TestSSEStreamLimit(t *testing.T) {
 	require.Contains(t, w.Body.String(), CodeTooManyStreams)
 	require.Equal(t, int64(2), tr.open.Load())
 }
+
+// TestWideSelectionRefusedBeforeValidation: a selection set collecting
+// more than 250 fields (fragments included) is refused before gqlparser
+// compares its fields pairwise; the project's queries and the introspection
+// query are far below it.
+func TestWideSelectionRefusedBeforeValidation(t *testing.T) {
+	t.Parallel()
+	wide := "{ " + strings.Repeat("__typename ", 9000) + "}"
+	require.Equal(t, 9000, widestSelection(wide, 10000))
+	viaFragments := "{ generalStatistics { ...A ...A2 } } fragment A on GeneralStatistics { " + strings.Repeat("mailings ", 200) +
+		"} fragment A2 on GeneralStatistics { ...A }"
+	require.Equal(t, 400, widestSelection(viaFragments, 10000))
+	q, err := os.ReadFile("testdata/introspection.graphql")
+	require.NoError(t, err)
+	require.Less(t, widestSelection(string(q), 10000), 20)
+
+	srv := httptest.NewServer(NewHandler(HandlerConfig{Logger: slog.New(slog.DiscardHandler), Introspection: true}))
+	t.Cleanup(srv.Close)
+	start := time.Now()
+	body, _ := json.Marshal(map[string]string{"query": wide})
+	resp, err := http.Post(srv.URL, "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var out struct{ Errors gqlerror.List }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	t.Logf("refused in %s", time.Since(start))
+	require.Len(t, out.Errors, 1)
+	require.Equal(t, CodeComplexityLimit, out.Errors[0].Extensions["code"])
+	require.Contains(t, out.Errors[0].Message, "9000 fields")
+}
