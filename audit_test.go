@@ -398,3 +398,47 @@ func TestAuditRetention(t *testing.T) {
 		require.Equal(t, []int{1, 2}, ids)
 	})
 }
+
+// TestAuditMailingStory: a mailing's create → pause → resume → cancel →
+// delete by two actors reads back from auditLog and GET /audit/, newest
+// first, with the right actors and diffs.
+func TestAuditMailingStory(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		b := setup(t, dbURL, setupOpts{env: map[string]string{"API_TOKENS": roleTokensEnv()}, noRiver: true})
+		otto, ada := roleTokens[auth.Operator], roleTokens[auth.Admin]
+		r := auditGQL(t, b, otto, "story-1", `mutation { createMailing(input: {startAt: "2026-01-01T00:00:00Z", endAt: "2099-01-01T00:00:00Z", text: "story"}) { id } }`)
+		id := gqlID(t, r, "createMailing")
+		status, body := auditHTTP(t, b, http.MethodPost, fmt.Sprintf("/mailings/%d/pause/", id), otto, "story-2", nil)
+		require.Equal(t, http.StatusOK, status, "%s", body)
+		require.Empty(t, auditGQL(t, b, ada, "story-3", fmt.Sprintf(`mutation { resumeMailing(id: %d) { id } }`, id)).Errors)
+		require.Empty(t, auditGQL(t, b, otto, "story-4", fmt.Sprintf(`mutation { cancelMailing(id: %d) { id } }`, id)).Errors)
+		status, body = auditHTTP(t, b, http.MethodDelete, fmt.Sprintf("/mailings/%d/", id), ada, "story-5", nil)
+		require.Equal(t, http.StatusNoContent, status, "%s", body)
+
+		want := []struct {
+			actor, action, requestID string
+			status                   [2]any
+		}{
+			{"ada", "mailing.delete", "story-5", [2]any{"cancelled", nil}},
+			{"otto", "mailing.cancel", "story-4", [2]any{"running", "cancelled"}},
+			{"ada", "mailing.resume", "story-3", [2]any{"paused", "running"}},
+			{"otto", "mailing.pause", "story-2", [2]any{"running", "paused"}},
+			{"otto", "mailing.create", "story-1", [2]any{nil, "running"}},
+		}
+		for name, rows := range map[string][]auditRow{
+			"auditLog":    auditLogGQL(t, b, fmt.Sprintf(`, where: {targetType: "mailing", targetID: %d}`, id)),
+			"GET /audit/": auditLogREST(t, b, fmt.Sprintf("target_type=mailing&target_id=%d", id)),
+		} {
+			require.Len(t, rows, len(want), name)
+			for i, w := range want {
+				got := rows[i]
+				require.Equal(t, w.actor, got.Actor, "%s %d", name, i)
+				require.Equal(t, w.action, got.Action, "%s %d", name, i)
+				require.Equal(t, w.requestID, got.RequestID, "%s %d", name, i)
+				require.Equal(t, id, got.TargetID, "%s %d", name, i)
+				require.Equal(t, w.status, got.Changes["status"], "%s %d: %v", name, i, got.Changes)
+			}
+		}
+	})
+}
