@@ -14,7 +14,7 @@ import (
 	"github.com/notifyhq/notify/internal/report"
 )
 
-// DailyReportArgs emails the daily report of one date (SPEC §4).
+// DailyReportArgs emails the daily report of one date (docs/product.md, "Statistics and the daily report").
 //
 // One email per date, across instances and restarts: only River's leader
 // runs the periodic job, and the job is unique by its date in every state,

@@ -1926,7 +1926,7 @@ extend type Mutation {
   cancelMailing(id: ID!): Mailing! @hasRole(role: OPERATOR)
 }
 `, BuiltIn: false},
-	{Name: "../report.graphqls", Input: `# The daily report (SPEC §4): statistics of the mailings active in a day.
+	{Name: "../report.graphqls", Input: `# The daily report (docs/product.md, "Statistics and the daily report"): statistics of the mailings active in a day.
 
 type DailyReport {
   date: Date!
@@ -1973,7 +1973,7 @@ enum Role {
 
 type Mutation
 `, BuiltIn: false},
-	{Name: "../statistics.graphqls", Input: `# Statistics (SPEC §4). Counts list every status, zeros included, in enum order.
+	{Name: "../statistics.graphqls", Input: `# Statistics (docs/product.md, "Statistics and the daily report"). Counts list every status, zeros included, in enum order.
 
 type StatusCount {
   status: MessageStatus!
@@ -2008,7 +2008,7 @@ extend type Query {
   mailingStatistics(id: ID!): MailingStats
 }
 `, BuiltIn: false},
-	{Name: "../subscription.graphqls", Input: `# Live status (SPEC §5): over WebSocket (graphql-transport-ws and the legacy
+	{Name: "../subscription.graphqls", Input: `# Live status (docs/product.md, "The API"): over WebSocket (graphql-transport-ws and the legacy
 # graphql-ws) and SSE, fed across instances by Postgres LISTEN/NOTIFY.
 
 type MessageStatusEvent {

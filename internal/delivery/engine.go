@@ -1,4 +1,4 @@
-// Package delivery is the sending engine (SPEC §2–§3): it selects a
+// Package delivery is the sending engine (docs/product.md, "Sending" and "The sending API"): it selects a
 // mailing's recipients when the mailing starts, and works its messages in
 // batches — sending each one through the sender, deferring it to its
 // client's send window or past a circuit-breaker pause, retrying transient

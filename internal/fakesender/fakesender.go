@@ -1,4 +1,4 @@
-// Package fakesender is a real HTTP fake of the external sending API (SPEC §3): it
+// Package fakesender is a real HTTP fake of the external sending API (docs/product.md, "The sending API"): it
 // checks the token and the body like the real one and can be slow, answer 5xx, 429,
 // garbage or permanent rejections, hang, or be down, at configurable rates and
 // reproducibly from a seed. It records what it received so tests and benchmarks can
