@@ -98,7 +98,7 @@ func TestBrowserSwaggerUI(t *testing.T) {
 			}
 		}
 		require.ElementsMatch(t, documented, shown)
-		require.Len(t, shown, 19) // the REST layer: 18 routes and GET /reports/daily/
+		require.Len(t, shown, 20) // the REST layer: 18 routes, GET /reports/daily/ and GET /audit/
 
 		// A call with a body (the document's example) and one with a path parameter.
 		res, err = browsertest.SwaggerTry(ctx, br, b.server.URL, browsertest.SwaggerOperation{Method: "POST", Path: "/clients/"})
