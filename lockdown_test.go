@@ -570,6 +570,10 @@ func TestCrossSiteWritesRefused(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, post(map[string]string{"Sec-Fetch-Site": "cross-site"}))
 	require.Equal(t, http.StatusForbidden, post(map[string]string{"Origin": "null"}), "sandboxed pages and file: URLs")
 	require.Equal(t, http.StatusNotFound, post(map[string]string{"Origin": b.server.URL}), "same origin: on to the API (no mailing 1)")
+	require.Equal(t, http.StatusNotFound, post(map[string]string{"Origin": "https://notify.example", "Sec-Fetch-Site": "same-origin"}),
+		"behind a proxy that rewrites Host, the browser's Sec-Fetch-Site decides")
+	require.Equal(t, http.StatusNotFound, post(map[string]string{"Origin": "https://notify.example", "X-Forwarded-Host": "notify.example"}))
+	require.Equal(t, http.StatusForbidden, post(map[string]string{"Origin": b.server.URL, "Sec-Fetch-Site": "same-site"}), "another origin of the site")
 	require.Equal(t, http.StatusNotFound, post(map[string]string{"Origin": "https://app.example", "Sec-Fetch-Site": "cross-site"}), "an origin of CORS_ORIGINS")
 	require.Equal(t, http.StatusNotFound, post(nil), "not a browser")
 }

@@ -591,9 +591,10 @@ func corsHandler(origins []string, h http.Handler) http.Handler {
 }
 
 // refuseCrossSite answers 403 to a write (POST, PUT, PATCH, DELETE) that a
-// browser sends from a page of another site (its Origin is not this host,
-// or Sec-Fetch-Site says cross-site), unless allowed (CORS_ORIGINS; nil:
-// none) lets that origin in. A form on any web page can POST to a REST
+// browser sends from a page of another site (Sec-Fetch-Site says so, or,
+// from a browser that does not send it, its Origin is neither this host nor
+// X-Forwarded-Host), unless allowed (CORS_ORIGINS; nil: none) lets that
+// origin in. A form on any web page can POST to a REST
 // route without a preflight; in open mode nothing else would stop it.
 func refuseCrossSite(allowed func(*http.Request) bool, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -603,10 +604,15 @@ func refuseCrossSite(allowed func(*http.Request) bool, h http.Handler) http.Hand
 			return
 		}
 		origin := r.Header.Get("Origin")
-		crossSite := r.Header.Get("Sec-Fetch-Site") == "cross-site"
-		if origin != "" {
+		var crossSite bool
+		if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+			// The browser's own word, which pages cannot forge; it holds
+			// behind a proxy that rewrites Host too.
+			crossSite = site == "cross-site" || site == "same-site"
+		} else if origin != "" {
 			u, err := url.Parse(origin)
-			crossSite = crossSite || err != nil || u.Host != r.Host
+			forwarded := r.Header.Get("X-Forwarded-Host")
+			crossSite = err != nil || u.Host == "" || (u.Host != r.Host && (forwarded == "" || u.Host != forwarded))
 		}
 		if crossSite && (origin == "" || allowed == nil || !allowed(r)) {
 			w.Header().Set("Content-Type", "application/json")
