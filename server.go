@@ -24,12 +24,10 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
-	_ "time/tzdata"
-	"unicode/utf8" // time zones of clients and of REPORT_CRON, whatever the host has
+	_ "time/tzdata" // time zones of clients and of REPORT_CRON, whatever the host has
 
 	"entgo.io/ent/dialect"
 	"github.com/99designs/gqlgen/graphql"
@@ -698,7 +696,7 @@ func readyz(ready func(context.Context) error, logger *slog.Logger) http.Handler
 // id) to the database, which refuses such text with an error (a 500).
 func textPathsOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !utf8.ValidString(r.URL.Path) || strings.ContainsRune(r.URL.Path, 0) {
+		if !campaign.ValidFilterText(r.URL.Path) {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusBadRequest)
 			io.WriteString(w, `{"detail": "The path must be UTF-8 text without NUL bytes."}`+"\n")

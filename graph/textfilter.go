@@ -4,7 +4,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/notifyhq/notify/internal/campaign"
 )
 
 // checkFilterText refuses a filter holding a string no database can
@@ -32,8 +33,7 @@ func badText(v reflect.Value, path string) (string, bool) {
 		}
 		return badText(v.Elem(), path)
 	case reflect.String:
-		s := v.String()
-		return path, strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s)
+		return path, !campaign.ValidFilterText(v.String())
 	case reflect.Slice, reflect.Array:
 		for i := range v.Len() {
 			if p, bad := badText(v.Index(i), path+"."+strconv.Itoa(i)); bad {

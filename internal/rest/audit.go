@@ -47,10 +47,8 @@ func auditEntryOut(e *ent.AuditEntry) auditEntry {
 // exclusive). Empty values are no filter.
 func auditFilter(r *http.Request) (campaign.AuditFilter, error) {
 	var f campaign.AuditFilter
-	for _, name := range []string{"actor", "action", "target_type"} {
-		if v, ok := queryValue(r, name); ok && !campaign.ValidFilterText(v) {
-			return f, queryError(name, "Must be UTF-8 text without NUL bytes.")
-		}
+	if err := textParams(r, "actor", "action", "target_type"); err != nil {
+		return f, err
 	}
 	if v, ok := queryValue(r, "actor"); ok {
 		f.Actor = &v

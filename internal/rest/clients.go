@@ -76,11 +76,8 @@ func newClient(p campaign.ClientPatch) campaign.ClientInput {
 // and operator_code.
 func (a *API) listClients(r *http.Request) (int, any, error) {
 	q := a.ent.Customer.Query()
-	for _, name := range []string{"tag", "operator_code"} {
-		// Postgres refuses such text in a parameter (an error, not "no match").
-		if v, ok := queryValue(r, name); ok && !campaign.ValidFilterText(v) {
-			return 0, nil, queryError(name, "Must be UTF-8 text without NUL bytes.")
-		}
+	if err := textParams(r, "tag", "operator_code"); err != nil {
+		return 0, nil, err
 	}
 	if tag, ok := queryValue(r, "tag"); ok {
 		q.Where(customer.Tag(tag))

@@ -6,10 +6,12 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+
+	"github.com/notifyhq/notify/internal/campaign"
 )
 
-// Page sizes of Django REST framework's PageNumberPagination as the API promises (docs/product.md, "The API")
-// them.
+// Page sizes of Django REST framework's PageNumberPagination, as the API
+// promises them (docs/product.md, "The API").
 const (
 	defaultPageSize = 50
 	maxPageSize     = 1000
@@ -106,6 +108,18 @@ func pageURL(r *http.Request, number int) *string {
 func queryValue(r *http.Request, name string) (string, bool) {
 	v := r.URL.Query().Get(name)
 	return v, v != ""
+}
+
+// textParams refuses, as a 400 naming it, the first of the query parameters
+// names whose value no database can compare (a NUL byte, bytes that are not
+// UTF-8): Postgres answers such a parameter with an error, not "no match".
+func textParams(r *http.Request, names ...string) error {
+	for _, name := range names {
+		if v, ok := queryValue(r, name); ok && !campaign.ValidFilterText(v) {
+			return queryError(name, "Must be UTF-8 text without NUL bytes.")
+		}
+	}
+	return nil
 }
 
 // choice reads the query parameter name, which must be one of all when it
