@@ -9,21 +9,16 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -31,6 +26,8 @@ import (
 	"time"
 
 	_ "github.com/lib/pq"
+
+	"github.com/notifyhq/notify/internal/procstack"
 )
 
 type scenario struct {
@@ -100,7 +97,7 @@ func main() {
 		fmt.Printf("bench: needs Postgres at TEST_DATABASE_URL (%v); nothing measured\n", err)
 		return
 	}
-	bin, err := build()
+	bin, err := procstack.Build(os.Getenv("BENCH_TAGS"))
 	if err != nil {
 		fail(err)
 	}
@@ -192,51 +189,46 @@ func startStack(admin *sql.DB, dbURL, bin string, sc scenario) (env stackEnv, cl
 			cleanup()
 		}
 	}()
-	schema := "bench_" + randHex()
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+	serviceDB, drop, err := procstack.Schema(admin, dbURL, "bench")
+	if err != nil {
 		return env, cleanup, err
 	}
-	undo = append(undo, func() { _, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, _ := url.Parse(dbURL)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	serviceDB := u.String()
+	undo = append(undo, drop)
 
 	ctx := context.Background()
 	fakeArgs := []string{"fakesender", "-addr", "127.0.0.1:0", "-token", "bench", "-seed", "1"}
 	if sc.latency > 0 {
 		fakeArgs = append(fakeArgs, "-latency-min", sc.latency.String(), "-latency-max", sc.latency.String())
 	}
-	fake, fakeURL, err := start(ctx, bin, fakeArgs, nil, "fake sender listening on ")
+	fake, err := procstack.Start(ctx, bin, fakeArgs, nil, "fake sender listening on ", nil)
 	if err != nil {
 		return env, cleanup, fmt.Errorf("starting the fake sender: %w", err)
 	}
-	undo = append(undo, func() { stop(fake) })
+	undo = append(undo, fake.Stop)
 	svcEnv := []string{
 		"DATABASE_URL=" + serviceDB,
 		"LISTEN_ADDR=127.0.0.1:0",
-		"SENDER_URL=" + fakeURL,
+		"SENDER_URL=" + fake.URL,
 		"SENDER_TOKEN=bench",
 		"SENDER_CONCURRENCY=" + strconv.Itoa(sc.concurrency),
 		"LOG_LEVEL=info",
 	}
 	// The first instance migrates; the others start on the migrated schema.
-	svc, svcURL, err := start(ctx, bin, []string{"serve"}, append(svcEnv,
+	svc, err := procstack.Start(ctx, bin, []string{"serve"}, append(svcEnv,
 		"PPROF_ADDR=127.0.0.1:6061"), // only in builds tagged pprof (BENCH_TAGS=pprof)
-		"notify listening on ")
+		"notify listening on ", nil)
 	if err != nil {
 		return env, cleanup, fmt.Errorf("starting the service: %w", err)
 	}
-	undo = append(undo, func() { stop(svc) })
-	all := []*exec.Cmd{svc}
+	undo = append(undo, svc.Stop)
+	all := []*exec.Cmd{svc.Cmd}
 	for i := 1; i < sc.count(); i++ {
-		other, _, err := start(ctx, bin, []string{"serve"}, svcEnv, "notify listening on ")
+		other, err := procstack.Start(ctx, bin, []string{"serve"}, svcEnv, "notify listening on ", nil)
 		if err != nil {
 			return env, cleanup, fmt.Errorf("starting instance %d: %w", i+1, err)
 		}
-		undo = append(undo, func() { stop(other) })
-		all = append(all, other)
+		undo = append(undo, other.Stop)
+		all = append(all, other.Cmd)
 	}
 
 	// The directory is set up directly: only the fan-out is measured.
@@ -257,7 +249,7 @@ func startStack(admin *sql.DB, dbURL, bin string, sc scenario) (env stackEnv, cl
 		warnedCheckpoint = true
 		fmt.Fprintln(os.Stderr, "bench: no CHECKPOINT before runs (runs vary more):", err)
 	}
-	return stackEnv{url: svcURL, db: db, svc: svc, all: all}, cleanup, nil
+	return stackEnv{url: svc.URL, db: db, svc: svc.Cmd, all: all}, cleanup, nil
 }
 
 var warnedCheckpoint bool
@@ -343,42 +335,6 @@ func percentiles(d []time.Duration) (time.Duration, time.Duration) {
 	return s[len(s)/2], s[min(len(s)-1, len(s)*99/100)]
 }
 
-// start runs bin with args and waits for the line that starts with ready,
-// returning the URL that follows it.
-func start(ctx context.Context, bin string, args, env []string, ready string) (*exec.Cmd, string, error) {
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stderr = io.Discard
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, "", err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, "", err
-	}
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		line := sc.Text()
-		if i := strings.Index(line, ready); i >= 0 {
-			go io.Copy(io.Discard, out)
-			return cmd, strings.Fields(line[i+len(ready):])[0], nil
-		}
-	}
-	_ = cmd.Process.Kill()
-	return nil, "", fmt.Errorf("%s exited before it was ready", args[0])
-}
-
-func stop(cmd *exec.Cmd) {
-	_ = cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = cmd.Process.Kill()
-	}
-}
-
 func peakRSS(pid int) float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -417,34 +373,11 @@ func gql(base, query string, dst any) error {
 	return nil
 }
 
-func build() (string, error) {
-	dir, err := os.MkdirTemp("", "notify-bench")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "notify")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if tags := os.Getenv("BENCH_TAGS"); tags != "" {
-		cmd.Args = []string{"go", "build", "-tags", tags, "-o", bin, "."}
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("building the service: %w", err)
-	}
-	return bin, nil
-}
-
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
 		return v
 	}
 	return def
-}
-
-func randHex() string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 func redact(dsn string) string {

@@ -1,5 +1,5 @@
 // Package procstack runs the real binary the way an operator does, for the
-// programs that measure it from outside (make soak): built from this
+// programs that measure it from outside (make bench, make soak): built from this
 // checkout, as subprocesses on a fresh Postgres schema, the bundled fake
 // sending API beside the service. It also reads a process's figures from
 // /proc.
@@ -25,14 +25,18 @@ import (
 )
 
 // Build builds the service from the current directory (the module root)
-// into a temporary directory and returns the binary's path.
-func Build() (string, error) {
+// into a temporary directory, with the build tags tags (may be empty), and
+// returns the binary's path.
+func Build(tags string) (string, error) {
 	dir, err := os.MkdirTemp("", "notify-procstack")
 	if err != nil {
 		return "", err
 	}
 	bin := filepath.Join(dir, "notify")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if tags != "" {
+		cmd.Args = []string{"go", "build", "-tags", tags, "-o", bin, "."}
+	}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("error building the service: %w", err)

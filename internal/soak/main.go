@@ -61,7 +61,7 @@ func run(ctx context.Context, cfg config) error {
 		return nil
 	}
 	defer admin.Close()
-	bin, err := procstack.Build()
+	bin, err := procstack.Build("")
 	if err != nil {
 		return err
 	}
