@@ -105,6 +105,15 @@ func TestRoles(t *testing.T) {
 				require.True(t, lockPOST(t, b.server.URL, "Bearer "+token, "{ generalStatistics { mailings } }").ok())
 				require.True(t, lockWS("graphql-transport-ws")(t, b.server.URL, "Bearer "+token, "{ generalStatistics { mailings } }").ok())
 			})
+			// A mutation behind a fragment needs its role all the same.
+			t.Run(fmt.Sprintf("%s/mutation in a fragment", role), func(t *testing.T) {
+				got := lockPOST(t, b.server.URL, "Bearer "+token, `mutation { ...M } fragment M on Mutation { deleteMailing(id: 999999) }`)
+				if role >= auth.Admin {
+					require.Equal(t, "NOT_FOUND", got.code, "%s", got)
+				} else {
+					require.Equal(t, "FORBIDDEN", got.code, "%s", got)
+				}
+			})
 			// A WebSocket checks each operation's role too.
 			t.Run(fmt.Sprintf("%s/websocket mutation", role), func(t *testing.T) {
 				got := lockWS("graphql-transport-ws")(t, b.server.URL, "Bearer "+token, `mutation { deleteMailing(id: 999999) }`)

@@ -369,7 +369,11 @@ func (o operations) MutateOperationContext(ctx context.Context, rc *graphql.Oper
 	if rc.Operation == nil {
 		return nil
 	}
-	for _, f := range rootFields(rc) {
+	// The root fields as the executor collects them (fragments, @skip and
+	// @include), with its root type as the key of its cache, so that it
+	// finds them collected.
+	root := []string{rootType[rc.Operation.Operation]}
+	for _, f := range graphql.CollectFields(rc, rc.Operation.SelectionSet, root) {
 		if need := FieldRole(f.Definition, rc.Operation.Operation); !p.Can(need) {
 			return &gqlerror.Error{
 				Message:    fmt.Sprintf("%s needs the %s role; %q is %s", f.Name, need, p.Name, p.Role),
@@ -379,6 +383,9 @@ func (o operations) MutateOperationContext(ctx context.Context, rc *graphql.Oper
 	}
 	return nil
 }
+
+// rootType names the root type of each kind of operation.
+var rootType = map[ast.Operation]string{ast.Query: "Query", ast.Mutation: "Mutation", ast.Subscription: "Subscription"}
 
 // RoleDirective is the schema directive that declares the role a field
 // needs: `@hasRole(role: OPERATOR)`.
@@ -403,29 +410,4 @@ func FieldRole(def *ast.FieldDefinition, op ast.Operation) Role {
 		return Admin
 	}
 	return Viewer
-}
-
-// rootFields returns the root fields an operation selects, through its
-// fragments.
-func rootFields(rc *graphql.OperationContext) []*ast.Field {
-	var out []*ast.Field
-	var walk func(ast.SelectionSet)
-	seen := map[string]bool{}
-	walk = func(set ast.SelectionSet) {
-		for _, s := range set {
-			switch s := s.(type) {
-			case *ast.Field:
-				out = append(out, s)
-			case *ast.InlineFragment:
-				walk(s.SelectionSet)
-			case *ast.FragmentSpread:
-				if s.Definition != nil && !seen[s.Name] {
-					seen[s.Name] = true
-					walk(s.Definition.SelectionSet)
-				}
-			}
-		}
-	}
-	walk(rc.Operation.SelectionSet)
-	return out
 }
