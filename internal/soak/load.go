@@ -200,7 +200,15 @@ func attack(ctx context.Context, api *client, rate int, lat *latencies) {
 		*t = fixed[int(i)%len(fixed)]
 		return nil
 	}
-	attacker := vegeta.NewAttacker(vegeta.Timeout(30*time.Second), vegeta.KeepAlive(true))
+	// vegeta's own transport keeps idle connections forever; the service
+	// closes one after IdleTimeout (120 s), and a POST that meets that close
+	// fails with EOF (the transport retries only requests it may repeat).
+	// Browsers and HTTP clients drop idle connections sooner; so does this.
+	transport := &http.Transport{
+		MaxIdleConnsPerHost: vegeta.DefaultConnections,
+		IdleConnTimeout:     60 * time.Second,
+	}
+	attacker := vegeta.NewAttacker(vegeta.Client(&http.Client{Timeout: 30 * time.Second, Transport: transport}))
 	results := attacker.Attack(targeter, vegeta.ConstantPacer{Freq: rate, Per: time.Second}, 0, "soak")
 	for {
 		select {
