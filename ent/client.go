@@ -16,6 +16,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/notifyhq/notify/ent/auditentry"
+	"github.com/notifyhq/notify/ent/clientimport"
 	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
@@ -32,6 +33,8 @@ type Client struct {
 	Schema *migrate.Schema
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
+	// ClientImport is the client for interacting with the ClientImport builders.
+	ClientImport *ClientImportClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
 	// Mailing is the client for interacting with the Mailing builders.
@@ -56,6 +59,7 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.AuditEntry = NewAuditEntryClient(c.config)
+	c.ClientImport = NewClientImportClient(c.config)
 	c.Customer = NewCustomerClient(c.config)
 	c.Mailing = NewMailingClient(c.config)
 	c.Message = NewMessageClient(c.config)
@@ -154,6 +158,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:          ctx,
 		config:       cfg,
 		AuditEntry:   NewAuditEntryClient(cfg),
+		ClientImport: NewClientImportClient(cfg),
 		Customer:     NewCustomerClient(cfg),
 		Mailing:      NewMailingClient(cfg),
 		Message:      NewMessageClient(cfg),
@@ -179,6 +184,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:          ctx,
 		config:       cfg,
 		AuditEntry:   NewAuditEntryClient(cfg),
+		ClientImport: NewClientImportClient(cfg),
 		Customer:     NewCustomerClient(cfg),
 		Mailing:      NewMailingClient(cfg),
 		Message:      NewMessageClient(cfg),
@@ -213,7 +219,8 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuditEntry, c.Customer, c.Mailing, c.Message, c.MessageCount, c.QuotaGrant,
+		c.AuditEntry, c.ClientImport, c.Customer, c.Mailing, c.Message, c.MessageCount,
+		c.QuotaGrant,
 	} {
 		n.Use(hooks...)
 	}
@@ -223,7 +230,8 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuditEntry, c.Customer, c.Mailing, c.Message, c.MessageCount, c.QuotaGrant,
+		c.AuditEntry, c.ClientImport, c.Customer, c.Mailing, c.Message, c.MessageCount,
+		c.QuotaGrant,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -234,6 +242,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *AuditEntryMutation:
 		return c.AuditEntry.mutate(ctx, m)
+	case *ClientImportMutation:
+		return c.ClientImport.mutate(ctx, m)
 	case *CustomerMutation:
 		return c.Customer.mutate(ctx, m)
 	case *MailingMutation:
@@ -379,6 +389,139 @@ func (c *AuditEntryClient) mutate(ctx context.Context, m *AuditEntryMutation) (V
 		return (&AuditEntryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AuditEntry mutation op: %q", m.Op())
+	}
+}
+
+// ClientImportClient is a client for the ClientImport schema.
+type ClientImportClient struct {
+	config
+}
+
+// NewClientImportClient returns a client for the ClientImport from the given config.
+func NewClientImportClient(c config) *ClientImportClient {
+	return &ClientImportClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `clientimport.Hooks(f(g(h())))`.
+func (c *ClientImportClient) Use(hooks ...Hook) {
+	c.hooks.ClientImport = append(c.hooks.ClientImport, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `clientimport.Intercept(f(g(h())))`.
+func (c *ClientImportClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ClientImport = append(c.inters.ClientImport, interceptors...)
+}
+
+// Create returns a builder for creating a ClientImport entity.
+func (c *ClientImportClient) Create() *ClientImportCreate {
+	mutation := newClientImportMutation(c.config, OpCreate)
+	return &ClientImportCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ClientImport entities.
+func (c *ClientImportClient) CreateBulk(builders ...*ClientImportCreate) *ClientImportCreateBulk {
+	return &ClientImportCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ClientImportClient) MapCreateBulk(slice any, setFunc func(*ClientImportCreate, int)) *ClientImportCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ClientImportCreateBulk{err: fmt.Errorf("calling to ClientImportClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ClientImportCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ClientImportCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ClientImport.
+func (c *ClientImportClient) Update() *ClientImportUpdate {
+	mutation := newClientImportMutation(c.config, OpUpdate)
+	return &ClientImportUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ClientImportClient) UpdateOne(_m *ClientImport) *ClientImportUpdateOne {
+	mutation := newClientImportMutation(c.config, OpUpdateOne, withClientImport(_m))
+	return &ClientImportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ClientImportClient) UpdateOneID(id int) *ClientImportUpdateOne {
+	mutation := newClientImportMutation(c.config, OpUpdateOne, withClientImportID(id))
+	return &ClientImportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ClientImport.
+func (c *ClientImportClient) Delete() *ClientImportDelete {
+	mutation := newClientImportMutation(c.config, OpDelete)
+	return &ClientImportDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ClientImportClient) DeleteOne(_m *ClientImport) *ClientImportDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ClientImportClient) DeleteOneID(id int) *ClientImportDeleteOne {
+	builder := c.Delete().Where(clientimport.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ClientImportDeleteOne{builder}
+}
+
+// Query returns a query builder for ClientImport.
+func (c *ClientImportClient) Query() *ClientImportQuery {
+	return &ClientImportQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeClientImport},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ClientImport entity by its id.
+func (c *ClientImportClient) Get(ctx context.Context, id int) (*ClientImport, error) {
+	return c.Query().Where(clientimport.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ClientImportClient) GetX(ctx context.Context, id int) *ClientImport {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ClientImportClient) Hooks() []Hook {
+	return c.hooks.ClientImport
+}
+
+// Interceptors returns the client interceptors.
+func (c *ClientImportClient) Interceptors() []Interceptor {
+	return c.inters.ClientImport
+}
+
+func (c *ClientImportClient) mutate(ctx context.Context, m *ClientImportMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ClientImportCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ClientImportUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ClientImportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ClientImportDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ClientImport mutation op: %q", m.Op())
 	}
 }
 
@@ -1146,10 +1289,11 @@ func (c *QuotaGrantClient) mutate(ctx context.Context, m *QuotaGrantMutation) (V
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuditEntry, Customer, Mailing, Message, MessageCount, QuotaGrant []ent.Hook
+		AuditEntry, ClientImport, Customer, Mailing, Message, MessageCount,
+		QuotaGrant []ent.Hook
 	}
 	inters struct {
-		AuditEntry, Customer, Mailing, Message, MessageCount,
+		AuditEntry, ClientImport, Customer, Mailing, Message, MessageCount,
 		QuotaGrant []ent.Interceptor
 	}
 )

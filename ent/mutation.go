@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/notifyhq/notify/ent/auditentry"
+	"github.com/notifyhq/notify/ent/clientimport"
 	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
@@ -31,6 +32,7 @@ const (
 
 	// Node types.
 	TypeAuditEntry   = "AuditEntry"
+	TypeClientImport = "ClientImport"
 	TypeCustomer     = "Customer"
 	TypeMailing      = "Mailing"
 	TypeMessage      = "Message"
@@ -722,6 +724,1210 @@ func (m *AuditEntryMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *AuditEntryMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AuditEntry edge %s", name)
+}
+
+// ClientImportMutation represents an operation that mutates the ClientImport nodes in the graph.
+type ClientImportMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	state          *clientimport.State
+	mode           *clientimport.Mode
+	skip_invalid   *bool
+	lines          *int
+	addlines       *int
+	imported       *int
+	addimported    *int
+	skipped        *int
+	addskipped     *int
+	error_count    *int
+	adderror_count *int
+	errors         *string
+	actor          *string
+	request_id     *string
+	created_at     *time.Time
+	started_at     *time.Time
+	finished_at    *time.Time
+	updated_at     *time.Time
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*ClientImport, error)
+	predicates     []predicate.ClientImport
+}
+
+var _ ent.Mutation = (*ClientImportMutation)(nil)
+
+// clientimportOption allows management of the mutation configuration using functional options.
+type clientimportOption func(*ClientImportMutation)
+
+// newClientImportMutation creates new mutation for the ClientImport entity.
+func newClientImportMutation(c config, op Op, opts ...clientimportOption) *ClientImportMutation {
+	m := &ClientImportMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeClientImport,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withClientImportID sets the ID field of the mutation.
+func withClientImportID(id int) clientimportOption {
+	return func(m *ClientImportMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ClientImport
+		)
+		m.oldValue = func(ctx context.Context) (*ClientImport, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ClientImport.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withClientImport sets the old ClientImport of the mutation.
+func withClientImport(node *ClientImport) clientimportOption {
+	return func(m *ClientImportMutation) {
+		m.oldValue = func(context.Context) (*ClientImport, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ClientImportMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ClientImportMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ClientImportMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ClientImportMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ClientImport.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetState sets the "state" field.
+func (m *ClientImportMutation) SetState(c clientimport.State) {
+	m.state = &c
+}
+
+// State returns the value of the "state" field in the mutation.
+func (m *ClientImportMutation) State() (r clientimport.State, exists bool) {
+	v := m.state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldState returns the old "state" field's value of the ClientImport entity.
+// If the ClientImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClientImportMutation) OldState(ctx context.Context) (v clientimport.State, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldState: %w", err)
+	}
+	return oldValue.State, nil
+}
+
+// ResetState resets all changes to the "state" field.
+func (m *ClientImportMutation) ResetState() {
+	m.state = nil
+}
+
+// SetMode sets the "mode" field.
+func (m *ClientImportMutation) SetMode(c clientimport.Mode) {
+	m.mode = &c
+}
+
+// Mode returns the value of the "mode" field in the mutation.
+func (m *ClientImportMutation) Mode() (r clientimport.Mode, exists bool) {
+	v := m.mode
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMode returns the old "mode" field's value of the ClientImport entity.
+// If the ClientImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClientImportMutation) OldMode(ctx context.Context) (v clientimport.Mode, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMode: %w", err)
+	}
+	return oldValue.Mode, nil
+}
+
+// ResetMode resets all changes to the "mode" field.
+func (m *ClientImportMutation) ResetMode() {
+	m.mode = nil
+}
+
+// SetSkipInvalid sets the "skip_invalid" field.
+func (m *ClientImportMutation) SetSkipInvalid(b bool) {
+	m.skip_invalid = &b
+}
+
+// SkipInvalid returns the value of the "skip_invalid" field in the mutation.
+func (m *ClientImportMutation) SkipInvalid() (r bool, exists bool) {
+	v := m.skip_invalid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSkipInvalid returns the old "skip_invalid" field's value of the ClientImport entity.
+// If the ClientImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClientImportMutation) OldSkipInvalid(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSkipInvalid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSkipInvalid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSkipInvalid: %w", err)
+	}
+	return oldValue.SkipInvalid, nil
+}
+
+// ResetSkipInvalid resets all changes to the "skip_invalid" field.
+func (m *ClientImportMutation) ResetSkipInvalid() {
+	m.skip_invalid = nil
+}
+
+// SetLines sets the "lines" field.
+func (m *ClientImportMutation) SetLines(i int) {
+	m.lines = &i
+	m.addlines = nil
+}
+
+// Lines returns the value of the "lines" field in the mutation.
+func (m *ClientImportMutation) Lines() (r int, exists bool) {
+	v := m.lines
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLines returns the old "lines" field's value of the ClientImport entity.
+// If the ClientImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClientImportMutation) OldLines(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLines is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLines requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLines: %w", err)
+	}
+	return oldValue.Lines, nil
+}
+
+// AddLines adds i to the "lines" field.
+func (m *ClientImportMutation) AddLines(i int) {
+	if m.addlines != nil {
+		*m.addlines += i
+	} else {
+		m.addlines = &i
+	}
+}
+
+// AddedLines returns the value that was added to the "lines" field in this mutation.
+func (m *ClientImportMutation) AddedLines() (r int, exists bool) {
+	v := m.addlines
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLines resets all changes to the "lines" field.
+func (m *ClientImportMutation) ResetLines() {
+	m.lines = nil
+	m.addlines = nil
+}
+
+// SetImported sets the "imported" field.
+func (m *ClientImportMutation) SetImported(i int) {
+	m.imported = &i
+	m.addimported = nil
+}
+
+// Imported returns the value of the "imported" field in the mutation.
+func (m *ClientImportMutation) Imported() (r int, exists bool) {
+	v := m.imported
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImported returns the old "imported" field's value of the ClientImport entity.
+// If the ClientImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClientImportMutation) OldImported(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImported is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImported requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImported: %w", err)
+	}
+	return oldValue.Imported, nil
+}
+
+// AddImported adds i to the "imported" field.
+func (m *ClientImportMutation) AddImported(i int) {
+	if m.addimported != nil {
+		*m.addimported += i
+	} else {
+		m.addimported = &i
+	}
+}
+
+// AddedImported returns the value that was added to the "imported" field in this mutation.
+func (m *ClientImportMutation) AddedImported() (r int, exists bool) {
+	v := m.addimported
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetImported resets all changes to the "imported" field.
+func (m *ClientImportMutation) ResetImported() {
+	m.imported = nil
+	m.addimported = nil
+}
+
+// SetSkipped sets the "skipped" field.
+func (m *ClientImportMutation) SetSkipped(i int) {
+	m.skipped = &i
+	m.addskipped = nil
+}
+
+// Skipped returns the value of the "skipped" field in the mutation.
+func (m *ClientImportMutation) Skipped() (r int, exists bool) {
+	v := m.skipped
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSkipped returns the old "skipped" field's value of the ClientImport entity.
+// If the ClientImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClientImportMutation) OldSkipped(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSkipped is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSkipped requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSkipped: %w", err)
+	}
+	return oldValue.Skipped, nil
+}
+
+// AddSkipped adds i to the "skipped" field.
+func (m *ClientImportMutation) AddSkipped(i int) {
+	if m.addskipped != nil {
+		*m.addskipped += i
+	} else {
+		m.addskipped = &i
+	}
+}
+
+// AddedSkipped returns the value that was added to the "skipped" field in this mutation.
+func (m *ClientImportMutation) AddedSkipped() (r int, exists bool) {
+	v := m.addskipped
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSkipped resets all changes to the "skipped" field.
+func (m *ClientImportMutation) ResetSkipped() {
+	m.skipped = nil
+	m.addskipped = nil
+}
+
+// SetErrorCount sets the "error_count" field.
+func (m *ClientImportMutation) SetErrorCount(i int) {
+	m.error_count = &i
+	m.adderror_count = nil
+}
+
+// ErrorCount returns the value of the "error_count" field in the mutation.
+func (m *ClientImportMutation) ErrorCount() (r int, exists bool) {
+	v := m.error_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrorCount returns the old "error_count" field's value of the ClientImport entity.
+// If the ClientImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClientImportMutation) OldErrorCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrorCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrorCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrorCount: %w", err)
+	}
+	return oldValue.ErrorCount, nil
+}
+
+// AddErrorCount adds i to the "error_count" field.
+func (m *ClientImportMutation) AddErrorCount(i int) {
+	if m.adderror_count != nil {
+		*m.adderror_count += i
+	} else {
+		m.adderror_count = &i
+	}
+}
+
+// AddedErrorCount returns the value that was added to the "error_count" field in this mutation.
+func (m *ClientImportMutation) AddedErrorCount() (r int, exists bool) {
+	v := m.adderror_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetErrorCount resets all changes to the "error_count" field.
+func (m *ClientImportMutation) ResetErrorCount() {
+	m.error_count = nil
+	m.adderror_count = nil
+}
+
+// SetErrors sets the "errors" field.
+func (m *ClientImportMutation) SetErrors(s string) {
+	m.errors = &s
+}
+
+// Errors returns the value of the "errors" field in the mutation.
+func (m *ClientImportMutation) Errors() (r string, exists bool) {
+	v := m.errors
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrors returns the old "errors" field's value of the ClientImport entity.
+// If the ClientImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClientImportMutation) OldErrors(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrors is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrors requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrors: %w", err)
+	}
+	return oldValue.Errors, nil
+}
+
+// ResetErrors resets all changes to the "errors" field.
+func (m *ClientImportMutation) ResetErrors() {
+	m.errors = nil
+}
+
+// SetActor sets the "actor" field.
+func (m *ClientImportMutation) SetActor(s string) {
+	m.actor = &s
+}
+
+// Actor returns the value of the "actor" field in the mutation.
+func (m *ClientImportMutation) Actor() (r string, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActor returns the old "actor" field's value of the ClientImport entity.
+// If the ClientImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClientImportMutation) OldActor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActor: %w", err)
+	}
+	return oldValue.Actor, nil
+}
+
+// ResetActor resets all changes to the "actor" field.
+func (m *ClientImportMutation) ResetActor() {
+	m.actor = nil
+}
+
+// SetRequestID sets the "request_id" field.
+func (m *ClientImportMutation) SetRequestID(s string) {
+	m.request_id = &s
+}
+
+// RequestID returns the value of the "request_id" field in the mutation.
+func (m *ClientImportMutation) RequestID() (r string, exists bool) {
+	v := m.request_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestID returns the old "request_id" field's value of the ClientImport entity.
+// If the ClientImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClientImportMutation) OldRequestID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestID: %w", err)
+	}
+	return oldValue.RequestID, nil
+}
+
+// ResetRequestID resets all changes to the "request_id" field.
+func (m *ClientImportMutation) ResetRequestID() {
+	m.request_id = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ClientImportMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ClientImportMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ClientImport entity.
+// If the ClientImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClientImportMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ClientImportMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *ClientImportMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *ClientImportMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the ClientImport entity.
+// If the ClientImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClientImportMutation) OldStartedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ClearStartedAt clears the value of the "started_at" field.
+func (m *ClientImportMutation) ClearStartedAt() {
+	m.started_at = nil
+	m.clearedFields[clientimport.FieldStartedAt] = struct{}{}
+}
+
+// StartedAtCleared returns if the "started_at" field was cleared in this mutation.
+func (m *ClientImportMutation) StartedAtCleared() bool {
+	_, ok := m.clearedFields[clientimport.FieldStartedAt]
+	return ok
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *ClientImportMutation) ResetStartedAt() {
+	m.started_at = nil
+	delete(m.clearedFields, clientimport.FieldStartedAt)
+}
+
+// SetFinishedAt sets the "finished_at" field.
+func (m *ClientImportMutation) SetFinishedAt(t time.Time) {
+	m.finished_at = &t
+}
+
+// FinishedAt returns the value of the "finished_at" field in the mutation.
+func (m *ClientImportMutation) FinishedAt() (r time.Time, exists bool) {
+	v := m.finished_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFinishedAt returns the old "finished_at" field's value of the ClientImport entity.
+// If the ClientImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClientImportMutation) OldFinishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFinishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFinishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFinishedAt: %w", err)
+	}
+	return oldValue.FinishedAt, nil
+}
+
+// ClearFinishedAt clears the value of the "finished_at" field.
+func (m *ClientImportMutation) ClearFinishedAt() {
+	m.finished_at = nil
+	m.clearedFields[clientimport.FieldFinishedAt] = struct{}{}
+}
+
+// FinishedAtCleared returns if the "finished_at" field was cleared in this mutation.
+func (m *ClientImportMutation) FinishedAtCleared() bool {
+	_, ok := m.clearedFields[clientimport.FieldFinishedAt]
+	return ok
+}
+
+// ResetFinishedAt resets all changes to the "finished_at" field.
+func (m *ClientImportMutation) ResetFinishedAt() {
+	m.finished_at = nil
+	delete(m.clearedFields, clientimport.FieldFinishedAt)
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ClientImportMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ClientImportMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ClientImport entity.
+// If the ClientImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClientImportMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ClientImportMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the ClientImportMutation builder.
+func (m *ClientImportMutation) Where(ps ...predicate.ClientImport) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ClientImportMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ClientImportMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ClientImport, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ClientImportMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ClientImportMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ClientImport).
+func (m *ClientImportMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ClientImportMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.state != nil {
+		fields = append(fields, clientimport.FieldState)
+	}
+	if m.mode != nil {
+		fields = append(fields, clientimport.FieldMode)
+	}
+	if m.skip_invalid != nil {
+		fields = append(fields, clientimport.FieldSkipInvalid)
+	}
+	if m.lines != nil {
+		fields = append(fields, clientimport.FieldLines)
+	}
+	if m.imported != nil {
+		fields = append(fields, clientimport.FieldImported)
+	}
+	if m.skipped != nil {
+		fields = append(fields, clientimport.FieldSkipped)
+	}
+	if m.error_count != nil {
+		fields = append(fields, clientimport.FieldErrorCount)
+	}
+	if m.errors != nil {
+		fields = append(fields, clientimport.FieldErrors)
+	}
+	if m.actor != nil {
+		fields = append(fields, clientimport.FieldActor)
+	}
+	if m.request_id != nil {
+		fields = append(fields, clientimport.FieldRequestID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, clientimport.FieldCreatedAt)
+	}
+	if m.started_at != nil {
+		fields = append(fields, clientimport.FieldStartedAt)
+	}
+	if m.finished_at != nil {
+		fields = append(fields, clientimport.FieldFinishedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, clientimport.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ClientImportMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case clientimport.FieldState:
+		return m.State()
+	case clientimport.FieldMode:
+		return m.Mode()
+	case clientimport.FieldSkipInvalid:
+		return m.SkipInvalid()
+	case clientimport.FieldLines:
+		return m.Lines()
+	case clientimport.FieldImported:
+		return m.Imported()
+	case clientimport.FieldSkipped:
+		return m.Skipped()
+	case clientimport.FieldErrorCount:
+		return m.ErrorCount()
+	case clientimport.FieldErrors:
+		return m.Errors()
+	case clientimport.FieldActor:
+		return m.Actor()
+	case clientimport.FieldRequestID:
+		return m.RequestID()
+	case clientimport.FieldCreatedAt:
+		return m.CreatedAt()
+	case clientimport.FieldStartedAt:
+		return m.StartedAt()
+	case clientimport.FieldFinishedAt:
+		return m.FinishedAt()
+	case clientimport.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ClientImportMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case clientimport.FieldState:
+		return m.OldState(ctx)
+	case clientimport.FieldMode:
+		return m.OldMode(ctx)
+	case clientimport.FieldSkipInvalid:
+		return m.OldSkipInvalid(ctx)
+	case clientimport.FieldLines:
+		return m.OldLines(ctx)
+	case clientimport.FieldImported:
+		return m.OldImported(ctx)
+	case clientimport.FieldSkipped:
+		return m.OldSkipped(ctx)
+	case clientimport.FieldErrorCount:
+		return m.OldErrorCount(ctx)
+	case clientimport.FieldErrors:
+		return m.OldErrors(ctx)
+	case clientimport.FieldActor:
+		return m.OldActor(ctx)
+	case clientimport.FieldRequestID:
+		return m.OldRequestID(ctx)
+	case clientimport.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case clientimport.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case clientimport.FieldFinishedAt:
+		return m.OldFinishedAt(ctx)
+	case clientimport.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ClientImport field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ClientImportMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case clientimport.FieldState:
+		v, ok := value.(clientimport.State)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetState(v)
+		return nil
+	case clientimport.FieldMode:
+		v, ok := value.(clientimport.Mode)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMode(v)
+		return nil
+	case clientimport.FieldSkipInvalid:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSkipInvalid(v)
+		return nil
+	case clientimport.FieldLines:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLines(v)
+		return nil
+	case clientimport.FieldImported:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImported(v)
+		return nil
+	case clientimport.FieldSkipped:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSkipped(v)
+		return nil
+	case clientimport.FieldErrorCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrorCount(v)
+		return nil
+	case clientimport.FieldErrors:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrors(v)
+		return nil
+	case clientimport.FieldActor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActor(v)
+		return nil
+	case clientimport.FieldRequestID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestID(v)
+		return nil
+	case clientimport.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case clientimport.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case clientimport.FieldFinishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFinishedAt(v)
+		return nil
+	case clientimport.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ClientImport field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ClientImportMutation) AddedFields() []string {
+	var fields []string
+	if m.addlines != nil {
+		fields = append(fields, clientimport.FieldLines)
+	}
+	if m.addimported != nil {
+		fields = append(fields, clientimport.FieldImported)
+	}
+	if m.addskipped != nil {
+		fields = append(fields, clientimport.FieldSkipped)
+	}
+	if m.adderror_count != nil {
+		fields = append(fields, clientimport.FieldErrorCount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ClientImportMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case clientimport.FieldLines:
+		return m.AddedLines()
+	case clientimport.FieldImported:
+		return m.AddedImported()
+	case clientimport.FieldSkipped:
+		return m.AddedSkipped()
+	case clientimport.FieldErrorCount:
+		return m.AddedErrorCount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ClientImportMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case clientimport.FieldLines:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLines(v)
+		return nil
+	case clientimport.FieldImported:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddImported(v)
+		return nil
+	case clientimport.FieldSkipped:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSkipped(v)
+		return nil
+	case clientimport.FieldErrorCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddErrorCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ClientImport numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ClientImportMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(clientimport.FieldStartedAt) {
+		fields = append(fields, clientimport.FieldStartedAt)
+	}
+	if m.FieldCleared(clientimport.FieldFinishedAt) {
+		fields = append(fields, clientimport.FieldFinishedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ClientImportMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ClientImportMutation) ClearField(name string) error {
+	switch name {
+	case clientimport.FieldStartedAt:
+		m.ClearStartedAt()
+		return nil
+	case clientimport.FieldFinishedAt:
+		m.ClearFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ClientImport nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ClientImportMutation) ResetField(name string) error {
+	switch name {
+	case clientimport.FieldState:
+		m.ResetState()
+		return nil
+	case clientimport.FieldMode:
+		m.ResetMode()
+		return nil
+	case clientimport.FieldSkipInvalid:
+		m.ResetSkipInvalid()
+		return nil
+	case clientimport.FieldLines:
+		m.ResetLines()
+		return nil
+	case clientimport.FieldImported:
+		m.ResetImported()
+		return nil
+	case clientimport.FieldSkipped:
+		m.ResetSkipped()
+		return nil
+	case clientimport.FieldErrorCount:
+		m.ResetErrorCount()
+		return nil
+	case clientimport.FieldErrors:
+		m.ResetErrors()
+		return nil
+	case clientimport.FieldActor:
+		m.ResetActor()
+		return nil
+	case clientimport.FieldRequestID:
+		m.ResetRequestID()
+		return nil
+	case clientimport.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case clientimport.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case clientimport.FieldFinishedAt:
+		m.ResetFinishedAt()
+		return nil
+	case clientimport.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ClientImport field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ClientImportMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ClientImportMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ClientImportMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ClientImportMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ClientImportMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ClientImportMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ClientImportMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ClientImport unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ClientImportMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ClientImport edge %s", name)
 }
 
 // CustomerMutation represents an operation that mutates the Customer nodes in the graph.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/notifyhq/notify/ent/auditentry"
+	"github.com/notifyhq/notify/ent/clientimport"
 	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
@@ -36,6 +37,50 @@ func init() {
 	auditentryDescRequestID := auditentryFields[6].Descriptor()
 	// auditentry.DefaultRequestID holds the default value on creation for the request_id field.
 	auditentry.DefaultRequestID = auditentryDescRequestID.Default.(string)
+	clientimportFields := schema.ClientImport{}.Fields()
+	_ = clientimportFields
+	// clientimportDescSkipInvalid is the schema descriptor for skip_invalid field.
+	clientimportDescSkipInvalid := clientimportFields[2].Descriptor()
+	// clientimport.DefaultSkipInvalid holds the default value on creation for the skip_invalid field.
+	clientimport.DefaultSkipInvalid = clientimportDescSkipInvalid.Default.(bool)
+	// clientimportDescLines is the schema descriptor for lines field.
+	clientimportDescLines := clientimportFields[3].Descriptor()
+	// clientimport.DefaultLines holds the default value on creation for the lines field.
+	clientimport.DefaultLines = clientimportDescLines.Default.(int)
+	// clientimportDescImported is the schema descriptor for imported field.
+	clientimportDescImported := clientimportFields[4].Descriptor()
+	// clientimport.DefaultImported holds the default value on creation for the imported field.
+	clientimport.DefaultImported = clientimportDescImported.Default.(int)
+	// clientimportDescSkipped is the schema descriptor for skipped field.
+	clientimportDescSkipped := clientimportFields[5].Descriptor()
+	// clientimport.DefaultSkipped holds the default value on creation for the skipped field.
+	clientimport.DefaultSkipped = clientimportDescSkipped.Default.(int)
+	// clientimportDescErrorCount is the schema descriptor for error_count field.
+	clientimportDescErrorCount := clientimportFields[6].Descriptor()
+	// clientimport.DefaultErrorCount holds the default value on creation for the error_count field.
+	clientimport.DefaultErrorCount = clientimportDescErrorCount.Default.(int)
+	// clientimportDescErrors is the schema descriptor for errors field.
+	clientimportDescErrors := clientimportFields[7].Descriptor()
+	// clientimport.DefaultErrors holds the default value on creation for the errors field.
+	clientimport.DefaultErrors = clientimportDescErrors.Default.(string)
+	// clientimportDescActor is the schema descriptor for actor field.
+	clientimportDescActor := clientimportFields[8].Descriptor()
+	// clientimport.DefaultActor holds the default value on creation for the actor field.
+	clientimport.DefaultActor = clientimportDescActor.Default.(string)
+	// clientimportDescRequestID is the schema descriptor for request_id field.
+	clientimportDescRequestID := clientimportFields[9].Descriptor()
+	// clientimport.DefaultRequestID holds the default value on creation for the request_id field.
+	clientimport.DefaultRequestID = clientimportDescRequestID.Default.(string)
+	// clientimportDescCreatedAt is the schema descriptor for created_at field.
+	clientimportDescCreatedAt := clientimportFields[10].Descriptor()
+	// clientimport.DefaultCreatedAt holds the default value on creation for the created_at field.
+	clientimport.DefaultCreatedAt = clientimportDescCreatedAt.Default.(func() time.Time)
+	// clientimportDescUpdatedAt is the schema descriptor for updated_at field.
+	clientimportDescUpdatedAt := clientimportFields[13].Descriptor()
+	// clientimport.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	clientimport.DefaultUpdatedAt = clientimportDescUpdatedAt.Default.(func() time.Time)
+	// clientimport.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	clientimport.UpdateDefaultUpdatedAt = clientimportDescUpdatedAt.UpdateDefault.(func() time.Time)
 	customerFields := schema.Customer{}.Fields()
 	_ = customerFields
 	// customerDescPhone is the schema descriptor for phone field.

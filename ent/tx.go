@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
+	// ClientImport is the client for interacting with the ClientImport builders.
+	ClientImport *ClientImportClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
 	// Mailing is the client for interacting with the Mailing builders.
@@ -158,6 +160,7 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
+	tx.ClientImport = NewClientImportClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.Mailing = NewMailingClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)

@@ -38,6 +38,30 @@ var (
 			},
 		},
 	}
+	// ClientImportsColumns holds the columns for the "client_imports" table.
+	ClientImportsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"queued", "running", "finished", "failed"}, Default: "queued"},
+		{Name: "mode", Type: field.TypeEnum, Enums: []string{"insert", "upsert"}, Default: "insert"},
+		{Name: "skip_invalid", Type: field.TypeBool, Default: false},
+		{Name: "lines", Type: field.TypeInt, Default: 0},
+		{Name: "imported", Type: field.TypeInt, Default: 0},
+		{Name: "skipped", Type: field.TypeInt, Default: 0},
+		{Name: "error_count", Type: field.TypeInt, Default: 0},
+		{Name: "errors", Type: field.TypeString, Size: 2147483647, Default: "[]"},
+		{Name: "actor", Type: field.TypeString, Default: ""},
+		{Name: "request_id", Type: field.TypeString, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "started_at", Type: field.TypeTime, Nullable: true},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// ClientImportsTable holds the schema information for the "client_imports" table.
+	ClientImportsTable = &schema.Table{
+		Name:       "client_imports",
+		Columns:    ClientImportsColumns,
+		PrimaryKey: []*schema.Column{ClientImportsColumns[0]},
+	}
 	// ClientsColumns holds the columns for the "clients" table.
 	ClientsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -204,6 +228,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AuditEntriesTable,
+		ClientImportsTable,
 		ClientsTable,
 		MailingsTable,
 		MessagesTable,
@@ -215,6 +240,9 @@ var (
 func init() {
 	AuditEntriesTable.Annotation = &entsql.Annotation{
 		Table: "audit_entries",
+	}
+	ClientImportsTable.Annotation = &entsql.Annotation{
+		Table: "client_imports",
 	}
 	ClientsTable.Annotation = &entsql.Annotation{
 		Table: "clients",

@@ -34,6 +34,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	ClientImport() ClientImportResolver
 	GeneralStatistics() GeneralStatisticsResolver
 	Mailing() MailingResolver
 	Mutation() MutationResolver
@@ -93,6 +94,22 @@ type ComplexityRoot struct {
 		Tags          func(childComplexity int) int
 	}
 
+	ClientImport struct {
+		CreatedAt   func(childComplexity int) int
+		ErrorCount  func(childComplexity int) int
+		Errors      func(childComplexity int) int
+		FinishedAt  func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Imported    func(childComplexity int) int
+		Lines       func(childComplexity int) int
+		Mode        func(childComplexity int) int
+		SkipInvalid func(childComplexity int) int
+		Skipped     func(childComplexity int) int
+		StartedAt   func(childComplexity int) int
+		State       func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
 	DailyReport struct {
 		Date   func(childComplexity int) int
 		From   func(childComplexity int) int
@@ -107,6 +124,12 @@ type ComplexityRoot struct {
 		Mailings   func(childComplexity int) int
 		Messages   func(childComplexity int) int
 		PerMailing func(childComplexity int, limit *int) int
+	}
+
+	ImportLineError struct {
+		Field   func(childComplexity int) int
+		Line    func(childComplexity int) int
+		Message func(childComplexity int) int
 	}
 
 	Mailing struct {
@@ -181,6 +204,7 @@ type ComplexityRoot struct {
 		CreateMailing   func(childComplexity int, input model.CreateMailingInput) int
 		DeleteClient    func(childComplexity int, id int) int
 		DeleteMailing   func(childComplexity int, id int) int
+		ImportClients   func(childComplexity int, file graphql.Upload, mode *model.ImportMode, skipInvalid *bool) int
 		PauseMailing    func(childComplexity int, id int) int
 		ResumeMailing   func(childComplexity int, id int) int
 		SendDailyReport func(childComplexity int, date *time.Time) int
@@ -198,6 +222,7 @@ type ComplexityRoot struct {
 	Query struct {
 		AuditLog          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.AuditLogWhere) int
 		Client            func(childComplexity int, id int) int
+		ClientImport      func(childComplexity int, id int) int
 		Clients           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) int
 		DailyReport       func(childComplexity int, date *time.Time) int
 		GeneralStatistics func(childComplexity int) int
@@ -217,6 +242,7 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
+		ClientImportProgress func(childComplexity int, id int) int
 		MailingProgress      func(childComplexity int, mailingID int) int
 		MessageStatusChanged func(childComplexity int, mailingID *int) int
 	}
@@ -226,6 +252,12 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type ClientImportResolver interface {
+	State(ctx context.Context, obj *ent.ClientImport) (model.ImportState, error)
+	Mode(ctx context.Context, obj *ent.ClientImport) (model.ImportMode, error)
+
+	Errors(ctx context.Context, obj *ent.ClientImport) ([]*model.ImportLineError, error)
+}
 type GeneralStatisticsResolver interface {
 	PerMailing(ctx context.Context, obj *campaign.GeneralStatistics, limit *int) ([]*campaign.MailingStats, error)
 }
@@ -240,6 +272,7 @@ type MutationResolver interface {
 	CreateClients(ctx context.Context, input []*model.CreateClientInput) ([]*ent.Customer, error)
 	UpdateClient(ctx context.Context, id int, input model.UpdateClientInput) (*ent.Customer, error)
 	DeleteClient(ctx context.Context, id int) (int, error)
+	ImportClients(ctx context.Context, file graphql.Upload, mode *model.ImportMode, skipInvalid *bool) (*ent.ClientImport, error)
 	CreateMailing(ctx context.Context, input model.CreateMailingInput) (*ent.Mailing, error)
 	UpdateMailing(ctx context.Context, id int, input model.UpdateMailingInput) (*ent.Mailing, error)
 	DeleteMailing(ctx context.Context, id int) (int, error)
@@ -253,6 +286,7 @@ type QueryResolver interface {
 	Mailings(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MailingOrder, where *ent.MailingWhereInput) (*ent.MailingConnection, error)
 	AuditLog(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.AuditLogWhere) (*ent.AuditEntryConnection, error)
 	Client(ctx context.Context, id int) (*ent.Customer, error)
+	ClientImport(ctx context.Context, id int) (*ent.ClientImport, error)
 	Mailing(ctx context.Context, id int) (*ent.Mailing, error)
 	DailyReport(ctx context.Context, date *time.Time) (*model.DailyReport, error)
 	GeneralStatistics(ctx context.Context) (*campaign.GeneralStatistics, error)
@@ -261,6 +295,7 @@ type QueryResolver interface {
 type SubscriptionResolver interface {
 	MessageStatusChanged(ctx context.Context, mailingID *int) (<-chan *model.MessageStatusEvent, error)
 	MailingProgress(ctx context.Context, mailingID int) (<-chan *campaign.MailingStats, error)
+	ClientImportProgress(ctx context.Context, id int) (<-chan *ent.ClientImport, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -450,6 +485,85 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ClientFilter.Tags(childComplexity), true
 
+	case "ClientImport.createdAt":
+		if e.ComplexityRoot.ClientImport.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClientImport.CreatedAt(childComplexity), true
+	case "ClientImport.errorCount":
+		if e.ComplexityRoot.ClientImport.ErrorCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClientImport.ErrorCount(childComplexity), true
+	case "ClientImport.errors":
+		if e.ComplexityRoot.ClientImport.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClientImport.Errors(childComplexity), true
+	case "ClientImport.finishedAt":
+		if e.ComplexityRoot.ClientImport.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClientImport.FinishedAt(childComplexity), true
+	case "ClientImport.id":
+		if e.ComplexityRoot.ClientImport.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClientImport.ID(childComplexity), true
+	case "ClientImport.imported":
+		if e.ComplexityRoot.ClientImport.Imported == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClientImport.Imported(childComplexity), true
+	case "ClientImport.lines":
+		if e.ComplexityRoot.ClientImport.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClientImport.Lines(childComplexity), true
+	case "ClientImport.mode":
+		if e.ComplexityRoot.ClientImport.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClientImport.Mode(childComplexity), true
+	case "ClientImport.skipInvalid":
+		if e.ComplexityRoot.ClientImport.SkipInvalid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClientImport.SkipInvalid(childComplexity), true
+	case "ClientImport.skipped":
+		if e.ComplexityRoot.ClientImport.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClientImport.Skipped(childComplexity), true
+	case "ClientImport.startedAt":
+		if e.ComplexityRoot.ClientImport.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClientImport.StartedAt(childComplexity), true
+	case "ClientImport.state":
+		if e.ComplexityRoot.ClientImport.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClientImport.State(childComplexity), true
+	case "ClientImport.updatedAt":
+		if e.ComplexityRoot.ClientImport.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClientImport.UpdatedAt(childComplexity), true
+
 	case "DailyReport.date":
 		if e.ComplexityRoot.DailyReport.Date == nil {
 			break
@@ -516,6 +630,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GeneralStatistics.PerMailing(childComplexity, args["limit"].(*int)), true
+
+	case "ImportLineError.field":
+		if e.ComplexityRoot.ImportLineError.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportLineError.Field(childComplexity), true
+	case "ImportLineError.line":
+		if e.ComplexityRoot.ImportLineError.Line == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportLineError.Line(childComplexity), true
+	case "ImportLineError.message":
+		if e.ComplexityRoot.ImportLineError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportLineError.Message(childComplexity), true
 
 	case "Mailing.createdAt":
 		if e.ComplexityRoot.Mailing.CreatedAt == nil {
@@ -842,6 +975,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteMailing(childComplexity, args["id"].(int)), true
+	case "Mutation.importClients":
+		if e.ComplexityRoot.Mutation.ImportClients == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importClients_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportClients(childComplexity, args["file"].(graphql.Upload), args["mode"].(*model.ImportMode), args["skipInvalid"].(*bool)), true
 	case "Mutation.pauseMailing":
 		if e.ComplexityRoot.Mutation.PauseMailing == nil {
 			break
@@ -945,6 +1089,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Client(childComplexity, args["id"].(int)), true
+	case "Query.clientImport":
+		if e.ComplexityRoot.Query.ClientImport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_clientImport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ClientImport(childComplexity, args["id"].(int)), true
 	case "Query.clients":
 		if e.ComplexityRoot.Query.Clients == nil {
 			break
@@ -1034,6 +1189,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StatusCount.Status(childComplexity), true
 
+	case "Subscription.clientImportProgress":
+		if e.ComplexityRoot.Subscription.ClientImportProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_clientImportProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ClientImportProgress(childComplexity, args["id"].(int)), true
 	case "Subscription.mailingProgress":
 		if e.ComplexityRoot.Subscription.MailingProgress == nil {
 			break
@@ -1857,6 +2023,76 @@ type Query {
   ): MailingConnection!
 }
 `, BuiltIn: false},
+	{Name: "../import.graphqls", Input: `# CSV import of clients (README, "Importing and exporting clients"): operators and up.
+# Uploads follow the GraphQL multipart request spec.
+
+scalar Upload
+
+"insert: a phone that already exists is an error on its line. upsert: it updates that client."
+enum ImportMode {
+  INSERT
+  UPSERT
+}
+
+"QUEUED (waiting for its job), RUNNING, FINISHED (its clients are in), FAILED (nothing was imported; see errors)."
+enum ImportState {
+  QUEUED
+  RUNNING
+  FINISHED
+  FAILED
+}
+
+"An invalid line of a CSV file: its number (the header is line 1), the column and why."
+type ImportLineError {
+  line: Int!
+  "phone, tag, timezone, operator_code; header for the header line; file for the file as a whole."
+  field: String!
+  message: String!
+}
+
+"One CSV import of clients."
+type ClientImport {
+  id: ID!
+  state: ImportState! @goField(forceResolver: true)
+  mode: ImportMode! @goField(forceResolver: true)
+  skipInvalid: Boolean!
+  "Data lines read so far (the header not counted)."
+  lines: Int!
+  "Clients created or updated."
+  imported: Int!
+  "Invalid lines left out (skipInvalid only)."
+  skipped: Int!
+  "Every invalid line counted."
+  errorCount: Int!
+  "The first 1,000 invalid lines."
+  errors: [ImportLineError!]! @goField(forceResolver: true)
+  createdAt: Time!
+  startedAt: Time
+  finishedAt: Time
+  updatedAt: Time!
+}
+
+extend type Query {
+  "The import with this id, or null when there is none."
+  clientImport(id: ID!): ClientImport @hasRole(role: OPERATOR)
+}
+
+extend type Mutation {
+  """
+  Imports clients from a CSV file with the header phone,tag,timezone,operator_code (any
+  order; all but phone optional). Up to 10,000 lines the import is done when this
+  returns (FINISHED, or FAILED with its errors); a larger file is QUEUED for a job:
+  follow it with clientImport or clientImportProgress. Mode INSERT by default. All or
+  nothing unless skipInvalid.
+  """
+  importClients(file: Upload!, mode: ImportMode, skipInvalid: Boolean): ClientImport! @hasRole(role: OPERATOR)
+}
+
+extend type Subscription {
+  "The import at once, then again as its counts move (a few times a second at most); completes once it is FINISHED or FAILED."
+  clientImportProgress(id: ID!): ClientImport! @hasRole(role: OPERATOR)
+}
+`, BuiltIn: false},
 	{Name: "../mailing.graphqls", Input: `# Mailings: a text sent to the clients matching a filter, between startAt and endAt.
 
 type ClientFilter {
@@ -2135,6 +2371,38 @@ func (ec *executionContext) childFields_ClientFilter(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ClientFilter", field.Name)
 }
 
+func (ec *executionContext) childFields_ClientImport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ClientImport_id(ctx, field)
+	case "state":
+		return ec.fieldContext_ClientImport_state(ctx, field)
+	case "mode":
+		return ec.fieldContext_ClientImport_mode(ctx, field)
+	case "skipInvalid":
+		return ec.fieldContext_ClientImport_skipInvalid(ctx, field)
+	case "lines":
+		return ec.fieldContext_ClientImport_lines(ctx, field)
+	case "imported":
+		return ec.fieldContext_ClientImport_imported(ctx, field)
+	case "skipped":
+		return ec.fieldContext_ClientImport_skipped(ctx, field)
+	case "errorCount":
+		return ec.fieldContext_ClientImport_errorCount(ctx, field)
+	case "errors":
+		return ec.fieldContext_ClientImport_errors(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ClientImport_createdAt(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_ClientImport_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_ClientImport_finishedAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ClientImport_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ClientImport", field.Name)
+}
+
 func (ec *executionContext) childFields_DailyReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "date":
@@ -2165,6 +2433,18 @@ func (ec *executionContext) childFields_GeneralStatistics(ctx context.Context, f
 		return ec.fieldContext_GeneralStatistics_perMailing(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GeneralStatistics", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportLineError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "line":
+		return ec.fieldContext_ImportLineError_line(ctx, field)
+	case "field":
+		return ec.fieldContext_ImportLineError_field(ctx, field)
+	case "message":
+		return ec.fieldContext_ImportLineError_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportLineError", field.Name)
 }
 
 func (ec *executionContext) childFields_Mailing(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2591,6 +2871,36 @@ func (ec *executionContext) field_Mutation_deleteMailing_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_importClients_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "file",
+		func(ctx context.Context, v any) (graphql.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["file"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "mode",
+		func(ctx context.Context, v any) (*model.ImportMode, error) {
+			return ec.unmarshalOImportMode2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐImportMode(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mode"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "skipInvalid",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["skipInvalid"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_pauseMailing_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2734,6 +3044,20 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["where"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_clientImport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -2898,6 +3222,20 @@ func (ec *executionContext) field_Query_mailings_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_clientImportProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -3678,6 +4016,314 @@ func (ec *executionContext) fieldContext_ClientFilter_tags(_ context.Context, fi
 	return graphql.NewScalarFieldContext("ClientFilter", field, false, false, "String")
 }
 
+func (ec *executionContext) _ClientImport_id(ctx context.Context, field graphql.CollectedField, obj *ent.ClientImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClientImport_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClientImport_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClientImport", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ClientImport_state(ctx context.Context, field graphql.CollectedField, obj *ent.ClientImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClientImport_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ClientImport().State(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ImportState) graphql.Marshaler {
+			return ec.marshalNImportState2githubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐImportState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClientImport_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClientImport", field, true, true, "ImportState")
+}
+
+func (ec *executionContext) _ClientImport_mode(ctx context.Context, field graphql.CollectedField, obj *ent.ClientImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClientImport_mode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ClientImport().Mode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ImportMode) graphql.Marshaler {
+			return ec.marshalNImportMode2githubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐImportMode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClientImport_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClientImport", field, true, true, "ImportMode")
+}
+
+func (ec *executionContext) _ClientImport_skipInvalid(ctx context.Context, field graphql.CollectedField, obj *ent.ClientImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClientImport_skipInvalid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SkipInvalid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClientImport_skipInvalid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClientImport", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ClientImport_lines(ctx context.Context, field graphql.CollectedField, obj *ent.ClientImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClientImport_lines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lines, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClientImport_lines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClientImport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ClientImport_imported(ctx context.Context, field graphql.CollectedField, obj *ent.ClientImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClientImport_imported(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Imported, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClientImport_imported(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClientImport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ClientImport_skipped(ctx context.Context, field graphql.CollectedField, obj *ent.ClientImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClientImport_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClientImport_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClientImport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ClientImport_errorCount(ctx context.Context, field graphql.CollectedField, obj *ent.ClientImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClientImport_errorCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClientImport_errorCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClientImport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ClientImport_errors(ctx context.Context, field graphql.CollectedField, obj *ent.ClientImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClientImport_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ClientImport().Errors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ImportLineError) graphql.Marshaler {
+			return ec.marshalNImportLineError2ᚕᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐImportLineErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClientImport_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ClientImport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportLineError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ClientImport_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ClientImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClientImport_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClientImport_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClientImport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ClientImport_startedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ClientImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClientImport_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ClientImport_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClientImport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ClientImport_finishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ClientImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClientImport_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ClientImport_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClientImport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ClientImport_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ClientImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClientImport_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClientImport_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClientImport", field, false, false, "Time")
+}
+
 func (ec *executionContext) _DailyReport_date(ctx context.Context, field graphql.CollectedField, obj *model.DailyReport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3945,6 +4591,75 @@ func (ec *executionContext) fieldContext_GeneralStatistics_perMailing(ctx contex
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ImportLineError_line(ctx context.Context, field graphql.CollectedField, obj *model.ImportLineError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportLineError_line(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Line, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportLineError_line(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportLineError", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportLineError_field(ctx context.Context, field graphql.CollectedField, obj *model.ImportLineError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportLineError_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportLineError_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportLineError", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportLineError_message(ctx context.Context, field graphql.CollectedField, obj *model.ImportLineError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportLineError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportLineError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportLineError", field, false, false, "String")
 }
 
 func (ec *executionContext) _Mailing_id(ctx context.Context, field graphql.CollectedField, obj *ent.Mailing) (ret graphql.Marshaler) {
@@ -5204,6 +5919,50 @@ func (ec *executionContext) fieldContext_Mutation_deleteClient(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_importClients(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importClients(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportClients(ctx, fc.Args["file"].(graphql.Upload), fc.Args["mode"].(*model.ImportMode), fc.Args["skipInvalid"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ClientImport) graphql.Marshaler {
+			return ec.marshalNClientImport2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐClientImport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importClients(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ClientImport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importClients_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createMailing(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5780,6 +6539,50 @@ func (ec *executionContext) fieldContext_Query_client(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_clientImport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_clientImport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ClientImport(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ClientImport) graphql.Marshaler {
+			return ec.marshalOClientImport2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐClientImport(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_clientImport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ClientImport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_clientImport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_mailing(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6194,6 +6997,50 @@ func (ec *executionContext) fieldContext_Subscription_mailingProgress(ctx contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_mailingProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_clientImportProgress(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_clientImportProgress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ClientImportProgress(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ClientImport) graphql.Marshaler {
+			return ec.marshalNClientImport2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐClientImport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_clientImportProgress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ClientImport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_clientImportProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9725,6 +10572,102 @@ func (ec *executionContext) _ClientFilter(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var clientImportImplementors = []string{"ClientImport"}
+
+func (ec *executionContext) _ClientImport(ctx context.Context, sel ast.SelectionSet, obj *ent.ClientImport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, clientImportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ClientImport")
+		case "id":
+			out.Values[i] = ec._ClientImport_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ClientImport_state(ctx, field, obj)
+				})
+		case "mode":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ClientImport_mode(ctx, field, obj)
+				})
+		case "skipInvalid":
+			out.Values[i] = ec._ClientImport_skipInvalid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lines":
+			out.Values[i] = ec._ClientImport_lines(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "imported":
+			out.Values[i] = ec._ClientImport_imported(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "skipped":
+			out.Values[i] = ec._ClientImport_skipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "errorCount":
+			out.Values[i] = ec._ClientImport_errorCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "errors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ClientImport_errors(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._ClientImport_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startedAt":
+			out.Values[i] = ec._ClientImport_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "finishedAt":
+			out.Values[i] = ec._ClientImport_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ClientImport_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var dailyReportImplementors = []string{"DailyReport"}
 
 func (ec *executionContext) _DailyReport(ctx context.Context, sel ast.SelectionSet, obj *model.DailyReport) graphql.Marshaler {
@@ -9815,6 +10758,49 @@ func (ec *executionContext) _GeneralStatistics(ctx context.Context, sel ast.Sele
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._GeneralStatistics_perMailing(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importLineErrorImplementors = []string{"ImportLineError"}
+
+func (ec *executionContext) _ImportLineError(ctx context.Context, sel ast.SelectionSet, obj *model.ImportLineError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importLineErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportLineError")
+		case "line":
+			out.Values[i] = ec._ImportLineError_line(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "field":
+			out.Values[i] = ec._ImportLineError_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._ImportLineError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10314,6 +11300,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "importClients":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importClients(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createMailing":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createMailing(ctx, field)
@@ -10471,6 +11464,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_client(ctx, field)
 				})
+		case "clientImport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_clientImport(ctx, field)
+				})
 		case "mailing":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -10619,6 +11618,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_messageStatusChanged(ctx, fields[0])
 	case "mailingProgress":
 		return ec._Subscription_mailingProgress(ctx, fields[0])
+	case "clientImportProgress":
+		return ec._Subscription_clientImportProgress(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -11048,6 +12049,14 @@ func (ec *executionContext) marshalNClientFilter2ᚖgithubᚗcomᚋnotifyhqᚋno
 	return ec._ClientFilter(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNClientImport2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐClientImport(ctx context.Context, sel ast.SelectionSet, v *ent.ClientImport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ClientImport!")
+		return graphql.Null
+	}
+	return ec._ClientImport(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNClientOrderField2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐCustomerOrderField(ctx context.Context, v any) (*ent.CustomerOrderField, error) {
 	var res = new(ent.CustomerOrderField)
 	err := res.UnmarshalGQL(v)
@@ -11148,6 +12157,50 @@ func (ec *executionContext) marshalNID2int(ctx context.Context, sel ast.Selectio
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNImportLineError2ᚕᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐImportLineErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ImportLineError) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImportLineError2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐImportLineError(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNImportLineError2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐImportLineError(ctx context.Context, sel ast.SelectionSet, v *model.ImportLineError) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportLineError!")
+		return graphql.Null
+	}
+	return ec._ImportLineError(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNImportMode2githubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐImportMode(ctx context.Context, v any) (model.ImportMode, error) {
+	var res model.ImportMode
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNImportMode2githubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐImportMode(ctx context.Context, sel ast.SelectionSet, v model.ImportMode) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNImportState2githubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐImportState(ctx context.Context, v any) (model.ImportState, error) {
+	var res model.ImportState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNImportState2githubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐImportState(ctx context.Context, sel ast.SelectionSet, v model.ImportState) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -11373,6 +12426,20 @@ func (ec *executionContext) unmarshalNUpdateClientInput2githubᚗcomᚋnotifyhq�
 func (ec *executionContext) unmarshalNUpdateMailingInput2githubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐUpdateMailingInput(ctx context.Context, v any) (model.UpdateMailingInput, error) {
 	res, err := ec.unmarshalInputUpdateMailingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -11617,6 +12684,13 @@ func (ec *executionContext) unmarshalOClientFilterInput2ᚖgithubᚗcomᚋnotify
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOClientImport2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐClientImport(ctx context.Context, sel ast.SelectionSet, v *ent.ClientImport) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ClientImport(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOClientOrder2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐCustomerOrder(ctx context.Context, v any) (*ent.CustomerOrder, error) {
 	if v == nil {
 		return nil, nil
@@ -11735,6 +12809,22 @@ func (ec *executionContext) marshalOID2ᚖint(ctx context.Context, sel ast.Selec
 	_ = ctx
 	res := graphql.MarshalIntID(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOImportMode2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐImportMode(ctx context.Context, v any) (*model.ImportMode, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ImportMode)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOImportMode2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐImportMode(ctx context.Context, sel ast.SelectionSet, v *model.ImportMode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {

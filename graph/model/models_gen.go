@@ -71,6 +71,14 @@ type DailyReport struct {
 	Text   string                      `json:"text"`
 }
 
+// An invalid line of a CSV file: its number (the header is line 1), the column and why.
+type ImportLineError struct {
+	Line int `json:"line"`
+	// phone, tag, timezone, operator_code; header for the header line; file for the file as a whole.
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
 type MessageStatusEvent struct {
 	MessageID int  `json:"messageID"`
 	MailingID int  `json:"mailingID"`
@@ -113,6 +121,122 @@ type UpdateMailingInput struct {
 	Text       graphql.Omittable[*string]            `json:"text,omitempty"`
 	Filter     graphql.Omittable[*ClientFilterInput] `json:"filter,omitempty"`
 	SendWindow graphql.Omittable[*SendWindowInput]   `json:"sendWindow,omitempty"`
+}
+
+// insert: a phone that already exists is an error on its line. upsert: it updates that client.
+type ImportMode string
+
+const (
+	ImportModeInsert ImportMode = "INSERT"
+	ImportModeUpsert ImportMode = "UPSERT"
+)
+
+var AllImportMode = []ImportMode{
+	ImportModeInsert,
+	ImportModeUpsert,
+}
+
+func (e ImportMode) IsValid() bool {
+	switch e {
+	case ImportModeInsert, ImportModeUpsert:
+		return true
+	}
+	return false
+}
+
+func (e ImportMode) String() string {
+	return string(e)
+}
+
+func (e *ImportMode) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ImportMode(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ImportMode", str)
+	}
+	return nil
+}
+
+func (e ImportMode) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ImportMode) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ImportMode) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// QUEUED (waiting for its job), RUNNING, FINISHED (its clients are in), FAILED (nothing was imported; see errors).
+type ImportState string
+
+const (
+	ImportStateQueued   ImportState = "QUEUED"
+	ImportStateRunning  ImportState = "RUNNING"
+	ImportStateFinished ImportState = "FINISHED"
+	ImportStateFailed   ImportState = "FAILED"
+)
+
+var AllImportState = []ImportState{
+	ImportStateQueued,
+	ImportStateRunning,
+	ImportStateFinished,
+	ImportStateFailed,
+}
+
+func (e ImportState) IsValid() bool {
+	switch e {
+	case ImportStateQueued, ImportStateRunning, ImportStateFinished, ImportStateFailed:
+		return true
+	}
+	return false
+}
+
+func (e ImportState) String() string {
+	return string(e)
+}
+
+func (e *ImportState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ImportState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ImportState", str)
+	}
+	return nil
+}
+
+func (e ImportState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ImportState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ImportState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // What a caller may do; each role may do everything the roles before it may.
