@@ -357,7 +357,19 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	}
 	a.closers = append(a.closers, a.sender.Close)
 
-	scheduler := &jobs.Scheduler{}
+	driver, err := a.db.RiverDriver(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// River's own info lines (maintenance runs) would drown ours.
+	riverLogger := slog.New(minLevel{Handler: logger.Handler(), min: slog.LevelWarn})
+	// Job calls go one way: the domain and the engine insert jobs through
+	// the scheduler (an insert-only River client); River's working client,
+	// built last, calls the engine and the domain.
+	scheduler, err := jobs.NewScheduler(driver, a.db.Schema, riverLogger)
+	if err != nil {
+		return nil, err
+	}
 	// The live status feed: told by the domain and the engine after each
 	// commit; its progress snapshots come from the domain's statistics.
 	a.events, err = event.New(ctx, event.Config{
@@ -379,14 +391,6 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	a.service = campaign.New(campaign.Config{DB: apiDB, Scheduler: scheduler, Publisher: publisher, Now: opts.now, Actor: auditActor, Logger: logger})
 	a.work = campaign.New(campaign.Config{DB: a.db, Scheduler: scheduler, Publisher: publisher, Now: opts.now, Actor: auditActor, Logger: logger})
 	a.engine = delivery.New(delivery.Deps{DB: a.db, Campaign: a.work, Sender: a.sender, Batches: scheduler, Publisher: publisher, Logger: logger}, opts.engine)
-	scheduler.Engine = a.engine
-
-	driver, err := a.db.RiverDriver(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// River's own info lines (maintenance runs) would drown ours.
-	riverLogger := slog.New(minLevel{Handler: logger.Handler(), min: slog.LevelWarn})
 	// The daily report (docs/product.md, "Statistics and the daily report"): previews always work; the email, and the
 	// periodic job that sends it, only with SMTP_URL.
 	if a.reports, err = report.New(report.Config{
@@ -412,7 +416,6 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	if a.river, err = river.NewClient(driver, jobs.RiverConfig(a.db.Schema, riverLogger, workers, periodic)); err != nil {
 		return nil, fmt.Errorf("error creating River client: %w", err)
 	}
-	scheduler.Client = a.river
 	// A killed instance's jobs are taken over by the others within about
 	// 15 s (docs/design.md, "Instance kills"); the lock it holds from here
 	// on tells them this one lives. Released at close, after River stopped.

@@ -18,6 +18,7 @@ func Workers(svc *campaign.Service, engine *delivery.Engine, dailyReport *DailyR
 	w := river.NewWorkers()
 	river.AddWorker(w, &StartMailingWorker{Engine: engine})
 	river.AddWorker(w, &SendBatchWorker{Engine: engine})
+	river.AddWorker(w, &ResumeMailingWorker{Engine: engine})
 	river.AddWorker(w, &CloseMailingWorker{Campaign: svc})
 	river.AddWorker(w, dailyReport)
 	river.AddWorker(w, &AuditRetentionWorker{Campaign: svc})
@@ -60,6 +61,10 @@ func RiverConfig(schema string, logger *slog.Logger, workers *river.Workers, per
 		ID:                   ClientID(),
 		JobTimeout:           time.Minute,
 		RescueStuckJobsAfter: 3 * time.Minute,
-		MaxAttempts:          25,
+		MaxAttempts:          MaxAttempts,
 	}
 }
+
+// MaxAttempts is how many times River tries a job that fails (snoozes do
+// not count), for the jobs of both River clients.
+const MaxAttempts = 25

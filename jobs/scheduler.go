@@ -1,17 +1,23 @@
 // Package jobs holds the River jobs of the service, one file per kind: when a
 // mailing starts (start_mailing.go), how its messages are sent and retried in
-// batches (send_batch.go), how it is closed at its end (close_mailing.go), and
+// batches (send_batch.go), how a resumed one gets its batches back
+// (resume_mailing.go), how it is closed at its end (close_mailing.go), and
 // the daily report. Workers are thin: they load what the job names, call the
 // domain (internal/campaign, internal/delivery) and map the outcome to River's.
+// Job calls go one way: the domain and the engine ask for work through
+// interfaces of their own (campaign.Scheduler, delivery.BatchScheduler),
+// which the Scheduler here implements with River's InsertTx.
 package jobs
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 
 	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/internal/database"
@@ -28,13 +34,22 @@ const (
 )
 
 // Scheduler inserts the jobs a domain write implies, inside the write's
-// transaction (campaign.Scheduler and delivery.BatchScheduler). Its Client
-// is set once the River client exists (the client needs the workers, which
-// need the domain, which needs the Scheduler).
+// transaction: it is the campaign.Scheduler of the domain and the
+// delivery.BatchScheduler of the engine. It inserts through an insert-only
+// River client of its own, which works no job, so it is whole before the
+// engine and the workers are built (the River client that works the jobs
+// needs the workers, which need the engine, which needs the Scheduler).
 type Scheduler struct {
-	Client *river.Client[*sql.Tx]
-	// Engine computes the batches to dispatch on resume.
-	Engine *delivery.Engine
+	client *river.Client[*sql.Tx]
+}
+
+// NewScheduler returns the Scheduler of the River tables in schema.
+func NewScheduler(driver riverdriver.Driver[*sql.Tx], schema string, logger *slog.Logger) (*Scheduler, error) {
+	client, err := river.NewClient(driver, &river.Config{Schema: schema, Logger: logger, MaxAttempts: MaxAttempts})
+	if err != nil {
+		return nil, fmt.Errorf("error creating the River client that inserts jobs: %w", err)
+	}
+	return &Scheduler{client: client}, nil
 }
 
 // ScheduleMailing inserts the job that starts m at its start_at (at once when
@@ -48,7 +63,7 @@ func (s *Scheduler) ScheduleMailing(ctx context.Context, tx *database.Tx, m *ent
 	if m.StartAt.After(time.Now()) {
 		startOpts = &river.InsertOpts{ScheduledAt: m.StartAt}
 	}
-	_, err := s.Client.InsertManyTx(ctx, tx.Tx, []river.InsertManyParams{
+	_, err := s.client.InsertManyTx(ctx, tx.Tx, []river.InsertManyParams{
 		{Args: StartMailingArgs{MailingID: m.ID, StartAt: m.StartAt.UTC()}, InsertOpts: startOpts},
 		{Args: CloseMailingArgs{MailingID: m.ID, EndAt: m.EndAt.UTC()}, InsertOpts: &river.InsertOpts{ScheduledAt: m.EndAt}},
 	})
@@ -58,11 +73,13 @@ func (s *Scheduler) ScheduleMailing(ctx context.Context, tx *database.Tx, m *ent
 	return nil
 }
 
-// ResumeMailing makes sure every batch of m with unsent messages has a job
-// (batches of a paused mailing keep theirs, snoozing, so this mostly finds
-// them already queued).
+// ResumeMailing inserts the job that makes sure every batch of a resumed
+// mailing with unsent messages has a job (ResumeMailingArgs).
 func (s *Scheduler) ResumeMailing(ctx context.Context, tx *database.Tx, m *ent.Mailing) error {
-	return s.Engine.Dispatch(ctx, tx, m.ID)
+	if _, err := s.client.InsertTx(ctx, tx.Tx, ResumeMailingArgs{MailingID: m.ID, ResumedAt: m.UpdatedAt.UTC()}, nil); err != nil {
+		return fmt.Errorf("error scheduling the resume of mailing %d: %w", m.ID, err)
+	}
+	return nil
 }
 
 // InsertBatches inserts one batch job per batch.
@@ -74,7 +91,7 @@ func (s *Scheduler) InsertBatches(ctx context.Context, tx *database.Tx, batches 
 	// Chunks keep each statement's parameters well inside the databases' limits.
 	for len(params) > 0 {
 		n := min(len(params), 1000)
-		if _, err := s.Client.InsertManyTx(ctx, tx.Tx, params[:n]); err != nil {
+		if _, err := s.client.InsertManyTx(ctx, tx.Tx, params[:n]); err != nil {
 			return fmt.Errorf("error inserting batch jobs of mailing %d: %w", batches[0].MailingID, err)
 		}
 		params = params[n:]

@@ -44,9 +44,9 @@ const (
 )
 
 // takeoverKinds are the job kinds taken over: each is fenced by the database
-// (a batch's admission, a selection chunk and a close are transactions) and
+// (a batch's admission, a selection chunk, a resume and a close are transactions) and
 // safe to run again. The daily report (an email) waits for River's rescuer.
-var takeoverKinds = []string{SendBatchArgs{}.Kind(), StartMailingArgs{}.Kind(), CloseMailingArgs{}.Kind()}
+var takeoverKinds = []string{SendBatchArgs{}.Kind(), StartMailingArgs{}.Kind(), CloseMailingArgs{}.Kind(), ResumeMailingArgs{}.Kind()}
 
 // ClientID is a River client ID unique to this process: host, pid and a
 // random part (River's default is the host and the start time).

@@ -14,7 +14,6 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/notifyhq/notify/ent"
-	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
 	"github.com/notifyhq/notify/ent/predicate"
 	"github.com/notifyhq/notify/internal/campaign"
@@ -22,11 +21,11 @@ import (
 	"github.com/notifyhq/notify/internal/status"
 )
 
-// Start starts a mailing whose start job (for startAt) came due: it marks
-// the mailing running and fixes its recipients — the clients matching the
-// filter now, one message each — as those with an id up to the highest
-// client id at this moment (recipients_through). It then selects them a
-// chunk of clients at a time, each chunk in its own transaction with the
+// Start starts a mailing whose start job (for startAt) came due: the domain
+// marks it running and fixes its recipients (campaign.StartMailing: the
+// clients matching the filter with an id up to the highest client id at
+// that moment, recipients_through), then Start selects them — one message
+// each — a chunk of clients at a time, each chunk in its own transaction with the
 // batch jobs of its messages, so sending starts after the first chunk rather
 // than after the whole directory. A start that runs again (a restart, a
 // crash) resumes the selection where it stopped: same bound, ON CONFLICT for
@@ -59,44 +58,14 @@ func (e *Engine) Start(ctx context.Context, mailingID int, startAt time.Time) (O
 	var sel *selection
 	err = e.db.InTx(ctx, func(tx *database.Tx) error {
 		sel = nil
-		q := tx.Ent.Mailing.Query().Where(mailing.ID(mailingID))
-		if e.db.Dialect == dialect.Postgres {
-			q = q.ForUpdate()
-		}
-		m, err := q.Only(ctx)
-		if ent.IsNotFound(err) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("error locking mailing %d: %w", mailingID, err)
-		}
-		if m.Status.Closed() || !m.StartAt.Equal(startAt) {
-			return nil
-		}
-		upd := tx.Ent.Mailing.UpdateOneID(mailingID).SetUpdatedAt(now)
-		changed := false
-		if m.Status == status.Scheduled {
-			upd.SetStatus(status.Running)
-			changed = true
-		}
-		if m.RecipientsThrough == nil {
-			var top sql.NullInt64
-			if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM clients`).Scan(&top); err != nil {
-				return fmt.Errorf("error starting mailing %d: %w", mailingID, err)
-			}
-			m.RecipientsThrough = new(int(top.Int64))
-			upd.SetRecipientsThrough(*m.RecipientsThrough)
-			changed = true
-		}
-		if changed {
-			if err := upd.Exec(ctx); err != nil {
-				return fmt.Errorf("error starting mailing %d: %w", mailingID, err)
-			}
+		m, err := e.campaign.StartMailing(ctx, tx, mailingID, startAt)
+		if err != nil || m == nil {
+			return err
 		}
 		if m.RecipientsSelectedAt != nil {
 			// Run again after its selection: only make sure every batch
 			// with unsent messages has its job.
-			return e.Dispatch(ctx, tx, mailingID)
+			return e.dispatch(ctx, tx, m)
 		}
 		span, err := e.span(ctx, tx, mailingID)
 		if err != nil {
@@ -106,7 +75,7 @@ func (e *Engine) Start(ctx context.Context, mailingID int, startAt time.Time) (O
 		if span.ok {
 			// Resuming: queue the batches of what is selected, but the last.
 			sel.next = e.batchOf(span, span.last)
-			return e.Dispatch(ctx, tx, mailingID)
+			return e.dispatch(ctx, tx, m)
 		}
 		return nil
 	})
@@ -357,41 +326,53 @@ func customerBetween(after, upto int) predicate.Message {
 	}
 }
 
-// Dispatch inserts a batch job for every batch of the mailing that still has
-// unsent messages; batches already queued are skipped by River's uniqueness.
-// While recipients are being selected, the batch holding the last message is
-// left to the selection (its next chunk may add to it). It runs in the
-// caller's transaction (start, resume).
-func (e *Engine) Dispatch(ctx context.Context, tx *database.Tx, mailingID int) error {
-	m, err := tx.Ent.Mailing.Get(ctx, mailingID)
-	if ent.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("error listing batches of mailing %d: %w", mailingID, err)
-	}
-	sp, err := e.span(ctx, tx, mailingID)
+// Resume makes sure every batch of a resumed mailing with unsent messages
+// has a job (batches of a paused mailing keep theirs, snoozing, so this
+// mostly finds them queued already): the resume job's work.
+func (e *Engine) Resume(ctx context.Context, mailingID int) error {
+	return e.db.InTx(ctx, func(tx *database.Tx) error {
+		m, err := tx.Ent.Mailing.Get(ctx, mailingID)
+		if ent.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("error loading mailing %d: %w", mailingID, err)
+		}
+		if m.Status.Closed() {
+			return nil
+		}
+		return e.dispatch(ctx, tx, m)
+	})
+}
+
+// dispatch inserts a batch job for every batch of m that still has unsent
+// messages; batches already queued are skipped by River's uniqueness. While
+// recipients are being selected, the batch holding the last message is left
+// to the selection (its next chunk may add to it). It runs in the caller's
+// transaction (start, resume).
+func (e *Engine) dispatch(ctx context.Context, tx *database.Tx, m *ent.Mailing) error {
+	sp, err := e.span(ctx, tx, m.ID)
 	if err != nil || !sp.ok {
 		return err
 	}
-	rows, err := tx.QueryContext(ctx, rebind(e.db.Dialect, batchIndexes), mailingID, sp.first, e.cfg.BatchSize)
+	rows, err := tx.QueryContext(ctx, rebind(e.db.Dialect, batchIndexes), m.ID, sp.first, e.cfg.BatchSize)
 	if err != nil {
-		return fmt.Errorf("error listing batches of mailing %d: %w", mailingID, err)
+		return fmt.Errorf("error listing batches of mailing %d: %w", m.ID, err)
 	}
 	defer rows.Close()
 	var batches []Batch
 	for rows.Next() {
 		var k int
 		if err := rows.Scan(&k); err != nil {
-			return fmt.Errorf("error listing batches of mailing %d: %w", mailingID, err)
+			return fmt.Errorf("error listing batches of mailing %d: %w", m.ID, err)
 		}
 		if m.RecipientsSelectedAt == nil && k >= e.batchOf(sp, sp.last) {
 			continue
 		}
-		batches = append(batches, e.batch(mailingID, sp, k))
+		batches = append(batches, e.batch(m.ID, sp, k))
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("error listing batches of mailing %d: %w", mailingID, err)
+		return fmt.Errorf("error listing batches of mailing %d: %w", m.ID, err)
 	}
 	if len(batches) == 0 {
 		return nil
