@@ -18,9 +18,11 @@ import (
 	"github.com/notifyhq/notify/ent/auditentry"
 	"github.com/notifyhq/notify/ent/clientimport"
 	"github.com/notifyhq/notify/ent/customer"
+	"github.com/notifyhq/notify/ent/idempotencykey"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
 	"github.com/notifyhq/notify/ent/messagecount"
+	"github.com/notifyhq/notify/ent/optout"
 	"github.com/notifyhq/notify/ent/quotagrant"
 
 	stdsql "database/sql"
@@ -37,12 +39,16 @@ type Client struct {
 	ClientImport *ClientImportClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
+	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
+	IdempotencyKey *IdempotencyKeyClient
 	// Mailing is the client for interacting with the Mailing builders.
 	Mailing *MailingClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
 	// MessageCount is the client for interacting with the MessageCount builders.
 	MessageCount *MessageCountClient
+	// OptOut is the client for interacting with the OptOut builders.
+	OptOut *OptOutClient
 	// QuotaGrant is the client for interacting with the QuotaGrant builders.
 	QuotaGrant *QuotaGrantClient
 	// additional fields for node api
@@ -61,9 +67,11 @@ func (c *Client) init() {
 	c.AuditEntry = NewAuditEntryClient(c.config)
 	c.ClientImport = NewClientImportClient(c.config)
 	c.Customer = NewCustomerClient(c.config)
+	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.Mailing = NewMailingClient(c.config)
 	c.Message = NewMessageClient(c.config)
 	c.MessageCount = NewMessageCountClient(c.config)
+	c.OptOut = NewOptOutClient(c.config)
 	c.QuotaGrant = NewQuotaGrantClient(c.config)
 }
 
@@ -155,15 +163,17 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:          ctx,
-		config:       cfg,
-		AuditEntry:   NewAuditEntryClient(cfg),
-		ClientImport: NewClientImportClient(cfg),
-		Customer:     NewCustomerClient(cfg),
-		Mailing:      NewMailingClient(cfg),
-		Message:      NewMessageClient(cfg),
-		MessageCount: NewMessageCountClient(cfg),
-		QuotaGrant:   NewQuotaGrantClient(cfg),
+		ctx:            ctx,
+		config:         cfg,
+		AuditEntry:     NewAuditEntryClient(cfg),
+		ClientImport:   NewClientImportClient(cfg),
+		Customer:       NewCustomerClient(cfg),
+		IdempotencyKey: NewIdempotencyKeyClient(cfg),
+		Mailing:        NewMailingClient(cfg),
+		Message:        NewMessageClient(cfg),
+		MessageCount:   NewMessageCountClient(cfg),
+		OptOut:         NewOptOutClient(cfg),
+		QuotaGrant:     NewQuotaGrantClient(cfg),
 	}, nil
 }
 
@@ -181,15 +191,17 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:          ctx,
-		config:       cfg,
-		AuditEntry:   NewAuditEntryClient(cfg),
-		ClientImport: NewClientImportClient(cfg),
-		Customer:     NewCustomerClient(cfg),
-		Mailing:      NewMailingClient(cfg),
-		Message:      NewMessageClient(cfg),
-		MessageCount: NewMessageCountClient(cfg),
-		QuotaGrant:   NewQuotaGrantClient(cfg),
+		ctx:            ctx,
+		config:         cfg,
+		AuditEntry:     NewAuditEntryClient(cfg),
+		ClientImport:   NewClientImportClient(cfg),
+		Customer:       NewCustomerClient(cfg),
+		IdempotencyKey: NewIdempotencyKeyClient(cfg),
+		Mailing:        NewMailingClient(cfg),
+		Message:        NewMessageClient(cfg),
+		MessageCount:   NewMessageCountClient(cfg),
+		OptOut:         NewOptOutClient(cfg),
+		QuotaGrant:     NewQuotaGrantClient(cfg),
 	}, nil
 }
 
@@ -219,8 +231,8 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuditEntry, c.ClientImport, c.Customer, c.Mailing, c.Message, c.MessageCount,
-		c.QuotaGrant,
+		c.AuditEntry, c.ClientImport, c.Customer, c.IdempotencyKey, c.Mailing,
+		c.Message, c.MessageCount, c.OptOut, c.QuotaGrant,
 	} {
 		n.Use(hooks...)
 	}
@@ -230,8 +242,8 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuditEntry, c.ClientImport, c.Customer, c.Mailing, c.Message, c.MessageCount,
-		c.QuotaGrant,
+		c.AuditEntry, c.ClientImport, c.Customer, c.IdempotencyKey, c.Mailing,
+		c.Message, c.MessageCount, c.OptOut, c.QuotaGrant,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -246,12 +258,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ClientImport.mutate(ctx, m)
 	case *CustomerMutation:
 		return c.Customer.mutate(ctx, m)
+	case *IdempotencyKeyMutation:
+		return c.IdempotencyKey.mutate(ctx, m)
 	case *MailingMutation:
 		return c.Mailing.mutate(ctx, m)
 	case *MessageMutation:
 		return c.Message.mutate(ctx, m)
 	case *MessageCountMutation:
 		return c.MessageCount.mutate(ctx, m)
+	case *OptOutMutation:
+		return c.OptOut.mutate(ctx, m)
 	case *QuotaGrantMutation:
 		return c.QuotaGrant.mutate(ctx, m)
 	default:
@@ -671,6 +687,139 @@ func (c *CustomerClient) mutate(ctx context.Context, m *CustomerMutation) (Value
 		return (&CustomerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Customer mutation op: %q", m.Op())
+	}
+}
+
+// IdempotencyKeyClient is a client for the IdempotencyKey schema.
+type IdempotencyKeyClient struct {
+	config
+}
+
+// NewIdempotencyKeyClient returns a client for the IdempotencyKey from the given config.
+func NewIdempotencyKeyClient(c config) *IdempotencyKeyClient {
+	return &IdempotencyKeyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `idempotencykey.Hooks(f(g(h())))`.
+func (c *IdempotencyKeyClient) Use(hooks ...Hook) {
+	c.hooks.IdempotencyKey = append(c.hooks.IdempotencyKey, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `idempotencykey.Intercept(f(g(h())))`.
+func (c *IdempotencyKeyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.IdempotencyKey = append(c.inters.IdempotencyKey, interceptors...)
+}
+
+// Create returns a builder for creating a IdempotencyKey entity.
+func (c *IdempotencyKeyClient) Create() *IdempotencyKeyCreate {
+	mutation := newIdempotencyKeyMutation(c.config, OpCreate)
+	return &IdempotencyKeyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of IdempotencyKey entities.
+func (c *IdempotencyKeyClient) CreateBulk(builders ...*IdempotencyKeyCreate) *IdempotencyKeyCreateBulk {
+	return &IdempotencyKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *IdempotencyKeyClient) MapCreateBulk(slice any, setFunc func(*IdempotencyKeyCreate, int)) *IdempotencyKeyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &IdempotencyKeyCreateBulk{err: fmt.Errorf("calling to IdempotencyKeyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*IdempotencyKeyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &IdempotencyKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for IdempotencyKey.
+func (c *IdempotencyKeyClient) Update() *IdempotencyKeyUpdate {
+	mutation := newIdempotencyKeyMutation(c.config, OpUpdate)
+	return &IdempotencyKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *IdempotencyKeyClient) UpdateOne(_m *IdempotencyKey) *IdempotencyKeyUpdateOne {
+	mutation := newIdempotencyKeyMutation(c.config, OpUpdateOne, withIdempotencyKey(_m))
+	return &IdempotencyKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *IdempotencyKeyClient) UpdateOneID(id int) *IdempotencyKeyUpdateOne {
+	mutation := newIdempotencyKeyMutation(c.config, OpUpdateOne, withIdempotencyKeyID(id))
+	return &IdempotencyKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for IdempotencyKey.
+func (c *IdempotencyKeyClient) Delete() *IdempotencyKeyDelete {
+	mutation := newIdempotencyKeyMutation(c.config, OpDelete)
+	return &IdempotencyKeyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *IdempotencyKeyClient) DeleteOne(_m *IdempotencyKey) *IdempotencyKeyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *IdempotencyKeyClient) DeleteOneID(id int) *IdempotencyKeyDeleteOne {
+	builder := c.Delete().Where(idempotencykey.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &IdempotencyKeyDeleteOne{builder}
+}
+
+// Query returns a query builder for IdempotencyKey.
+func (c *IdempotencyKeyClient) Query() *IdempotencyKeyQuery {
+	return &IdempotencyKeyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeIdempotencyKey},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a IdempotencyKey entity by its id.
+func (c *IdempotencyKeyClient) Get(ctx context.Context, id int) (*IdempotencyKey, error) {
+	return c.Query().Where(idempotencykey.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *IdempotencyKeyClient) GetX(ctx context.Context, id int) *IdempotencyKey {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *IdempotencyKeyClient) Hooks() []Hook {
+	return c.hooks.IdempotencyKey
+}
+
+// Interceptors returns the client interceptors.
+func (c *IdempotencyKeyClient) Interceptors() []Interceptor {
+	return c.inters.IdempotencyKey
+}
+
+func (c *IdempotencyKeyClient) mutate(ctx context.Context, m *IdempotencyKeyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&IdempotencyKeyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&IdempotencyKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&IdempotencyKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&IdempotencyKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown IdempotencyKey mutation op: %q", m.Op())
 	}
 }
 
@@ -1153,6 +1302,139 @@ func (c *MessageCountClient) mutate(ctx context.Context, m *MessageCountMutation
 	}
 }
 
+// OptOutClient is a client for the OptOut schema.
+type OptOutClient struct {
+	config
+}
+
+// NewOptOutClient returns a client for the OptOut from the given config.
+func NewOptOutClient(c config) *OptOutClient {
+	return &OptOutClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `optout.Hooks(f(g(h())))`.
+func (c *OptOutClient) Use(hooks ...Hook) {
+	c.hooks.OptOut = append(c.hooks.OptOut, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `optout.Intercept(f(g(h())))`.
+func (c *OptOutClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OptOut = append(c.inters.OptOut, interceptors...)
+}
+
+// Create returns a builder for creating a OptOut entity.
+func (c *OptOutClient) Create() *OptOutCreate {
+	mutation := newOptOutMutation(c.config, OpCreate)
+	return &OptOutCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OptOut entities.
+func (c *OptOutClient) CreateBulk(builders ...*OptOutCreate) *OptOutCreateBulk {
+	return &OptOutCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OptOutClient) MapCreateBulk(slice any, setFunc func(*OptOutCreate, int)) *OptOutCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OptOutCreateBulk{err: fmt.Errorf("calling to OptOutClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OptOutCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OptOutCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OptOut.
+func (c *OptOutClient) Update() *OptOutUpdate {
+	mutation := newOptOutMutation(c.config, OpUpdate)
+	return &OptOutUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OptOutClient) UpdateOne(_m *OptOut) *OptOutUpdateOne {
+	mutation := newOptOutMutation(c.config, OpUpdateOne, withOptOut(_m))
+	return &OptOutUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OptOutClient) UpdateOneID(id int) *OptOutUpdateOne {
+	mutation := newOptOutMutation(c.config, OpUpdateOne, withOptOutID(id))
+	return &OptOutUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OptOut.
+func (c *OptOutClient) Delete() *OptOutDelete {
+	mutation := newOptOutMutation(c.config, OpDelete)
+	return &OptOutDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OptOutClient) DeleteOne(_m *OptOut) *OptOutDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OptOutClient) DeleteOneID(id int) *OptOutDeleteOne {
+	builder := c.Delete().Where(optout.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OptOutDeleteOne{builder}
+}
+
+// Query returns a query builder for OptOut.
+func (c *OptOutClient) Query() *OptOutQuery {
+	return &OptOutQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOptOut},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OptOut entity by its id.
+func (c *OptOutClient) Get(ctx context.Context, id int) (*OptOut, error) {
+	return c.Query().Where(optout.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OptOutClient) GetX(ctx context.Context, id int) *OptOut {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *OptOutClient) Hooks() []Hook {
+	return c.hooks.OptOut
+}
+
+// Interceptors returns the client interceptors.
+func (c *OptOutClient) Interceptors() []Interceptor {
+	return c.inters.OptOut
+}
+
+func (c *OptOutClient) mutate(ctx context.Context, m *OptOutMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OptOutCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OptOutUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OptOutUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OptOutDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OptOut mutation op: %q", m.Op())
+	}
+}
+
 // QuotaGrantClient is a client for the QuotaGrant schema.
 type QuotaGrantClient struct {
 	config
@@ -1289,12 +1571,12 @@ func (c *QuotaGrantClient) mutate(ctx context.Context, m *QuotaGrantMutation) (V
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuditEntry, ClientImport, Customer, Mailing, Message, MessageCount,
-		QuotaGrant []ent.Hook
+		AuditEntry, ClientImport, Customer, IdempotencyKey, Mailing, Message,
+		MessageCount, OptOut, QuotaGrant []ent.Hook
 	}
 	inters struct {
-		AuditEntry, ClientImport, Customer, Mailing, Message, MessageCount,
-		QuotaGrant []ent.Interceptor
+		AuditEntry, ClientImport, Customer, IdempotencyKey, Mailing, Message,
+		MessageCount, OptOut, QuotaGrant []ent.Interceptor
 	}
 )
 

@@ -15,9 +15,11 @@ import (
 	"github.com/notifyhq/notify/ent/auditentry"
 	"github.com/notifyhq/notify/ent/clientimport"
 	"github.com/notifyhq/notify/ent/customer"
+	"github.com/notifyhq/notify/ent/idempotencykey"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
 	"github.com/notifyhq/notify/ent/messagecount"
+	"github.com/notifyhq/notify/ent/optout"
 	"github.com/notifyhq/notify/ent/quotagrant"
 )
 
@@ -79,13 +81,15 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			auditentry.Table:   auditentry.ValidColumn,
-			clientimport.Table: clientimport.ValidColumn,
-			customer.Table:     customer.ValidColumn,
-			mailing.Table:      mailing.ValidColumn,
-			message.Table:      message.ValidColumn,
-			messagecount.Table: messagecount.ValidColumn,
-			quotagrant.Table:   quotagrant.ValidColumn,
+			auditentry.Table:     auditentry.ValidColumn,
+			clientimport.Table:   clientimport.ValidColumn,
+			customer.Table:       customer.ValidColumn,
+			idempotencykey.Table: idempotencykey.ValidColumn,
+			mailing.Table:        mailing.ValidColumn,
+			message.Table:        message.ValidColumn,
+			messagecount.Table:   messagecount.ValidColumn,
+			optout.Table:         optout.ValidColumn,
+			quotagrant.Table:     quotagrant.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

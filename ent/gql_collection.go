@@ -11,6 +11,7 @@ import (
 	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
+	"github.com/notifyhq/notify/ent/optout"
 )
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
@@ -448,6 +449,107 @@ func newMessagePaginateArgs(rv map[string]any) *messagePaginateArgs {
 	}
 	if v, ok := rv[whereField].(*MessageWhereInput); ok {
 		args.opts = append(args.opts, WithMessageFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *OptOutQuery) CollectFields(ctx context.Context, satisfies ...string) (*OptOutQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *OptOutQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(optout.Columns))
+		selectedFields = []string{optout.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "phone":
+			if _, ok := fieldSeen[optout.FieldPhone]; !ok {
+				selectedFields = append(selectedFields, optout.FieldPhone)
+				fieldSeen[optout.FieldPhone] = struct{}{}
+			}
+		case "reason":
+			if _, ok := fieldSeen[optout.FieldReason]; !ok {
+				selectedFields = append(selectedFields, optout.FieldReason)
+				fieldSeen[optout.FieldReason] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[optout.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, optout.FieldCreatedAt)
+				fieldSeen[optout.FieldCreatedAt] = struct{}{}
+			}
+		case "createdBy":
+			if _, ok := fieldSeen[optout.FieldCreatedBy]; !ok {
+				selectedFields = append(selectedFields, optout.FieldCreatedBy)
+				fieldSeen[optout.FieldCreatedBy] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type optoutPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []OptOutPaginateOption
+}
+
+func newOptOutPaginateArgs(rv map[string]any) *optoutPaginateArgs {
+	args := &optoutPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &OptOutOrder{Field: &OptOutOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithOptOutOrder(order))
+			}
+		case *OptOutOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithOptOutOrder(v))
+			}
+		}
 	}
 	return args
 }

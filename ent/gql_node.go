@@ -18,6 +18,7 @@ import (
 	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
+	"github.com/notifyhq/notify/ent/optout"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -45,6 +46,11 @@ var messageImplementors = []string{"Message", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Message) IsNode() {}
+
+var optoutImplementors = []string{"OptOut", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*OptOut) IsNode() {}
 
 var errNodeInvalidID = &NotFoundError{"node"}
 
@@ -136,6 +142,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(message.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, messageImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case optout.Table:
+		query := c.OptOut.Query().
+			Where(optout.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, optoutImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -265,6 +280,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Message.Query().
 			Where(message.IDIn(ids...))
 		query, err := query.CollectFields(ctx, messageImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case optout.Table:
+		query := c.OptOut.Query().
+			Where(optout.IDIn(ids...))
+		query, err := query.CollectFields(ctx, optoutImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
+	"github.com/notifyhq/notify/ent/optout"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -1276,6 +1277,320 @@ func (_m *Message) ToEdge(order *MessageOrder) *MessageEdge {
 		order = DefaultMessageOrder
 	}
 	return &MessageEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// OptOutEdge is the edge representation of OptOut.
+type OptOutEdge struct {
+	Node   *OptOut `json:"node"`
+	Cursor Cursor  `json:"cursor"`
+}
+
+// OptOutConnection is the connection containing edges to OptOut.
+type OptOutConnection struct {
+	Edges      []*OptOutEdge `json:"edges"`
+	PageInfo   PageInfo      `json:"pageInfo"`
+	TotalCount int           `json:"totalCount"`
+}
+
+func (c *OptOutConnection) build(nodes []*OptOut, pager *optoutPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *OptOut
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *OptOut {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *OptOut {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*OptOutEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &OptOutEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// OptOutPaginateOption enables pagination customization.
+type OptOutPaginateOption func(*optoutPager) error
+
+// WithOptOutOrder configures pagination ordering.
+func WithOptOutOrder(order *OptOutOrder) OptOutPaginateOption {
+	if order == nil {
+		order = DefaultOptOutOrder
+	}
+	o := *order
+	return func(pager *optoutPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultOptOutOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithOptOutFilter configures pagination filter.
+func WithOptOutFilter(filter func(*OptOutQuery) (*OptOutQuery, error)) OptOutPaginateOption {
+	return func(pager *optoutPager) error {
+		if filter == nil {
+			return errors.New("OptOutQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type optoutPager struct {
+	reverse bool
+	order   *OptOutOrder
+	filter  func(*OptOutQuery) (*OptOutQuery, error)
+}
+
+func newOptOutPager(opts []OptOutPaginateOption, reverse bool) (*optoutPager, error) {
+	pager := &optoutPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultOptOutOrder
+	}
+	return pager, nil
+}
+
+func (p *optoutPager) applyFilter(query *OptOutQuery) (*OptOutQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *optoutPager) toCursor(_m *OptOut) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *optoutPager) applyCursors(query *OptOutQuery, after, before *Cursor) (*OptOutQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultOptOutOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *optoutPager) applyOrder(query *OptOutQuery) *OptOutQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultOptOutOrder.Field {
+		query = query.Order(DefaultOptOutOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *optoutPager) orderExpr(query *OptOutQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultOptOutOrder.Field {
+			b.Comma().Ident(DefaultOptOutOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to OptOut.
+func (_m *OptOutQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...OptOutPaginateOption,
+) (*OptOutConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newOptOutPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &OptOutConnection{Edges: []*OptOutEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// OptOutOrderFieldPhone orders OptOut by phone.
+	OptOutOrderFieldPhone = &OptOutOrderField{
+		Value: func(_m *OptOut) (ent.Value, error) {
+			return _m.Phone, nil
+		},
+		column: optout.FieldPhone,
+		toTerm: optout.ByPhone,
+		toCursor: func(_m *OptOut) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Phone,
+			}
+		},
+	}
+	// OptOutOrderFieldCreatedAt orders OptOut by created_at.
+	OptOutOrderFieldCreatedAt = &OptOutOrderField{
+		Value: func(_m *OptOut) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: optout.FieldCreatedAt,
+		toTerm: optout.ByCreatedAt,
+		toCursor: func(_m *OptOut) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f OptOutOrderField) String() string {
+	var str string
+	switch f.column {
+	case OptOutOrderFieldPhone.column:
+		str = "PHONE"
+	case OptOutOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f OptOutOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *OptOutOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("OptOutOrderField %T must be a string", v)
+	}
+	switch str {
+	case "PHONE":
+		*f = *OptOutOrderFieldPhone
+	case "CREATED_AT":
+		*f = *OptOutOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid OptOutOrderField", str)
+	}
+	return nil
+}
+
+// OptOutOrderField defines the ordering field of OptOut.
+type OptOutOrderField struct {
+	// Value extracts the ordering value from the given OptOut.
+	Value    func(*OptOut) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) optout.OrderOption
+	toCursor func(*OptOut) Cursor
+}
+
+// OptOutOrder defines the ordering of OptOut.
+type OptOutOrder struct {
+	Direction OrderDirection    `json:"direction"`
+	Field     *OptOutOrderField `json:"field"`
+}
+
+// DefaultOptOutOrder is the default ordering of OptOut.
+var DefaultOptOutOrder = &OptOutOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &OptOutOrderField{
+		Value: func(_m *OptOut) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: optout.FieldID,
+		toTerm: optout.ByID,
+		toCursor: func(_m *OptOut) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts OptOut into OptOutEdge.
+func (_m *OptOut) ToEdge(order *OptOutOrder) *OptOutEdge {
+	if order == nil {
+		order = DefaultOptOutOrder
+	}
+	return &OptOutEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

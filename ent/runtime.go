@@ -8,9 +8,11 @@ import (
 	"github.com/notifyhq/notify/ent/auditentry"
 	"github.com/notifyhq/notify/ent/clientimport"
 	"github.com/notifyhq/notify/ent/customer"
+	"github.com/notifyhq/notify/ent/idempotencykey"
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
 	"github.com/notifyhq/notify/ent/messagecount"
+	"github.com/notifyhq/notify/ent/optout"
 	"github.com/notifyhq/notify/ent/quotagrant"
 	"github.com/notifyhq/notify/ent/schema"
 )
@@ -109,6 +111,20 @@ func init() {
 	customer.DefaultUpdatedAt = customerDescUpdatedAt.Default.(func() time.Time)
 	// customer.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	customer.UpdateDefaultUpdatedAt = customerDescUpdatedAt.UpdateDefault.(func() time.Time)
+	idempotencykeyFields := schema.IdempotencyKey{}.Fields()
+	_ = idempotencykeyFields
+	// idempotencykeyDescKey is the schema descriptor for key field.
+	idempotencykeyDescKey := idempotencykeyFields[1].Descriptor()
+	// idempotencykey.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	idempotencykey.KeyValidator = idempotencykeyDescKey.Validators[0].(func(string) error)
+	// idempotencykeyDescResponseStatus is the schema descriptor for response_status field.
+	idempotencykeyDescResponseStatus := idempotencykeyFields[4].Descriptor()
+	// idempotencykey.DefaultResponseStatus holds the default value on creation for the response_status field.
+	idempotencykey.DefaultResponseStatus = idempotencykeyDescResponseStatus.Default.(int)
+	// idempotencykeyDescCreatedAt is the schema descriptor for created_at field.
+	idempotencykeyDescCreatedAt := idempotencykeyFields[6].Descriptor()
+	// idempotencykey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	idempotencykey.DefaultCreatedAt = idempotencykeyDescCreatedAt.Default.(func() time.Time)
 	mailingFields := schema.Mailing{}.Fields()
 	_ = mailingFields
 	// mailingDescFilterOperatorCodes is the schema descriptor for filter_operator_codes field.
@@ -155,6 +171,26 @@ func init() {
 	messagecountDescCount := messagecountFields[2].Descriptor()
 	// messagecount.DefaultCount holds the default value on creation for the count field.
 	messagecount.DefaultCount = messagecountDescCount.Default.(int64)
+	optoutFields := schema.OptOut{}.Fields()
+	_ = optoutFields
+	// optoutDescPhone is the schema descriptor for phone field.
+	optoutDescPhone := optoutFields[0].Descriptor()
+	// optout.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	optout.PhoneValidator = optoutDescPhone.Validators[0].(func(string) error)
+	// optoutDescReason is the schema descriptor for reason field.
+	optoutDescReason := optoutFields[1].Descriptor()
+	// optout.DefaultReason holds the default value on creation for the reason field.
+	optout.DefaultReason = optoutDescReason.Default.(string)
+	// optout.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	optout.ReasonValidator = optoutDescReason.Validators[0].(func(string) error)
+	// optoutDescCreatedAt is the schema descriptor for created_at field.
+	optoutDescCreatedAt := optoutFields[2].Descriptor()
+	// optout.DefaultCreatedAt holds the default value on creation for the created_at field.
+	optout.DefaultCreatedAt = optoutDescCreatedAt.Default.(func() time.Time)
+	// optoutDescCreatedBy is the schema descriptor for created_by field.
+	optoutDescCreatedBy := optoutFields[3].Descriptor()
+	// optout.DefaultCreatedBy holds the default value on creation for the created_by field.
+	optout.DefaultCreatedBy = optoutDescCreatedBy.Default.(string)
 	quotagrantFields := schema.QuotaGrant{}.Fields()
 	_ = quotagrantFields
 	// quotagrantDescUsed is the schema descriptor for used field.

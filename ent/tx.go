@@ -20,12 +20,16 @@ type Tx struct {
 	ClientImport *ClientImportClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
+	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
+	IdempotencyKey *IdempotencyKeyClient
 	// Mailing is the client for interacting with the Mailing builders.
 	Mailing *MailingClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
 	// MessageCount is the client for interacting with the MessageCount builders.
 	MessageCount *MessageCountClient
+	// OptOut is the client for interacting with the OptOut builders.
+	OptOut *OptOutClient
 	// QuotaGrant is the client for interacting with the QuotaGrant builders.
 	QuotaGrant *QuotaGrantClient
 
@@ -162,9 +166,11 @@ func (tx *Tx) init() {
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
 	tx.ClientImport = NewClientImportClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
+	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Mailing = NewMailingClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
 	tx.MessageCount = NewMessageCountClient(tx.config)
+	tx.OptOut = NewOptOutClient(tx.config)
 	tx.QuotaGrant = NewQuotaGrantClient(tx.config)
 }
 

@@ -14,12 +14,12 @@ import (
 )
 
 // CreateClient is the resolver for the createClient field.
-func (r *mutationResolver) CreateClient(ctx context.Context, input model.CreateClientInput) (*ent.Customer, error) {
+func (r *mutationResolver) CreateClient(ctx context.Context, input model.CreateClientInput, idempotencyKey *string) (*ent.Customer, error) {
 	return r.Service.CreateClient(ctx, clientInput(&input))
 }
 
 // CreateClients is the resolver for the createClients field.
-func (r *mutationResolver) CreateClients(ctx context.Context, input []*model.CreateClientInput) ([]*ent.Customer, error) {
+func (r *mutationResolver) CreateClients(ctx context.Context, input []*model.CreateClientInput, idempotencyKey *string) ([]*ent.Customer, error) {
 	ins := make([]campaign.ClientInput, len(input))
 	for i, in := range input {
 		ins[i] = clientInput(in)

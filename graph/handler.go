@@ -210,7 +210,7 @@ func setComplexity(c *generated.ComplexityRoot) {
 		}
 		return 1 + child*max(min(n, maxPageSize), 1)
 	}
-	c.Mutation.CreateClients = func(child int, input []*model.CreateClientInput) int {
+	c.Mutation.CreateClients = func(child int, input []*model.CreateClientInput, _ *string) int {
 		return child * max(len(input), 1)
 	}
 }

@@ -23,7 +23,7 @@ func (r *mailingResolver) SendWindow(ctx context.Context, obj *ent.Mailing) (*mo
 }
 
 // CreateMailing is the resolver for the createMailing field.
-func (r *mutationResolver) CreateMailing(ctx context.Context, input model.CreateMailingInput) (*ent.Mailing, error) {
+func (r *mutationResolver) CreateMailing(ctx context.Context, input model.CreateMailingInput, idempotencyKey *string) (*ent.Mailing, error) {
 	return r.Service.CreateMailing(ctx, mailingInput(input))
 }
 

@@ -45,6 +45,18 @@ func (f CustomerFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CustomerMutation", m)
 }
 
+// The IdempotencyKeyFunc type is an adapter to allow the use of ordinary
+// function as IdempotencyKey mutator.
+type IdempotencyKeyFunc func(context.Context, *ent.IdempotencyKeyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f IdempotencyKeyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.IdempotencyKeyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.IdempotencyKeyMutation", m)
+}
+
 // The MailingFunc type is an adapter to allow the use of ordinary
 // function as Mailing mutator.
 type MailingFunc func(context.Context, *ent.MailingMutation) (ent.Value, error)
@@ -79,6 +91,18 @@ func (f MessageCountFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MessageCountMutation", m)
+}
+
+// The OptOutFunc type is an adapter to allow the use of ordinary
+// function as OptOut mutator.
+type OptOutFunc func(context.Context, *ent.OptOutMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OptOutFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.OptOutMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OptOutMutation", m)
 }
 
 // The QuotaGrantFunc type is an adapter to allow the use of ordinary

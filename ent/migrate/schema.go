@@ -88,6 +88,40 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{ClientsColumns[3]},
 			},
+			{
+				Name:    "customer_operator_code_tag",
+				Unique:  false,
+				Columns: []*schema.Column{ClientsColumns[2], ClientsColumns[3]},
+			},
+		},
+	}
+	// IdempotencyKeysColumns holds the columns for the "idempotency_keys" table.
+	IdempotencyKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "principal", Type: field.TypeString},
+		{Name: "key", Type: field.TypeString, Size: 255},
+		{Name: "request_hash", Type: field.TypeString},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"in_progress", "done"}, Default: "in_progress"},
+		{Name: "response_status", Type: field.TypeInt, Default: 0},
+		{Name: "response_body", Type: field.TypeBytes, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// IdempotencyKeysTable holds the schema information for the "idempotency_keys" table.
+	IdempotencyKeysTable = &schema.Table{
+		Name:       "idempotency_keys",
+		Columns:    IdempotencyKeysColumns,
+		PrimaryKey: []*schema.Column{IdempotencyKeysColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "idempotencykey_principal_key",
+				Unique:  true,
+				Columns: []*schema.Column{IdempotencyKeysColumns[1], IdempotencyKeysColumns[2]},
+			},
+			{
+				Name:    "idempotencykey_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{IdempotencyKeysColumns[7]},
+			},
 		},
 	}
 	// MailingsColumns holds the columns for the "mailings" table.
@@ -205,6 +239,20 @@ var (
 			},
 		},
 	}
+	// OptOutsColumns holds the columns for the "opt_outs" table.
+	OptOutsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "phone", Type: field.TypeString, Unique: true, Size: 11},
+		{Name: "reason", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "created_by", Type: field.TypeString, Default: ""},
+	}
+	// OptOutsTable holds the schema information for the "opt_outs" table.
+	OptOutsTable = &schema.Table{
+		Name:       "opt_outs",
+		Columns:    OptOutsColumns,
+		PrimaryKey: []*schema.Column{OptOutsColumns[0]},
+	}
 	// QuotaGrantsColumns holds the columns for the "quota_grants" table.
 	QuotaGrantsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -230,9 +278,11 @@ var (
 		AuditEntriesTable,
 		ClientImportsTable,
 		ClientsTable,
+		IdempotencyKeysTable,
 		MailingsTable,
 		MessagesTable,
 		MessageCountsTable,
+		OptOutsTable,
 		QuotaGrantsTable,
 	}
 )
@@ -247,6 +297,9 @@ func init() {
 	ClientsTable.Annotation = &entsql.Annotation{
 		Table: "clients",
 	}
+	IdempotencyKeysTable.Annotation = &entsql.Annotation{
+		Table: "idempotency_keys",
+	}
 	MailingsTable.Annotation = &entsql.Annotation{
 		Table: "mailings",
 	}
@@ -258,6 +311,9 @@ func init() {
 	MessageCountsTable.ForeignKeys[0].RefTable = MailingsTable
 	MessageCountsTable.Annotation = &entsql.Annotation{
 		Table: "message_counts",
+	}
+	OptOutsTable.Annotation = &entsql.Annotation{
+		Table: "opt_outs",
 	}
 	QuotaGrantsTable.Annotation = &entsql.Annotation{
 		Table: "quota_grants",

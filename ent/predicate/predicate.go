@@ -15,6 +15,9 @@ type ClientImport func(*sql.Selector)
 // Customer is the predicate function for customer builders.
 type Customer func(*sql.Selector)
 
+// IdempotencyKey is the predicate function for idempotencykey builders.
+type IdempotencyKey func(*sql.Selector)
+
 // Mailing is the predicate function for mailing builders.
 type Mailing func(*sql.Selector)
 
@@ -23,6 +26,9 @@ type Message func(*sql.Selector)
 
 // MessageCount is the predicate function for messagecount builders.
 type MessageCount func(*sql.Selector)
+
+// OptOut is the predicate function for optout builders.
+type OptOut func(*sql.Selector)
 
 // QuotaGrant is the predicate function for quotagrant builders.
 type QuotaGrant func(*sql.Selector)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/ent/mailing"
@@ -25,6 +26,12 @@ type MailingStats struct {
 	Total int
 	// ByStatus lists every message status in enum order, zeros included.
 	ByStatus []StatusCount
+	// Rate is the messages finished per second over the last RateWindow,
+	// nil until the counts have been watched long enough; ETA is when the
+	// unsent ones should be done at that rate, nil when unknown, paused or
+	// finished (rate.go).
+	Rate *float64
+	ETA  *time.Time
 }
 
 // GeneralStatistics are the counts over a set of mailings: all of them, or
