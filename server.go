@@ -44,9 +44,9 @@ import (
 	"github.com/notifyhq/notify/internal/delivery"
 	"github.com/notifyhq/notify/internal/event"
 	"github.com/notifyhq/notify/internal/fakesender"
+	"github.com/notifyhq/notify/internal/live"
 	"github.com/notifyhq/notify/internal/logwriter"
 	"github.com/notifyhq/notify/internal/metrics"
-	"github.com/notifyhq/notify/internal/multiplex"
 	"github.com/notifyhq/notify/internal/quota"
 	"github.com/notifyhq/notify/internal/report"
 	"github.com/notifyhq/notify/internal/requestlog"
@@ -226,7 +226,7 @@ type app struct {
 	work    *campaign.Service // the engine's and the jobs': no statement timeout
 	engine  *delivery.Engine
 	events  *event.Bus
-	shared  *multiplex.Hub // identical status subscriptions, run once
+	shared  *live.Hub // identical status subscriptions, run once
 	reports *report.Service
 	sender  *sender.Client
 	river   *river.Client[*sql.Tx]
@@ -313,8 +313,8 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 			// Subscribers are members of shared executions, each of which
 			// is one subscription of the bus.
 			return map[string]int{
-				"message_status":   a.shared.Stats(multiplex.Events).Subscribers,
-				"mailing_progress": a.shared.Stats(multiplex.Latest).Subscribers,
+				"message_status":   a.shared.Stats(live.Events).Subscribers,
+				"mailing_progress": a.shared.Stats(live.Latest).Subscribers,
 			}
 		},
 		Logger: logger,
@@ -385,7 +385,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 		return nil, err
 	}
 	a.closers = append(a.closers, a.events.Close)
-	a.shared = graph.NewSharedSubscriptions(a.events, logger, opts.eventBuffer)
+	a.shared = live.NewHub(a.events, logger, opts.eventBuffer)
 	// Status writes are counted on their way to the live feed.
 	publisher := a.metrics.Publisher(a.events)
 	a.service = campaign.New(campaign.Config{DB: apiDB, Scheduler: scheduler, Publisher: publisher, Now: opts.now, Actor: auditActor, Logger: logger})
@@ -541,7 +541,7 @@ type serverDeps struct {
 	service  *campaign.Service
 	ent      *ent.Client
 	events   *event.Bus
-	shared   *multiplex.Hub
+	shared   *live.Hub
 	reports  *report.Service
 	ready    func(context.Context) error
 	guard    *auth.Guard      // API_TOKENS

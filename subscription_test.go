@@ -24,7 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/notifyhq/notify/internal/event"
-	"github.com/notifyhq/notify/internal/multiplex"
+	"github.com/notifyhq/notify/internal/live"
 	"github.com/notifyhq/notify/internal/testdb"
 )
 
@@ -407,7 +407,7 @@ func (b *testBundle) waitSubscribers(t *testing.T, status, progress int) {
 	t.Helper()
 	waitFor(t, 10*time.Second, fmt.Sprintf("%d status and %d progress subscribers", status, progress), func() bool {
 		bus := b.app.events.Stats()
-		st, pr := b.app.shared.Stats(multiplex.Events), b.app.shared.Stats(multiplex.Latest)
+		st, pr := b.app.shared.Stats(live.Events), b.app.shared.Stats(live.Latest)
 		// Each shared execution is one subscription of the bus.
 		return st.Subscribers == status && pr.Subscribers == progress &&
 			bus.MessageSubscribers == st.Executions && bus.ProgressSubscribers == pr.Executions
@@ -458,7 +458,7 @@ func subscriptionGoroutines() int {
 	n := 0
 	for g := range strings.SplitSeq(string(buf), "\n\n") {
 		if strings.Contains(g, "graph.(*Resolver).forwardStatusEvents") ||
-			strings.Contains(g, "multiplex.(*group).pump") ||
+			strings.Contains(g, "live.(*group).pump") ||
 			strings.Contains(g, "event.(*Bus).runGroup") ||
 			strings.Contains(g, "transport.(*wsConnection)") ||
 			strings.Contains(g, "transport.SSE.Do") {
@@ -509,12 +509,12 @@ func TestSubscriptions(t *testing.T) {
 			require.Contains(t, s.lastProgress(t), `"status":"SCHEDULED"`)
 		}
 		b.waitSubscribers(t, 5, 3)
-		require.Equal(t, 3, b.app.shared.Stats(multiplex.Events).Executions, "one execution per distinct operation")
-		require.Equal(t, 1, b.app.shared.Stats(multiplex.Events).Direct, "the lean operation runs without gqlgen's executor")
+		require.Equal(t, 3, b.app.shared.Stats(live.Events).Executions, "one execution per distinct operation")
+		require.Equal(t, 1, b.app.shared.Stats(live.Events).Direct, "the lean operation runs without gqlgen's executor")
 		// WebSocket subscribers, of either protocol, write the responses
 		// their group encoded; SSE ones leave it to gqlgen.
-		require.Equal(t, 3, b.app.shared.Stats(multiplex.Events).Writers)
-		require.Equal(t, 2, b.app.shared.Stats(multiplex.Latest).Writers)
+		require.Equal(t, 3, b.app.shared.Stats(live.Events).Writers)
+		require.Equal(t, 2, b.app.shared.Stats(live.Latest).Writers)
 
 		began := time.Now()
 		start()
@@ -762,7 +762,7 @@ func TestApolloClient(t *testing.T) {
 				// Subscribed: the service holds the subscriptions before
 				// the script starts the mailing.
 				b.waitSubscribers(t, 2, 1)
-				require.Equal(t, 1, b.app.shared.Stats(multiplex.Events).Direct, "the lean one, without gqlgen's executor")
+				require.Equal(t, 1, b.app.shared.Stats(live.Events).Direct, "the lean one, without gqlgen's executor")
 				_, err := io.WriteString(stdin, "go\n")
 				require.NoError(t, err)
 			}

@@ -18,7 +18,7 @@ import (
 	"github.com/notifyhq/notify/internal/campaign"
 	"github.com/notifyhq/notify/internal/database"
 	"github.com/notifyhq/notify/internal/event"
-	"github.com/notifyhq/notify/internal/multiplex"
+	"github.com/notifyhq/notify/internal/live"
 	"github.com/notifyhq/notify/internal/status"
 	"github.com/notifyhq/notify/internal/testdb"
 	"github.com/notifyhq/notify/internal/wsclient"
@@ -99,10 +99,10 @@ func BenchmarkStatusDelivery(b *testing.B) {
 // statusServer serves the GraphQL endpoint with an in-process event bus
 // (SQLite) and shared subscriptions, as the service does; all closed when tb
 // ends.
-func statusServer(tb testing.TB) (*event.Bus, *multiplex.Hub, *httptest.Server) {
+func statusServer(tb testing.TB) (*event.Bus, *live.Hub, *httptest.Server) {
 	logger := slog.New(slog.DiscardHandler)
 	bus := statusBus(tb, event.Config{})
-	shared := NewSharedSubscriptions(bus, logger, 0)
+	shared := live.NewHub(bus, logger, 0)
 	srv := httptest.NewServer(NewHandler(HandlerConfig{Events: bus, Shared: shared, Logger: logger}))
 	tb.Cleanup(srv.Close)
 	return bus, shared, srv
@@ -125,9 +125,9 @@ func statusBus(tb testing.TB, cfg event.Config) *event.Bus {
 
 // waitWriters waits until n status subscribers have joined and write their
 // responses themselves.
-func waitWriters(tb testing.TB, shared *multiplex.Hub, n int) {
+func waitWriters(tb testing.TB, shared *live.Hub, n int) {
 	deadline := time.Now().Add(10 * time.Second)
-	for shared.Stats(multiplex.Events).Writers < n {
+	for shared.Stats(live.Events).Writers < n {
 		require.True(tb, time.Now().Before(deadline), "subscribers did not join")
 		time.Sleep(time.Millisecond)
 	}

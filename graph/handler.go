@@ -14,7 +14,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -22,9 +21,8 @@ import (
 	"github.com/notifyhq/notify/graph/generated"
 	"github.com/notifyhq/notify/graph/model"
 	"github.com/notifyhq/notify/internal/campaign"
-	"github.com/notifyhq/notify/internal/coalesce"
 	"github.com/notifyhq/notify/internal/event"
-	"github.com/notifyhq/notify/internal/multiplex"
+	"github.com/notifyhq/notify/internal/live"
 	"github.com/notifyhq/notify/internal/report"
 	"github.com/notifyhq/notify/internal/status"
 )
@@ -37,9 +35,9 @@ type HandlerConfig struct {
 	Introspection bool
 	// Events feeds the subscriptions (messageStatusChanged, mailingProgress).
 	Events *event.Bus
-	// Shared runs identical status subscriptions once
-	// (NewSharedSubscriptions); nil runs each on its own.
-	Shared *multiplex.Hub
+	// Shared runs identical status subscriptions once (live.NewHub); nil
+	// runs each on its own.
+	Shared *live.Hub
 	// Reports builds and sends the daily report.
 	Reports *report.Service
 	// OriginPatterns are the origins allowed to open a WebSocket (host
@@ -85,22 +83,13 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 		open: new(atomic.Int64),
 		max:  int64(limits.MaxSSEStreams),
 	}))
-	var ws transport.WebsocketImplementation = coderWebsocket{
-		AcceptOptions:    websocket.AcceptOptions{OriginPatterns: cfg.OriginPatterns},
+	add(share(live.Websocket(live.WebsocketConfig{
+		OriginPatterns:   cfg.OriginPatterns,
 		MaxSubscriptions: limits.MaxSubscriptionsPerSocket,
-	}
-	ws = coalesced{ws}
-	initFunc := cfg.InitFunc
-	if cfg.Stopping != nil {
-		ws, initFunc = goingAway{ws, cfg.Stopping.Done()}, endOnStop(cfg.Stopping, initFunc)
-	}
-	add(share(directWebsocket{transport.Websocket{
-		KeepAlivePingInterval: 10 * time.Second,
-		PingPongInterval:      10 * time.Second,
-		InitTimeout:           10 * time.Second,
-		InitFunc:              initFunc,
-		Implementation:        ws,
-	}}))
+		InitFunc:         cfg.InitFunc,
+		Stopping:         cfg.Stopping,
+		Refused:          refuseHandshake,
+	})))
 	add(transport.Options{})
 	add(transport.GET{})
 	add(transport.POST{})
@@ -225,100 +214,12 @@ func pageCost(child int, first, last *int) int {
 	return 1 + child*max(min(n, maxPageSize), 1)
 }
 
-// closeGoingAway is the WebSocket close code of a server going away
-// (RFC 6455 §7.4.1): clients reconnect, to another instance or later.
-const closeGoingAway = 1001
-
-// endOnStop makes each WebSocket's context end when stopping is cancelled:
-// gqlgen then closes the socket, which goingAway turns into 1001. A
-// connection initialised after that is refused with 1001 at once. next may
-// be nil.
-func endOnStop(stopping context.Context, next transport.WebsocketInitFunc) transport.WebsocketInitFunc {
-	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		if stopping.Err() != nil {
-			ctx = transport.WithWebsocketCloseCode(ctx, closeGoingAway)
-			return transport.AppendCloseReason(ctx, "server shutting down"), nil, errors.New("server shutting down")
-		}
-		var ack *transport.InitPayload
-		if next != nil {
-			var err error
-			if ctx, ack, err = next(ctx, p); err != nil {
-				return ctx, ack, err
-			}
-		}
-		// No goroutine per connection waits for either: the connection's
-		// context ends with its request (the server cancels it when the
-		// handler returns), and then stops watching stopping.
-		ctx, cancel := context.WithCancel(ctx)
-		stop := context.AfterFunc(stopping, cancel)
-		context.AfterFunc(ctx, func() { stop() })
-		return ctx, ack, nil
+// refuseHandshake answers a WebSocket handshake coder/websocket refused
+// (reason is its text) as a GraphQL error, like every answer of /query.
+func refuseHandshake(w http.ResponseWriter, status int, reason string) {
+	code := CodeBadRequest
+	if status == http.StatusForbidden {
+		code = "FORBIDDEN"
 	}
-}
-
-// wsWriteDelay is how long a WebSocket connection buffers what it writes:
-// a status subscriber's events (thousands a second during a fan-out) go out
-// many per write instead of one syscall each, and the client wakes once for
-// them. With events back to back, 10 ms took 11 % less CPU per delivered
-// event than 2 ms (service and clients, BenchmarkStatusDelivery before it
-// was paced; paced, in bursts of 250, the two are within noise), and it is
-// not a delay a person watching a progress bar sees.
-const wsWriteDelay = 10 * time.Millisecond
-
-// coalesced wraps a WebSocket implementation so that the connections it
-// accepts coalesce their writes over wsWriteDelay.
-type coalesced struct {
-	transport.WebsocketImplementation
-}
-
-func (c coalesced) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
-	return c.WebsocketImplementation.Accept(coalesce.ResponseWriter{ResponseWriter: w, Delay: wsWriteDelay}, r, o)
-}
-
-// goingAway wraps a WebSocket implementation so that, once done is closed,
-// the normal closure gqlgen sends on a cancelled connection goes out as
-// 1001 "server shutting down".
-type goingAway struct {
-	transport.WebsocketImplementation
-	done <-chan struct{}
-}
-
-func (g goingAway) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
-	c, err := g.WebsocketImplementation.Accept(w, r, o)
-	if err != nil {
-		return nil, err
-	}
-	return &goingAwayConn{WebsocketConn: c, done: g.done}, nil
-}
-
-type goingAwayConn struct {
-	transport.WebsocketConn
-	done <-chan struct{}
-}
-
-func (c *goingAwayConn) WriteClose(code int, msg string) error {
-	select {
-	case <-c.done:
-		if code == transport.WebsocketCloseNormalClosure {
-			code, msg = closeGoingAway, "server shutting down"
-		}
-	default:
-	}
-	return c.WebsocketConn.WriteClose(code, msg)
-}
-
-// The transport enforces PayloadReadLimit and pong deadlines only through
-// these optional interfaces: keep them.
-
-func (c *goingAwayConn) SetReadLimit(n int64) {
-	if l, ok := c.WebsocketConn.(transport.WebsocketReadLimiter); ok {
-		l.SetReadLimit(n)
-	}
-}
-
-func (c *goingAwayConn) SetReadDeadline(t time.Time) error {
-	if d, ok := c.WebsocketConn.(transport.WebsocketReadDeadliner); ok {
-		return d.SetReadDeadline(t)
-	}
-	return nil
+	writeError(w, status, limitError(code, reason))
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/notifyhq/notify/internal/live"
 )
 
 // Limits bound what one request may make the server do (README, "Security").
@@ -68,13 +70,12 @@ func (l Limits) withDefaults() Limits {
 
 // Error codes of the limits, in extensions.code.
 const (
-	CodeDepthLimit        = "DEPTH_LIMIT_EXCEEDED"
-	CodeComplexityLimit   = "COMPLEXITY_LIMIT_EXCEEDED"
-	CodeRequestTooLarge   = "REQUEST_TOO_LARGE"
-	CodeTooManyStreams    = "TOO_MANY_SUBSCRIPTIONS"
-	maxSelectionsWalked   = 100000
-	errWorkLimitExceeded  = "operation is too large to check"
-	closeSubscriberExists = 4409 // graphql-transport-ws: "Subscriber for <id> already exists"
+	CodeDepthLimit       = "DEPTH_LIMIT_EXCEEDED"
+	CodeComplexityLimit  = "COMPLEXITY_LIMIT_EXCEEDED"
+	CodeRequestTooLarge  = "REQUEST_TOO_LARGE"
+	CodeTooManyStreams   = live.CodeTooManyStreams
+	maxSelectionsWalked  = 100000
+	errWorkLimitExceeded = "operation is too large to check"
 )
 
 // operationCost refuses operations nested deeper than maxDepth or more

@@ -3,9 +3,7 @@ package graph
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -17,18 +15,14 @@ import (
 	"github.com/notifyhq/notify/ent/message"
 	"github.com/notifyhq/notify/graph/model"
 	"github.com/notifyhq/notify/internal/event"
-	"github.com/notifyhq/notify/internal/multiplex"
+	"github.com/notifyhq/notify/internal/live"
 )
 
-// Codes of the errors a subscription reports while it runs.
+// Codes of the errors a subscription reports while it runs (see package
+// live).
 const (
-	// CodeSubscriberTooSlow ends a messageStatusChanged subscription whose
-	// client did not keep up: events were dropped.
-	CodeSubscriberTooSlow = "SUBSCRIBER_TOO_SLOW"
-	// CodeEventsMissed is an error event of a messageStatusChanged
-	// subscription that goes on: the feed was interrupted and events may
-	// have been missed (refetch what matters).
-	CodeEventsMissed = "EVENTS_MISSED"
+	CodeSubscriberTooSlow = live.CodeSubscriberTooSlow
+	CodeEventsMissed      = live.CodeEventsMissed
 )
 
 // forwardStatusEvents turns a status subscription into the resolver's
@@ -52,7 +46,7 @@ func (r *Resolver) forwardStatusEvents(ctx context.Context, sub *event.MessageSu
 		}
 	}
 	sendError := func(err error, code string) bool {
-		addStreamError(ctx, streamError(alias, err, code))
+		addStreamError(ctx, live.StreamError(alias, err, code))
 		return send(nil)
 	}
 	go func() {
@@ -200,66 +194,4 @@ func streamErrorResponses(ctx context.Context, next graphql.ResponseHandler) *gr
 		resp.Errors = errs
 	}
 	return resp
-}
-
-// NewSharedSubscriptions returns the hub that runs identical subscriptions
-// once (see package multiplex):
-//   - a messageStatusChanged stream starts with the next event whoever
-//     subscribes, so a subscriber joins a running one from its next event;
-//   - a mailingProgress stream is snapshots, each the whole current state,
-//     so a subscriber joins a running one with its latest snapshot.
-//
-// A plain messageStatusChanged stream (scalar fields only) is read from
-// events and rendered without gqlgen's executor (see statusfeed.go).
-//
-// buffer is how many events a status subscriber may fall behind before it
-// is dropped with SUBSCRIBER_TOO_SLOW; event.DefaultBuffer when 0.
-func NewSharedSubscriptions(events *event.Bus, logger *slog.Logger, buffer int) *multiplex.Hub {
-	if buffer <= 0 {
-		buffer = event.DefaultBuffer
-	}
-	return multiplex.New(multiplex.Config{
-		Mode:    sharing,
-		Buffer:  buffer,
-		Dropped: tooSlowResponse,
-		Writer:  dataWriterOf,
-		Execute: statusFeeds(events),
-		Logger:  logger,
-	})
-}
-
-// sharing says how an operation is shared, by its root field (a
-// subscription has exactly one).
-func sharing(rc *graphql.OperationContext) multiplex.Mode {
-	set := rc.Operation.SelectionSet
-	if len(set) != 1 {
-		return multiplex.NotShared
-	}
-	f, ok := set[0].(*ast.Field)
-	switch {
-	case !ok:
-		return multiplex.NotShared
-	case f.Name == "messageStatusChanged":
-		return multiplex.Events
-	case f.Name == "mailingProgress":
-		return multiplex.Latest
-	default:
-		return multiplex.NotShared
-	}
-}
-
-// tooSlowResponse is the last event of a shared status subscriber that fell
-// behind: the same as an unshared one gets (see forwardStatusEvents).
-func tooSlowResponse(rc *graphql.OperationContext) *graphql.Response {
-	alias := "messageStatusChanged"
-	if f, ok := rc.Operation.SelectionSet[0].(*ast.Field); ok {
-		alias = f.Alias
-	}
-	data, _ := json.Marshal(map[string]any{alias: nil})
-	return &graphql.Response{Data: data, Errors: gqlerror.List{streamError(alias, event.ErrTooSlow, CodeSubscriberTooSlow)}}
-}
-
-// streamError is an error event of the subscription field alias.
-func streamError(alias string, err error, code string) *gqlerror.Error {
-	return &gqlerror.Error{Message: err.Error(), Path: ast.Path{ast.PathName(alias)}, Extensions: map[string]any{"code": code}}
 }

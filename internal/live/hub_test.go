@@ -1,4 +1,4 @@
-package multiplex
+package live
 
 import (
 	"context"
@@ -97,8 +97,8 @@ func operation(query string, vars map[string]any) *graphql.OperationContext {
 	}
 }
 
-func newHub(buffer int) *Hub {
-	return New(Config{
+func testHub(buffer int) *Hub {
+	return newHub(hubConfig{
 		Mode:   func(*graphql.OperationContext) Mode { return Events },
 		Buffer: buffer,
 		Dropped: func(*graphql.OperationContext) *graphql.Response {
@@ -118,7 +118,7 @@ type subscriber struct {
 func subscribe(t *testing.T, h *Hub, src *source, rc *graphql.OperationContext) *subscriber {
 	ctx, cancel := context.WithCancel(t.Context())
 	t.Cleanup(cancel)
-	next, ctx := executor{src, h}.DispatchOperation(ctx, rc)
+	next, ctx := hubExecutor{src, h}.DispatchOperation(ctx, rc)
 	return &subscriber{next: next, ctx: ctx, cancel: cancel}
 }
 
@@ -151,7 +151,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 }
 
 func TestIdenticalOperationsShareOneExecution(t *testing.T) {
-	h, src := newHub(16), &source{}
+	h, src := testHub(16), &source{}
 	a := subscribe(t, h, src, operation("subscription { s }", map[string]any{"id": "1"}))
 	b := subscribe(t, h, src, operation("subscription { s }", map[string]any{"id": "1"}))
 	other := subscribe(t, h, src, operation("subscription { s }", map[string]any{"id": "2"}))
@@ -168,7 +168,7 @@ func TestIdenticalOperationsShareOneExecution(t *testing.T) {
 }
 
 func TestSlowMemberIsDroppedAlone(t *testing.T) {
-	h, src := newHub(2), &source{}
+	h, src := testHub(2), &source{}
 	rc := operation("subscription { s }", nil)
 	slow, fast := subscribe(t, h, src, rc), subscribe(t, h, src, rc)
 	for i := range 5 {
@@ -185,7 +185,7 @@ func TestSlowMemberIsDroppedAlone(t *testing.T) {
 }
 
 func TestLastMemberLeavingEndsTheExecution(t *testing.T) {
-	h, src := newHub(16), &source{}
+	h, src := testHub(16), &source{}
 	rc := operation("subscription { s }", nil)
 	a, b := subscribe(t, h, src, rc), subscribe(t, h, src, rc)
 	a.take(0)
@@ -211,7 +211,7 @@ func TestLastMemberLeavingEndsTheExecution(t *testing.T) {
 }
 
 func TestStreamEndEndsMembers(t *testing.T) {
-	h, src := newHub(16), &source{}
+	h, src := testHub(16), &source{}
 	rc := operation("subscription { s }", nil)
 	a, b := subscribe(t, h, src, rc), subscribe(t, h, src, rc)
 	src.push("x")
@@ -224,7 +224,7 @@ func TestStreamEndEndsMembers(t *testing.T) {
 
 func TestUnshareableGoesToTheExecutor(t *testing.T) {
 	src := &source{}
-	h := New(Config{Mode: func(*graphql.OperationContext) Mode { return NotShared }, Buffer: 16})
+	h := newHub(hubConfig{Mode: func(*graphql.OperationContext) Mode { return NotShared }, Buffer: 16})
 	rc := operation("subscription { s }", nil)
 	a, b := subscribe(t, h, src, rc), subscribe(t, h, src, rc)
 	executions, _ := src.counts()
@@ -237,7 +237,7 @@ func TestUnshareableGoesToTheExecutor(t *testing.T) {
 
 func TestLatestJoinsWithTheLatestAndSkipsAhead(t *testing.T) {
 	src := &source{}
-	h := New(Config{Mode: func(*graphql.OperationContext) Mode { return Latest }, Buffer: 16})
+	h := newHub(hubConfig{Mode: func(*graphql.OperationContext) Mode { return Latest }, Buffer: 16})
 	rc := operation("subscription { progress }", nil)
 	first := subscribe(t, h, src, rc)
 	src.push("1")
@@ -302,7 +302,7 @@ type writerKey struct{}
 
 func TestMembersWithAWriterWriteTheEncodedResponse(t *testing.T) {
 	src := &source{}
-	h := New(Config{
+	h := newHub(hubConfig{
 		Mode:   func(*graphql.OperationContext) Mode { return Events },
 		Buffer: 2,
 		Dropped: func(*graphql.OperationContext) *graphql.Response {
@@ -319,7 +319,7 @@ func TestMembersWithAWriterWriteTheEncodedResponse(t *testing.T) {
 		w := chanWriter{writing: make(chan struct{}, 16), out: make(chan string), fail: make(chan struct{})}
 		ctx, cancel := context.WithCancel(context.WithValue(t.Context(), writerKey{}, Writer(w)))
 		t.Cleanup(cancel)
-		next, ctx := executor{src, h}.DispatchOperation(ctx, rc)
+		next, ctx := hubExecutor{src, h}.DispatchOperation(ctx, rc)
 		returned := make(chan *graphql.Response, 4)
 		go func() {
 			for {
@@ -398,10 +398,10 @@ func FuzzEncode(f *testing.F) {
 	})
 }
 
-// TestExecuteRunsWhatItTakes: an operation Config.Execute takes runs there,
+// TestExecuteRunsWhatItTakes: an operation hubConfig.Execute takes runs there,
 // once for its group; one it leaves (nil) runs in gqlgen's executor.
 func TestExecuteRunsWhatItTakes(t *testing.T) {
-	h, src, direct := newHub(16), &source{}, &source{}
+	h, src, direct := testHub(16), &source{}, &source{}
 	h.cfg.Execute = func(ctx context.Context, rc *graphql.OperationContext) graphql.ResponseHandler {
 		if rc.RawQuery != "subscription { direct }" {
 			return nil

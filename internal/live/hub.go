@@ -1,32 +1,6 @@
-// Package multiplex runs identical GraphQL subscriptions once.
-//
-// During a fan-out every messageStatusChanged subscriber gets thousands of
-// events a second, and gqlgen executes the subscription's selection for each
-// event and each subscriber. Subscribers whose operations are the same (the
-// query, the operation name and the variables) can share one execution
-// instead: the hub runs the operation once per group and hands every member
-// the same response, which the transport only encodes and writes.
-//
-// A member joining a running execution must get what a fresh one would, so
-// an operation is shared in one of two ways (Config.Mode):
-//   - Events: the stream starts with the next event, whoever subscribes.
-//     Each member has a bounded buffer; a member that falls behind it is
-//     dropped alone, its last response saying why (Config.Dropped).
-//   - Latest: each response is the whole current state and supersedes the
-//     one before. A joining member gets the latest at once; a member that
-//     falls behind skips to the latest.
-//
-// The execution never waits on a member. A group ends when its last member
-// leaves or when its stream ends; its members then end too.
-//
-// A transport encodes every response it writes, once per subscriber. Where
-// the transport can take a response already encoded (a Writer, found by
-// Config.Writer), the hub encodes each response once for the whole group and
-// the member writes those bytes itself.
-//
-// A shared execution is gqlgen's, unless Config.Execute runs the operation
-// itself (a cheaper execution giving the same responses).
-package multiplex
+package live
+
+// Sharing of identical subscriptions: the Hub.
 
 import (
 	"bytes"
@@ -40,6 +14,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/notifyhq/notify/internal/event"
 )
 
 // Mode is how a subscription operation is shared.
@@ -56,8 +32,8 @@ const (
 	Latest
 )
 
-// Config says which operations a Hub shares and how it treats members.
-type Config struct {
+// hubConfig says which operations a Hub shares and how it treats members.
+type hubConfig struct {
 	// Mode says whether and how a subscription operation is shared.
 	Mode func(*graphql.OperationContext) Mode
 	// Buffer is how many responses a member of an Events group may fall
@@ -85,7 +61,7 @@ type Writer interface {
 
 // Hub holds the running shared executions, one per distinct operation.
 type Hub struct {
-	cfg Config
+	cfg hubConfig
 
 	mu      sync.Mutex
 	groups  map[string]*group
@@ -93,8 +69,8 @@ type Hub struct {
 	writers [Latest + 1]int // those with a Writer
 }
 
-// New returns a Hub.
-func New(cfg Config) *Hub {
+// newHub returns a Hub.
+func newHub(cfg hubConfig) *Hub {
 	if cfg.Buffer < 1 {
 		cfg.Buffer = 1
 	}
@@ -109,7 +85,7 @@ type Stats struct {
 	Subscribers int // members of shared executions
 	Writers     int // members writing their responses themselves
 	Executions  int // shared executions running
-	Direct      int // of those, run by Config.Execute instead of gqlgen
+	Direct      int // of those, run by hubConfig.Execute instead of gqlgen
 }
 
 // Stats returns what the hub runs now in mode.
@@ -142,17 +118,17 @@ type hubTransport struct {
 }
 
 func (t hubTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	t.Transport.Do(w, r, executor{exec, t.hub})
+	t.Transport.Do(w, r, hubExecutor{exec, t.hub})
 }
 
-// executor dispatches shareable subscriptions to the hub, and everything
+// hubExecutor dispatches shareable subscriptions to the hub, and everything
 // else to gqlgen's executor.
-type executor struct {
+type hubExecutor struct {
 	graphql.GraphExecutor
 	hub *Hub
 }
 
-func (e executor) DispatchOperation(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
+func (e hubExecutor) DispatchOperation(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
 	if rc == nil || rc.Operation == nil || rc.Operation.Operation != ast.Subscription {
 		return e.GraphExecutor.DispatchOperation(ctx, rc)
 	}
@@ -225,7 +201,7 @@ type group struct {
 	mode   Mode
 	ready  chan struct{} // closed once the execution subscribed
 	cancel context.CancelFunc
-	direct bool // run by Config.Execute; set before ready is closed
+	direct bool // run by hubConfig.Execute; set before ready is closed
 
 	mu      sync.Mutex
 	members map[*member]struct{}
@@ -482,5 +458,60 @@ func (m *member) leave() {
 		m.left = true
 		m.group.leave(m)
 		m.group.hub.count(m, -1)
+	}
+}
+
+// NewHub returns the hub that runs identical subscriptions once:
+//   - a messageStatusChanged stream starts with the next event whoever
+//     subscribes, so a subscriber joins a running one from its next event;
+//   - a mailingProgress stream is snapshots, each the whole current state,
+//     so a subscriber joins a running one with its latest snapshot.
+//
+// A plain messageStatusChanged stream (scalar fields only) is read from
+// events and rendered without gqlgen's executor (see statusfeed.go).
+//
+// buffer is how many events a status subscriber may fall behind before it
+// is dropped with SUBSCRIBER_TOO_SLOW; event.DefaultBuffer when 0.
+func NewHub(events *event.Bus, logger *slog.Logger, buffer int) *Hub {
+	if buffer <= 0 {
+		buffer = event.DefaultBuffer
+	}
+	return newHub(hubConfig{
+		Mode:    sharing,
+		Buffer:  buffer,
+		Dropped: tooSlowResponse,
+		Writer:  dataWriterOf,
+		Execute: statusFeeds(events),
+		Logger:  logger,
+	})
+}
+
+// Direct returns the hub's own execution of rc (the direct status feed),
+// or nil when gqlgen's executor runs rc: what a group of rc would run.
+// ctx ends the execution.
+func (h *Hub) Direct(ctx context.Context, rc *graphql.OperationContext) graphql.ResponseHandler {
+	if h.cfg.Execute == nil {
+		return nil
+	}
+	return h.cfg.Execute(ctx, rc)
+}
+
+// sharing says how an operation is shared, by its root field (a
+// subscription has exactly one).
+func sharing(rc *graphql.OperationContext) Mode {
+	set := rc.Operation.SelectionSet
+	if len(set) != 1 {
+		return NotShared
+	}
+	f, ok := set[0].(*ast.Field)
+	switch {
+	case !ok:
+		return NotShared
+	case f.Name == "messageStatusChanged":
+		return Events
+	case f.Name == "mailingProgress":
+		return Latest
+	default:
+		return NotShared
 	}
 }

@@ -1,4 +1,4 @@
-package coalesce
+package live
 
 import (
 	"bytes"
@@ -49,7 +49,7 @@ func (c *countingConn) got() [][]byte {
 
 func TestWritesWithinTheDelayGoOutTogether(t *testing.T) {
 	under := &countingConn{wrote: make(chan struct{}, 1)}
-	c := NewConn(under, time.Hour) // only Flush or Close write
+	c := newCoalescingConn(under, time.Hour) // only Flush or Close write
 	for _, s := range []string{"one ", "two ", "three"} {
 		n, err := c.Write([]byte(s))
 		require.NoError(t, err)
@@ -64,7 +64,7 @@ func TestWritesWithinTheDelayGoOutTogether(t *testing.T) {
 
 func TestTheDelayFlushes(t *testing.T) {
 	under := &countingConn{wrote: make(chan struct{}, 1)}
-	c := NewConn(under, time.Millisecond)
+	c := newCoalescingConn(under, time.Millisecond)
 	_, err := c.Write([]byte("ping"))
 	require.NoError(t, err)
 	select {
@@ -77,8 +77,8 @@ func TestTheDelayFlushes(t *testing.T) {
 
 func TestAFullBufferIsWrittenAtOnce(t *testing.T) {
 	under := &countingConn{wrote: make(chan struct{}, 1)}
-	c := NewConn(under, time.Hour)
-	big := bytes.Repeat([]byte("x"), flushAt)
+	c := newCoalescingConn(under, time.Hour)
+	big := bytes.Repeat([]byte("x"), coalesceFlushAt)
 	_, err := c.Write(big)
 	require.NoError(t, err)
 	require.Equal(t, [][]byte{big}, under.got())
@@ -86,7 +86,7 @@ func TestAFullBufferIsWrittenAtOnce(t *testing.T) {
 
 func TestCloseFlushes(t *testing.T) {
 	under := &countingConn{wrote: make(chan struct{}, 1)}
-	c := NewConn(under, time.Hour)
+	c := newCoalescingConn(under, time.Hour)
 	_, err := c.Write([]byte("bye"))
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
@@ -96,7 +96,7 @@ func TestCloseFlushes(t *testing.T) {
 func TestAWriteErrorComesBack(t *testing.T) {
 	broken := errors.New("connection reset")
 	under := &countingConn{wrote: make(chan struct{}, 1), err: broken}
-	c := NewConn(under, time.Hour)
+	c := newCoalescingConn(under, time.Hour)
 	_, err := c.Write([]byte("lost"))
 	require.NoError(t, err)
 	require.ErrorIs(t, c.Flush(), broken)
@@ -109,12 +109,12 @@ func TestAWriteErrorComesBack(t *testing.T) {
 func TestAPeerThatDoesNotReadHoldsBackTheWriter(t *testing.T) {
 	server, client := net.Pipe() // synchronous: a write waits for the read
 	defer client.Close()
-	c := NewConn(server, time.Millisecond)
+	c := newCoalescingConn(server, time.Millisecond)
 	wrote := make(chan int, 1)
 	go func() {
 		total := 0
 		chunk := bytes.Repeat([]byte("y"), 1024)
-		for range 4 * flushAt / len(chunk) {
+		for range 4 * coalesceFlushAt / len(chunk) {
 			if _, err := c.Write(chunk); err != nil {
 				break
 			}
@@ -130,24 +130,24 @@ func TestAPeerThatDoesNotReadHoldsBackTheWriter(t *testing.T) {
 	c.mu.Lock()
 	pending := len(c.pending)
 	c.mu.Unlock()
-	require.LessOrEqual(t, pending, flushAt+1024, "pending stays bounded")
+	require.LessOrEqual(t, pending, coalesceFlushAt+1024, "pending stays bounded")
 
 	// Reading everything lets the writer finish, in order.
 	var got bytes.Buffer
 	done := make(chan struct{})
 	go func() { _, _ = io.Copy(&got, client); close(done) }()
 	n := <-wrote
-	require.Equal(t, 4*flushAt, n)
+	require.Equal(t, 4*coalesceFlushAt, n)
 	require.NoError(t, c.Close())
 	<-done
-	require.Equal(t, 4*flushAt, got.Len())
+	require.Equal(t, 4*coalesceFlushAt, got.Len())
 }
 
 // Hijack through the wrapper hands over a connection whose writes, also
 // through the returned buffered writer, are coalesced.
 func TestResponseWriterHijack(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, brw, err := ResponseWriter{ResponseWriter: w, Delay: time.Millisecond}.Hijack()
+		conn, brw, err := coalescingWriter{ResponseWriter: w, Delay: time.Millisecond}.Hijack()
 		if err != nil {
 			http.Error(w, err.Error(), 500)
 			return
@@ -170,8 +170,8 @@ func TestResponseWriterHijack(t *testing.T) {
 func TestCloseWithAStuckPeer(t *testing.T) {
 	server, client := net.Pipe()
 	defer client.Close()
-	c := NewConn(server, time.Hour)
-	go func() { _, _ = c.Write(bytes.Repeat([]byte("z"), flushAt)) }() // stuck in the pipe
+	c := newCoalescingConn(server, time.Hour)
+	go func() { _, _ = c.Write(bytes.Repeat([]byte("z"), coalesceFlushAt)) }() // stuck in the pipe
 	_, _ = c.Write([]byte("more"))
 	closed := make(chan error, 1)
 	go func() { closed <- c.Close() }()
@@ -188,7 +188,7 @@ func TestCloseWithAStuckPeer(t *testing.T) {
 // once never mix up the bytes: the stream that arrives is the one written.
 func TestConcurrentWritesAndFlushesKeepTheStream(t *testing.T) {
 	server, client := net.Pipe()
-	c := NewConn(server, 50*time.Microsecond)
+	c := newCoalescingConn(server, 50*time.Microsecond)
 	var want bytes.Buffer
 	for i := range 20000 {
 		fmt.Fprintf(&want, "record %06d|", i)

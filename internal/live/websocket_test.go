@@ -1,4 +1,4 @@
-package graph
+package live
 
 import (
 	"bytes"
@@ -59,7 +59,7 @@ func TestProtocolMessagesWrittenAsEncodingJSONWould(t *testing.T) {
 				mu     sync.Mutex
 				values []any
 			)
-			srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}}))
+			srv := handler.New(generated.NewExecutableSchema(generated.Config{}))
 			srv.AddTransport(transport.Websocket{
 				Implementation:        recordingWebsocket{mu: &mu, values: &values},
 				KeepAlivePingInterval: time.Hour,

@@ -1,4 +1,4 @@
-package graph
+package live
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ import (
 // field, a directive) is left to gqlgen. FuzzStatusFeed checks that both
 // give the same responses, byte for byte.
 
-// statusFeeds returns the hub's Execute (multiplex.Config): the feed of a
+// statusFeeds returns the hub's Execute (hubConfig): the feed of a
 // plain messageStatusChanged operation, or nil for gqlgen to run it. Without
 // a bus there is no feed: gqlgen runs everything.
 func statusFeeds(events *event.Bus) func(context.Context, *graphql.OperationContext) graphql.ResponseHandler {
@@ -262,5 +262,5 @@ func (f *statusFeed) next(ctx context.Context) *graphql.Response {
 }
 
 func (f *statusFeed) failed(err error, code string) *graphql.Response {
-	return &graphql.Response{Data: f.plan.null, Errors: gqlerror.List{streamError(f.plan.alias, err, code)}}
+	return &graphql.Response{Data: f.plan.null, Errors: gqlerror.List{StreamError(f.plan.alias, err, code)}}
 }

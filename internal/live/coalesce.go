@@ -1,10 +1,10 @@
-// Package coalesce batches small writes to a connection: what is written
-// within a short delay goes out in one write (one syscall, one TCP segment
-// where it fits) instead of one per message. A live-status subscriber gets
-// thousands of small WebSocket frames a second; written one by one, the
-// syscalls cost the server (and the client reading them) more than making
-// the frames.
-package coalesce
+package live
+
+// Write coalescing: what a WebSocket connection writes within a short delay
+// goes out in one write (one syscall, one TCP segment where it fits) instead
+// of one per message. A live-status subscriber gets thousands of small
+// WebSocket frames a second; written one by one, the syscalls cost the
+// server (and the client reading them) more than making the frames.
 
 import (
 	"bufio"
@@ -14,16 +14,16 @@ import (
 	"time"
 )
 
-// flushAt is the buffered size that is written at once, without waiting for
+// coalesceFlushAt is the buffered size that is written at once, without waiting for
 // the delay; a writer that finds this much pending waits for the write, so a
 // peer that does not read holds back its writers instead of growing the
 // buffer.
-const flushAt = 64 << 10
+const coalesceFlushAt = 64 << 10
 
-// Conn is a net.Conn whose writes are buffered for at most delay. A write
+// coalescingConn is a net.Conn whose writes are buffered for at most delay. A write
 // error is returned by a later Write (or Close). Reads and deadlines pass
 // through.
-type Conn struct {
+type coalescingConn struct {
 	net.Conn
 	delay time.Duration
 
@@ -36,14 +36,14 @@ type Conn struct {
 	err     error
 }
 
-// NewConn returns c with writes coalesced over delay.
-func NewConn(c net.Conn, delay time.Duration) *Conn {
-	return &Conn{Conn: c, delay: delay}
+// newCoalescingConn returns c with writes coalesced over delay.
+func newCoalescingConn(c net.Conn, delay time.Duration) *coalescingConn {
+	return &coalescingConn{Conn: c, delay: delay}
 }
 
 // Write buffers p; it is written within the delay, or now when the buffer is
 // full.
-func (c *Conn) Write(p []byte) (int, error) {
+func (c *coalescingConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	if c.err != nil {
 		err := c.err
@@ -51,7 +51,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	c.pending = append(c.pending, p...)
-	full := len(c.pending) >= flushAt
+	full := len(c.pending) >= coalesceFlushAt
 	if !full && c.timer == nil {
 		c.timer = time.AfterFunc(c.delay, func() { _ = c.Flush() })
 	}
@@ -67,7 +67,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 // Flush writes what is buffered now. The two buffers take turns: writers
 // fill one while the other is on the wire, and the spare is never handed out
 // while it is being written.
-func (c *Conn) Flush() error {
+func (c *coalescingConn) Flush() error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.mu.Lock()
@@ -93,28 +93,28 @@ func (c *Conn) Flush() error {
 	return err
 }
 
-// closeTimeout bounds how long Close waits to write what is buffered (also
+// coalesceCloseTimeout bounds how long Close waits to write what is buffered (also
 // behind a write stuck on a peer that stopped reading).
-const closeTimeout = time.Second
+const coalesceCloseTimeout = time.Second
 
-// Close writes what is buffered, waiting at most closeTimeout, then closes
+// Close writes what is buffered, waiting at most coalesceCloseTimeout, then closes
 // the connection.
-func (c *Conn) Close() error {
-	_ = c.Conn.SetWriteDeadline(time.Now().Add(closeTimeout))
+func (c *coalescingConn) Close() error {
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(coalesceCloseTimeout))
 	_ = c.Flush()
 	return c.Conn.Close()
 }
 
-// ResponseWriter wraps an http.ResponseWriter so that a connection it hands
+// coalescingWriter wraps an http.ResponseWriter so that a connection it hands
 // over with Hijack (a WebSocket upgrade) coalesces its writes.
-type ResponseWriter struct {
+type coalescingWriter struct {
 	http.ResponseWriter
 	Delay time.Duration
 }
 
 // Hijack hands over the connection, with writes coalesced: the buffered
 // writer returned writes through it.
-func (w ResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (w coalescingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err != nil {
 		return nil, nil, err
@@ -123,10 +123,10 @@ func (w ResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		conn.Close()
 		return nil, nil, err
 	}
-	cc := NewConn(conn, w.Delay)
+	cc := newCoalescingConn(conn, w.Delay)
 	brw.Writer.Reset(cc)
 	return cc, brw, nil
 }
 
 // Unwrap returns the wrapped writer (for http.ResponseController).
-func (w ResponseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w coalescingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
