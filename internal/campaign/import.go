@@ -1,0 +1,489 @@
+package campaign
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/notifyhq/notify/ent"
+	"github.com/notifyhq/notify/ent/clientimport"
+	"github.com/notifyhq/notify/internal/database"
+)
+
+// CSV import of clients (README, "Importing and exporting clients";
+// docs/design.md, "CSV import"). The file is spooled to a temporary file
+// first. One of at most SyncImportLines lines is imported before the call
+// returns; a larger one is queued for a River job (ImportScheduler), the
+// import's row and the job inserted in one transaction. Either way the
+// clients go in through a staging table in one transaction (COPY on
+// Postgres, batched inserts on SQLite, then one set-based INSERT … SELECT),
+// all or nothing unless SkipInvalid, and the import ends in finishImport.
+
+// Limits of a CSV import.
+const (
+	// MaxImportLines is the most data lines (clients) one import takes.
+	MaxImportLines = 1_000_000
+	// MaxImportLineBytes bounds one line of an import file: a valid line
+	// is under 400 bytes.
+	MaxImportLineBytes = 4 << 10
+	// MaxImportBytes bounds an import file: a million lines of well over
+	// the usual 30 bytes each.
+	MaxImportBytes = 256 << 20
+	// SyncImportLines is the most lines imported within the request; a
+	// larger file is imported by a job.
+	SyncImportLines = 10_000
+	// MaxImportErrors is how many invalid lines an import keeps (all are
+	// counted).
+	MaxImportErrors = 1000
+)
+
+// Audit log entry of an import: one per import, not one per client.
+const (
+	ActionClientImport = "client.import"
+	TargetImport       = "import"
+)
+
+// ImportMode says what an import does with a phone that already exists.
+type ImportMode string
+
+// Import modes.
+const (
+	// ImportInsert makes an existing phone an error on its line.
+	ImportInsert ImportMode = "insert"
+	// ImportUpsert updates the client with that phone: the columns the
+	// header names take the line's values, the others stay.
+	ImportUpsert ImportMode = "upsert"
+)
+
+// ImportOptions are the choices of an import.
+type ImportOptions struct {
+	// Mode is ImportInsert when empty.
+	Mode ImportMode
+	// SkipInvalid imports the valid lines of a file that has invalid ones.
+	SkipInvalid bool
+	// MaxLines lowers MaxImportLines (tests); 0 keeps it.
+	MaxLines int
+}
+
+func (o ImportOptions) withDefaults() ImportOptions {
+	o.Mode = cmp.Or(o.Mode, ImportInsert)
+	if o.MaxLines <= 0 || o.MaxLines > MaxImportLines {
+		o.MaxLines = MaxImportLines
+	}
+	return o
+}
+
+// ImportScheduler queues the job of a large import, in the transaction that
+// inserts its row. jobs.Scheduler implements it; the Scheduler of a Service
+// must, for files above SyncImportLines.
+type ImportScheduler interface {
+	ScheduleImport(ctx context.Context, tx *database.Tx, importID int, spool string, opts ImportOptions) error
+}
+
+// ErrImportTooLarge is a file over MaxImportBytes.
+var ErrImportTooLarge = fmt.Errorf("an import file is at most %d MiB", MaxImportBytes>>20)
+
+// ImportClients imports the CSV file read from body. It returns the
+// import's row: finished or failed for a file of at most SyncImportLines
+// lines, queued for a larger one. An error is returned only when the file
+// could not be taken at all: ErrImportTooLarge, a broken read, a database
+// error.
+func (s *Service) ImportClients(ctx context.Context, body io.Reader, opts ImportOptions) (*ent.ClientImport, error) {
+	opts = opts.withDefaults()
+	if opts.Mode != ImportInsert && opts.Mode != ImportUpsert {
+		return nil, invalid("mode", "must be insert or upsert")
+	}
+	spool, lines, err := spoolImport(body)
+	if err != nil {
+		return nil, err
+	}
+	name, requestID := s.actorOf(ctx)
+	create := func(c *ent.Client) *ent.ClientImportCreate {
+		return c.ClientImport.Create().
+			SetMode(clientimport.Mode(opts.Mode)).
+			SetSkipInvalid(opts.SkipInvalid).
+			SetActor(name).
+			SetRequestID(requestID).
+			SetCreatedAt(s.now()).
+			SetUpdatedAt(s.now())
+	}
+	if lines > SyncImportLines+1 { // the header is not a client
+		sched, ok := s.scheduler.(ImportScheduler)
+		if !ok {
+			os.Remove(spool)
+			return nil, errors.New("imports above 10,000 lines need the job scheduler")
+		}
+		var imp *ent.ClientImport
+		err := s.db.InTx(ctx, func(tx *database.Tx) error {
+			var err error
+			if imp, err = create(tx.Ent).Save(ctx); err != nil {
+				return fmt.Errorf("error creating the import: %w", err)
+			}
+			return sched.ScheduleImport(ctx, tx, imp.ID, spool, opts)
+		})
+		if err != nil {
+			os.Remove(spool)
+			return nil, err
+		}
+		s.logger.InfoContext(ctx, "client import queued", "import_id", imp.ID, "lines", lines-1)
+		return imp, nil
+	}
+	defer os.Remove(spool)
+	imp, err := create(s.db.Ent).SetState(clientimport.StateRunning).SetStartedAt(s.now()).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("error creating the import: %w", err)
+	}
+	f, err := os.Open(spool)
+	if err != nil {
+		return nil, s.failImport(ctx, imp.ID, err)
+	}
+	defer f.Close()
+	return s.runImport(ctx, imp, f, opts)
+}
+
+// RunImport runs the queued import id from its spooled file (the job of a
+// large import) and removes the file once the import has ended. An import
+// that has ended already is left as it is.
+func (s *Service) RunImport(ctx context.Context, id int, spool string, opts ImportOptions) (*ent.ClientImport, error) {
+	opts = opts.withDefaults()
+	imp, err := s.db.Ent.ClientImport.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		os.Remove(spool)
+		return nil, notFound("import", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("error loading import %d: %w", id, err)
+	}
+	if imp.State == clientimport.StateFinished || imp.State == clientimport.StateFailed {
+		os.Remove(spool)
+		return imp, nil
+	}
+	f, err := os.Open(spool)
+	if err != nil {
+		// The file lives on the instance that took the upload.
+		_, ferr := s.finishImport(ctx, nil, id, importOutcome{state: clientimport.StateFailed, errs: importErrors{list: []ImportLineError{{Line: 0, Field: FieldFile, Message: "the uploaded file is gone (the instance that took it restarted?): upload it again"}}, count: 1}})
+		return nil, cmp.Or(ferr, err)
+	}
+	defer func() {
+		f.Close()
+		os.Remove(spool)
+	}()
+	imp, err = s.db.Ent.ClientImport.UpdateOneID(id).SetState(clientimport.StateRunning).SetStartedAt(s.now()).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("error starting import %d: %w", id, err)
+	}
+	return s.runImport(ctx, imp, f, opts)
+}
+
+// ClientImport returns the import with id, or ErrNotFound.
+func (s *Service) ClientImport(ctx context.Context, id int) (*ent.ClientImport, error) {
+	imp, err := s.db.Ent.ClientImport.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, notFound("import", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("error loading import %d: %w", id, err)
+	}
+	return imp, nil
+}
+
+// ImportErrors decodes the kept line errors of an import.
+func ImportErrors(imp *ent.ClientImport) []ImportLineError {
+	out := []ImportLineError{}
+	_ = json.Unmarshal([]byte(imp.Errors), &out) // written by finishImport
+	return out
+}
+
+// ImportEnded reports whether an import is finished or failed.
+func ImportEnded(imp *ent.ClientImport) bool {
+	return imp.State == clientimport.StateFinished || imp.State == clientimport.StateFailed
+}
+
+// spoolImport copies body into a temporary file and counts its lines.
+func spoolImport(body io.Reader) (path string, lines int, err error) {
+	f, err := os.CreateTemp("", "notify-import-*.csv")
+	if err != nil {
+		return "", 0, fmt.Errorf("error creating the import's spool file: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("error writing the import's spool file: %w", cerr)
+		}
+		if err != nil {
+			os.Remove(f.Name())
+		}
+	}()
+	c := &lineCounter{w: f}
+	n, err := io.Copy(c, io.LimitReader(body, MaxImportBytes+1))
+	if err != nil {
+		return "", 0, fmt.Errorf("error reading the import file: %w", err)
+	}
+	if n > MaxImportBytes {
+		return "", 0, ErrImportTooLarge
+	}
+	if c.last != '\n' && n > 0 {
+		c.lines++
+	}
+	return f.Name(), c.lines, nil
+}
+
+// lineCounter counts the newlines written through it.
+type lineCounter struct {
+	w     io.Writer
+	lines int
+	last  byte
+}
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	c.lines += bytes.Count(p, []byte{'\n'})
+	if len(p) > 0 {
+		c.last = p[len(p)-1]
+	}
+	return c.w.Write(p)
+}
+
+// importErrors keeps the first MaxImportErrors line errors and counts all.
+type importErrors struct {
+	list  []ImportLineError
+	count int
+}
+
+func (e *importErrors) add(errs ...ImportLineError) {
+	for _, le := range errs {
+		e.count++
+		if len(e.list) < MaxImportErrors {
+			e.list = append(e.list, le)
+		}
+	}
+}
+
+// lines is how many distinct lines the errors are on.
+func (e *importErrors) sorted() []ImportLineError {
+	slices.SortStableFunc(e.list, func(a, b ImportLineError) int { return cmp.Compare(a.Line, b.Line) })
+	if len(e.list) > MaxImportErrors {
+		e.list = e.list[:MaxImportErrors]
+	}
+	return e.list
+}
+
+// importOutcome is how an import ended.
+type importOutcome struct {
+	state             clientimport.State
+	lines             int
+	imported, skipped int
+	errs              importErrors
+}
+
+// errImportRefused rolls an import's transaction back: it had invalid
+// lines and SkipInvalid was not asked for, or the file cannot be read.
+var errImportRefused = errors.New("import refused")
+
+// runImport imports the file of imp from src in one transaction, and ends
+// the import (finishImport): finished with its counts, or failed with its
+// errors and nothing written.
+func (s *Service) runImport(ctx context.Context, imp *ent.ClientImport, src io.Reader, opts ImportOptions) (*ent.ClientImport, error) {
+	out := importOutcome{}
+	var ended *ent.ClientImport
+	err := s.db.InTxOnce(ctx, func(tx *database.Tx) error {
+		st, err := newStager(ctx, tx, s.db.Dialect)
+		if err != nil {
+			return err
+		}
+		p, err := newCSVParser(src, opts.MaxLines)
+		if err != nil {
+			return s.refuse(&out, err)
+		}
+		progress := s.progressFunc(ctx, imp.ID)
+		invalidLines := 0
+		for {
+			row, lineErr, err := p.next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return s.refuse(&out, err)
+			}
+			out.lines++
+			if lineErr != nil {
+				out.errs.add(*lineErr)
+				invalidLines++
+				continue
+			}
+			r, errs := p.validate(row)
+			if len(errs) > 0 {
+				out.errs.add(errs...)
+				invalidLines++
+				continue
+			}
+			if err := st.add(r); err != nil {
+				return err
+			}
+			if out.lines%progressEvery == 0 {
+				progress(out.lines)
+			}
+		}
+		if err := st.flush(); err != nil {
+			return err
+		}
+		// Lines whose phone comes earlier in the file (and in insert
+		// mode, phones that exist): found by the database, set-based.
+		dup, err := s.conflictLines(ctx, tx, opts.Mode, &out.errs)
+		if err != nil {
+			return err
+		}
+		invalidLines += dup
+		if out.errs.count > 0 && !opts.SkipInvalid {
+			out.state = clientimport.StateFailed
+			return errImportRefused
+		}
+		out.skipped = invalidLines
+		if out.imported, err = s.insertStaged(ctx, tx, opts.Mode, p); err != nil {
+			return err
+		}
+		if err := st.drop(); err != nil {
+			return err
+		}
+		out.state = clientimport.StateFinished
+		if err := s.recordImport(ctx, tx, imp, out); err != nil {
+			return err
+		}
+		ended, err = s.finishImport(ctx, tx, imp.ID, out)
+		return err
+	})
+	switch {
+	case errors.Is(err, errImportRefused):
+		out.state = clientimport.StateFailed
+		out.imported, out.skipped = 0, 0
+		return s.finishImport(ctx, nil, imp.ID, out)
+	case err != nil:
+		return nil, s.failImport(ctx, imp.ID, err)
+	}
+	return ended, nil
+}
+
+// refuse records a file-level error (a *fileError) as the import's error
+// and rolls back; any other error is returned as it is.
+func (s *Service) refuse(out *importOutcome, err error) error {
+	var fe *fileError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	out.errs.add(fe.ImportLineError)
+	return errImportRefused
+}
+
+// failImport ends an import that broke on something other than its file (a
+// database error): failed, nothing written. It returns err.
+func (s *Service) failImport(ctx context.Context, id int, err error) error {
+	s.logger.ErrorContext(ctx, "client import failed", "import_id", id, "error", err)
+	out := importOutcome{state: clientimport.StateFailed}
+	out.errs.add(ImportLineError{Field: FieldFile, Message: "the import failed; nothing was imported: try again"})
+	if _, ferr := s.finishImport(context.WithoutCancel(ctx), nil, id, out); ferr != nil {
+		s.logger.ErrorContext(ctx, "error recording the end of a client import", "import_id", id, "error", ferr)
+	}
+	return err
+}
+
+// finishImport is where every import ends, finished or failed: its row takes
+// its final state, counts and errors. tx is the import's own transaction
+// when it finished (its clients and this row commit together); nil when it
+// failed, and the row is then written in a transaction of its own.
+func (s *Service) finishImport(ctx context.Context, tx *database.Tx, id int, out importOutcome) (*ent.ClientImport, error) {
+	var ended *ent.ClientImport
+	write := func(tx *database.Tx) error {
+		raw, err := json.Marshal(out.errs.sorted())
+		if err != nil {
+			return fmt.Errorf("error encoding the errors of import %d: %w", id, err)
+		}
+		now := s.now()
+		ended, err = tx.Ent.ClientImport.UpdateOneID(id).
+			SetState(out.state).
+			SetLines(out.lines).
+			SetImported(out.imported).
+			SetSkipped(out.skipped).
+			SetErrorCount(out.errs.count).
+			SetErrors(string(raw)).
+			SetFinishedAt(now).
+			SetUpdatedAt(now).
+			Save(ctx)
+		if err != nil {
+			return fmt.Errorf("error ending import %d: %w", id, err)
+		}
+		return nil
+	}
+	var err error
+	if tx != nil {
+		err = write(tx)
+	} else {
+		err = s.db.InTx(ctx, write)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.logger.InfoContext(ctx, "client import ended", "import_id", id, "state", out.state, "lines", out.lines, "imported", out.imported, "skipped", out.skipped, "errors", out.errs.count)
+	return ended, nil
+}
+
+// progressEvery is how often (in lines) a running import's row shows its
+// progress.
+const progressEvery = 50_000
+
+// progressFunc returns what records that an import has read lines lines:
+// on Postgres, the row's lines through another connection (the import's
+// own transaction shows nothing before it commits); on SQLite, whose one
+// connection the import holds, nothing.
+func (s *Service) progressFunc(ctx context.Context, id int) func(lines int) {
+	if s.db.Dialect != dialect.Postgres {
+		return func(int) {}
+	}
+	return func(lines int) {
+		if _, err := s.db.SQL.ExecContext(ctx, "UPDATE client_imports SET lines = $1, updated_at = $2 WHERE id = $3", lines, s.now(), id); err != nil {
+			s.logger.WarnContext(ctx, "error recording an import's progress", "import_id", id, "error", err)
+		}
+	}
+}
+
+// recordImport writes the one audit entry of a finished import.
+func (s *Service) recordImport(ctx context.Context, tx *database.Tx, imp *ent.ClientImport, out importOutcome) error {
+	changes, err := json.Marshal(map[string]change{
+		"mode":     {nil, string(imp.Mode)},
+		"lines":    {nil, out.lines},
+		"imported": {nil, out.imported},
+		"skipped":  {nil, out.skipped},
+	})
+	if err != nil {
+		return err
+	}
+	if err := tx.Ent.AuditEntry.Create().
+		SetAt(dbTime(s.now())).
+		SetActor(cmp.Or(imp.Actor, anonymousActor)).
+		SetAction(ActionClientImport).
+		SetTargetType(TargetImport).
+		SetTargetID(imp.ID).
+		SetChanges(string(changes)).
+		SetRequestID(imp.RequestID).
+		Exec(ctx); err != nil {
+		return fmt.Errorf("error writing the audit log: %w", err)
+	}
+	return nil
+}
+
+// actorOf names the caller of ctx for the import's row and audit entry.
+func (s *Service) actorOf(ctx context.Context) (name, requestID string) {
+	if s.actor != nil {
+		name, requestID = s.actor(ctx)
+	}
+	return cmp.Or(name, anonymousActor), requestID
+}
+
+// ImportWait is how often WatchImport looks at an import's row.
+const ImportWait = 250 * time.Millisecond

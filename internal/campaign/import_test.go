@@ -1,0 +1,262 @@
+package campaign
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/notifyhq/notify/ent"
+	"github.com/notifyhq/notify/ent/auditentry"
+	"github.com/notifyhq/notify/ent/clientimport"
+	"github.com/notifyhq/notify/ent/customer"
+	"github.com/notifyhq/notify/internal/database"
+	"github.com/notifyhq/notify/internal/testdb"
+)
+
+// onBothDatabases runs fn with a migrated service on SQLite and on Postgres.
+func onBothDatabases(t *testing.T, fn func(t *testing.T, s *Service)) {
+	for _, db := range []struct {
+		name string
+		url  func(testing.TB) string
+	}{{"sqlite", testdb.SQLite}, {"postgres", testdb.Postgres}} {
+		t.Run(db.name, func(t *testing.T) {
+			ctx := context.Background()
+			d, err := database.Open(ctx, db.url(t))
+			require.NoError(t, err)
+			t.Cleanup(func() { d.Close() })
+			require.NoError(t, d.Migrate(ctx, slog.New(slog.DiscardHandler)))
+			fn(t, New(Config{DB: d, Logger: slog.New(slog.DiscardHandler)}))
+		})
+	}
+}
+
+func importCSV(t *testing.T, s *Service, csv string, opts ImportOptions) *ent.ClientImport {
+	t.Helper()
+	imp, err := s.ImportClients(context.Background(), strings.NewReader(csv), opts)
+	require.NoError(t, err)
+	return imp
+}
+
+func clientCount(t *testing.T, s *Service) int {
+	t.Helper()
+	n, err := s.db.Ent.Customer.Query().Count(context.Background())
+	require.NoError(t, err)
+	return n
+}
+
+// requireRefused checks that imp failed with exactly want as its errors and
+// that no client was written.
+func requireRefused(t *testing.T, s *Service, imp *ent.ClientImport, want ...ImportLineError) {
+	t.Helper()
+	require.Equal(t, clientimport.StateFailed, imp.State)
+	require.Equal(t, want, ImportErrors(imp))
+	require.Equal(t, len(want), imp.ErrorCount)
+	require.Zero(t, imp.Imported)
+	require.Zero(t, clientCount(t, s), "nothing is half-imported")
+}
+
+func TestImportAcceptsBOMCRLFAndQuotedFields(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, s *Service) {
+		csv := "\xEF\xBB\xBFtimezone,Phone,tag\r\n" +
+			"Europe/Moscow,79000000001,\"vip, gold\"\r\n" +
+			",79000000002,\"two\r\nlines \"\"quoted\"\"\"\r\n" +
+			"Asia/Tokyo,79000000003,\r\n"
+		imp := importCSV(t, s, csv, ImportOptions{})
+		require.Equal(t, clientimport.StateFinished, imp.State, "%s", imp.Errors)
+		require.Equal(t, 3, imp.Imported)
+		require.Equal(t, 3, imp.Lines)
+		got, err := s.db.Ent.Customer.Query().Order(ent.Asc(customer.FieldID)).All(context.Background())
+		require.NoError(t, err)
+		require.Len(t, got, 3)
+		require.Equal(t, []string{"79000000001", "vip, gold", "Europe/Moscow", "900"}, []string{got[0].Phone, got[0].Tag, got[0].Timezone, got[0].OperatorCode})
+		// encoding/csv reads a quoted field's CRLF as LF.
+		require.Equal(t, []string{"79000000002", "two\nlines \"quoted\"", "UTC"}, []string{got[1].Phone, got[1].Tag, got[1].Timezone})
+		require.Equal(t, []string{"79000000003", "", "Asia/Tokyo"}, []string{got[2].Phone, got[2].Tag, got[2].Timezone})
+	})
+}
+
+func TestImportMissingPhoneColumn(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, s *Service) {
+		imp := importCSV(t, s, "tag,timezone\nvip,UTC\n", ImportOptions{SkipInvalid: true})
+		requireRefused(t, s, imp, ImportLineError{Line: 1, Field: FieldHeader, Message: `missing column "phone": the header must name phone and may name tag, timezone, operator_code`})
+	})
+}
+
+func TestImportUnknownColumn(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, s *Service) {
+		imp := importCSV(t, s, "phone,name\n79000000001,Ann\n", ImportOptions{SkipInvalid: true})
+		requireRefused(t, s, imp, ImportLineError{Line: 1, Field: FieldHeader, Message: `unknown column "name": the columns are phone, tag, timezone, operator_code (phone required)`})
+	})
+}
+
+func TestImportEmptyFile(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, s *Service) {
+		imp := importCSV(t, s, "", ImportOptions{})
+		requireRefused(t, s, imp, ImportLineError{Line: 1, Field: FieldHeader, Message: "the file is empty: the first line must be a header naming the columns phone,tag,timezone,operator_code"})
+	})
+}
+
+// hugeLine is a reader of a file whose third line is n bytes long, made as
+// it is read.
+func hugeLine(n int) io.Reader {
+	return io.MultiReader(strings.NewReader("phone,tag\n79000000001,a\n79000000002,"), io.LimitReader(repeatByte('x'), int64(n)), strings.NewReader("\n"))
+}
+
+type repeatByte byte
+
+func (b repeatByte) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(b)
+	}
+	return len(p), nil
+}
+
+func TestImportRefusesTenMegabyteLine(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, s *Service) {
+		imp, err := s.ImportClients(context.Background(), hugeLine(10<<20), ImportOptions{SkipInvalid: true})
+		require.NoError(t, err)
+		requireRefused(t, s, imp, ImportLineError{Line: 3, Field: FieldFile, Message: fmt.Sprintf("line 3 is longer than %d bytes", MaxImportLineBytes)})
+	})
+}
+
+func TestImportInvalidUTF8(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, s *Service) {
+		csv := "phone,tag\n79000000001,ok\n79000000002,bad\xff\xfe\n"
+		imp := importCSV(t, s, csv, ImportOptions{})
+		requireRefused(t, s, imp, ImportLineError{Line: 3, Field: ColumnTag, Message: "is not valid UTF-8 text"})
+		imp = importCSV(t, s, csv, ImportOptions{SkipInvalid: true})
+		require.Equal(t, clientimport.StateFinished, imp.State)
+		require.Equal(t, 1, imp.Imported)
+		require.Equal(t, 1, imp.Skipped)
+	})
+}
+
+func TestImportTooManyLines(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, s *Service) {
+		var b strings.Builder
+		b.WriteString("phone\n")
+		for i := range 6 {
+			fmt.Fprintf(&b, "7900000000%d\n", i)
+		}
+		imp := importCSV(t, s, b.String(), ImportOptions{MaxLines: 5, SkipInvalid: true})
+		requireRefused(t, s, imp, ImportLineError{Line: 7, Field: FieldFile, Message: "more than 5 lines: the limit of one import is 5 clients"})
+	})
+}
+
+// TestCSVParserRealLineCap reads 1,000,001 data lines with the real cap:
+// the last one is refused, naming its line.
+func TestCSVParserRealLineCap(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("phone\n")
+	for i := range MaxImportLines + 1 {
+		fmt.Fprintf(&b, "7%010d\n", i)
+	}
+	p, err := newCSVParser(&b, MaxImportLines)
+	require.NoError(t, err)
+	n := 0
+	for {
+		_, lineErr, err := p.next()
+		if err != nil {
+			var fe *fileError
+			require.True(t, errors.As(err, &fe), "%v", err)
+			require.Equal(t, ImportLineError{Line: MaxImportLines + 2, Field: FieldFile, Message: "more than 1000000 lines: the limit of one import is 1000000 clients"}, fe.ImportLineError)
+			break
+		}
+		require.Nil(t, lineErr)
+		n++
+	}
+	require.Equal(t, MaxImportLines, n)
+}
+
+func TestImportAllOrNothing(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, s *Service) {
+		csv := "phone,timezone,operator_code\n79000000001,UTC,\n123,Mars/Base,12\n79000000003\n79000000001,,\n"
+		imp := importCSV(t, s, csv, ImportOptions{})
+		requireRefused(t, s, imp,
+			ImportLineError{Line: 3, Field: ColumnPhone, Message: "must be 7 followed by 10 digits, e.g. 79001234567"},
+			ImportLineError{Line: 3, Field: ColumnOperatorCode, Message: "must be exactly 3 digits"},
+			ImportLineError{Line: 3, Field: ColumnTimezone, Message: "must be an IANA time zone name such as Europe/Moscow or UTC"},
+			ImportLineError{Line: 4, Field: FieldFile, Message: "has 1 fields, the header has 3"},
+			ImportLineError{Line: 5, Field: ColumnPhone, Message: "is the same phone as line 2"},
+		)
+		require.Equal(t, 4, imp.Lines)
+
+		imp = importCSV(t, s, csv, ImportOptions{SkipInvalid: true})
+		require.Equal(t, clientimport.StateFinished, imp.State)
+		require.Equal(t, 1, imp.Imported)
+		require.Equal(t, 3, imp.Skipped)
+		require.Equal(t, 5, imp.ErrorCount)
+		require.Equal(t, 1, clientCount(t, s))
+	})
+}
+
+func TestImportInsertModeRefusesExistingPhone(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, s *Service) {
+		ctx := context.Background()
+		_, err := s.CreateClient(ctx, ClientInput{Phone: "79000000002", Tag: new("old")})
+		require.NoError(t, err)
+		imp := importCSV(t, s, "phone,tag\n79000000001,new\n79000000002,new\n", ImportOptions{})
+		require.Equal(t, clientimport.StateFailed, imp.State)
+		require.Equal(t, []ImportLineError{{Line: 3, Field: ColumnPhone, Message: "a client with this phone already exists"}}, ImportErrors(imp))
+		require.Equal(t, 1, clientCount(t, s))
+	})
+}
+
+func TestImportUpsertUpdatesNamedColumns(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, s *Service) {
+		ctx := context.Background()
+		old, err := s.CreateClient(ctx, ClientInput{Phone: "79000000002", Tag: new("old"), Timezone: new("Europe/Moscow")})
+		require.NoError(t, err)
+		imp := importCSV(t, s, "phone,tag\n79000000001,new\n79000000002,new\n", ImportOptions{Mode: ImportUpsert})
+		require.Equal(t, clientimport.StateFinished, imp.State, "%s", imp.Errors)
+		require.Equal(t, 2, imp.Imported)
+		c, err := s.Client(ctx, old.ID)
+		require.NoError(t, err)
+		require.Equal(t, "new", c.Tag)
+		require.Equal(t, "Europe/Moscow", c.Timezone, "a column the header leaves out stays")
+		require.Equal(t, 2, clientCount(t, s))
+	})
+}
+
+func TestImportWritesOneAuditEntry(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, s *Service) {
+		ctx := context.Background()
+		imp := importCSV(t, s, "phone\n79000000001\n79000000002\n79000000003\n", ImportOptions{})
+		require.Equal(t, clientimport.StateFinished, imp.State)
+		entries, err := s.db.Ent.AuditEntry.Query().All(ctx)
+		require.NoError(t, err)
+		require.Len(t, entries, 1)
+		require.Equal(t, ActionClientImport, entries[0].Action)
+		require.Equal(t, imp.ID, entries[0].TargetID)
+		require.JSONEq(t, `{"mode":[null,"insert"],"lines":[null,3],"imported":[null,3],"skipped":[null,0]}`, entries[0].Changes)
+		// A refused import writes nothing, and no entry.
+		importCSV(t, s, "phone\n79000000001\n", ImportOptions{})
+		n, err := s.db.Ent.AuditEntry.Query().Where(auditentry.Action(ActionClientImport)).Count(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+	})
+}
+
+func TestImportKeepsFirstThousandErrors(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, s *Service) {
+		var b strings.Builder
+		b.WriteString("phone\n")
+		for range 1500 {
+			b.WriteString("bad\n")
+		}
+		imp := importCSV(t, s, b.String(), ImportOptions{})
+		require.Equal(t, clientimport.StateFailed, imp.State)
+		require.Equal(t, 1500, imp.ErrorCount)
+		errs := ImportErrors(imp)
+		require.Len(t, errs, MaxImportErrors)
+		require.Equal(t, 2, errs[0].Line)
+		require.Equal(t, MaxImportErrors+1, errs[len(errs)-1].Line)
+	})
+}
