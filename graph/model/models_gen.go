@@ -15,25 +15,6 @@ import (
 	"github.com/notifyhq/notify/internal/status"
 )
 
-// A client count per value of a field.
-type AudienceCount struct {
-	Value string `json:"value"`
-	Count int    `json:"count"`
-}
-
-// Who a mailing created now with this filter would be sent to: the clients matching it,
-// opted-out phones left out.
-type AudiencePreview struct {
-	// Recipients: exactly what a mailing created at this moment gets.
-	Count int `json:"count"`
-	// The recipients by operator code, largest first.
-	ByOperatorCode []*AudienceCount `json:"byOperatorCode"`
-	// The recipients by tag, largest first.
-	ByTag []*AudienceCount `json:"byTag"`
-	// The first 10 recipients by id.
-	Sample []*ent.Customer `json:"sample"`
-}
-
 // Which audit entries to list; every field set must match.
 type AuditLogWhere struct {
 	// The caller's name: an API token's name, an OIDC JWT's "sub (name)", or "anonymous" in open mode.
@@ -112,17 +93,6 @@ type MessageStatusEvent struct {
 	Message *ent.Message `json:"message,omitempty"`
 }
 
-// Which opt-outs to list; every field set must match.
-type OptOutWhere struct {
-	Phone graphql.Omittable[*string] `json:"phone,omitempty"`
-	// The caller who opted the phone out.
-	CreatedBy graphql.Omittable[*string] `json:"createdBy,omitempty"`
-	// Opt-outs made at or after this time.
-	From graphql.Omittable[*time.Time] `json:"from,omitempty"`
-	// Opt-outs made before this time.
-	To graphql.Omittable[*time.Time] `json:"to,omitempty"`
-}
-
 // A daily window in each client's local time: from inclusive, to exclusive; wraps midnight when to < from.
 type SendWindow struct {
 	From string `json:"from"`
@@ -151,6 +121,14 @@ type UpdateMailingInput struct {
 	Text       graphql.Omittable[*string]            `json:"text,omitempty"`
 	Filter     graphql.Omittable[*ClientFilterInput] `json:"filter,omitempty"`
 	SendWindow graphql.Omittable[*SendWindowInput]   `json:"sendWindow,omitempty"`
+}
+
+// The caller, as the service sees them.
+type Viewer struct {
+	// An API token's name, an OIDC JWT's "sub (name)", or "anonymous" in open mode.
+	Name string `json:"name"`
+	// What the caller may do: ADMIN in open mode (no credentials configured). Null for an OIDC JWT without a notify role.
+	Role *Role `json:"role,omitempty"`
 }
 
 // insert: a phone that already exists is an error on its line. upsert: it updates that client.
