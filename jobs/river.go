@@ -22,6 +22,7 @@ func Workers(svc *campaign.Service, engine *delivery.Engine, dailyReport *DailyR
 	river.AddWorker(w, &CloseMailingWorker{Campaign: svc})
 	river.AddWorker(w, dailyReport)
 	river.AddWorker(w, &AuditRetentionWorker{Campaign: svc})
+	river.AddWorker(w, &ImportClientsWorker{Campaign: svc})
 	return w
 }
 
@@ -40,6 +41,8 @@ func RiverConfig(schema string, logger *slog.Logger, workers *river.Workers, per
 			// over the instances (README, "Benchmarks": 3 instances gave
 			// 2.05× and 1.83× one instance with 4, 1.72× and 1.74× with 8).
 			QueueSend: {MaxWorkers: 4},
+			// CSV imports spooled on this instance (ImportClientsArgs).
+			ImportQueue: {MaxWorkers: 1},
 		},
 		Workers:      workers,
 		PeriodicJobs: periodic,
