@@ -1,3 +1,6 @@
+// A mailing's start: its recipients are selected in chunks, each with the
+// batch jobs of its messages.
+
 package delivery
 
 import (
