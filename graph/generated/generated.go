@@ -46,6 +46,18 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AudienceCount struct {
+		Count func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	AudiencePreview struct {
+		ByOperatorCode func(childComplexity int) int
+		ByTag          func(childComplexity int) int
+		Count          func(childComplexity int) int
+		Sample         func(childComplexity int) int
+	}
+
 	AuditEntry struct {
 		Action     func(childComplexity int) int
 		Actor      func(childComplexity int) int
@@ -158,7 +170,9 @@ type ComplexityRoot struct {
 
 	MailingStats struct {
 		ByStatus  func(childComplexity int) int
+		ETA       func(childComplexity int) int
 		MailingID func(childComplexity int) int
+		Rate      func(childComplexity int) int
 		Status    func(childComplexity int) int
 		Total     func(childComplexity int) int
 	}
@@ -199,17 +213,38 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		CancelMailing   func(childComplexity int, id int) int
-		CreateClient    func(childComplexity int, input model.CreateClientInput) int
-		CreateClients   func(childComplexity int, input []*model.CreateClientInput) int
-		CreateMailing   func(childComplexity int, input model.CreateMailingInput) int
+		CreateClient    func(childComplexity int, input model.CreateClientInput, idempotencyKey *string) int
+		CreateClients   func(childComplexity int, input []*model.CreateClientInput, idempotencyKey *string) int
+		CreateMailing   func(childComplexity int, input model.CreateMailingInput, idempotencyKey *string) int
 		DeleteClient    func(childComplexity int, id int) int
 		DeleteMailing   func(childComplexity int, id int) int
 		ImportClients   func(childComplexity int, file graphql.Upload, mode *model.ImportMode, skipInvalid *bool) int
+		OptIn           func(childComplexity int, phone string) int
+		OptOut          func(childComplexity int, phone string, reason *string) int
 		PauseMailing    func(childComplexity int, id int) int
 		ResumeMailing   func(childComplexity int, id int) int
 		SendDailyReport func(childComplexity int, date *time.Time) int
 		UpdateClient    func(childComplexity int, id int, input model.UpdateClientInput) int
 		UpdateMailing   func(childComplexity int, id int, input model.UpdateMailingInput) int
+	}
+
+	OptOut struct {
+		CreatedAt func(childComplexity int) int
+		CreatedBy func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Phone     func(childComplexity int) int
+		Reason    func(childComplexity int) int
+	}
+
+	OptOutConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	OptOutEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -220,6 +255,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		AudiencePreview   func(childComplexity int, filter model.ClientFilterInput) int
 		AuditLog          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.AuditLogWhere) int
 		Client            func(childComplexity int, id int) int
 		ClientImport      func(childComplexity int, id int) int
@@ -230,6 +266,7 @@ type ComplexityRoot struct {
 		MailingStatistics func(childComplexity int, id int) int
 		Mailings          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MailingOrder, where *ent.MailingWhereInput) int
 		Me                func(childComplexity int) int
+		OptOuts           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.OptOutWhere) int
 	}
 
 	SendWindow struct {
@@ -274,12 +311,14 @@ type MailingResolver interface {
 	Messages(ctx context.Context, obj *ent.Mailing, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], status *status.Message) (*ent.MessageConnection, error)
 }
 type MutationResolver interface {
-	CreateClient(ctx context.Context, input model.CreateClientInput) (*ent.Customer, error)
-	CreateClients(ctx context.Context, input []*model.CreateClientInput) ([]*ent.Customer, error)
+	OptOut(ctx context.Context, phone string, reason *string) (*ent.OptOut, error)
+	OptIn(ctx context.Context, phone string) (bool, error)
+	CreateClient(ctx context.Context, input model.CreateClientInput, idempotencyKey *string) (*ent.Customer, error)
+	CreateClients(ctx context.Context, input []*model.CreateClientInput, idempotencyKey *string) ([]*ent.Customer, error)
 	UpdateClient(ctx context.Context, id int, input model.UpdateClientInput) (*ent.Customer, error)
 	DeleteClient(ctx context.Context, id int) (int, error)
 	ImportClients(ctx context.Context, file graphql.Upload, mode *model.ImportMode, skipInvalid *bool) (*ent.ClientImport, error)
-	CreateMailing(ctx context.Context, input model.CreateMailingInput) (*ent.Mailing, error)
+	CreateMailing(ctx context.Context, input model.CreateMailingInput, idempotencyKey *string) (*ent.Mailing, error)
 	UpdateMailing(ctx context.Context, id int, input model.UpdateMailingInput) (*ent.Mailing, error)
 	DeleteMailing(ctx context.Context, id int) (int, error)
 	PauseMailing(ctx context.Context, id int) (*ent.Mailing, error)
@@ -290,6 +329,8 @@ type MutationResolver interface {
 type QueryResolver interface {
 	Clients(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) (*ent.CustomerConnection, error)
 	Mailings(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MailingOrder, where *ent.MailingWhereInput) (*ent.MailingConnection, error)
+	OptOuts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.OptOutWhere) (*ent.OptOutConnection, error)
+	AudiencePreview(ctx context.Context, filter model.ClientFilterInput) (*model.AudiencePreview, error)
 	AuditLog(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.AuditLogWhere) (*ent.AuditEntryConnection, error)
 	Client(ctx context.Context, id int) (*ent.Customer, error)
 	ClientImport(ctx context.Context, id int) (*ent.ClientImport, error)
@@ -322,6 +363,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AudienceCount.count":
+		if e.ComplexityRoot.AudienceCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudienceCount.Count(childComplexity), true
+	case "AudienceCount.value":
+		if e.ComplexityRoot.AudienceCount.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudienceCount.Value(childComplexity), true
+
+	case "AudiencePreview.byOperatorCode":
+		if e.ComplexityRoot.AudiencePreview.ByOperatorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudiencePreview.ByOperatorCode(childComplexity), true
+	case "AudiencePreview.byTag":
+		if e.ComplexityRoot.AudiencePreview.ByTag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudiencePreview.ByTag(childComplexity), true
+	case "AudiencePreview.count":
+		if e.ComplexityRoot.AudiencePreview.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudiencePreview.Count(childComplexity), true
+	case "AudiencePreview.sample":
+		if e.ComplexityRoot.AudiencePreview.Sample == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudiencePreview.Sample(childComplexity), true
 
 	case "AuditEntry.action":
 		if e.ComplexityRoot.AuditEntry.Action == nil {
@@ -761,12 +840,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MailingStats.ByStatus(childComplexity), true
+	case "MailingStats.eta":
+		if e.ComplexityRoot.MailingStats.ETA == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingStats.ETA(childComplexity), true
 	case "MailingStats.mailingID":
 		if e.ComplexityRoot.MailingStats.MailingID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.MailingStats.MailingID(childComplexity), true
+	case "MailingStats.rate":
+		if e.ComplexityRoot.MailingStats.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MailingStats.Rate(childComplexity), true
 	case "MailingStats.status":
 		if e.ComplexityRoot.MailingStats.Status == nil {
 			break
@@ -937,7 +1028,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateClient(childComplexity, args["input"].(model.CreateClientInput)), true
+		return e.ComplexityRoot.Mutation.CreateClient(childComplexity, args["input"].(model.CreateClientInput), args["idempotencyKey"].(*string)), true
 	case "Mutation.createClients":
 		if e.ComplexityRoot.Mutation.CreateClients == nil {
 			break
@@ -948,7 +1039,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateClients(childComplexity, args["input"].([]*model.CreateClientInput)), true
+		return e.ComplexityRoot.Mutation.CreateClients(childComplexity, args["input"].([]*model.CreateClientInput), args["idempotencyKey"].(*string)), true
 	case "Mutation.createMailing":
 		if e.ComplexityRoot.Mutation.CreateMailing == nil {
 			break
@@ -959,7 +1050,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateMailing(childComplexity, args["input"].(model.CreateMailingInput)), true
+		return e.ComplexityRoot.Mutation.CreateMailing(childComplexity, args["input"].(model.CreateMailingInput), args["idempotencyKey"].(*string)), true
 	case "Mutation.deleteClient":
 		if e.ComplexityRoot.Mutation.DeleteClient == nil {
 			break
@@ -993,6 +1084,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImportClients(childComplexity, args["file"].(graphql.Upload), args["mode"].(*model.ImportMode), args["skipInvalid"].(*bool)), true
+	case "Mutation.optIn":
+		if e.ComplexityRoot.Mutation.OptIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_optIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.OptIn(childComplexity, args["phone"].(string)), true
+	case "Mutation.optOut":
+		if e.ComplexityRoot.Mutation.OptOut == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_optOut_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.OptOut(childComplexity, args["phone"].(string), args["reason"].(*string)), true
 	case "Mutation.pauseMailing":
 		if e.ComplexityRoot.Mutation.PauseMailing == nil {
 			break
@@ -1049,6 +1162,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.UpdateMailing(childComplexity, args["id"].(int), args["input"].(model.UpdateMailingInput)), true
 
+	case "OptOut.createdAt":
+		if e.ComplexityRoot.OptOut.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OptOut.CreatedAt(childComplexity), true
+	case "OptOut.createdBy":
+		if e.ComplexityRoot.OptOut.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OptOut.CreatedBy(childComplexity), true
+	case "OptOut.id":
+		if e.ComplexityRoot.OptOut.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OptOut.ID(childComplexity), true
+	case "OptOut.phone":
+		if e.ComplexityRoot.OptOut.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OptOut.Phone(childComplexity), true
+	case "OptOut.reason":
+		if e.ComplexityRoot.OptOut.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OptOut.Reason(childComplexity), true
+
+	case "OptOutConnection.edges":
+		if e.ComplexityRoot.OptOutConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OptOutConnection.Edges(childComplexity), true
+	case "OptOutConnection.pageInfo":
+		if e.ComplexityRoot.OptOutConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OptOutConnection.PageInfo(childComplexity), true
+	case "OptOutConnection.totalCount":
+		if e.ComplexityRoot.OptOutConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OptOutConnection.TotalCount(childComplexity), true
+
+	case "OptOutEdge.cursor":
+		if e.ComplexityRoot.OptOutEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OptOutEdge.Cursor(childComplexity), true
+	case "OptOutEdge.node":
+		if e.ComplexityRoot.OptOutEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OptOutEdge.Node(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -1074,6 +1250,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Query.audiencePreview":
+		if e.ComplexityRoot.Query.AudiencePreview == nil {
+			break
+		}
+
+		args, err := ec.field_Query_audiencePreview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AudiencePreview(childComplexity, args["filter"].(model.ClientFilterInput)), true
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -1175,6 +1362,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.optOuts":
+		if e.ComplexityRoot.Query.OptOuts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_optOuts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OptOuts(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*model.OptOutWhere)), true
 
 	case "SendWindow.from":
 		if e.ComplexityRoot.SendWindow.From == nil {
@@ -1267,6 +1465,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("MailingOrder", ec.unmarshalInputMailingOrder),
 			graphql.NewInputUnmarshaler("MailingWhereInput", ec.unmarshalInputMailingWhereInput),
 			graphql.NewInputUnmarshaler("MessageWhereInput", ec.unmarshalInputMessageWhereInput),
+			graphql.NewInputUnmarshaler("OptOutOrder", ec.unmarshalInputOptOutOrder),
+			graphql.NewInputUnmarshaler("OptOutWhere", ec.unmarshalInputOptOutWhere),
 			graphql.NewInputUnmarshaler("SendWindowInput", ec.unmarshalInputSendWindowInput),
 			graphql.NewInputUnmarshaler("UpdateClientInput", ec.unmarshalInputUpdateClientInput),
 			graphql.NewInputUnmarshaler("UpdateMailingInput", ec.unmarshalInputUpdateMailingInput),
@@ -1363,6 +1563,66 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../audience.graphqls", Input: `# Audience and data (docs/product.md, "Opt-outs", "Audience preview", "Idempotency keys"):
+# opt-outs, the audience preview, and the rate and ETA of a mailing's progress.
+
+"Which opt-outs to list; every field set must match."
+input OptOutWhere {
+  phone: String
+  "The caller who opted the phone out."
+  createdBy: String
+  "Opt-outs made at or after this time."
+  from: Time
+  "Opt-outs made before this time."
+  to: Time
+}
+
+"A client count per value of a field."
+type AudienceCount {
+  value: String!
+  count: Int!
+}
+
+"""
+Who a mailing created now with this filter would be sent to: the clients matching it,
+opted-out phones left out.
+"""
+type AudiencePreview {
+  "Recipients: exactly what a mailing created at this moment gets."
+  count: Int!
+  "The recipients by operator code, largest first."
+  byOperatorCode: [AudienceCount!]!
+  "The recipients by tag, largest first."
+  byTag: [AudienceCount!]!
+  "The first 10 recipients by id."
+  sample: [Client!]!
+}
+
+extend type MailingStats {
+  "Messages finished (any terminal status) per second over the last 10 s, as this instance saw the counts; null until it has watched them for a second."
+  rate: Float
+  "When the unsent messages should be done at that rate; null when unknown, paused or finished."
+  eta: Time
+}
+
+extend type Query {
+  "Opted-out phones, by id ascending; 50 a page unless first/last say otherwise."
+  optOuts(after: Cursor, first: Int, before: Cursor, last: Int, where: OptOutWhere): OptOutConnection!
+  "The recipients a mailing created now with this filter would get."
+  audiencePreview(filter: ClientFilterInput!): AudiencePreview!
+}
+
+extend type Mutation {
+  """
+  Opts a phone out: it is never a recipient again, and its unsent messages in running,
+  paused or scheduled mailings become CANCELLED (last error "opted out: <reason>").
+  Opting out a phone already out changes nothing and returns the existing opt-out.
+  """
+  optOut(phone: String!, reason: String): OptOut! @hasRole(role: OPERATOR)
+  "Opts a phone back in (later mailings may select it); false when it was not opted out."
+  optIn(phone: String!): Boolean! @hasRole(role: OPERATOR)
+}
+`, BuiltIn: false},
 	{Name: "../audit.graphqls", Input: `# The audit log (README, "Security", "Audit log"): admins only.
 
 "Which audit entries to list; every field set must match."
@@ -1414,9 +1674,10 @@ input UpdateClientInput {
 }
 
 extend type Mutation {
-  createClient(input: CreateClientInput!): Client! @hasRole(role: OPERATOR)
-  "Bulk import: all or nothing, up to 10,000 clients."
-  createClients(input: [CreateClientInput!]!): [Client!]! @hasRole(role: OPERATOR)
+  "With an idempotencyKey, a repeat within 24 h returns the first result and creates nothing (README, \"Idempotency keys\")."
+  createClient(input: CreateClientInput!, idempotencyKey: String): Client! @hasRole(role: OPERATOR)
+  "Bulk import: all or nothing, up to 10,000 clients. idempotencyKey as for createClient."
+  createClients(input: [CreateClientInput!]!, idempotencyKey: String): [Client!]! @hasRole(role: OPERATOR)
   updateClient(id: ID!, input: UpdateClientInput!): Client! @hasRole(role: OPERATOR)
   "Removes the client; its unsent messages are cancelled, what was sent stays in the statistics."
   deleteClient(id: ID!): ID! @hasRole(role: ADMIN)
@@ -1949,6 +2210,63 @@ interface Node @goModel(model: "github.com/notifyhq/notify/ent.Noder") {
   """
   id: ID!
 }
+type OptOut implements Node {
+  id: ID!
+  phone: String!
+  reason: String!
+  createdAt: Time!
+  createdBy: String!
+}
+"""
+A connection to a list of items.
+"""
+type OptOutConnection {
+  """
+  A list of edges.
+  """
+  edges: [OptOutEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type OptOutEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: OptOut
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for OptOut connections
+"""
+input OptOutOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order OptOuts.
+  """
+  field: OptOutOrderField!
+}
+"""
+Properties by which OptOut connections can be ordered.
+"""
+enum OptOutOrderField {
+  PHONE
+  CREATED_AT
+}
 """
 Possible directions in which to order a list of items when provided an ` + "`" + `orderBy` + "`" + ` argument.
 """
@@ -2172,8 +2490,8 @@ input UpdateMailingInput {
 }
 
 extend type Mutation {
-  "Creates a mailing: RUNNING when startAt <= now < endAt, SCHEDULED when startAt is in the future."
-  createMailing(input: CreateMailingInput!): Mailing! @hasRole(role: OPERATOR)
+  "Creates a mailing: RUNNING when startAt <= now < endAt, SCHEDULED when startAt is in the future. idempotencyKey as for createClient."
+  createMailing(input: CreateMailingInput!, idempotencyKey: String): Mailing! @hasRole(role: OPERATOR)
   updateMailing(id: ID!, input: UpdateMailingInput!): Mailing! @hasRole(role: OPERATOR)
   "Cancels the mailing if needed and removes it with its messages."
   deleteMailing(id: ID!): ID! @hasRole(role: ADMIN)
@@ -2316,6 +2634,30 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_AudienceCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_AudienceCount_value(ctx, field)
+	case "count":
+		return ec.fieldContext_AudienceCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AudienceCount", field.Name)
+}
+
+func (ec *executionContext) childFields_AudiencePreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_AudiencePreview_count(ctx, field)
+	case "byOperatorCode":
+		return ec.fieldContext_AudiencePreview_byOperatorCode(ctx, field)
+	case "byTag":
+		return ec.fieldContext_AudiencePreview_byTag(ctx, field)
+	case "sample":
+		return ec.fieldContext_AudiencePreview_sample(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AudiencePreview", field.Name)
+}
 
 func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -2547,6 +2889,10 @@ func (ec *executionContext) childFields_MailingStats(ctx context.Context, field 
 		return ec.fieldContext_MailingStats_total(ctx, field)
 	case "byStatus":
 		return ec.fieldContext_MailingStats_byStatus(ctx, field)
+	case "rate":
+		return ec.fieldContext_MailingStats_rate(ctx, field)
+	case "eta":
+		return ec.fieldContext_MailingStats_eta(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MailingStats", field.Name)
 }
@@ -2617,6 +2963,44 @@ func (ec *executionContext) childFields_MessageStatusEvent(ctx context.Context, 
 		return ec.fieldContext_MessageStatusEvent_message(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MessageStatusEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_OptOut(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_OptOut_id(ctx, field)
+	case "phone":
+		return ec.fieldContext_OptOut_phone(ctx, field)
+	case "reason":
+		return ec.fieldContext_OptOut_reason(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_OptOut_createdAt(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_OptOut_createdBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OptOut", field.Name)
+}
+
+func (ec *executionContext) childFields_OptOutConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_OptOutConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_OptOutConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_OptOutConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OptOutConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_OptOutEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_OptOutEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_OptOutEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OptOutEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2864,6 +3248,14 @@ func (ec *executionContext) field_Mutation_createClient_args(ctx context.Context
 		return nil, err
 	}
 	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
 	return args, nil
 }
 
@@ -2878,6 +3270,14 @@ func (ec *executionContext) field_Mutation_createClients_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
 	return args, nil
 }
 
@@ -2892,6 +3292,14 @@ func (ec *executionContext) field_Mutation_createMailing_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
 	return args, nil
 }
 
@@ -2950,6 +3358,42 @@ func (ec *executionContext) field_Mutation_importClients_args(ctx context.Contex
 		return nil, err
 	}
 	args["skipInvalid"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_optIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "phone",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["phone"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_optOut_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "phone",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["phone"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -3050,6 +3494,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_audiencePreview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (model.ClientFilterInput, error) {
+			return ec.unmarshalNClientFilterInput2githubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐClientFilterInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
 	return args, nil
 }
 
@@ -3277,6 +3735,52 @@ func (ec *executionContext) field_Query_mailings_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_optOuts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*model.OptOutWhere, error) {
+			return ec.unmarshalOOptOutWhere2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐOptOutWhere(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Subscription_clientImportProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3392,6 +3896,171 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AudienceCount_value(ctx context.Context, field graphql.CollectedField, obj *model.AudienceCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudienceCount_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudienceCount_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudienceCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _AudienceCount_count(ctx context.Context, field graphql.CollectedField, obj *model.AudienceCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudienceCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudienceCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudienceCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AudiencePreview_count(ctx context.Context, field graphql.CollectedField, obj *model.AudiencePreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudiencePreview_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudiencePreview_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudiencePreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AudiencePreview_byOperatorCode(ctx context.Context, field graphql.CollectedField, obj *model.AudiencePreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudiencePreview_byOperatorCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByOperatorCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AudienceCount) graphql.Marshaler {
+			return ec.marshalNAudienceCount2ᚕᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐAudienceCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudiencePreview_byOperatorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AudiencePreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AudienceCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AudiencePreview_byTag(ctx context.Context, field graphql.CollectedField, obj *model.AudiencePreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudiencePreview_byTag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByTag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AudienceCount) graphql.Marshaler {
+			return ec.marshalNAudienceCount2ᚕᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐAudienceCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudiencePreview_byTag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AudiencePreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AudienceCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AudiencePreview_sample(ctx context.Context, field graphql.CollectedField, obj *model.AudiencePreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudiencePreview_sample(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sample, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Customer) graphql.Marshaler {
+			return ec.marshalNClient2ᚕᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐCustomerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudiencePreview_sample(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AudiencePreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Client(ctx, field)
+		},
+	}
+	return fc, nil
+}
 
 func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -5235,6 +5904,52 @@ func (ec *executionContext) fieldContext_MailingStats_byStatus(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _MailingStats_rate(ctx context.Context, field graphql.CollectedField, obj *campaign.MailingStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingStats_rate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MailingStats_rate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingStats", field, false, false, "Float")
+}
+
+func (ec *executionContext) _MailingStats_eta(ctx context.Context, field graphql.CollectedField, obj *campaign.MailingStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MailingStats_eta(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ETA, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MailingStats_eta(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MailingStats", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Message_id(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5795,6 +6510,94 @@ func (ec *executionContext) fieldContext_MessageStatusEvent_message(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_optOut(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_optOut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().OptOut(ctx, fc.Args["phone"].(string), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.OptOut) graphql.Marshaler {
+			return ec.marshalNOptOut2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐOptOut(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_optOut(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OptOut(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_optOut_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_optIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_optIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().OptIn(ctx, fc.Args["phone"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_optIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_optIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createClient(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5805,7 +6608,7 @@ func (ec *executionContext) _Mutation_createClient(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateClient(ctx, fc.Args["input"].(model.CreateClientInput))
+			return ec.Resolvers.Mutation().CreateClient(ctx, fc.Args["input"].(model.CreateClientInput), fc.Args["idempotencyKey"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
@@ -5849,7 +6652,7 @@ func (ec *executionContext) _Mutation_createClients(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateClients(ctx, fc.Args["input"].([]*model.CreateClientInput))
+			return ec.Resolvers.Mutation().CreateClients(ctx, fc.Args["input"].([]*model.CreateClientInput), fc.Args["idempotencyKey"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Customer) graphql.Marshaler {
@@ -6025,7 +6828,7 @@ func (ec *executionContext) _Mutation_createMailing(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateMailing(ctx, fc.Args["input"].(model.CreateMailingInput))
+			return ec.Resolvers.Mutation().CreateMailing(ctx, fc.Args["input"].(model.CreateMailingInput), fc.Args["idempotencyKey"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Mailing) graphql.Marshaler {
@@ -6323,6 +7126,263 @@ func (ec *executionContext) fieldContext_Mutation_sendDailyReport(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _OptOut_id(ctx context.Context, field graphql.CollectedField, obj *ent.OptOut) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OptOut_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OptOut_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OptOut", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OptOut_phone(ctx context.Context, field graphql.CollectedField, obj *ent.OptOut) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OptOut_phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Phone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OptOut_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OptOut", field, false, false, "String")
+}
+
+func (ec *executionContext) _OptOut_reason(ctx context.Context, field graphql.CollectedField, obj *ent.OptOut) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OptOut_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OptOut_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OptOut", field, false, false, "String")
+}
+
+func (ec *executionContext) _OptOut_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.OptOut) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OptOut_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OptOut_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OptOut", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OptOut_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.OptOut) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OptOut_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OptOut_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OptOut", field, false, false, "String")
+}
+
+func (ec *executionContext) _OptOutConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.OptOutConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OptOutConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.OptOutEdge) graphql.Marshaler {
+			return ec.marshalOOptOutEdge2ᚕᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐOptOutEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OptOutConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OptOutConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OptOutEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OptOutConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.OptOutConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OptOutConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OptOutConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OptOutConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OptOutConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.OptOutConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OptOutConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OptOutConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OptOutConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OptOutEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.OptOutEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OptOutEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.OptOut) graphql.Marshaler {
+			return ec.marshalOOptOut2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐOptOut(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OptOutEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OptOutEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OptOut(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OptOutEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.OptOutEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OptOutEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OptOutEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OptOutEdge", field, false, false, "Cursor")
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6497,6 +7557,94 @@ func (ec *executionContext) fieldContext_Query_mailings(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_mailings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_optOuts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_optOuts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().OptOuts(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["where"].(*model.OptOutWhere))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.OptOutConnection) graphql.Marshaler {
+			return ec.marshalNOptOutConnection2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐOptOutConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_optOuts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OptOutConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_optOuts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_audiencePreview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_audiencePreview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AudiencePreview(ctx, fc.Args["filter"].(model.ClientFilterInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AudiencePreview) graphql.Marshaler {
+			return ec.marshalNAudiencePreview2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐAudiencePreview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_audiencePreview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AudiencePreview(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_audiencePreview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10148,6 +11296,122 @@ func UnmarshalMessageWhereInput(ctx context.Context, raw any) (ent.MessageWhereI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputOptOutOrder(ctx context.Context, obj any) (ent.OptOutOrder, error) {
+	var it ent.OptOutOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNOptOutOrderField2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐOptOutOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOptOutOrder unmarshals raw into the OptOutOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOptOutOrder(ctx context.Context, raw any) (ent.OptOutOrder, error) {
+	var out ent.OptOutOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OptOutOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputOptOutWhere(ctx context.Context, obj any) (model.OptOutWhere, error) {
+	var it model.OptOutWhere
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"phone", "createdBy", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = graphql.OmittableOf(data)
+		case "createdBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdBy"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedBy = graphql.OmittableOf(data)
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = graphql.OmittableOf(data)
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOptOutWhere unmarshals raw into the OptOutWhere input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOptOutWhere(ctx context.Context, raw any) (model.OptOutWhere, error) {
+	var out model.OptOutWhere
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OptOutWhere", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSendWindowInput(ctx context.Context, obj any) (model.SendWindowInput, error) {
 	var it model.SendWindowInput
 	if obj == nil {
@@ -10338,6 +11602,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case *ent.OptOut:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._OptOut(ctx, sel, obj)
 	case *ent.Message:
 		if obj == nil {
 			return graphql.Null
@@ -10370,6 +11639,92 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var audienceCountImplementors = []string{"AudienceCount"}
+
+func (ec *executionContext) _AudienceCount(ctx context.Context, sel ast.SelectionSet, obj *model.AudienceCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, audienceCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AudienceCount")
+		case "value":
+			out.Values[i] = ec._AudienceCount_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._AudienceCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var audiencePreviewImplementors = []string{"AudiencePreview"}
+
+func (ec *executionContext) _AudiencePreview(ctx context.Context, sel ast.SelectionSet, obj *model.AudiencePreview) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, audiencePreviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AudiencePreview")
+		case "count":
+			out.Values[i] = ec._AudiencePreview_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byOperatorCode":
+			out.Values[i] = ec._AudiencePreview_byOperatorCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byTag":
+			out.Values[i] = ec._AudiencePreview_byTag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sample":
+			out.Values[i] = ec._AudiencePreview_sample(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var auditEntryImplementors = []string{"AuditEntry", "Node"}
 
@@ -11142,6 +12497,16 @@ func (ec *executionContext) _MailingStats(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "rate":
+			out.Values[i] = ec._MailingStats_rate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "eta":
+			out.Values[i] = ec._MailingStats_eta(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11402,6 +12767,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Mutation")
+		case "optOut":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_optOut(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "optIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_optIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createClient":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createClient(ctx, field)
@@ -11503,6 +12882,140 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	return out
 }
 
+var optOutImplementors = []string{"OptOut", "Node"}
+
+func (ec *executionContext) _OptOut(ctx context.Context, sel ast.SelectionSet, obj *ent.OptOut) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, optOutImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OptOut")
+		case "id":
+			out.Values[i] = ec._OptOut_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "phone":
+			out.Values[i] = ec._OptOut_phone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._OptOut_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._OptOut_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdBy":
+			out.Values[i] = ec._OptOut_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var optOutConnectionImplementors = []string{"OptOutConnection"}
+
+func (ec *executionContext) _OptOutConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.OptOutConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, optOutConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OptOutConnection")
+		case "edges":
+			out.Values[i] = ec._OptOutConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._OptOutConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._OptOutConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var optOutEdgeImplementors = []string{"OptOutEdge"}
+
+func (ec *executionContext) _OptOutEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.OptOutEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, optOutEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OptOutEdge")
+		case "node":
+			out.Values[i] = ec._OptOutEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._OptOutEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *entgql.PageInfo[int]) graphql.Marshaler {
@@ -11581,6 +13094,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_mailings(ctx, field)
+				})
+		case "optOuts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_optOuts(ctx, field)
+				})
+		case "audiencePreview":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_audiencePreview(ctx, field)
 				})
 		case "auditLog":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -12161,6 +13686,38 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAudienceCount2ᚕᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐAudienceCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AudienceCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAudienceCount2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐAudienceCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAudienceCount2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐAudienceCount(ctx context.Context, sel ast.SelectionSet, v *model.AudienceCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AudienceCount!")
+		return graphql.Null
+	}
+	return ec._AudienceCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAudiencePreview2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐAudiencePreview(ctx context.Context, sel ast.SelectionSet, v *model.AudiencePreview) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AudiencePreview!")
+		return graphql.Null
+	}
+	return ec._AudiencePreview(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAuditEntryConnection2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐAuditEntryConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AuditEntryConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuditEntryConnection!")
@@ -12221,6 +13778,11 @@ func (ec *executionContext) marshalNClientFilter2ᚖgithubᚗcomᚋnotifyhqᚋno
 		return graphql.Null
 	}
 	return ec._ClientFilter(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNClientFilterInput2githubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐClientFilterInput(ctx context.Context, v any) (model.ClientFilterInput, error) {
+	res, err := ec.unmarshalInputClientFilterInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNClientImport2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐClientImport(ctx context.Context, sel ast.SelectionSet, v *ent.ClientImport) graphql.Marshaler {
@@ -12489,6 +14051,36 @@ func (ec *executionContext) marshalNMessageStatusEvent2ᚖgithubᚗcomᚋnotifyh
 func (ec *executionContext) unmarshalNMessageWhereInput2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐMessageWhereInput(ctx context.Context, v any) (*ent.MessageWhereInput, error) {
 	res, err := ec.unmarshalInputMessageWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOptOut2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐOptOut(ctx context.Context, sel ast.SelectionSet, v *ent.OptOut) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OptOut!")
+		return graphql.Null
+	}
+	return ec._OptOut(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOptOutConnection2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐOptOutConnection(ctx context.Context, sel ast.SelectionSet, v *ent.OptOutConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OptOutConnection!")
+		return graphql.Null
+	}
+	return ec._OptOutConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOptOutOrderField2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐOptOutOrderField(ctx context.Context, v any) (*ent.OptOutOrderField, error) {
+	var res = new(ent.OptOutOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOptOutOrderField2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐOptOutOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.OptOutOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OptOutOrderField!")
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx context.Context, v any) (entgql.OrderDirection, error) {
@@ -12940,6 +14532,23 @@ func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) unmarshalOID2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
 	if v == nil {
 		return nil, nil
@@ -13282,6 +14891,41 @@ func (ec *executionContext) unmarshalOMessageWhereInput2ᚖgithubᚗcomᚋnotify
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputMessageWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOptOut2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐOptOut(ctx context.Context, sel ast.SelectionSet, v *ent.OptOut) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._OptOut(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOOptOutEdge2ᚕᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐOptOutEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.OptOutEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOOptOutEdge2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐOptOutEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOOptOutEdge2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋentᚐOptOutEdge(ctx context.Context, sel ast.SelectionSet, v *ent.OptOutEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._OptOutEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOOptOutWhere2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐOptOutWhere(ctx context.Context, v any) (*model.OptOutWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputOptOutWhere(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -15,6 +15,25 @@ import (
 	"github.com/notifyhq/notify/internal/status"
 )
 
+// A client count per value of a field.
+type AudienceCount struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+}
+
+// Who a mailing created now with this filter would be sent to: the clients matching it,
+// opted-out phones left out.
+type AudiencePreview struct {
+	// Recipients: exactly what a mailing created at this moment gets.
+	Count int `json:"count"`
+	// The recipients by operator code, largest first.
+	ByOperatorCode []*AudienceCount `json:"byOperatorCode"`
+	// The recipients by tag, largest first.
+	ByTag []*AudienceCount `json:"byTag"`
+	// The first 10 recipients by id.
+	Sample []*ent.Customer `json:"sample"`
+}
+
 // Which audit entries to list; every field set must match.
 type AuditLogWhere struct {
 	// The caller's name: an API token's name, an OIDC JWT's "sub (name)", or "anonymous" in open mode.
@@ -91,6 +110,17 @@ type MessageStatusEvent struct {
 	CommittedAt *time.Time `json:"committedAt,omitempty"`
 	// The message as it is when the event is delivered (null once deleted).
 	Message *ent.Message `json:"message,omitempty"`
+}
+
+// Which opt-outs to list; every field set must match.
+type OptOutWhere struct {
+	Phone graphql.Omittable[*string] `json:"phone,omitempty"`
+	// The caller who opted the phone out.
+	CreatedBy graphql.Omittable[*string] `json:"createdBy,omitempty"`
+	// Opt-outs made at or after this time.
+	From graphql.Omittable[*time.Time] `json:"from,omitempty"`
+	// Opt-outs made before this time.
+	To graphql.Omittable[*time.Time] `json:"to,omitempty"`
 }
 
 // A daily window in each client's local time: from inclusive, to exclusive; wraps midnight when to < from.
