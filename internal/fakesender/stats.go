@@ -113,9 +113,7 @@ type recorder struct {
 type shard struct {
 	mu       sync.Mutex
 	messages map[int64]MessageStats
-	starts   []int64 // start times of requests, Unix nanoseconds, for RequestsSince
-	first    int64   // earliest start, Unix nanoseconds; valid if len(starts) > 0
-	last     int64   // latest start, Unix nanoseconds; valid if len(starts) > 0
+	starts   startLog
 	_        [64]byte
 }
 
@@ -123,6 +121,92 @@ func (r *recorder) init() {
 	for i := range r.shards {
 		r.shards[i] = &shard{messages: make(map[int64]MessageStats)}
 	}
+}
+
+// keptStarts is how many request start times each shard keeps exactly (all
+// shards: 64 × 1,024 = 65,536, 512 KiB); keptSeconds is how long the
+// per-second counts go back. The fake runs for as long as `make run` or the
+// compose stack does, so what it keeps of its requests is bounded: the
+// recent starts exactly, older ones to the second, the oldest only in the
+// totals.
+const (
+	keptStarts  = 1024
+	keptSeconds = 3600
+)
+
+// startLog is what a shard keeps of the start times of its requests (Unix
+// nanoseconds): the last keptStarts exactly, in a ring, and a count per
+// second for the last keptSeconds.
+type startLog struct {
+	ring        []int64 // the last len(ring) starts; ring[next] is the oldest once full
+	next        int
+	dropped     bool  // the ring has wrapped: older starts are counted per second only
+	droppedLast int64 // the latest start dropped from the ring
+	n           int   // starts since the last reset
+	first, last int64 // earliest and latest start; valid if n > 0
+	perSecond   map[int64]int
+	lastSecond  int64 // the latest second counted; older than lastSecond-keptSeconds are pruned
+}
+
+func (l *startLog) add(ns int64) {
+	if l.n == 0 || ns < l.first {
+		l.first = ns
+	}
+	if l.n == 0 || ns > l.last {
+		l.last = ns
+	}
+	l.n++
+	if len(l.ring) < keptStarts {
+		l.ring = append(l.ring, ns)
+	} else {
+		old := l.ring[l.next]
+		if !l.dropped || old > l.droppedLast {
+			l.droppedLast = old
+		}
+		l.dropped = true
+		l.ring[l.next] = ns
+		l.next = (l.next + 1) % keptStarts
+	}
+	sec := ns / int64(time.Second)
+	if l.perSecond == nil {
+		l.perSecond = make(map[int64]int)
+	}
+	l.perSecond[sec]++
+	if sec > l.lastSecond {
+		if sec/64 != l.lastSecond/64 { // prune now and then, not at every new second
+			for s := range l.perSecond {
+				if s <= sec-keptSeconds {
+					delete(l.perSecond, s)
+				}
+			}
+		}
+		l.lastSecond = sec
+	}
+}
+
+// since counts the starts at or after ns: exactly when ns is later than
+// every start the ring dropped, else to the second (whole seconds from ns's
+// own second) over the last keptSeconds.
+func (l *startLog) since(ns int64) int {
+	if !l.dropped || ns > l.droppedLast {
+		n := 0
+		for _, v := range l.ring {
+			if v >= ns {
+				n++
+			}
+		}
+		return n
+	}
+	if ns <= l.first {
+		return l.n
+	}
+	n, from := 0, ns/int64(time.Second)
+	for s, c := range l.perSecond {
+		if s >= from {
+			n += c
+		}
+	}
+	return n
 }
 
 func (r *recorder) shardFor(id int64) *shard {
@@ -145,13 +229,7 @@ func (r *recorder) start(id int64, valid bool, at time.Time) int {
 		s.messages[id] = m
 		nth = m.Requests
 	}
-	if len(s.starts) == 0 || ns < s.first {
-		s.first = ns
-	}
-	if len(s.starts) == 0 || ns > s.last {
-		s.last = ns
-	}
-	s.starts = append(s.starts, ns)
+	s.starts.add(ns)
 	s.mu.Unlock()
 	r.requests.Add(1)
 	r.changed.broadcast()
@@ -184,7 +262,7 @@ func (r *recorder) reset() {
 	for _, s := range r.shards {
 		s.mu.Lock()
 		s.messages = make(map[int64]MessageStats)
-		s.starts = nil
+		s.starts = startLog{}
 		s.mu.Unlock()
 	}
 	r.requests.Store(0)
@@ -217,19 +295,19 @@ func (r *recorder) snapshot(since time.Time, withMessages bool) Stats {
 	seen := false
 	for _, s := range r.shards {
 		s.mu.Lock()
-		if len(s.starts) > 0 {
-			if !seen || s.first < first {
-				first = s.first
+		if s.starts.n > 0 {
+			if !seen || s.starts.first < first {
+				first = s.starts.first
 			}
-			if !seen || s.last > last {
-				last = s.last
+			if !seen || s.starts.last > last {
+				last = s.starts.last
 			}
 			seen = true
 		}
 		if haveSince {
-			st.RequestsSince += countSince(s.starts, sinceNs)
+			st.RequestsSince += s.starts.since(sinceNs)
 		} else {
-			st.RequestsSince += len(s.starts)
+			st.RequestsSince += s.starts.n
 		}
 		for id, m := range s.messages {
 			if m.Accepted > 1 {
@@ -249,16 +327,6 @@ func (r *recorder) snapshot(since time.Time, withMessages bool) Stats {
 	return st
 }
 
-func countSince(starts []int64, sinceNs int64) int {
-	n := 0
-	for _, ns := range starts {
-		if ns >= sinceNs {
-			n++
-		}
-	}
-	return n
-}
-
 // Stats returns what the fake has received since it started or was last reset,
 // with the per-msgId counts.
 func (f *Fake) Stats() Stats {
@@ -266,28 +334,28 @@ func (f *Fake) Stats() Stats {
 }
 
 // RequestsSince returns how many send requests started at or after t (by the
-// fake's clock).
+// fake's clock): exactly when t is later than the starts the fake no longer
+// keeps one by one (it keeps the last 65,536), else to the second.
 func (f *Fake) RequestsSince(t time.Time) int {
 	ns := t.UnixNano()
 	n := 0
 	for _, s := range f.rec.shards {
 		s.mu.Lock()
-		n += countSince(s.starts, ns)
+		n += s.starts.since(ns)
 		s.mu.Unlock()
 	}
 	return n
 }
 
 // RequestsPerSecond returns how many send requests started in each second
-// (by the fake's clock), keyed by Unix second. Only seconds that saw a
-// request are present, so the map is as small as the run is short, whatever
-// the rate.
+// (by the fake's clock), keyed by Unix second, over the last hour. Only
+// seconds that saw a request are present.
 func (f *Fake) RequestsPerSecond() map[int64]int {
 	out := make(map[int64]int)
 	for _, s := range f.rec.shards {
 		s.mu.Lock()
-		for _, ns := range s.starts {
-			out[ns/int64(time.Second)]++
+		for sec, n := range s.starts.perSecond {
+			out[sec] += n
 		}
 		s.mu.Unlock()
 	}
