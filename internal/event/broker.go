@@ -106,22 +106,19 @@ func (b *Bus) dropLocked(s *messageSub, err error) {
 		s.stop()
 	}
 	if errors.Is(err, ErrTooSlow) {
-		args := []any{"buffer", cap(s.ch)}
+		var args []any
 		if s.mailingID != 0 {
 			args = append(args, "mailing_id", s.mailingID)
 		}
-		b.logger.Warn("status subscriber dropped: too slow, events dropped", args...)
+		LogDropped(b.logger, "status subscriber", cap(s.ch), args...)
 	}
 }
 
-// offerLocked hands ev to s without blocking; a full buffer drops s.
-// b.mu must be held.
+// offerLocked hands ev to s without blocking; a full buffer drops s (the
+// fan-out policy, see Offer), unless s is leaving (its AfterFunc closes
+// it). b.mu must be held.
 func (b *Bus) offerLocked(s *messageSub, ev *MessageEvent) {
-	select {
-	case s.ch <- ev:
-	case <-s.ctx.Done():
-		// Leaving: its AfterFunc closes it.
-	default:
+	if !Offer(s.ch, ev, false) && s.ctx.Err() == nil {
 		b.dropLocked(s, ErrTooSlow)
 	}
 }
@@ -351,17 +348,10 @@ func (b *Bus) publishProgress(g *group, st *campaign.MailingStats, seq uint64) b
 		if seq < s.seq || (!force && sameStats(s.last, st)) {
 			continue // its own first snapshot is newer, or nothing changed
 		}
-		// Latest wins: drop an unread snapshot, then put this one. Only
-		// this goroutine sends (with b.mu held), so the put finds room.
-		select {
-		case <-s.ch:
-		default:
-		}
-		select {
-		case s.ch <- st:
+		// Latest wins (the fan-out policy, see Offer). Only this goroutine
+		// sends, with b.mu held.
+		if s.ctx.Err() == nil && Offer(s.ch, st, true) {
 			s.seq, s.last = seq, st
-		case <-s.ctx.Done():
-		default:
 		}
 	}
 	if st.Status.Closed() {

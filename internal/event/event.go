@@ -10,7 +10,8 @@
 // included — see the same events in the same order.
 //
 // Publishing never blocks on subscribers: publications are queued and
-// flushed by one goroutine, and each subscriber has a bounded buffer. A
+// flushed by one goroutine, and each subscriber has a bounded buffer. What a
+// full buffer means is the fan-out policy of every live fan-out (Offer): a
 // status subscriber that falls behind is dropped (ErrTooSlow); progress
 // subscribers are coalesced (the latest snapshot wins).
 package event

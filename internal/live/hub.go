@@ -319,24 +319,15 @@ func (g *group) broadcast(r *response) {
 		g.latest = r
 	}
 	for m := range g.members {
-		select {
-		case m.ch <- r:
-			continue
-		default:
-		}
-		if g.mode == Latest {
-			// Only the pump sends: once one is taken out, r fits.
-			select {
-			case <-m.ch:
-			default:
-			}
-			m.ch <- r
+		// The fan-out policy of live events (event.Offer); only the pump
+		// sends.
+		if event.Offer(m.ch, r, g.mode == Latest) {
 			continue
 		}
 		delete(g.members, m)
 		m.dropped = true
 		close(m.ch)
-		g.hub.cfg.Logger.Warn("shared subscriber dropped: too slow, responses dropped", "operation", m.rc.OperationName, "buffer", cap(m.ch))
+		event.LogDropped(g.hub.cfg.Logger, "shared subscriber", cap(m.ch), "operation", m.rc.OperationName)
 	}
 	empty := len(g.members) == 0 && !g.ended
 	if empty {
