@@ -45,8 +45,8 @@ func (r *Resolver) forwardStatusEvents(ctx context.Context, sub *event.MessageSu
 			return false
 		}
 	}
-	sendError := func(err error, code string) bool {
-		addStreamError(ctx, live.StreamError(alias, err, code))
+	sendNotice := func(err error) bool {
+		addStreamError(ctx, live.Notice(alias, err))
 		return send(nil)
 	}
 	go func() {
@@ -77,7 +77,7 @@ func (r *Resolver) forwardStatusEvents(ctx context.Context, sub *event.MessageSu
 			}
 			for _, ev := range burst {
 				if ev.Err != nil {
-					if !sendError(ev.Err, CodeEventsMissed) {
+					if !sendNotice(ev.Err) {
 						return
 					}
 					continue
@@ -97,7 +97,7 @@ func (r *Resolver) forwardStatusEvents(ctx context.Context, sub *event.MessageSu
 			}
 		}
 		if err := sub.Err(); errors.Is(err, event.ErrTooSlow) {
-			sendError(err, CodeSubscriberTooSlow)
+			sendNotice(err)
 		}
 	}()
 	return out

@@ -1,7 +1,7 @@
 package live
 
 import (
-	"encoding/json"
+	"errors"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -30,18 +30,32 @@ func codedError(code, msg string) *gqlerror.Error {
 	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}}
 }
 
-// tooSlowResponse is the last event of a shared status subscriber that fell
-// behind: the same as an unshared one gets (see graph's forwardStatusEvents).
+// Notice is the error of the subscription field alias for err, a bus
+// error that reaches a status subscriber: ErrTooSlow ends its stream
+// (SUBSCRIBER_TOO_SLOW); ErrEventsMissed is a notice in a stream that goes
+// on (EVENTS_MISSED). Every too-slow and events-missed notice, shared or
+// not, direct or through gqlgen's executor, is made here.
+func Notice(alias string, err error) *gqlerror.Error {
+	code := CodeEventsMissed
+	if errors.Is(err, event.ErrTooSlow) {
+		code = CodeSubscriberTooSlow
+	}
+	return &gqlerror.Error{Message: err.Error(), Path: ast.Path{ast.PathName(alias)}, Extensions: map[string]any{"code": code}}
+}
+
+// noticeResponse is the response carrying the Notice of err: null data, as
+// gqlgen answers the nil value graph's forwardStatusEvents sends with it.
+// (alias is a GraphQL name: nothing to escape.)
+func noticeResponse(alias string, err error) *graphql.Response {
+	return &graphql.Response{Data: []byte(`{"` + alias + `":null}`), Errors: gqlerror.List{Notice(alias, err)}}
+}
+
+// tooSlowResponse is the last response of a shared status subscriber that
+// fell behind the hub (hubConfig.Dropped).
 func tooSlowResponse(rc *graphql.OperationContext) *graphql.Response {
 	alias := "messageStatusChanged"
 	if f, ok := rc.Operation.SelectionSet[0].(*ast.Field); ok {
 		alias = f.Alias
 	}
-	data, _ := json.Marshal(map[string]any{alias: nil})
-	return &graphql.Response{Data: data, Errors: gqlerror.List{StreamError(alias, event.ErrTooSlow, CodeSubscriberTooSlow)}}
-}
-
-// StreamError is an error event of the subscription field alias.
-func StreamError(alias string, err error, code string) *gqlerror.Error {
-	return &gqlerror.Error{Message: err.Error(), Path: ast.Path{ast.PathName(alias)}, Extensions: map[string]any{"code": code}}
+	return noticeResponse(alias, event.ErrTooSlow)
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/notifyhq/notify/graph/scalar"
 	"github.com/notifyhq/notify/internal/campaign"
@@ -53,7 +52,6 @@ type statusPlan struct {
 	mailingID *int   // the argument
 	open      []byte // {"alias":{
 	fields    []plannedField
-	null      []byte // {"alias":null}, the data of an error event
 	alias     string
 }
 
@@ -123,7 +121,6 @@ func planStatus(rc *graphql.OperationContext) (*statusPlan, bool) {
 		p.fields = append(p.fields, plannedField{key: append(key, ':'), value: value})
 	}
 	p.open = append(appendName([]byte("{"), root.Alias), ":{"...)
-	p.null = append(appendName([]byte("{"), root.Alias), ":null}"...)
 	return p, true
 }
 
@@ -231,9 +228,9 @@ type statusFeed struct {
 	ended bool
 }
 
-// next is the feed's graphql.ResponseHandler: the next event, an error
-// event as forwardStatusEvents and streamErrorResponses make it with
-// gqlgen, or nil at the end.
+// next is the feed's graphql.ResponseHandler: the next event, a notice
+// (noticeResponse, as gqlgen answers graph's forwardStatusEvents), or nil at
+// the end.
 func (f *statusFeed) next(ctx context.Context) *graphql.Response {
 	if f.ended {
 		return nil
@@ -251,16 +248,12 @@ func (f *statusFeed) next(ctx context.Context) *graphql.Response {
 	case !ok:
 		f.ended = true
 		if err := f.sub.Err(); errors.Is(err, event.ErrTooSlow) {
-			return f.failed(err, CodeSubscriberTooSlow)
+			return noticeResponse(f.plan.alias, err)
 		}
 		return nil
 	case ev.Err != nil:
-		return f.failed(ev.Err, CodeEventsMissed)
+		return noticeResponse(f.plan.alias, ev.Err)
 	}
 	f.data = f.plan.render(f.data[:0], ev.Change)
 	return &graphql.Response{Data: f.data}
-}
-
-func (f *statusFeed) failed(err error, code string) *graphql.Response {
-	return &graphql.Response{Data: f.plan.null, Errors: gqlerror.List{StreamError(f.plan.alias, err, code)}}
 }
