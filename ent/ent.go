@@ -21,6 +21,7 @@ import (
 	"github.com/notifyhq/notify/ent/messagecount"
 	"github.com/notifyhq/notify/ent/optout"
 	"github.com/notifyhq/notify/ent/quotagrant"
+	"github.com/notifyhq/notify/ent/webhookdelivery"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -81,15 +82,16 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			auditentry.Table:     auditentry.ValidColumn,
-			clientimport.Table:   clientimport.ValidColumn,
-			customer.Table:       customer.ValidColumn,
-			idempotencykey.Table: idempotencykey.ValidColumn,
-			mailing.Table:        mailing.ValidColumn,
-			message.Table:        message.ValidColumn,
-			messagecount.Table:   messagecount.ValidColumn,
-			optout.Table:         optout.ValidColumn,
-			quotagrant.Table:     quotagrant.ValidColumn,
+			auditentry.Table:      auditentry.ValidColumn,
+			clientimport.Table:    clientimport.ValidColumn,
+			customer.Table:        customer.ValidColumn,
+			idempotencykey.Table:  idempotencykey.ValidColumn,
+			mailing.Table:         mailing.ValidColumn,
+			message.Table:         message.ValidColumn,
+			messagecount.Table:    messagecount.ValidColumn,
+			optout.Table:          optout.ValidColumn,
+			quotagrant.Table:      quotagrant.ValidColumn,
+			webhookdelivery.Table: webhookdelivery.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -18,7 +18,7 @@ import (
 
 // schemaHook adjusts the generated GraphQL schema to the API's contract (docs/product.md, "The API").
 func schemaHook(g *gen.Graph, s *ast.Schema) error {
-	upperEnumValues(s, "MessageStatus", "MailingStatus")
+	upperEnumValues(s, "MessageStatus", "MailingStatus", "WebhookDeliveryState")
 	renameCustomer(s)
 	return dropNodeQueries(g, s)
 }

@@ -39,6 +39,8 @@ type Mailing struct {
 	RecipientsThrough *int `json:"recipients_through,omitempty"`
 	// RecipientsSelectedAt holds the value of the "recipients_selected_at" field.
 	RecipientsSelectedAt *time.Time `json:"recipients_selected_at,omitempty"`
+	// WebhookURL holds the value of the "webhook_url" field.
+	WebhookURL *string `json:"webhook_url,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
@@ -90,7 +92,7 @@ func (*Mailing) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case mailing.FieldID, mailing.FieldRecipientsThrough:
 			values[i] = new(sql.NullInt64)
-		case mailing.FieldText, mailing.FieldWindowFrom, mailing.FieldWindowTo, mailing.FieldStatus:
+		case mailing.FieldText, mailing.FieldWindowFrom, mailing.FieldWindowTo, mailing.FieldStatus, mailing.FieldWebhookURL:
 			values[i] = new(sql.NullString)
 		case mailing.FieldStartAt, mailing.FieldEndAt, mailing.FieldRecipientsSelectedAt, mailing.FieldCreatedAt, mailing.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -182,6 +184,13 @@ func (_m *Mailing) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.RecipientsSelectedAt = new(time.Time)
 				*_m.RecipientsSelectedAt = value.Time
+			}
+		case mailing.FieldWebhookURL:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field webhook_url", values[i])
+			} else if value.Valid {
+				_m.WebhookURL = new(string)
+				*_m.WebhookURL = value.String
 			}
 		case mailing.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -277,6 +286,11 @@ func (_m *Mailing) String() string {
 	if v := _m.RecipientsSelectedAt; v != nil {
 		builder.WriteString("recipients_selected_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.WebhookURL; v != nil {
+		builder.WriteString("webhook_url=")
+		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")

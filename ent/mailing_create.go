@@ -125,6 +125,20 @@ func (_c *MailingCreate) SetNillableRecipientsSelectedAt(v *time.Time) *MailingC
 	return _c
 }
 
+// SetWebhookURL sets the "webhook_url" field.
+func (_c *MailingCreate) SetWebhookURL(v string) *MailingCreate {
+	_c.mutation.SetWebhookURL(v)
+	return _c
+}
+
+// SetNillableWebhookURL sets the "webhook_url" field if the given value is not nil.
+func (_c *MailingCreate) SetNillableWebhookURL(v *string) *MailingCreate {
+	if v != nil {
+		_c.SetWebhookURL(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *MailingCreate) SetCreatedAt(v time.Time) *MailingCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -337,6 +351,10 @@ func (_c *MailingCreate) createSpec() (*Mailing, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RecipientsSelectedAt(); ok {
 		_spec.SetField(mailing.FieldRecipientsSelectedAt, field.TypeTime, value)
 		_node.RecipientsSelectedAt = &value
+	}
+	if value, ok := _c.mutation.WebhookURL(); ok {
+		_spec.SetField(mailing.FieldWebhookURL, field.TypeString, value)
+		_node.WebhookURL = &value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(mailing.FieldCreatedAt, field.TypeTime, value)
@@ -580,6 +598,24 @@ func (u *MailingUpsert) ClearRecipientsSelectedAt() *MailingUpsert {
 	return u
 }
 
+// SetWebhookURL sets the "webhook_url" field.
+func (u *MailingUpsert) SetWebhookURL(v string) *MailingUpsert {
+	u.Set(mailing.FieldWebhookURL, v)
+	return u
+}
+
+// UpdateWebhookURL sets the "webhook_url" field to the value that was provided on create.
+func (u *MailingUpsert) UpdateWebhookURL() *MailingUpsert {
+	u.SetExcluded(mailing.FieldWebhookURL)
+	return u
+}
+
+// ClearWebhookURL clears the value of the "webhook_url" field.
+func (u *MailingUpsert) ClearWebhookURL() *MailingUpsert {
+	u.SetNull(mailing.FieldWebhookURL)
+	return u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (u *MailingUpsert) SetUpdatedAt(v time.Time) *MailingUpsert {
 	u.Set(mailing.FieldUpdatedAt, v)
@@ -809,6 +845,27 @@ func (u *MailingUpsertOne) UpdateRecipientsSelectedAt() *MailingUpsertOne {
 func (u *MailingUpsertOne) ClearRecipientsSelectedAt() *MailingUpsertOne {
 	return u.Update(func(s *MailingUpsert) {
 		s.ClearRecipientsSelectedAt()
+	})
+}
+
+// SetWebhookURL sets the "webhook_url" field.
+func (u *MailingUpsertOne) SetWebhookURL(v string) *MailingUpsertOne {
+	return u.Update(func(s *MailingUpsert) {
+		s.SetWebhookURL(v)
+	})
+}
+
+// UpdateWebhookURL sets the "webhook_url" field to the value that was provided on create.
+func (u *MailingUpsertOne) UpdateWebhookURL() *MailingUpsertOne {
+	return u.Update(func(s *MailingUpsert) {
+		s.UpdateWebhookURL()
+	})
+}
+
+// ClearWebhookURL clears the value of the "webhook_url" field.
+func (u *MailingUpsertOne) ClearWebhookURL() *MailingUpsertOne {
+	return u.Update(func(s *MailingUpsert) {
+		s.ClearWebhookURL()
 	})
 }
 
@@ -1209,6 +1266,27 @@ func (u *MailingUpsertBulk) UpdateRecipientsSelectedAt() *MailingUpsertBulk {
 func (u *MailingUpsertBulk) ClearRecipientsSelectedAt() *MailingUpsertBulk {
 	return u.Update(func(s *MailingUpsert) {
 		s.ClearRecipientsSelectedAt()
+	})
+}
+
+// SetWebhookURL sets the "webhook_url" field.
+func (u *MailingUpsertBulk) SetWebhookURL(v string) *MailingUpsertBulk {
+	return u.Update(func(s *MailingUpsert) {
+		s.SetWebhookURL(v)
+	})
+}
+
+// UpdateWebhookURL sets the "webhook_url" field to the value that was provided on create.
+func (u *MailingUpsertBulk) UpdateWebhookURL() *MailingUpsertBulk {
+	return u.Update(func(s *MailingUpsert) {
+		s.UpdateWebhookURL()
+	})
+}
+
+// ClearWebhookURL clears the value of the "webhook_url" field.
+func (u *MailingUpsertBulk) ClearWebhookURL() *MailingUpsertBulk {
+	return u.Update(func(s *MailingUpsert) {
+		s.ClearWebhookURL()
 	})
 }
 

@@ -200,6 +200,26 @@ func (_u *MailingUpdate) ClearRecipientsSelectedAt() *MailingUpdate {
 	return _u
 }
 
+// SetWebhookURL sets the "webhook_url" field.
+func (_u *MailingUpdate) SetWebhookURL(v string) *MailingUpdate {
+	_u.mutation.SetWebhookURL(v)
+	return _u
+}
+
+// SetNillableWebhookURL sets the "webhook_url" field if the given value is not nil.
+func (_u *MailingUpdate) SetNillableWebhookURL(v *string) *MailingUpdate {
+	if v != nil {
+		_u.SetWebhookURL(*v)
+	}
+	return _u
+}
+
+// ClearWebhookURL clears the value of the "webhook_url" field.
+func (_u *MailingUpdate) ClearWebhookURL() *MailingUpdate {
+	_u.mutation.ClearWebhookURL()
+	return _u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *MailingUpdate) SetUpdatedAt(v time.Time) *MailingUpdate {
 	_u.mutation.SetUpdatedAt(v)
@@ -401,6 +421,12 @@ func (_u *MailingUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.RecipientsSelectedAtCleared() {
 		_spec.ClearField(mailing.FieldRecipientsSelectedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.WebhookURL(); ok {
+		_spec.SetField(mailing.FieldWebhookURL, field.TypeString, value)
+	}
+	if _u.mutation.WebhookURLCleared() {
+		_spec.ClearField(mailing.FieldWebhookURL, field.TypeString)
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(mailing.FieldUpdatedAt, field.TypeTime, value)
@@ -684,6 +710,26 @@ func (_u *MailingUpdateOne) ClearRecipientsSelectedAt() *MailingUpdateOne {
 	return _u
 }
 
+// SetWebhookURL sets the "webhook_url" field.
+func (_u *MailingUpdateOne) SetWebhookURL(v string) *MailingUpdateOne {
+	_u.mutation.SetWebhookURL(v)
+	return _u
+}
+
+// SetNillableWebhookURL sets the "webhook_url" field if the given value is not nil.
+func (_u *MailingUpdateOne) SetNillableWebhookURL(v *string) *MailingUpdateOne {
+	if v != nil {
+		_u.SetWebhookURL(*v)
+	}
+	return _u
+}
+
+// ClearWebhookURL clears the value of the "webhook_url" field.
+func (_u *MailingUpdateOne) ClearWebhookURL() *MailingUpdateOne {
+	_u.mutation.ClearWebhookURL()
+	return _u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *MailingUpdateOne) SetUpdatedAt(v time.Time) *MailingUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
@@ -915,6 +961,12 @@ func (_u *MailingUpdateOne) sqlSave(ctx context.Context) (_node *Mailing, err er
 	}
 	if _u.mutation.RecipientsSelectedAtCleared() {
 		_spec.ClearField(mailing.FieldRecipientsSelectedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.WebhookURL(); ok {
+		_spec.SetField(mailing.FieldWebhookURL, field.TypeString, value)
+	}
+	if _u.mutation.WebhookURLCleared() {
+		_spec.ClearField(mailing.FieldWebhookURL, field.TypeString)
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(mailing.FieldUpdatedAt, field.TypeTime, value)

@@ -15,6 +15,7 @@ import (
 	"github.com/notifyhq/notify/ent/optout"
 	"github.com/notifyhq/notify/ent/quotagrant"
 	"github.com/notifyhq/notify/ent/schema"
+	"github.com/notifyhq/notify/ent/webhookdelivery"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -136,11 +137,11 @@ func init() {
 	// mailing.DefaultFilterTags holds the default value on creation for the filter_tags field.
 	mailing.DefaultFilterTags = mailingDescFilterTags.Default.([]string)
 	// mailingDescCreatedAt is the schema descriptor for created_at field.
-	mailingDescCreatedAt := mailingFields[10].Descriptor()
+	mailingDescCreatedAt := mailingFields[11].Descriptor()
 	// mailing.DefaultCreatedAt holds the default value on creation for the created_at field.
 	mailing.DefaultCreatedAt = mailingDescCreatedAt.Default.(func() time.Time)
 	// mailingDescUpdatedAt is the schema descriptor for updated_at field.
-	mailingDescUpdatedAt := mailingFields[11].Descriptor()
+	mailingDescUpdatedAt := mailingFields[12].Descriptor()
 	// mailing.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	mailing.DefaultUpdatedAt = mailingDescUpdatedAt.Default.(func() time.Time)
 	// mailing.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
@@ -201,4 +202,14 @@ func init() {
 	quotagrantDescLastGrant := quotagrantFields[2].Descriptor()
 	// quotagrant.DefaultLastGrant holds the default value on creation for the last_grant field.
 	quotagrant.DefaultLastGrant = quotagrantDescLastGrant.Default.(int)
+	webhookdeliveryFields := schema.WebhookDelivery{}.Fields()
+	_ = webhookdeliveryFields
+	// webhookdeliveryDescAttempts is the schema descriptor for attempts field.
+	webhookdeliveryDescAttempts := webhookdeliveryFields[6].Descriptor()
+	// webhookdelivery.DefaultAttempts holds the default value on creation for the attempts field.
+	webhookdelivery.DefaultAttempts = webhookdeliveryDescAttempts.Default.(int)
+	// webhookdeliveryDescCreatedAt is the schema descriptor for created_at field.
+	webhookdeliveryDescCreatedAt := webhookdeliveryFields[11].Descriptor()
+	// webhookdelivery.DefaultCreatedAt holds the default value on creation for the created_at field.
+	webhookdelivery.DefaultCreatedAt = webhookdeliveryDescCreatedAt.Default.(func() time.Time)
 }

@@ -32,6 +32,8 @@ type Tx struct {
 	OptOut *OptOutClient
 	// QuotaGrant is the client for interacting with the QuotaGrant builders.
 	QuotaGrant *QuotaGrantClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
 
 	// lazily loaded.
 	client     *Client
@@ -172,6 +174,7 @@ func (tx *Tx) init() {
 	tx.MessageCount = NewMessageCountClient(tx.config)
 	tx.OptOut = NewOptOutClient(tx.config)
 	tx.QuotaGrant = NewQuotaGrantClient(tx.config)
+	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

@@ -37,6 +37,8 @@ const (
 	FieldRecipientsThrough = "recipients_through"
 	// FieldRecipientsSelectedAt holds the string denoting the recipients_selected_at field in the database.
 	FieldRecipientsSelectedAt = "recipients_selected_at"
+	// FieldWebhookURL holds the string denoting the webhook_url field in the database.
+	FieldWebhookURL = "webhook_url"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
@@ -76,6 +78,7 @@ var Columns = []string{
 	FieldStatus,
 	FieldRecipientsThrough,
 	FieldRecipientsSelectedAt,
+	FieldWebhookURL,
 	FieldCreatedAt,
 	FieldUpdatedAt,
 }
@@ -161,6 +164,11 @@ func ByRecipientsThrough(opts ...sql.OrderTermOption) OrderOption {
 // ByRecipientsSelectedAt orders the results by the recipients_selected_at field.
 func ByRecipientsSelectedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRecipientsSelectedAt, opts...).ToFunc()
+}
+
+// ByWebhookURL orders the results by the webhook_url field.
+func ByWebhookURL(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldWebhookURL, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

@@ -91,6 +91,11 @@ func RecipientsSelectedAt(v time.Time) predicate.Mailing {
 	return predicate.Mailing(sql.FieldEQ(FieldRecipientsSelectedAt, v))
 }
 
+// WebhookURL applies equality check predicate on the "webhook_url" field. It's identical to WebhookURLEQ.
+func WebhookURL(v string) predicate.Mailing {
+	return predicate.Mailing(sql.FieldEQ(FieldWebhookURL, v))
+}
+
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
 func CreatedAt(v time.Time) predicate.Mailing {
 	return predicate.Mailing(sql.FieldEQ(FieldCreatedAt, v))
@@ -524,6 +529,81 @@ func RecipientsSelectedAtIsNil() predicate.Mailing {
 // RecipientsSelectedAtNotNil applies the NotNil predicate on the "recipients_selected_at" field.
 func RecipientsSelectedAtNotNil() predicate.Mailing {
 	return predicate.Mailing(sql.FieldNotNull(FieldRecipientsSelectedAt))
+}
+
+// WebhookURLEQ applies the EQ predicate on the "webhook_url" field.
+func WebhookURLEQ(v string) predicate.Mailing {
+	return predicate.Mailing(sql.FieldEQ(FieldWebhookURL, v))
+}
+
+// WebhookURLNEQ applies the NEQ predicate on the "webhook_url" field.
+func WebhookURLNEQ(v string) predicate.Mailing {
+	return predicate.Mailing(sql.FieldNEQ(FieldWebhookURL, v))
+}
+
+// WebhookURLIn applies the In predicate on the "webhook_url" field.
+func WebhookURLIn(vs ...string) predicate.Mailing {
+	return predicate.Mailing(sql.FieldIn(FieldWebhookURL, vs...))
+}
+
+// WebhookURLNotIn applies the NotIn predicate on the "webhook_url" field.
+func WebhookURLNotIn(vs ...string) predicate.Mailing {
+	return predicate.Mailing(sql.FieldNotIn(FieldWebhookURL, vs...))
+}
+
+// WebhookURLGT applies the GT predicate on the "webhook_url" field.
+func WebhookURLGT(v string) predicate.Mailing {
+	return predicate.Mailing(sql.FieldGT(FieldWebhookURL, v))
+}
+
+// WebhookURLGTE applies the GTE predicate on the "webhook_url" field.
+func WebhookURLGTE(v string) predicate.Mailing {
+	return predicate.Mailing(sql.FieldGTE(FieldWebhookURL, v))
+}
+
+// WebhookURLLT applies the LT predicate on the "webhook_url" field.
+func WebhookURLLT(v string) predicate.Mailing {
+	return predicate.Mailing(sql.FieldLT(FieldWebhookURL, v))
+}
+
+// WebhookURLLTE applies the LTE predicate on the "webhook_url" field.
+func WebhookURLLTE(v string) predicate.Mailing {
+	return predicate.Mailing(sql.FieldLTE(FieldWebhookURL, v))
+}
+
+// WebhookURLContains applies the Contains predicate on the "webhook_url" field.
+func WebhookURLContains(v string) predicate.Mailing {
+	return predicate.Mailing(sql.FieldContains(FieldWebhookURL, v))
+}
+
+// WebhookURLHasPrefix applies the HasPrefix predicate on the "webhook_url" field.
+func WebhookURLHasPrefix(v string) predicate.Mailing {
+	return predicate.Mailing(sql.FieldHasPrefix(FieldWebhookURL, v))
+}
+
+// WebhookURLHasSuffix applies the HasSuffix predicate on the "webhook_url" field.
+func WebhookURLHasSuffix(v string) predicate.Mailing {
+	return predicate.Mailing(sql.FieldHasSuffix(FieldWebhookURL, v))
+}
+
+// WebhookURLIsNil applies the IsNil predicate on the "webhook_url" field.
+func WebhookURLIsNil() predicate.Mailing {
+	return predicate.Mailing(sql.FieldIsNull(FieldWebhookURL))
+}
+
+// WebhookURLNotNil applies the NotNil predicate on the "webhook_url" field.
+func WebhookURLNotNil() predicate.Mailing {
+	return predicate.Mailing(sql.FieldNotNull(FieldWebhookURL))
+}
+
+// WebhookURLEqualFold applies the EqualFold predicate on the "webhook_url" field.
+func WebhookURLEqualFold(v string) predicate.Mailing {
+	return predicate.Mailing(sql.FieldEqualFold(FieldWebhookURL, v))
+}
+
+// WebhookURLContainsFold applies the ContainsFold predicate on the "webhook_url" field.
+func WebhookURLContainsFold(v string) predicate.Mailing {
+	return predicate.Mailing(sql.FieldContainsFold(FieldWebhookURL, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.

@@ -137,6 +137,7 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"scheduled", "running", "paused", "finished", "cancelled"}, Default: "scheduled"},
 		{Name: "recipients_through", Type: field.TypeInt, Nullable: true},
 		{Name: "recipients_selected_at", Type: field.TypeTime, Nullable: true},
+		{Name: "webhook_url", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 	}
@@ -273,6 +274,40 @@ var (
 			},
 		},
 	}
+	// WebhookDeliveriesColumns holds the columns for the "webhook_deliveries" table.
+	WebhookDeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "webhook_id", Type: field.TypeString, Unique: true},
+		{Name: "event", Type: field.TypeString},
+		{Name: "mailing_id", Type: field.TypeInt, Nullable: true},
+		{Name: "url", Type: field.TypeString, Size: 2147483647},
+		{Name: "payload", Type: field.TypeString, Size: 2147483647},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"pending", "delivered", "failed"}, Default: "pending"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "last_status", Type: field.TypeInt, Nullable: true},
+		{Name: "last_error", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
+		{Name: "delivered_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// WebhookDeliveriesTable holds the schema information for the "webhook_deliveries" table.
+	WebhookDeliveriesTable = &schema.Table{
+		Name:       "webhook_deliveries",
+		Columns:    WebhookDeliveriesColumns,
+		PrimaryKey: []*schema.Column{WebhookDeliveriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookdelivery_mailing_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[3]},
+			},
+			{
+				Name:    "webhookdelivery_event",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[2]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AuditEntriesTable,
@@ -284,6 +319,7 @@ var (
 		MessageCountsTable,
 		OptOutsTable,
 		QuotaGrantsTable,
+		WebhookDeliveriesTable,
 	}
 )
 
@@ -317,5 +353,8 @@ func init() {
 	}
 	QuotaGrantsTable.Annotation = &entsql.Annotation{
 		Table: "quota_grants",
+	}
+	WebhookDeliveriesTable.Annotation = &entsql.Annotation{
+		Table: "webhook_deliveries",
 	}
 }

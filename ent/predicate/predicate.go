@@ -32,3 +32,6 @@ type OptOut func(*sql.Selector)
 
 // QuotaGrant is the predicate function for quotagrant builders.
 type QuotaGrant func(*sql.Selector)
+
+// WebhookDelivery is the predicate function for webhookdelivery builders.
+type WebhookDelivery func(*sql.Selector)

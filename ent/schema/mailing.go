@@ -72,6 +72,12 @@ func (Mailing) Fields() []ent.Field {
 			Optional().
 			Nillable().
 			Annotations(entgql.Skip()),
+		// Where this mailing's lifecycle events are sent instead of
+		// WEBHOOK_URL (graph/webhook.graphqls exposes it as webhookUrl).
+		field.Text("webhook_url").
+			Optional().
+			Nillable().
+			Annotations(entgql.Skip()),
 		field.Time("created_at").
 			Immutable().
 			Default(time.Now).

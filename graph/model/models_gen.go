@@ -78,6 +78,8 @@ type CreateMailingInput struct {
 	Text       string                                `json:"text"`
 	Filter     graphql.Omittable[*ClientFilterInput] `json:"filter,omitempty"`
 	SendWindow graphql.Omittable[*SendWindowInput]   `json:"sendWindow,omitempty"`
+	// An http or https URL receiving this mailing's lifecycle events instead of WEBHOOK_URL (needs WEBHOOK_SECRET).
+	WebhookURL graphql.Omittable[*string] `json:"webhookUrl,omitempty"`
 }
 
 type DailyReport struct {
@@ -151,6 +153,8 @@ type UpdateMailingInput struct {
 	Text       graphql.Omittable[*string]            `json:"text,omitempty"`
 	Filter     graphql.Omittable[*ClientFilterInput] `json:"filter,omitempty"`
 	SendWindow graphql.Omittable[*SendWindowInput]   `json:"sendWindow,omitempty"`
+	// An explicit null clears it (events then go to WEBHOOK_URL).
+	WebhookURL graphql.Omittable[*string] `json:"webhookUrl,omitempty"`
 }
 
 // The caller, as the service sees them.
@@ -159,6 +163,14 @@ type Viewer struct {
 	Name string `json:"name"`
 	// What the caller may do: ADMIN in open mode (no credentials configured). Null for an OIDC JWT without a notify role.
 	Role *Role `json:"role,omitempty"`
+}
+
+// Which webhook deliveries to list; every field set must match.
+type WebhookDeliveryWhere struct {
+	// mailing.started, mailing.finished, mailing.cancelled, mailing.expired or import.finished.
+	Event     graphql.Omittable[*string]          `json:"event,omitempty"`
+	MailingID graphql.Omittable[*int]             `json:"mailingID,omitempty"`
+	State     graphql.Omittable[*status.Delivery] `json:"state,omitempty"`
 }
 
 // insert: a phone that already exists is an error on its line. upsert: it updates that client.

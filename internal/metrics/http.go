@@ -1,16 +1,14 @@
 package metrics
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/felixge/httpsnoop"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -25,14 +23,12 @@ func (m *Metrics) HTTP(mux http.Handler) http.Handler {
 			mux.ServeHTTP(w, r)
 			return
 		}
-		rec := &statusRecorder{ResponseWriter: w}
-		start := time.Now()
-		mux.ServeHTTP(rec, r)
+		res := httpsnoop.CaptureMetrics(mux, w, r)
 		route := r.Pattern
 		if route == "" {
 			route = "unmatched"
 		}
-		m.httpDuration.WithLabelValues(route, method(r.Method), strconv.Itoa(rec.Status())).Observe(time.Since(start).Seconds())
+		m.httpDuration.WithLabelValues(route, method(r.Method), strconv.Itoa(res.Code)).Observe(res.Duration.Seconds())
 	})
 }
 
@@ -45,49 +41,6 @@ func method(m string) string {
 	}
 	return "OTHER"
 }
-
-// statusRecorder remembers the status of a response and keeps Flush
-// (server-sent events) and Hijack.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Write(p []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.ResponseWriter.Write(p)
-}
-
-func (r *statusRecorder) Status() int {
-	if r.status == 0 {
-		return http.StatusOK
-	}
-	return r.status
-}
-
-func (r *statusRecorder) Flush() {
-	if f, ok := r.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if h, ok := r.ResponseWriter.(http.Hijacker); ok {
-		return h.Hijack()
-	}
-	return nil, nil, errors.New("metrics: the response writer cannot be hijacked")
-}
-
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // GraphQL returns the gqlgen extension timing queries and mutations from
 // the start of the operation (parsing included) to its response.

@@ -7,15 +7,13 @@
 package requestlog
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
-	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync/atomic"
-	"time"
+
+	"github.com/felixge/httpsnoop"
 )
 
 // Header is the request and response header carrying the request id.
@@ -85,9 +83,10 @@ func Middleware(logger *slog.Logger, next http.Handler) http.Handler {
 		w.Header().Set(Header, id)
 		var actor atomic.Pointer[string] // a WebSocket's is set by another goroutine
 		r = r.WithContext(context.WithValue(WithID(r.Context(), id), actorKey{}, &actor))
-		rec := &recorder{ResponseWriter: w}
-		start := time.Now()
-		next.ServeHTTP(rec, r)
+		// httpsnoop keeps the writer's optional interfaces (Flush for SSE,
+		// Hijack for WebSockets, Unwrap); a WebSocket's 101 is written
+		// before its hijack, so it is the status logged.
+		m := httpsnoop.CaptureMetrics(next, w, r)
 
 		level := slog.LevelInfo
 		switch r.URL.Path {
@@ -96,63 +95,10 @@ func Middleware(logger *slog.Logger, next http.Handler) http.Handler {
 		}
 		logger.Log(r.Context(), level, "http request",
 			"method", r.Method, "route", r.Pattern, "path", r.URL.Path,
-			"status", rec.Status(), "bytes", rec.bytes,
-			"duration_ms", time.Since(start).Milliseconds(), "actor", actorName(&actor))
+			"status", m.Code, "bytes", m.Written,
+			"duration_ms", m.Duration.Milliseconds(), "actor", actorName(&actor))
 	})
 }
-
-// recorder remembers the status and size of a response. It keeps the
-// optional interfaces that streaming and WebSockets need (Flush, Hijack,
-// and Unwrap for http.ResponseController).
-type recorder struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	n, err := r.ResponseWriter.Write(p)
-	r.bytes += int64(n)
-	return n, err
-}
-
-// Status returns the status written, 200 when none was (an empty answer),
-// or 101 for a hijacked connection (a WebSocket).
-func (r *recorder) Status() int {
-	if r.status == 0 {
-		return http.StatusOK
-	}
-	return r.status
-}
-
-func (r *recorder) Flush() {
-	if f, ok := r.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	h, ok := r.ResponseWriter.(http.Hijacker)
-	if !ok {
-		return nil, nil, errors.New("requestlog: the response writer cannot be hijacked")
-	}
-	if r.status == 0 {
-		r.status = http.StatusSwitchingProtocols
-	}
-	return h.Hijack()
-}
-
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // Handler adds the request id of a record's context to the record, as
 // request_id. Wrap the service's handler with NewHandler once; every logger

@@ -1,0 +1,22 @@
+package webhook
+
+import (
+	"encoding/base64"
+	"errors"
+	"strings"
+)
+
+// minKeyBytes is the shortest secret accepted: the specification asks for
+// 24 to 64 random bytes; fewer than 16 is refused.
+const minKeyBytes = 16
+
+func checkKeyLength(secret string) error {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+	if err != nil {
+		return errors.New("must be whsec_ followed by base64")
+	}
+	if len(key) < minKeyBytes {
+		return errors.New("must hold at least 16 bytes (whsec_ and the base64 of 24 to 64 random bytes)")
+	}
+	return nil
+}
