@@ -93,7 +93,9 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	add(transport.Options{})
 	add(transport.GET{})
 	add(transport.POST{})
-	add(transport.MultipartForm{MaxUploadSize: limits.MaxBodyBytes, MaxMemory: min(limits.MaxBodyBytes, 1<<20)})
+	// Uploads (importClients) have a cap of their own, not MAX_BODY_BYTES;
+	// a file part over 1 MiB goes to a temporary file, not to memory.
+	add(transport.MultipartForm{MaxUploadSize: MaxUploadBytes, MaxMemory: min(limits.MaxBodyBytes, 1<<20)})
 
 	setUpExecution(srv, cfg)
 	return srv

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/graph/generated"
 	"github.com/notifyhq/notify/graph/model"
+	"github.com/notifyhq/notify/internal/campaign"
 )
 
 // State is the resolver for the state field.
@@ -29,26 +29,39 @@ func (r *clientImportResolver) Mode(ctx context.Context, obj *ent.ClientImport) 
 
 // Errors is the resolver for the errors field.
 func (r *clientImportResolver) Errors(ctx context.Context, obj *ent.ClientImport) ([]*model.ImportLineError, error) {
-	var out []*model.ImportLineError
-	if err := json.Unmarshal([]byte(obj.Errors), &out); err != nil {
-		return nil, err
+	errs := campaign.ImportErrors(obj)
+	out := make([]*model.ImportLineError, len(errs))
+	for i, e := range errs {
+		out[i] = &model.ImportLineError{Line: e.Line, Field: e.Field, Message: e.Message}
 	}
 	return out, nil
 }
 
 // ImportClients is the resolver for the importClients field.
 func (r *mutationResolver) ImportClients(ctx context.Context, file graphql.Upload, mode *model.ImportMode, skipInvalid *bool) (*ent.ClientImport, error) {
-	return nil, errors.New("not implemented yet")
+	opts := campaign.ImportOptions{SkipInvalid: skipInvalid != nil && *skipInvalid}
+	if mode != nil {
+		opts.Mode = campaign.ImportMode(strings.ToLower(string(*mode)))
+	}
+	imp, err := r.Service.ImportClients(ctx, file.File, opts)
+	if errors.Is(err, campaign.ErrImportTooLarge) {
+		return nil, badInput("file", err.Error())
+	}
+	return imp, err
 }
 
 // ClientImport is the resolver for the clientImport field.
 func (r *queryResolver) ClientImport(ctx context.Context, id int) (*ent.ClientImport, error) {
-	return nil, errors.New("not implemented yet")
+	imp, err := r.Service.ClientImport(ctx, id)
+	if errors.Is(err, campaign.ErrNotFound) {
+		return nil, nil
+	}
+	return imp, err
 }
 
 // ClientImportProgress is the resolver for the clientImportProgress field.
 func (r *subscriptionResolver) ClientImportProgress(ctx context.Context, id int) (<-chan *ent.ClientImport, error) {
-	return nil, errors.New("not implemented yet")
+	return r.Service.WatchImport(ctx, id)
 }
 
 // ClientImport returns generated.ClientImportResolver implementation.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"github.com/notifyhq/notify/internal/campaign"
 	"github.com/notifyhq/notify/internal/live"
 )
 
@@ -223,14 +225,29 @@ func saturatingAdd(a, b int) int {
 	return int(^uint(0) >> 1)
 }
 
+// MaxUploadBytes bounds a multipart request to /query (an upload, the
+// GraphQL multipart request spec): a CSV import of campaign.MaxImportBytes
+// and room for its operations and map parts. MAX_BODY_BYTES does not apply
+// to it.
+const MaxUploadBytes = campaign.MaxImportBytes + 1<<20
+
+// isMultipart reports whether r's body is multipart/form-data (an upload).
+func isMultipart(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "multipart/form-data"
+}
+
 // LimitBody answers 413, with a GraphQL error body, a request whose body
 // is larger than limit, without reading it; a body of unknown length is
-// read up to limit+1 bytes first.
+// read up to limit+1 bytes first. A multipart request (an upload) is left
+// to the multipart transport, which streams its files to disk and stops at
+// MaxUploadBytes.
 func LimitBody(limit int64, h http.Handler) http.Handler {
 	limit = Limits{MaxBodyBytes: limit}.withDefaults().MaxBodyBytes
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Body == nil || r.Body == http.NoBody:
+		case isMultipart(r):
 		case r.ContentLength > limit:
 			tooLarge(w, limit)
 			return

@@ -266,8 +266,12 @@ func (e *importErrors) add(errs ...ImportLineError) {
 	}
 }
 
-// lines is how many distinct lines the errors are on.
+// sorted returns the kept errors by line (an empty list, not nil, when
+// there are none).
 func (e *importErrors) sorted() []ImportLineError {
+	if e.list == nil {
+		return []ImportLineError{}
+	}
 	slices.SortStableFunc(e.list, func(a, b ImportLineError) int { return cmp.Compare(a.Line, b.Line) })
 	if len(e.list) > MaxImportErrors {
 		e.list = e.list[:MaxImportErrors]
@@ -487,3 +491,49 @@ func (s *Service) actorOf(ctx context.Context) (name, requestID string) {
 
 // ImportWait is how often WatchImport looks at an import's row.
 const ImportWait = 250 * time.Millisecond
+
+// WatchImport sends the import id at once, then again whenever its row
+// changes (looked at every ImportWait), and closes the channel after
+// sending it ended, or when ctx ends. Returns ErrNotFound when there is no
+// such import. It reads the row, so it follows an import running on any
+// instance.
+func (s *Service) WatchImport(ctx context.Context, id int) (<-chan *ent.ClientImport, error) {
+	imp, err := s.ClientImport(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *ent.ClientImport, 1)
+	go func() {
+		defer close(out)
+		tick := time.NewTicker(ImportWait)
+		defer tick.Stop()
+		var last *ent.ClientImport
+		for {
+			if last == nil || !imp.UpdatedAt.Equal(last.UpdatedAt) || imp.State != last.State || imp.Lines != last.Lines {
+				select {
+				case out <- imp:
+				case <-ctx.Done():
+					return
+				}
+				last = imp
+			}
+			if ImportEnded(imp) {
+				return
+			}
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				return
+			}
+			next, err := s.db.Ent.ClientImport.Get(ctx, id)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.logger.WarnContext(ctx, "error following an import", "import_id", id, "error", err)
+				}
+				return
+			}
+			imp = next
+		}
+	}()
+	return out, nil
+}
