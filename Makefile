@@ -34,11 +34,10 @@ lint: ## gofmt, go vet and staticcheck
 fuzz: ## fuzz the validators for a while (FUZZTIME, default 20s each)
 	@for f in FuzzValidPhone FuzzClientInput FuzzMailingInput; do $(GO) test ./internal/campaign -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-20s} || exit 1; done
 	$(GO) test ./internal/sendwindow -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $${FUZZTIME:-20s}
-	$(GO) test ./internal/live -run '^$$' -fuzz '^FuzzProtocolMessage$$' -fuzztime $${FUZZTIME:-20s}
+	$(GO) test ./internal/live -run '^$$' -fuzz '^FuzzDataMessage$$' -fuzztime $${FUZZTIME:-20s}
 	$(GO) test ./internal/live -run '^$$' -fuzz '^FuzzTextFrame$$' -fuzztime $${FUZZTIME:-20s}
 	$(GO) test ./graph -run '^$$' -fuzz '^FuzzStatusFeed$$' -fuzztime $${FUZZTIME:-20s}
 	$(GO) test ./graph/scalar -run '^$$' -fuzz '^FuzzMarshalTime$$' -fuzztime $${FUZZTIME:-20s}
-	$(GO) test ./internal/live -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $${FUZZTIME:-20s}
 	$(GO) test ./internal/rest -run '^$$' -fuzz '^FuzzDecodeBody$$' -fuzztime $${FUZZTIME:-20s}
 
 .PHONY: bench

@@ -219,37 +219,8 @@ type response struct {
 
 // encoded returns r encoded as gqlgen's transports encode it.
 func (r *response) encoded() ([]byte, error) {
-	r.once.Do(func() { r.payload, r.err = encode(r.Response) })
+	r.once.Do(func() { r.payload, r.err = json.Marshal(r.Response) })
 	return r.payload, r.err
-}
-
-// encode returns what json.Marshal returns for r, whose data is JSON
-// (gqlgen's executor writes it, compact). A response of data alone is most
-// of them; when its data has nothing encoding/json would change (no
-// whitespace, nor what it escapes for HTML), it is put between the braces as
-// it is, instead of being compacted again.
-func encode(r *graphql.Response) ([]byte, error) {
-	if len(r.Errors) > 0 || r.Label != "" || len(r.Path) > 0 || r.HasNext != nil || len(r.Extensions) > 0 ||
-		len(r.Data) == 0 || !asIs(r.Data) {
-		return json.Marshal(r)
-	}
-	b := make([]byte, 0, len(`{"data":}`)+len(r.Data))
-	b = append(b, `{"data":`...)
-	b = append(b, r.Data...)
-	return append(b, '}'), nil
-}
-
-// asIs reports whether encoding/json compacts the JSON data to itself: it
-// has no whitespace, and none of <, >, & and U+2028, U+2029 (0xE2 is their
-// first byte), which encoding/json escapes.
-func asIs(data []byte) bool {
-	for _, c := range data {
-		switch c {
-		case ' ', '\t', '\n', '\r', '<', '>', '&', 0xe2:
-			return false
-		}
-	}
-	return true
 }
 
 // add adds a member, or returns nil if the group is ending.

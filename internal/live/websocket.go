@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -28,11 +27,9 @@ import (
 // (transport.CoderWebsocketImplementation) with two changes, both for a
 // status subscriber, which gets thousands of messages a second during a
 // fan-out:
-//   - WriteJSON does not encode gqlgen's protocol messages again. gqlgen
-//     encodes every response with encoding/json, then hands WriteJSON a
-//     message holding those bytes; encoding it again re-compacts the payload
-//     byte by byte. Those messages are written as they are; anything else
-//     goes through encoding/json.
+//   - A shared subscription's data messages are written by its member
+//     (writeData, with the response the hub encoded once for the group),
+//     not by gqlgen, which would encode the response again per member.
 //   - Messages are written as whole frames, each in one write to the
 //     connection, instead of through coder/websocket's writer (see
 //     writeText).
@@ -87,7 +84,7 @@ type coderConn struct {
 	raw  net.Conn // the connection conn took over, written by writeText
 
 	writeMu sync.Mutex
-	buf     []byte      // the message WriteJSON and writeData write, reused
+	buf     []byte      // the message writeData writes, reused
 	frame   []byte      // the frame writeText writes, reused
 	closing atomic.Bool // WriteClose was called: no more messages
 	// closeWait bounds how long WriteClose lets a message being written
@@ -198,26 +195,26 @@ type wsMessage struct {
 	Type    string          `json:"type"`
 }
 
+// WriteJSON writes one of gqlgen's protocol messages (acks, pings, errors,
+// complete; the data messages of subscriptions the hub does not share).
+// The data messages of shared subscriptions, nearly all a socket writes,
+// go through writeData instead.
 func (c *coderConn) WriteJSON(v any) error {
-	if id, typ, ok := protocolIDType(v); ok && (typ == "complete" || typ == "error") {
-		c.endLive(id) // the server ended subscription id
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var msg struct{ ID, Type string }
+	if json.Unmarshal(data, &msg) == nil && (msg.Type == "complete" || msg.Type == "error") {
+		c.endLive(msg.ID) // the server ended subscription id
 	}
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	data, ok := appendProtocolMessage(c.buf[:0], v)
-	if ok {
-		c.buf = data
-	} else {
-		var err error
-		if data, err = json.Marshal(v); err != nil {
-			return err
-		}
-	}
 	return c.writeText(data)
 }
 
 // writeData writes the data message of subscription id carrying payload, as
-// gqlgen would write it (see appendProtocolMessage).
+// gqlgen would write it (see appendMessage).
 func (c *coderConn) writeData(id string, payload []byte) error {
 	typ := "data" // legacy graphql-ws, gqlgen's default
 	if c.conn.Subprotocol() == "graphql-transport-ws" {
@@ -386,83 +383,6 @@ func (c *coderConn) stopReadDeadlineLocked() {
 		c.readDeadline.Stop()
 		c.readDeadline = nil
 	}
-}
-
-// protocolMessage is where the fields of one of gqlgen's protocol message
-// types are: a struct of Payload (json.RawMessage, omitted when empty), ID
-// (a string, omitted when empty) and Type (a string), tagged so.
-type protocolMessage struct {
-	payload, id, typ int
-}
-
-var protocolMessages sync.Map // reflect.Type → *protocolMessage, nil when not one
-
-func protocolMessageOf(t reflect.Type) *protocolMessage {
-	if pm, ok := protocolMessages.Load(t); ok {
-		return pm.(*protocolMessage)
-	}
-	var pm *protocolMessage
-	if t.Kind() == reflect.Struct {
-		found := protocolMessage{payload: -1, id: -1, typ: -1}
-		ok := true
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			switch {
-			case f.Name == "Payload" && f.Type == reflect.TypeFor[json.RawMessage]() && f.Tag.Get("json") == "payload,omitempty":
-				found.payload = i
-			case f.Name == "ID" && f.Type.Kind() == reflect.String && f.Tag.Get("json") == "id,omitempty":
-				found.id = i
-			case f.Name == "Type" && f.Type.Kind() == reflect.String && f.Tag.Get("json") == "type":
-				found.typ = i
-			default:
-				ok = false
-			}
-		}
-		if ok && found.payload >= 0 && found.id >= 0 && found.typ >= 0 {
-			pm = &found
-		}
-	}
-	protocolMessages.Store(t, pm)
-	return pm
-}
-
-// appendProtocolMessage appends the JSON encoding/json would make of v if v
-// is a pointer to one of gqlgen's protocol messages, without re-compacting
-// its payload (encoded by encoding/json already); ok is false otherwise, or
-// when the ID or type would need escaping.
-func appendProtocolMessage(dst []byte, v any) (_ []byte, ok bool) {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return dst, false
-	}
-	rv = rv.Elem()
-	pm := protocolMessageOf(rv.Type())
-	if pm == nil {
-		return dst, false
-	}
-	payload, id, typ := rv.Field(pm.payload).Bytes(), rv.Field(pm.id).String(), rv.Field(pm.typ).String()
-	if !plain(id) || !plain(typ) {
-		return dst, false
-	}
-	return appendMessage(dst, payload, id, typ), true
-}
-
-// protocolIDType returns the id and type of v when it is a pointer to one of
-// gqlgen's protocol messages.
-func protocolIDType(v any) (id, typ string, ok bool) {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return "", "", false
-	}
-	rv = rv.Elem()
-	pm := protocolMessageOf(rv.Type())
-	if pm == nil {
-		return "", "", false
-	}
-	return rv.Field(pm.id).String(), rv.Field(pm.typ).String(), true
 }
 
 // appendMessage appends a protocol message as encoding/json encodes gqlgen's
