@@ -56,6 +56,8 @@ func opsRequest(t *testing.T, baseURL string, r route) *http.Request {
 	switch path {
 	case "/query":
 		method, body = http.MethodPost, strings.NewReader(`{"query":"{ generalStatistics { mailings } }"}`)
+	case "/mailings/preview/", "/mailings/preview":
+		body = strings.NewReader(`{}`)
 	case "/reports/":
 		path = "/reports/daily/"
 	case "/assets/":
@@ -103,7 +105,7 @@ func TestOpsAuthRoutes(t *testing.T) {
 
 		for _, r := range b.app.routes {
 			t.Run(r.pattern, func(t *testing.T) {
-				guarded := r.access == auth.API || r.access == auth.GraphQL || r.access == auth.AdminUI
+				guarded := r.access == auth.API || r.access == auth.GraphQL || r.access == auth.AdminUI || r.access == auth.OperatorAPI || r.access == auth.ReadAPI
 				resp, body := opsDo(t, opsRequest(t, b.server.URL, r))
 				if !guarded {
 					require.Less(t, resp.StatusCode, 300, "open route without a token: %s", body)

@@ -412,6 +412,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	if cfg.AuditRetention > 0 {
 		periodic = append(periodic, jobs.AuditRetentionPeriodicJob(cfg.AuditRetention, nil))
 	}
+	periodic = append(periodic, jobs.IdempotencyRetentionPeriodicJob(nil))
 	workers := jobs.Workers(a.work, a.engine, &jobs.DailyReportWorker{Reports: a.reports, RetryDelayFunc: opts.reportRetry, Logger: logger})
 	if a.river, err = river.NewClient(driver, jobs.RiverConfig(a.db.Schema, riverLogger, workers, periodic)); err != nil {
 		return nil, fmt.Errorf("error creating River client: %w", err)
@@ -647,8 +648,7 @@ func routes(d serverDeps) []route {
 	})
 	// The REST compat layer (docs/product.md, "The API") routes within its prefixes, every
 	// path with and without its trailing slash.
-	restAPI := rest.New(rest.Config{Service: d.service, Reports: d.reports, Logger: d.logger})
-	api := withDeadline(d.config.OperationTimeout, restAPI)
+	api := withDeadline(d.config.OperationTimeout, rest.New(rest.Config{Service: d.service, Reports: d.reports, Logger: d.logger}))
 	return []route{
 		{pattern: "/query", access: auth.GraphQL, handler: graph.LimitBody(d.config.MaxBodyBytes, graph.JSONByDefault(gql)), cors: true},
 		{pattern: "GET /{$}", access: auth.Open, handler: webui.GraphiQL("Notify", "/query")},
@@ -659,16 +659,18 @@ func routes(d serverDeps) []route {
 		{pattern: "/clients/", access: auth.API, handler: api, cors: true},
 		{pattern: "/mailings", access: auth.API, handler: api, cors: true},
 		{pattern: "/mailings/", access: auth.API, handler: api, cors: true},
-		// CSV exports stream for as long as their client reads: no
-		// operation deadline (each page is one query under the API pool's
-		// statement timeout).
-		{pattern: "GET /clients/export.csv", access: auth.API, handler: restAPI, cors: true},
-		{pattern: "GET /mailings/{id}/messages.csv", access: auth.API, handler: restAPI, cors: true},
 		{pattern: "/reports/", access: auth.API, handler: api, cors: true},
 		// The audit log: a REST route (401 like the others) that only an
 		// admin's token passes, whatever the method (README, "Audit log").
 		{pattern: "/audit", access: auth.API, handler: d.guard.Wrap(auth.AdminAPI, api), cors: true},
 		{pattern: "/audit/", access: auth.API, handler: d.guard.Wrap(auth.AdminAPI, api), cors: true},
+		// Opt-outs: operators opt a phone out and back in (DELETE), viewers
+		// list them; the audience preview is a POST that only reads
+		// (README, "Opt-outs", "Audience preview").
+		{pattern: "/opt-outs", access: auth.OperatorAPI, handler: api, cors: true},
+		{pattern: "/opt-outs/", access: auth.OperatorAPI, handler: api, cors: true},
+		{pattern: "POST /mailings/preview", access: auth.ReadAPI, handler: api, cors: true},
+		{pattern: "POST /mailings/preview/{$}", access: auth.ReadAPI, handler: api, cors: true},
 		{pattern: "/riverui/", access: auth.AdminUI, handler: webui.SecureHeaders(webui.RiverUICSP, textPathsOnly(d.riverUI))},
 		{pattern: "GET /metrics", access: auth.Metrics, handler: d.metrics.Handler()},
 		{pattern: "GET /healthz", access: auth.Open, handler: http.HandlerFunc(healthz)},

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"errors"
 
 	"entgo.io/contrib/entgql"
 	"github.com/notifyhq/notify/ent"
@@ -16,20 +15,36 @@ import (
 
 // OptOut is the resolver for the optOut field.
 func (r *mutationResolver) OptOut(ctx context.Context, phone string, reason *string) (*ent.OptOut, error) {
-	return nil, errors.New("optOut: not implemented yet")
+	var why string
+	if reason != nil {
+		why = *reason
+	}
+	return r.Service.OptOut(ctx, phone, why)
 }
 
 // OptIn is the resolver for the optIn field.
 func (r *mutationResolver) OptIn(ctx context.Context, phone string) (bool, error) {
-	return false, errors.New("optIn: not implemented yet")
+	return r.Service.OptIn(ctx, phone)
 }
 
 // OptOuts is the resolver for the optOuts field.
 func (r *queryResolver) OptOuts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.OptOutWhere) (*ent.OptOutConnection, error) {
-	return nil, errors.New("optOuts: not implemented yet")
+	first, last, err := pageArgs(first, last)
+	if err != nil {
+		return nil, err
+	}
+	q, err := r.Service.OptOuts(optOutFilter(where))
+	if err != nil {
+		return nil, err
+	}
+	return q.Paginate(ctx, after, first, before, last)
 }
 
 // AudiencePreview is the resolver for the audiencePreview field.
 func (r *queryResolver) AudiencePreview(ctx context.Context, filter model.ClientFilterInput) (*model.AudiencePreview, error) {
-	return nil, errors.New("audiencePreview: not implemented yet")
+	p, err := r.Service.PreviewAudience(ctx, filterInput(&filter))
+	if err != nil {
+		return nil, err
+	}
+	return audiencePreview(p), nil
 }

@@ -15,7 +15,9 @@ import (
 
 // CreateClient is the resolver for the createClient field.
 func (r *mutationResolver) CreateClient(ctx context.Context, input model.CreateClientInput, idempotencyKey *string) (*ent.Customer, error) {
-	return r.Service.CreateClient(ctx, clientInput(&input))
+	return idempotent(ctx, r.Resolver, idempotencyKey, func(ctx context.Context) (*ent.Customer, error) {
+		return r.Service.CreateClient(ctx, clientInput(&input))
+	})
 }
 
 // CreateClients is the resolver for the createClients field.
@@ -24,7 +26,9 @@ func (r *mutationResolver) CreateClients(ctx context.Context, input []*model.Cre
 	for i, in := range input {
 		ins[i] = clientInput(in)
 	}
-	return r.Service.CreateClients(ctx, ins)
+	return idempotent(ctx, r.Resolver, idempotencyKey, func(ctx context.Context) ([]*ent.Customer, error) {
+		return r.Service.CreateClients(ctx, ins)
+	})
 }
 
 // UpdateClient is the resolver for the updateClient field.

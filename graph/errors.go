@@ -75,6 +75,10 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			setCode(gqlErr, CodeNotFound)
 		case errors.Is(err, campaign.ErrConflict):
 			setCode(gqlErr, CodeConflict)
+			var about interface{ Field() string }
+			if errors.As(err, &about) {
+				gqlErr.Extensions["field"] = about.Field()
+			}
 		case errors.Is(err, context.Canceled):
 			// The client went away (or the server is stopping): nobody
 			// reads this answer, and it is no error of the service's.

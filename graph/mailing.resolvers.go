@@ -24,7 +24,9 @@ func (r *mailingResolver) SendWindow(ctx context.Context, obj *ent.Mailing) (*mo
 
 // CreateMailing is the resolver for the createMailing field.
 func (r *mutationResolver) CreateMailing(ctx context.Context, input model.CreateMailingInput, idempotencyKey *string) (*ent.Mailing, error) {
-	return r.Service.CreateMailing(ctx, mailingInput(input))
+	return idempotent(ctx, r.Resolver, idempotencyKey, func(ctx context.Context) (*ent.Mailing, error) {
+		return r.Service.CreateMailing(ctx, mailingInput(input))
+	})
 }
 
 // UpdateMailing is the resolver for the updateMailing field.

@@ -54,6 +54,12 @@ const (
 	// AdminAPI routes (REST's /audit/) need an admin's bearer token for
 	// every method; a refusal is a REST error ({"detail": …}).
 	AdminAPI
+	// OperatorAPI routes (REST's /opt-outs/) are API routes whose deletes
+	// an operator may make: opting a phone back in is an operator's write.
+	OperatorAPI
+	// ReadAPI routes (REST's POST /mailings/preview/) need a viewer's token
+	// whatever the method: a POST there writes nothing.
+	ReadAPI
 )
 
 // String returns the access level's name, as route tables print it.
@@ -71,6 +77,10 @@ func (a Access) String() string {
 		return "admin-ui"
 	case AdminAPI:
 		return "admin-api"
+	case OperatorAPI:
+		return "operator-api"
+	case ReadAPI:
+		return "read-api"
 	default:
 		return "access(?)"
 	}
@@ -204,6 +214,12 @@ func need(a Access, r *http.Request) Role {
 			return Viewer
 		case http.MethodDelete:
 			return Admin
+		}
+		return Operator
+	case OperatorAPI:
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return Viewer
 		}
 		return Operator
 	}

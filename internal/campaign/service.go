@@ -45,6 +45,7 @@ type Service struct {
 	now       func() time.Time
 	actor     ActorFunc
 	logger    *slog.Logger
+	rates     *rateTracker
 }
 
 // Config holds the dependencies of a Service.
@@ -76,6 +77,7 @@ func New(cfg Config) *Service {
 	// Times go to the database in UTC: SQLite compares them as text.
 	clock := s.now
 	s.now = func() time.Time { return clock().UTC() }
+	s.rates = newRateTracker(s.now)
 	return s
 }
 

@@ -151,6 +151,7 @@ func (s *Service) MailingStatsOf(ctx context.Context, ids []int) ([]*MailingStat
 	for _, m := range mailings {
 		byStatus, total := counts(perMailing[m.ID])
 		byID[m.ID] = &MailingStats{MailingID: m.ID, Status: m.Status, Total: total, ByStatus: byStatus}
+		s.rates.observe(byID[m.ID])
 	}
 	out := make([]*MailingStats, len(ids))
 	for i, id := range ids {

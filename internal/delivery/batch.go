@@ -25,6 +25,9 @@ type pending struct {
 	status     status.Message
 	attempts   int
 	lastError  *string
+	// optOutMark is the highest opt-out id before the message was loaded
+	// (optout.go).
+	optOutMark int64
 }
 
 // update is the next state of one message.
@@ -185,6 +188,10 @@ func (e *Engine) idle(ctx context.Context, b Batch, now time.Time) (Outcome, err
 }
 
 func (e *Engine) loadDue(ctx context.Context, b Batch, now time.Time) ([]*pending, error) {
+	mark, err := e.loadOptOutMark(ctx)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := e.db.SQL.QueryContext(ctx, rebind(e.db.Dialect, dueMessages), b.MailingID, b.FirstID, b.LastID, now, e.cfg.BatchSize)
 	if err != nil {
 		return nil, fmt.Errorf("error loading due messages of mailing %d: %w", b.MailingID, err)
@@ -210,6 +217,7 @@ func (e *Engine) loadDue(ctx context.Context, b Batch, now time.Time) ([]*pendin
 		if lastErr.Valid {
 			p.lastError = &lastErr.String
 		}
+		p.optOutMark = mark
 		if e.unwritten.holds(p.id) {
 			continue // its outcome is known, only not written yet: never send it again
 		}

@@ -103,7 +103,9 @@ const admitWindow = 20 * time.Millisecond
 
 // admit starts requests for pending, in order, while the mailing is running
 // and before its end_at: it owns one sender slot on entry, takes more as
-// they free up during admitWindow, and returns how many requests it started.
+// they free up during admitWindow, and returns how many of pending it went
+// through: requests started, and messages an opt-out settled since they were
+// loaded (passed over, optout.go).
 // When the breaker refuses a request it stops and returns when to try again.
 // start must call written once the request is on the wire (or failed
 // before); admit holds its transaction — and on Postgres the mailing's
@@ -120,11 +122,12 @@ func (e *Engine) admit(ctx context.Context, mailingID int, pending []*pending, s
 			return err
 		}
 		var (
-			st    status.Mailing
-			endAt time.Time
-			text  string
+			st        status.Mailing
+			endAt     time.Time
+			text      string
+			optOutMax int64
 		)
-		err := tx.QueryRowContext(ctx, rebind(e.db.Dialect, admitMailing), mailingID).Scan(&st, &endAt, &text)
+		err := tx.QueryRowContext(ctx, rebind(e.db.Dialect, admitRequests), mailingID).Scan(&st, &endAt, &text, &optOutMax)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -133,6 +136,10 @@ func (e *Engine) admit(ctx context.Context, mailingID int, pending []*pending, s
 		}
 		if st != status.Running {
 			return nil
+		}
+		settled, err := e.settledSince(ctx, tx, pending, optOutMax)
+		if err != nil {
+			return err
 		}
 		var written sync.WaitGroup
 		defer written.Wait()
@@ -157,6 +164,10 @@ func (e *Engine) admit(ctx context.Context, mailingID int, pending []*pending, s
 				break
 			}
 			p := pending[started]
+			if settled[p.id] {
+				started++ // cancelled by an opt-out since it was loaded: passed over
+				continue
+			}
 			t := text
 			if p.text != nil {
 				t = *p.text

@@ -4,27 +4,27 @@ import (
 	"regexp"
 
 	"entgo.io/ent/dialect"
+
+	"github.com/notifyhq/notify/internal/campaign"
 )
 
 // The raw SQL of the sending engine, per dialect: the statements ent cannot
 // express (INSERT … SELECT, bulk updates from arrays, RETURNING). Everything
 // else goes through ent.
 
-// The clients of a selection chunk: those matching the filter — operator
-// codes ($1) and tags ($2), arrays on Postgres and JSON arrays on SQLite,
-// empty meaning no constraint — with ids in (after $3, upto $4].
+// The clients of a selection chunk: the recipients (campaign's conditions,
+// which the audience preview counts with: the filter's operator codes ($1)
+// and tags ($2), opted-out phones left out) with ids in (after $3, upto $4].
 const (
 	clientsPostgres = `
 FROM clients c
 WHERE c.id > $3 AND c.id <= $4
-  AND (cardinality($1::text[]) = 0 OR c.operator_code = ANY($1::text[]))
-  AND (cardinality($2::text[]) = 0 OR c.tag = ANY($2::text[]))`
+  AND ` + campaign.RecipientsPostgres
 
 	clientsSQLite = `
 FROM clients c
 WHERE c.id > ?3 AND c.id <= ?4
-  AND (json_array_length(?1) = 0 OR c.operator_code IN (SELECT value FROM json_each(?1)))
-  AND (json_array_length(?2) = 0 OR c.tag IN (SELECT value FROM json_each(?2)))`
+  AND ` + campaign.RecipientsSQLite
 )
 
 // chunkBounds counts the clients of the next chunk and finds the highest id

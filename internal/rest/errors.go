@@ -101,6 +101,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		invalid   *invalidInput
 		domain    *campaign.ValidationError
 		tooBig    *http.MaxBytesError
+		idem      *campaign.IdempotencyError
 	)
 	switch {
 	case errors.As(err, &tooBig):
@@ -117,6 +118,8 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		a.write(w, r, http.StatusNotFound, detail{"Invalid page."})
 	case errors.Is(err, campaign.ErrNotFound), errors.Is(err, errNoRoute):
 		a.write(w, r, http.StatusNotFound, detail{"Not found."})
+	case errors.As(err, &idem):
+		a.write(w, r, idempotencyStatus(idem), detail{capitalize(strings.TrimPrefix(idem.Error(), "conflict: "))})
 	case errors.Is(err, campaign.ErrConflict):
 		a.write(w, r, http.StatusConflict, detail{conflictMessage(err)})
 	case errors.As(err, &methodErr):

@@ -1,0 +1,72 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/notifyhq/notify/internal/campaign"
+)
+
+// idempotent runs create at most once per idempotency key (README,
+// "Idempotency keys"; docs/design.md): without a key it just runs; with
+// one, the first request with it runs and its result is stored as JSON, a
+// repeat of the same mutation field with the same arguments within 24 h
+// gets that result back and creates nothing, other arguments are a CONFLICT
+// on idempotencyKey, and so is a repeat while the first still runs. A
+// create that fails frees its key. Any create mutation takes it: a new one
+// declares `idempotencyKey: String` and wraps its call in this.
+func idempotent[T any](ctx context.Context, r *Resolver, key *string, create func(context.Context) (T, error)) (T, error) {
+	var zero T
+	if key == nil {
+		return create(ctx)
+	}
+	hash, err := argumentsHash(ctx)
+	if err != nil {
+		return zero, err
+	}
+	claim, stored, err := r.Service.ClaimIdempotencyKey(ctx, *key, hash)
+	if err != nil {
+		return zero, err
+	}
+	if stored != nil {
+		var out T
+		if err := json.Unmarshal(stored.Body, &out); err != nil {
+			return zero, fmt.Errorf("error decoding the stored result of an idempotency key: %w", err)
+		}
+		return out, nil
+	}
+	out, err := create(ctx)
+	if err != nil {
+		if rerr := claim.Release(ctx); rerr != nil {
+			r.Logger.ErrorContext(ctx, "error releasing an idempotency key", "error", rerr)
+		}
+		return zero, err
+	}
+	body, err := json.Marshal(out)
+	if err == nil {
+		err = claim.Complete(ctx, campaign.StoredResponse{Status: 200, Body: body})
+	}
+	if err != nil {
+		// The object is created: answer it. The key stays in progress (a
+		// repeat gets CONFLICT, not a second object) until it is pruned.
+		r.Logger.ErrorContext(ctx, "error storing the result of an idempotency key", "error", err)
+	}
+	return out, nil
+}
+
+// argumentsHash is the hash of the current mutation field's name and
+// arguments (the key left out), as the key's request hash: the same
+// arguments in literals or in variables hash alike.
+func argumentsHash(ctx context.Context) (string, error) {
+	fc := graphql.GetFieldContext(ctx)
+	args := fc.Field.ArgumentMap(graphql.GetOperationContext(ctx).Variables)
+	delete(args, campaign.IdempotencyField)
+	raw, err := json.Marshal(args)
+	if err != nil {
+		return "", fmt.Errorf("error hashing the arguments of %s: %w", fc.Field.Name, err)
+	}
+	return campaign.RequestHash([]byte(fc.Field.Name), raw), nil
+}
