@@ -78,6 +78,10 @@ func (a *API) routes() {
 	a.handle("GET /clients/", maxBody, a.listClients)
 	a.handle("POST /clients/", maxBody, a.createClient)
 	a.handle("POST /clients/bulk/", maxBulkBody, a.createClients)
+	// CSV import and export (import.go, export.go).
+	a.handleStream("POST /clients/import/", a.importClients)
+	a.handle("GET /clients/import/{id}/", maxBody, a.getImport)
+	a.handleStream("GET /clients/export.csv", a.exportClients)
 	a.handle("GET /clients/{id}/", maxBody, a.getClient)
 	a.handle("PUT /clients/{id}/", maxBody, a.replaceClient)
 	a.handle("PATCH /clients/{id}/", maxBody, a.updateClient)
@@ -94,6 +98,7 @@ func (a *API) routes() {
 	a.handle("POST /mailings/{id}/pause/", maxBody, a.pauseMailing)
 	a.handle("POST /mailings/{id}/resume/", maxBody, a.resumeMailing)
 	a.handle("POST /mailings/{id}/cancel/", maxBody, a.cancelMailing)
+	a.handleStream("GET /mailings/{id}/messages.csv", a.exportMessages)
 
 	a.handle("GET /reports/daily/", maxBody, a.dailyReport)
 
@@ -104,12 +109,18 @@ func (a *API) routes() {
 	// Paths of their own beside an /{id}/ path, as Django REST framework's
 	// router matches its list routes before its detail routes: another
 	// method is a 405 there, not the 404 of an id that is not one.
-	for path, method := range map[string]string{"/clients/bulk/": http.MethodPost, "/mailings/general_statistics/": http.MethodGet} {
+	for path, method := range map[string]string{"/clients/bulk/": http.MethodPost, "/clients/import/": http.MethodPost, "/mailings/general_statistics/": http.MethodGet} {
 		for _, m := range methods {
 			if m != method {
 				a.mux.HandleFunc(m+" "+path+"{$}", a.noRoute)
 				a.mux.HandleFunc(m+" "+strings.TrimSuffix(path, "/"), a.noRoute)
 			}
+		}
+	}
+
+	for _, m := range methods {
+		if m != http.MethodGet {
+			a.mux.HandleFunc(m+" /clients/export.csv", a.noRoute)
 		}
 	}
 
