@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/notifyhq/notify/graph/generated"
 	"github.com/notifyhq/notify/graph/scalar"
 	"github.com/notifyhq/notify/internal/campaign"
 	"github.com/notifyhq/notify/internal/event"
@@ -74,15 +76,42 @@ const (
 	fieldCommittedAt
 )
 
-var eventFields = map[string]eventField{
-	"__typename":  fieldTypename,
-	"messageID":   fieldMessageID,
-	"mailingID":   fieldMailingID,
-	"clientID":    fieldClientID,
-	"status":      fieldStatus,
-	"attempts":    fieldAttempts,
-	"at":          fieldAt,
-	"committedAt": fieldCommittedAt,
+// renderers are the scalar fields of MessageStatusEvent the feed knows how
+// to render, each with its type as the schema declares it.
+var renderers = map[string]struct {
+	typ   string
+	field eventField
+}{
+	"messageID":   {"ID!", fieldMessageID},
+	"mailingID":   {"ID!", fieldMailingID},
+	"clientID":    {"ID", fieldClientID},
+	"status":      {"MessageStatus!", fieldStatus},
+	"attempts":    {"Int!", fieldAttempts},
+	"at":          {"Time!", fieldAt},
+	"committedAt": {"Time", fieldCommittedAt},
+}
+
+// eventFields are the fields of MessageStatusEvent the feed renders: those
+// of renderers that the schema (graph's, parsed by gqlgen's generated code,
+// read once at start-up) declares with the same type. An operation
+// selecting any other field runs in gqlgen. TestStatusFeedFieldsAreTheSchemas
+// fails when the schema has a scalar field the feed does not render.
+var eventFields = sync.OnceValue(func() map[string]eventField {
+	return fieldsOf(generated.NewExecutableSchema(generated.Config{}).Schema())
+})
+
+// fieldsOf returns the fields of MessageStatusEvent in schema that the feed
+// renders.
+func fieldsOf(schema *ast.Schema) map[string]eventField {
+	fields := map[string]eventField{"__typename": fieldTypename}
+	if def := schema.Types["MessageStatusEvent"]; def != nil {
+		for _, f := range def.Fields {
+			if r, ok := renderers[f.Name]; ok && f.Type.String() == r.typ {
+				fields[f.Name] = r.field
+			}
+		}
+	}
+	return fields
 }
 
 // planStatus returns the plan of rc when it is a messageStatusChanged
@@ -109,7 +138,7 @@ func planStatus(rc *graphql.OperationContext) (*statusPlan, bool) {
 	// The fields as gqlgen collects them: fragments flattened, fields of
 	// one alias merged, in order.
 	for i, f := range graphql.CollectFields(rc, root.SelectionSet, []string{"MessageStatusEvent"}) {
-		value, ok := eventFields[f.Name]
+		value, ok := eventFields()[f.Name]
 		if !ok {
 			return nil, false
 		}
