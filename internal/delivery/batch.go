@@ -25,9 +25,11 @@ type pending struct {
 	status     status.Message
 	attempts   int
 	lastError  *string
-	// optOutMark is the highest opt-out id before the message was loaded
-	// (optout.go).
+	// optOutMark is the highest opt-out id before the message was loaded,
+	// or when it was last re-read; settled is set when that re-read found
+	// it no longer unsent (optout.go).
 	optOutMark int64
+	settled    bool
 }
 
 // update is the next state of one message.

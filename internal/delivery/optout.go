@@ -44,10 +44,10 @@ func (e *Engine) loadOptOutMark(ctx context.Context) (int64, error) {
 	return mark, nil
 }
 
-// settledSince returns the ids among pending, loaded before an opt-out
-// later than mark, that are no longer unsent, read in tx; nil when no
-// pending message was loaded before latest.
-func (e *Engine) settledSince(ctx context.Context, tx *database.Tx, pending []*pending, latest int64) (map[int]bool, error) {
+// rereadAfterOptOut re-reads, in tx, the status of the messages of pending
+// loaded (or last re-read) before an opt-out later than their mark, and
+// marks settled those that are no longer unsent.
+func (e *Engine) rereadAfterOptOut(ctx context.Context, tx *database.Tx, pending []*pending, latest int64) error {
 	var ids []int64
 	for _, p := range pending {
 		if p.optOutMark < latest {
@@ -55,7 +55,7 @@ func (e *Engine) settledSince(ctx context.Context, tx *database.Tx, pending []*p
 		}
 	}
 	if len(ids) == 0 {
-		return nil, nil
+		return nil
 	}
 	query, arg := settledAmongSQLite, any(nil)
 	if e.db.Dialect == dialect.Postgres {
@@ -66,24 +66,25 @@ func (e *Engine) settledSince(ctx context.Context, tx *database.Tx, pending []*p
 	}
 	rows, err := tx.QueryContext(ctx, query, arg)
 	if err != nil {
-		return nil, fmt.Errorf("error re-reading messages after an opt-out: %w", err)
+		return fmt.Errorf("error re-reading messages after an opt-out: %w", err)
 	}
 	defer rows.Close()
 	settled := map[int]bool{}
 	for rows.Next() {
 		var id int
 		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("error re-reading messages after an opt-out: %w", err)
+			return fmt.Errorf("error re-reading messages after an opt-out: %w", err)
 		}
 		settled[id] = true
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("error re-reading messages after an opt-out: %w", err)
+		return fmt.Errorf("error re-reading messages after an opt-out: %w", err)
 	}
 	for _, p := range pending {
 		if p.optOutMark < latest {
-			p.optOutMark = latest // re-read now: no need again for this opt-out
+			p.optOutMark = latest
+			p.settled = p.settled || settled[p.id]
 		}
 	}
-	return settled, nil
+	return nil
 }

@@ -137,8 +137,7 @@ func (e *Engine) admit(ctx context.Context, mailingID int, pending []*pending, s
 		if st != status.Running {
 			return nil
 		}
-		settled, err := e.settledSince(ctx, tx, pending, optOutMax)
-		if err != nil {
+		if err := e.rereadAfterOptOut(ctx, tx, pending, optOutMax); err != nil {
 			return err
 		}
 		var written sync.WaitGroup
@@ -164,7 +163,7 @@ func (e *Engine) admit(ctx context.Context, mailingID int, pending []*pending, s
 				break
 			}
 			p := pending[started]
-			if settled[p.id] {
+			if p.settled {
 				started++ // cancelled by an opt-out since it was loaded: passed over
 				continue
 			}
