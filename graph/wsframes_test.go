@@ -63,9 +63,13 @@ func TestFramesDoNotInterleaveWithPongs(t *testing.T) {
 	messageID := regexp.MustCompile(`^\{"payload":\{"data":\{"messageStatusChanged":\{"messageID":"(\d+)","status":"SENT","at":"[^"]+","committedAt":"[^"]+"\}\}\},"id":"1","type":"next"\}$`)
 	nextEvent, nextPong := 1, 0
 	for nextEvent <= events || nextPong < pings {
-		f := readFrame(t, frames)
-		payload := f.Payload
-		switch f.Header.OpCode {
+		h, err := ws.ReadHeader(frames)
+		require.NoError(t, err)
+		require.True(t, h.Fin && !h.Masked, "a fragment, or a masked frame from the server")
+		payload := make([]byte, h.Length)
+		_, err = io.ReadFull(frames, payload)
+		require.NoError(t, err)
+		switch h.OpCode {
 		case ws.OpPong:
 			require.Equal(t, binary.BigEndian.AppendUint64(nil, uint64(nextPong)), payload, "pong %d", nextPong)
 			nextPong++
@@ -81,22 +85,8 @@ func TestFramesDoNotInterleaveWithPongs(t *testing.T) {
 			}
 			nextEvent++
 		default:
-			t.Fatalf("unexpected frame %v: %q", f.Header.OpCode, payload)
+			t.Fatalf("unexpected frame %v: %q", h.OpCode, payload)
 		}
 	}
 	require.NoError(t, <-pinged)
-}
-
-// readFrame reads one whole, unmasked frame a server sent.
-func readFrame(t *testing.T, r io.Reader) ws.Frame {
-	t.Helper()
-	h, err := ws.ReadHeader(r)
-	require.NoError(t, err)
-	require.True(t, h.Fin, "a fragment")
-	require.False(t, h.Masked, "a masked frame from the server")
-	require.LessOrEqual(t, h.Length, int64(1<<20), "a frame longer than any message sent")
-	payload := make([]byte, h.Length)
-	_, err = io.ReadFull(r, payload)
-	require.NoError(t, err)
-	return ws.Frame{Header: h, Payload: payload}
 }
