@@ -11,13 +11,16 @@
 //     messageStatusChanged member gets every response from its joining on;
 //     a mailingProgress member joins with the latest snapshot and skips to
 //     the latest when behind. The execution never waits on a member.
-//   - Slow subscribers. A status member that falls behind its buffer is
+//   - Slow subscribers. Members are fed by the fan-out policy of every live
+//     fan-out (event.Offer): a status member that falls behind its buffer is
 //     dropped alone, and its last response is the SUBSCRIBER_TOO_SLOW
-//     notice, the same an unshared subscription gets.
-//   - Same bytes as gqlgen. Whatever this package renders or encodes itself
-//     (the direct status feed, encoded responses, protocol messages, frames)
-//     is byte for byte what gqlgen and encoding/json would give; fuzz targets
-//     compare the two.
+//     notice (Notice, the one place notices are made), the same an unshared
+//     subscription gets; a progress member skips to the newest snapshot.
+//   - Same bytes as gqlgen. Whatever this package renders or writes itself
+//     (the direct status feed, data messages, frames) is byte for byte what
+//     gqlgen and encoding/json would give; fuzz targets compare the two. The
+//     feed renders only the fields graph's schema declares, with the types
+//     it declares (read from the parsed schema at start-up).
 //   - WebSocket. Websocket returns gqlgen's transport over coder/websocket,
 //     with the graphql-transport-ws rules gqlgen does not keep (4409 on a
 //     reused id, a cap on live subscriptions per socket), writes coalesced
