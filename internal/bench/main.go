@@ -66,12 +66,13 @@ func main() {
 	recipients := flag.Int("recipients", envInt("BENCH_RECIPIENTS", 100000), "recipients of the instant-sender fan-out (BENCH_RECIPIENTS)")
 	slowRecipients := flag.Int("slow-recipients", 20000, "recipients of the 200 ms-sender fan-out")
 	runs := flag.Int("runs", 3, "runs per scenario (medians are printed)")
-	only := flag.String("only", "", "run only the scenarios with these names, comma-separated (instant, slow, slow3, c2000, subscribers)")
+	only := flag.String("only", "", "run only the scenarios with these names, comma-separated (instant, slow, slow3, c2000, subscribers, import, export)")
 	bigRecipients := flag.Int("c2000-recipients", 60000, "recipients of the SENDER_CONCURRENCY=2000 fan-out (200 ms sender)")
 	subRecipients := flag.Int("sub-recipients", envInt("BENCH_RECIPIENTS", 100000), "recipients of the live-events fan-out")
 	subProgress := flag.Int("sub-progress", 490, "mailingProgress subscribers of the live-events fan-out")
 	subStatus := flag.Int("sub-status", 10, "messageStatusChanged subscribers of the live-events fan-out")
 	instantConcurrency := flag.Int("concurrency", 64, "SENDER_CONCURRENCY of the instant-sender fan-out")
+	importLines := flag.Int("import-lines", 1000000, "clients of the CSV import and export benchmarks")
 	cpuProfile := flag.String("cpuprofile", "", "write this process's CPU profile (the subscribers' side) to the file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -158,10 +159,16 @@ func main() {
 	if one, three := medians["slow"], medians["slow3"]; one > 0 && three > 0 {
 		fmt.Printf("scale-out (200 ms sender): 3 instances %.0f msg/s / 1 instance %.0f msg/s = %.2f× (target ≥ 2.5×)\n", three, one, three/one)
 	}
+	if selected("preview") {
+		benchPreview(admin, dbURL, bin, *previewClients, *previewRequests, *runs) // preview.go
+	}
 	if selected("subscribers") {
 		benchSubscribers(admin, dbURL, bin, *subRecipients, *runs, subscriberLoad{progress: *subProgress, status: *subStatus})
 	}
-	fmt.Printf("reproduce: go run ./internal/bench -recipients %d -slow-recipients %d -c2000-recipients %d -sub-recipients %d -sub-progress %d -sub-status %d -runs %d -concurrency %d -only %q\n", *recipients, *slowRecipients, *bigRecipients, *subRecipients, *subProgress, *subStatus, *runs, *instantConcurrency, *only)
+	if selected("import") || selected("export") {
+		benchImportExport(admin, dbURL, bin, *importLines, *runs, selected("import"), selected("export"))
+	}
+	fmt.Printf("reproduce: go run ./internal/bench -recipients %d -slow-recipients %d -c2000-recipients %d -sub-recipients %d -sub-progress %d -sub-status %d -import-lines %d -runs %d -concurrency %d -only %q\n", *recipients, *slowRecipients, *bigRecipients, *subRecipients, *subProgress, *subStatus, *importLines, *runs, *instantConcurrency, *only)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
