@@ -44,6 +44,11 @@ type coderWebsocket struct {
 	// refused answers a handshake coder/websocket refused
 	// (WebsocketConfig.Refused); nil: coder/websocket's own answer.
 	refused func(w http.ResponseWriter, status int, reason string)
+	// writeDelay coalesces each connection's writes (0: written at once).
+	writeDelay time.Duration
+	// stopping, once closed, turns the normal closure gqlgen sends on a
+	// cancelled connection into 1001 "server shutting down".
+	stopping <-chan struct{}
 }
 
 var _ transport.WebsocketImplementation = coderWebsocket{}
@@ -61,6 +66,9 @@ func (u coderWebsocket) Accept(w http.ResponseWriter, r *http.Request, options t
 			opts.Subprotocols = append(opts.Subprotocols, p)
 		}
 	}
+	if u.writeDelay > 0 {
+		w = coalescingWriter{ResponseWriter: w, Delay: u.writeDelay}
+	}
 	hw := &hijackRecorder{ResponseWriter: w, answer: u.refused}
 	conn, err := websocket.Accept(hw, r, &opts)
 	if err != nil {
@@ -72,7 +80,7 @@ func (u coderWebsocket) Accept(w http.ResponseWriter, r *http.Request, options t
 		}
 		return nil, err
 	}
-	c := &coderConn{conn: conn, raw: hw.conn, closeWait: closeWriteTimeout, maxLive: u.MaxSubscriptions, live: map[string]bool{}}
+	c := &coderConn{conn: conn, raw: hw.conn, closeWait: closeWriteTimeout, stopping: u.stopping, maxLive: u.MaxSubscriptions, live: map[string]bool{}}
 	if slot, ok := r.Context().Value(wsConnSlot{}).(*wsConnSlot); ok {
 		slot.conn = c
 	}
@@ -90,6 +98,7 @@ type coderConn struct {
 	// closeWait bounds how long WriteClose lets a message being written
 	// hold the close frame back (closeWriteTimeout).
 	closeWait time.Duration
+	stopping  <-chan struct{} // coderWebsocket.stopping
 
 	// subscribing is the id of the last subscribe (or start) message read,
 	// and ids the id of each operation it created: both belong to gqlgen's
@@ -315,8 +324,16 @@ func (h *hijackRecorder) Unwrap() http.ResponseWriter { return h.ResponseWriter 
 // WriteClose starts the close handshake in the background: coder/websocket
 // waits up to 5 s for the peer's close frame, and gqlgen's teardown should
 // not. The close frame follows any message being written, and no message
-// follows it.
+// follows it. Once the server is stopping, a normal closure goes out as
+// 1001 (going away).
 func (c *coderConn) WriteClose(code int, msg string) error {
+	select {
+	case <-c.stopping:
+		if code == transport.WebsocketCloseNormalClosure {
+			code, msg = closeGoingAway, "server shutting down"
+		}
+	default:
+	}
 	c.mu.Lock()
 	c.stopReadDeadlineLocked()
 	if c.closeStarted {
@@ -559,15 +576,15 @@ type WebsocketConfig struct {
 // writes coalesced over wsWriteDelay. Wrapped by Hub.Transport, its shared
 // subscriptions write their data messages themselves.
 func Websocket(cfg WebsocketConfig) graphql.Transport {
-	var ws transport.WebsocketImplementation = coderWebsocket{
+	ws := coderWebsocket{
 		AcceptOptions:    websocket.AcceptOptions{OriginPatterns: cfg.OriginPatterns},
 		MaxSubscriptions: cfg.MaxSubscriptions,
 		refused:          cfg.Refused,
+		writeDelay:       wsWriteDelay,
 	}
-	ws = coalesced{ws}
 	initFunc := cfg.InitFunc
 	if cfg.Stopping != nil {
-		ws, initFunc = goingAway{ws, cfg.Stopping.Done()}, endOnStop(cfg.Stopping, initFunc)
+		ws.stopping, initFunc = cfg.Stopping.Done(), endOnStop(cfg.Stopping, initFunc)
 	}
 	return directWebsocket{transport.Websocket{
 		KeepAlivePingInterval: 10 * time.Second,
@@ -583,7 +600,7 @@ func Websocket(cfg WebsocketConfig) graphql.Transport {
 const closeGoingAway = 1001
 
 // endOnStop makes each WebSocket's context end when stopping is cancelled:
-// gqlgen then closes the socket, which goingAway turns into 1001. A
+// gqlgen then closes the socket, which WriteClose turns into 1001. A
 // connection initialised after that is refused with 1001 at once. next may
 // be nil.
 func endOnStop(stopping context.Context, next transport.WebsocketInitFunc) transport.WebsocketInitFunc {
@@ -617,61 +634,3 @@ func endOnStop(stopping context.Context, next transport.WebsocketInitFunc) trans
 // was paced; paced, in bursts of 250, the two are within noise), and it is
 // not a delay a person watching a progress bar sees.
 const wsWriteDelay = 10 * time.Millisecond
-
-// coalesced wraps a WebSocket implementation so that the connections it
-// accepts coalesce their writes over wsWriteDelay.
-type coalesced struct {
-	transport.WebsocketImplementation
-}
-
-func (c coalesced) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
-	return c.WebsocketImplementation.Accept(coalescingWriter{ResponseWriter: w, Delay: wsWriteDelay}, r, o)
-}
-
-// goingAway wraps a WebSocket implementation so that, once done is closed,
-// the normal closure gqlgen sends on a cancelled connection goes out as
-// 1001 "server shutting down".
-type goingAway struct {
-	transport.WebsocketImplementation
-	done <-chan struct{}
-}
-
-func (g goingAway) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
-	c, err := g.WebsocketImplementation.Accept(w, r, o)
-	if err != nil {
-		return nil, err
-	}
-	return &goingAwayConn{WebsocketConn: c, done: g.done}, nil
-}
-
-type goingAwayConn struct {
-	transport.WebsocketConn
-	done <-chan struct{}
-}
-
-func (c *goingAwayConn) WriteClose(code int, msg string) error {
-	select {
-	case <-c.done:
-		if code == transport.WebsocketCloseNormalClosure {
-			code, msg = closeGoingAway, "server shutting down"
-		}
-	default:
-	}
-	return c.WebsocketConn.WriteClose(code, msg)
-}
-
-// The transport enforces PayloadReadLimit and pong deadlines only through
-// these optional interfaces: keep them.
-
-func (c *goingAwayConn) SetReadLimit(n int64) {
-	if l, ok := c.WebsocketConn.(transport.WebsocketReadLimiter); ok {
-		l.SetReadLimit(n)
-	}
-}
-
-func (c *goingAwayConn) SetReadDeadline(t time.Time) error {
-	if d, ok := c.WebsocketConn.(transport.WebsocketReadDeadliner); ok {
-		return d.SetReadDeadline(t)
-	}
-	return nil
-}
