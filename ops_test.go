@@ -60,6 +60,8 @@ func opsRequest(t *testing.T, baseURL string, r route) *http.Request {
 		body = strings.NewReader(`{}`)
 	case "/reports/":
 		path = "/reports/daily/"
+	case "/webhooks/", "/webhooks":
+		path = "/webhooks/deliveries/"
 	case "/assets/":
 		path = "/assets/graphiql/graphiql.min.css"
 	case "/docs/":
@@ -105,7 +107,7 @@ func TestOpsAuthRoutes(t *testing.T) {
 
 		for _, r := range b.app.routes {
 			t.Run(r.pattern, func(t *testing.T) {
-				guarded := r.access == auth.API || r.access == auth.GraphQL || r.access == auth.AdminUI || r.access == auth.OperatorAPI || r.access == auth.ReadAPI
+				guarded := r.access == auth.API || r.access == auth.GraphQL || r.access == auth.AdminUI || r.access == auth.OperatorAPI || r.access == auth.ReadAPI || r.access == auth.OperatorReadAPI
 				resp, body := opsDo(t, opsRequest(t, b.server.URL, r))
 				if !guarded {
 					require.Less(t, resp.StatusCode, 300, "open route without a token: %s", body)

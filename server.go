@@ -53,6 +53,7 @@ import (
 	"github.com/notifyhq/notify/internal/rest"
 	"github.com/notifyhq/notify/internal/sender"
 	"github.com/notifyhq/notify/internal/status"
+	"github.com/notifyhq/notify/internal/webhook"
 	"github.com/notifyhq/notify/internal/webui"
 	"github.com/notifyhq/notify/jobs"
 )
@@ -256,6 +257,9 @@ type appOptions struct {
 	// reportRetry is the wait after a failed report email;
 	// jobs.DailyReportRetryDelay when nil.
 	reportRetry func(attempt int) time.Duration
+	// webhooks tunes webhook deliveries (attempt timeout, backoff); DB,
+	// Signer and Logger are filled in.
+	webhooks webhook.Config
 }
 
 // newApp opens and migrates the database, connects the sender (or starts
@@ -388,8 +392,20 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	a.shared = live.NewHub(a.events, logger, opts.eventBuffer)
 	// Status writes are counted on their way to the live feed.
 	publisher := a.metrics.Publisher(a.events)
-	a.service = campaign.New(campaign.Config{DB: apiDB, Scheduler: scheduler, Publisher: publisher, Now: opts.now, Actor: auditActor, Logger: logger})
-	a.work = campaign.New(campaign.Config{DB: a.db, Scheduler: scheduler, Publisher: publisher, Now: opts.now, Actor: auditActor, Logger: logger})
+	// Webhooks (README, "Webhooks"): lifecycle events recorded with their
+	// delivery jobs by the domain, sent signed by the webhook queue's jobs.
+	// Off without WEBHOOK_SECRET.
+	var announcer campaign.Announcer
+	hooks := opts.webhooks
+	hooks.DB, hooks.Logger = a.db, logger
+	if cfg.WebhookSecret != "" {
+		if hooks.Signer, err = webhook.NewSigner(cfg.WebhookSecret); err != nil {
+			return nil, fmt.Errorf("WEBHOOK_SECRET: %w", err)
+		}
+		announcer = webhook.NewOutbox(cfg.WebhookURL, scheduler)
+	}
+	a.service = campaign.New(campaign.Config{DB: apiDB, Scheduler: scheduler, Publisher: publisher, Announcer: announcer, Now: opts.now, Actor: auditActor, Logger: logger})
+	a.work = campaign.New(campaign.Config{DB: a.db, Scheduler: scheduler, Publisher: publisher, Announcer: announcer, Now: opts.now, Actor: auditActor, Logger: logger})
 	a.engine = delivery.New(delivery.Deps{DB: a.db, Campaign: a.work, Sender: a.sender, Batches: scheduler, Publisher: publisher, Logger: logger}, opts.engine)
 	// The daily report (docs/product.md, "Statistics and the daily report"): previews always work; the email, and the
 	// periodic job that sends it, only with SMTP_URL.
@@ -413,7 +429,8 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 		periodic = append(periodic, jobs.AuditRetentionPeriodicJob(cfg.AuditRetention, nil))
 	}
 	periodic = append(periodic, jobs.IdempotencyRetentionPeriodicJob(nil))
-	workers := jobs.Workers(a.work, a.engine, &jobs.DailyReportWorker{Reports: a.reports, RetryDelayFunc: opts.reportRetry, Logger: logger})
+	workers := jobs.Workers(a.work, a.engine, &jobs.DailyReportWorker{Reports: a.reports, RetryDelayFunc: opts.reportRetry, Logger: logger},
+		webhook.NewDeliverer(hooks))
 	if a.river, err = river.NewClient(driver, jobs.RiverConfig(a.db.Schema, riverLogger, workers, periodic)); err != nil {
 		return nil, fmt.Errorf("error creating River client: %w", err)
 	}
@@ -670,6 +687,10 @@ func routes(d serverDeps) []route {
 		// admin's token passes, whatever the method (README, "Audit log").
 		{pattern: "/audit", access: auth.API, handler: d.guard.Wrap(auth.AdminAPI, api), cors: true},
 		{pattern: "/audit/", access: auth.API, handler: d.guard.Wrap(auth.AdminAPI, api), cors: true},
+		// Webhook deliveries: operators and admins read them, as in
+		// GraphQL's webhookDeliveries (README, "Webhooks").
+		{pattern: "/webhooks", access: auth.OperatorReadAPI, handler: api, cors: true},
+		{pattern: "/webhooks/", access: auth.OperatorReadAPI, handler: api, cors: true},
 		// Opt-outs: operators opt a phone out and back in (DELETE), viewers
 		// list them; the audience preview is a POST that only reads
 		// (README, "Opt-outs", "Audience preview").

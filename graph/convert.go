@@ -91,6 +91,8 @@ func mailingInput(in model.CreateMailingInput) campaign.MailingInput {
 		Text:    in.Text,
 		Filter:  filterInput(value(in.Filter)),
 		Window:  windowInput(value(in.SendWindow)),
+		// webhookUrl: null is the same as omitted.
+		WebhookURL: value(in.WebhookURL),
 	}
 }
 
@@ -112,6 +114,9 @@ func mailingPatch(in model.UpdateMailingInput) (campaign.MailingPatch, error) {
 			filter := filterInput(f)
 			p.Filter = &filter
 		}
+	}
+	if u, set := in.WebhookURL.ValueOK(); set {
+		p.WebhookURL, p.ClearWebhookURL = u, u == nil
 	}
 	if w, set := in.SendWindow.ValueOK(); set {
 		if w == nil {

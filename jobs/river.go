@@ -9,17 +9,19 @@ import (
 	"github.com/notifyhq/notify/internal/campaign"
 	"github.com/notifyhq/notify/internal/delivery"
 	"github.com/notifyhq/notify/internal/report"
+	"github.com/notifyhq/notify/internal/webhook"
 )
 
 // Workers registers every worker of the service. The daily report's worker
 // is registered even with email off, so a report job left in the database
 // waits (snoozes) instead of failing as an unknown kind.
-func Workers(svc *campaign.Service, engine *delivery.Engine, dailyReport *DailyReportWorker) *river.Workers {
+func Workers(svc *campaign.Service, engine *delivery.Engine, dailyReport *DailyReportWorker, webhooks *webhook.Deliverer) *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &StartMailingWorker{Engine: engine})
 	river.AddWorker(w, &SendBatchWorker{Engine: engine})
 	river.AddWorker(w, &ResumeMailingWorker{Engine: engine})
 	river.AddWorker(w, &CloseMailingWorker{Campaign: svc})
+	river.AddWorker(w, &DeliverWebhookWorker{Deliverer: webhooks})
 	river.AddWorker(w, dailyReport)
 	river.AddWorker(w, &AuditRetentionWorker{Campaign: svc})
 	river.AddWorker(w, &IdempotencyRetentionWorker{Campaign: svc})
@@ -42,6 +44,9 @@ func RiverConfig(schema string, logger *slog.Logger, workers *river.Workers, per
 			// over the instances (README, "Benchmarks": 3 instances gave
 			// 2.05× and 1.83× one instance with 4, 1.72× and 1.74× with 8).
 			QueueSend: {MaxWorkers: 4},
+			// Webhook deliveries: a receiver that hangs holds one of
+			// these for its attempt's timeout, never a sending worker.
+			QueueWebhook: {MaxWorkers: 10},
 			// CSV imports spooled on this instance (ImportClientsArgs).
 			ImportQueue: {MaxWorkers: 1},
 		},

@@ -31,11 +31,14 @@ const (
 	// QueueSend runs the batch jobs; its worker count bounds how many batches
 	// send at once on an instance (the sender's concurrency bounds requests).
 	QueueSend = "send"
+	// QueueWebhook runs the webhook deliveries, apart from the sending.
+	QueueWebhook = "webhook"
 )
 
 // Scheduler inserts the jobs a domain write implies, inside the write's
-// transaction: it is the campaign.Scheduler of the domain and the
-// delivery.BatchScheduler of the engine. It inserts through an insert-only
+// transaction: it is the campaign.Scheduler of the domain, the
+// delivery.BatchScheduler of the engine and the webhook.Scheduler of the
+// webhook outbox. It inserts through an insert-only
 // River client of its own, which works no job, so it is whole before the
 // engine and the workers are built (the River client that works the jobs
 // needs the workers, which need the engine, which needs the Scheduler).
@@ -78,6 +81,15 @@ func (s *Scheduler) ScheduleMailing(ctx context.Context, tx *database.Tx, m *ent
 func (s *Scheduler) ResumeMailing(ctx context.Context, tx *database.Tx, m *ent.Mailing) error {
 	if _, err := s.client.InsertTx(ctx, tx.Tx, ResumeMailingArgs{MailingID: m.ID, ResumedAt: m.UpdatedAt.UTC()}, nil); err != nil {
 		return fmt.Errorf("error scheduling the resume of mailing %d: %w", m.ID, err)
+	}
+	return nil
+}
+
+// ScheduleDelivery inserts the job that sends a webhook delivery
+// (webhook.Scheduler), in the transaction that records it.
+func (s *Scheduler) ScheduleDelivery(ctx context.Context, tx *database.Tx, deliveryID int) error {
+	if _, err := s.client.InsertTx(ctx, tx.Tx, DeliverWebhookArgs{DeliveryID: deliveryID}, nil); err != nil {
+		return fmt.Errorf("error scheduling webhook delivery %d: %w", deliveryID, err)
 	}
 	return nil
 }

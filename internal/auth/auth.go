@@ -60,6 +60,10 @@ const (
 	// ReadAPI routes (REST's POST /mailings/preview/) need a viewer's token
 	// whatever the method: a POST there writes nothing.
 	ReadAPI
+	// OperatorReadAPI routes (REST's /webhooks/) need an operator's token
+	// whatever the method: webhook deliveries are read by those who set
+	// mailings' receivers.
+	OperatorReadAPI
 )
 
 // String returns the access level's name, as route tables print it.
@@ -81,6 +85,8 @@ func (a Access) String() string {
 		return "operator-api"
 	case ReadAPI:
 		return "read-api"
+	case OperatorReadAPI:
+		return "operator-read-api"
 	default:
 		return "access(?)"
 	}
@@ -208,6 +214,8 @@ func need(a Access, r *http.Request) Role {
 	switch a {
 	case AdminUI, AdminAPI, Metrics:
 		return Admin
+	case OperatorReadAPI:
+		return Operator
 	case API:
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:

@@ -28,6 +28,8 @@ type MailingInput struct {
 	Text    string
 	Filter  Filter
 	Window  *WindowInput
+	// WebhookURL is the mailing's own webhook receiver; nil for WEBHOOK_URL.
+	WebhookURL *string
 }
 
 // MailingPatch changes some fields of a mailing. Nil pointers leave a field
@@ -41,6 +43,10 @@ type MailingPatch struct {
 	ClearFilter bool
 	Window      *WindowInput
 	ClearWindow bool
+	// WebhookURL sets the mailing's webhook receiver; ClearWebhookURL
+	// removes it (events then go to WEBHOOK_URL).
+	WebhookURL      *string
+	ClearWebhookURL bool
 }
 
 // MailingFilter returns the filter of m.
@@ -69,12 +75,13 @@ func nonNil(s []string) []string {
 
 // validate checks a new mailing at now and returns its normalized filter
 // and parsed window, or a *ValidationError naming every bad field.
-func (in MailingInput) validate(now time.Time) (Filter, *sendwindow.Window, error) {
+func (in MailingInput) validate(now time.Time, webhooks bool) (Filter, *sendwindow.Window, error) {
 	v := &ValidationError{}
 	checkPeriod(v, in.StartAt, in.EndAt, now, true)
 	checkText(v, "text", in.Text)
 	filter := checkFilter(v, in.Filter)
 	win := checkWindow(v, in.Window)
+	checkWebhookURL(v, in.WebhookURL, webhooks)
 	return filter, win, v.err()
 }
 
@@ -97,7 +104,7 @@ func (s *Service) Mailing(ctx context.Context, id int) (*ent.Mailing, error) {
 func (s *Service) CreateMailing(ctx context.Context, in MailingInput) (*ent.Mailing, error) {
 	now := s.now()
 	in.StartAt, in.EndAt = dbTime(in.StartAt), dbTime(in.EndAt)
-	filter, win, err := in.validate(now)
+	filter, win, err := in.validate(now, s.announcer != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +125,9 @@ func (s *Service) CreateMailing(ctx context.Context, in MailingInput) (*ent.Mail
 			SetUpdatedAt(now)
 		if win != nil {
 			create.SetWindowFrom(win.FromString()).SetWindowTo(win.ToString())
+		}
+		if in.WebhookURL != nil {
+			create.SetWebhookURL(*in.WebhookURL)
 		}
 		var err error
 		if m, err = create.Save(ctx); err != nil {
@@ -156,6 +166,9 @@ func (s *Service) UpdateMailing(ctx context.Context, id int, p MailingPatch) (*e
 		}
 		v := &ValidationError{}
 		ch := diffMailing(cur, p, v)
+		if p.WebhookURL != nil {
+			checkWebhookURL(v, p.WebhookURL, s.announcer != nil)
+		}
 		if err := v.err(); err != nil {
 			return err
 		}
@@ -204,6 +217,12 @@ func (s *Service) UpdateMailing(ctx context.Context, id int, p MailingPatch) (*e
 			f = checkFilter(v, f)
 			upd.SetFilterOperatorCodes(f.OperatorCodes).SetFilterTags(f.Tags)
 		}
+		if ch.webhook {
+			upd.SetNillableWebhookURL(p.WebhookURL)
+			if p.WebhookURL == nil {
+				upd.ClearWebhookURL()
+			}
+		}
 		if ch.window {
 			if ch.newWindow == nil {
 				upd.ClearWindowFrom().ClearWindowTo()
@@ -243,10 +262,13 @@ func (s *Service) UpdateMailing(ctx context.Context, id int, p MailingPatch) (*e
 // mailingChanges records which fields of a patch differ from the mailing.
 type mailingChanges struct {
 	startAt, endAt, text, filter, window bool
+	webhook                              bool
 	newWindow                            *sendwindow.Window
 }
 
-func (c mailingChanges) any() bool { return c.startAt || c.endAt || c.text || c.filter || c.window }
+func (c mailingChanges) any() bool {
+	return c.startAt || c.endAt || c.text || c.filter || c.window || c.webhook
+}
 
 func diffMailing(cur *ent.Mailing, p MailingPatch, v *ValidationError) mailingChanges {
 	var ch mailingChanges
@@ -268,6 +290,9 @@ func diffMailing(cur *ent.Mailing, p MailingPatch, v *ValidationError) mailingCh
 		f = checkFilter(v, f)
 		old := MailingFilter(cur)
 		ch.filter = !slices.Equal(f.OperatorCodes, old.OperatorCodes) || !slices.Equal(f.Tags, old.Tags)
+	}
+	if p.WebhookURL != nil || p.ClearWebhookURL {
+		ch.webhook = !equalPtr(p.WebhookURL, cur.WebhookURL)
 	}
 	if p.Window != nil || p.ClearWindow {
 		ch.newWindow = checkWindow(v, p.Window)
@@ -365,11 +390,15 @@ func (s *Service) transition(ctx context.Context, id int, action string) (*ent.M
 		}
 		switch next {
 		case status.MailingCanceled:
-			changes, err = s.settleUnsent(ctx, tx, now, message.MailingID(id), status.MessageCanceled)
-			return err
+			if changes, err = s.settleUnsent(ctx, tx, now, message.MailingID(id), status.MessageCanceled); err != nil {
+				return err
+			}
+			return s.announce(ctx, tx, mailingEvent(EventMailingCancelled, m, map[string]any{"messages_cancelled": len(changes)}))
 		case status.Finished:
-			changes, err = s.settleUnsent(ctx, tx, now, message.MailingID(id), status.Expired)
-			return err
+			if changes, err = s.settleUnsent(ctx, tx, now, message.MailingID(id), status.Expired); err != nil {
+				return err
+			}
+			return s.announceFinished(ctx, tx, m)
 		case status.Running:
 			return s.scheduler.ResumeMailing(ctx, tx, m)
 		}

@@ -109,11 +109,11 @@ func (s *Service) CloseMailing(ctx context.Context, id int) (bool, error) {
 		if changes, err = s.settleUnsent(ctx, tx, now, message.MailingID(id), status.Expired); err != nil {
 			return err
 		}
-		if err := tx.Ent.Mailing.UpdateOneID(id).SetStatus(status.Finished).SetUpdatedAt(now).Exec(ctx); err != nil {
+		if m, err = tx.Ent.Mailing.UpdateOneID(id).SetStatus(status.Finished).SetUpdatedAt(now).Save(ctx); err != nil {
 			return fmt.Errorf("error finishing mailing %d: %w", id, err)
 		}
 		closed = true
-		return nil
+		return s.announceFinished(ctx, tx, m)
 	})
 	if err != nil {
 		return false, err
@@ -134,16 +134,28 @@ func (s *Service) CloseMailing(ctx context.Context, id int) (bool, error) {
 // did.
 func (s *Service) FinishIfDone(ctx context.Context, id int) (bool, error) {
 	now := s.now()
-	n, err := s.db.Ent.Mailing.Update().
-		Where(
-			mailing.ID(id),
-			mailing.StatusEQ(status.Running),
-			mailing.RecipientsSelectedAtNotNil(),
-			mailing.Not(mailing.HasMessageCountsWith(messagecount.StatusIn(Unsent...), messagecount.CountGT(0))),
-		).
-		SetStatus(status.Finished).
-		SetUpdatedAt(now).
-		Save(ctx)
+	var n int
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		var err error
+		n, err = tx.Ent.Mailing.Update().
+			Where(
+				mailing.ID(id),
+				mailing.StatusEQ(status.Running),
+				mailing.RecipientsSelectedAtNotNil(),
+				mailing.Not(mailing.HasMessageCountsWith(messagecount.StatusIn(Unsent...), messagecount.CountGT(0))),
+			).
+			SetStatus(status.Finished).
+			SetUpdatedAt(now).
+			Save(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+		m, err := tx.Ent.Mailing.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		return s.announceFinished(ctx, tx, m)
+	})
 	if err != nil {
 		return false, fmt.Errorf("error finishing mailing %d: %w", id, err)
 	}
@@ -154,6 +166,26 @@ func (s *Service) FinishIfDone(ctx context.Context, id int) (bool, error) {
 		}
 	}
 	return n > 0, nil
+}
+
+// announceFinished announces a mailing that finished, in tx:
+// mailing.expired when some of its messages expired (its end came first),
+// else mailing.finished. The count is message_counts', which the status
+// writes of tx have updated already.
+func (s *Service) announceFinished(ctx context.Context, tx *database.Tx, m *ent.Mailing) error {
+	if s.announcer == nil {
+		return nil
+	}
+	c, err := tx.Ent.MessageCount.Query().
+		Where(messagecount.MailingID(m.ID), messagecount.StatusEQ(status.Expired)).
+		Only(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return fmt.Errorf("error counting expired messages of mailing %d: %w", m.ID, err)
+	}
+	if c != nil && c.Count > 0 {
+		return s.announce(ctx, tx, mailingEvent(EventMailingExpired, m, map[string]any{"messages_expired": c.Count}))
+	}
+	return s.announce(ctx, tx, mailingEvent(EventMailingFinished, m, nil))
 }
 
 // QueuedMessages returns how many of a mailing's messages are queued (never

@@ -42,6 +42,7 @@ type Service struct {
 	db        *database.DB
 	scheduler Scheduler
 	publisher Publisher
+	announcer Announcer
 	now       func() time.Time
 	actor     ActorFunc
 	logger    *slog.Logger
@@ -53,6 +54,9 @@ type Config struct {
 	DB        *database.DB
 	Scheduler Scheduler
 	Publisher Publisher
+	// Announcer records lifecycle events for the webhooks (events.go); nil
+	// when they are off.
+	Announcer Announcer
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Actor names the caller and the request of a write for the audit log
@@ -67,6 +71,7 @@ func New(cfg Config) *Service {
 		db:        cfg.DB,
 		scheduler: cfg.Scheduler,
 		publisher: cfg.Publisher,
+		announcer: cfg.Announcer,
 		now:       cfg.Now,
 		actor:     cfg.Actor,
 		logger:    cmp.Or(cfg.Logger, slog.Default()),

@@ -55,5 +55,10 @@ func (s *Service) StartMailing(ctx context.Context, tx *database.Tx, id int, sta
 	if m, err = upd.Save(ctx); err != nil {
 		return nil, fmt.Errorf("error starting mailing %d: %w", id, err)
 	}
+	if first {
+		if err := s.announce(ctx, tx, mailingEvent(EventMailingStarted, m, nil)); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
 }

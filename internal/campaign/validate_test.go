@@ -86,7 +86,7 @@ func TestMailingInputValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, _, err := tt.in.validate(now)
+			_, _, err := tt.in.validate(now, true)
 			var v *ValidationError
 			if err != nil {
 				require.ErrorAs(t, err, &v)
@@ -157,7 +157,7 @@ func FuzzMailingInput(f *testing.F) {
 			Filter:  Filter{OperatorCodes: []string{code}, Tags: []string{tag}},
 			Window:  &WindowInput{From: from, To: to},
 		}
-		filter, win, err := in.validate(now)
+		filter, win, err := in.validate(now, true)
 		if err != nil {
 			return
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/notifyhq/notify/internal/auth"
+	"github.com/notifyhq/notify/internal/webhook"
 )
 
 // Config is the whole configuration of the service.
@@ -46,6 +47,8 @@ type Config struct {
 	MigrateOnStart    bool          // MIGRATE_ON_START, default true
 	ShutdownTimeout   time.Duration // SHUTDOWN_TIMEOUT, default 30s
 	AuditRetention    time.Duration // AUDIT_RETENTION, default 0 (off): audit entries older than this are pruned
+	WebhookURL        string        // WEBHOOK_URL: the receiver of lifecycle events (README, "Webhooks"); "" for none
+	WebhookSecret     string        // WEBHOOK_SECRET: whsec_… signing secret; webhooks are off without it
 	LogLevel          slog.Level    // LOG_LEVEL, default info
 	LogFormat         string        // LOG_FORMAT: json (default) or text
 }
@@ -151,6 +154,8 @@ func Load(getenv func(string) string) (Config, error) {
 	if v := get("AUDIT_RETENTION"); v != "off" {
 		c.AuditRetention = duration("AUDIT_RETENTION", 0)
 	}
+	c.WebhookURL = get("WEBHOOK_URL")
+	c.WebhookSecret = get("WEBHOOK_SECRET")
 	if err := c.LogLevel.UnmarshalText([]byte(cmp.Or(get("LOG_LEVEL"), "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: must be debug, info, warn or error, got %q", get("LOG_LEVEL")))
 	}
@@ -187,6 +192,9 @@ func (c Config) validate() error {
 		if _, err := url.Parse(c.DatabaseURL); err != nil {
 			return fmt.Errorf("DATABASE_URL: not a valid URL") // url.Parse's error would quote the password
 		}
+	}
+	if err := c.validateWebhooks(); err != nil {
+		return err
 	}
 	if c.SMTPURL != "" {
 		u, err := url.Parse(c.SMTPURL)
@@ -246,12 +254,33 @@ func (c Config) validateOIDC() error {
 	return nil
 }
 
+// validateWebhooks checks WEBHOOK_URL (an http(s) URL, with a secret to
+// sign with) and WEBHOOK_SECRET (whsec_ and base64). Neither value is
+// quoted: the URL may hold a token.
+func (c Config) validateWebhooks() error {
+	if c.WebhookURL != "" {
+		u, err := url.Parse(c.WebhookURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("WEBHOOK_URL: must be an http(s) URL such as https://hooks.example/notify")
+		}
+		if c.WebhookSecret == "" {
+			return fmt.Errorf("WEBHOOK_SECRET: required with WEBHOOK_URL (events are signed with it): whsec_ and the base64 of 24 to 64 random bytes")
+		}
+	}
+	if c.WebhookSecret != "" {
+		if err := webhook.CheckSecret(c.WebhookSecret); err != nil {
+			return fmt.Errorf("WEBHOOK_SECRET: %v", err)
+		}
+	}
+	return nil
+}
+
 // ReportEnabled reports whether the daily report email can be sent.
 func (c Config) ReportEnabled() bool { return c.SMTPURL != "" }
 
 // Secrets returns the values of the configuration that must never be
-// printed: the passwords of DATABASE_URL and SMTP_URL, the API and sender
-// tokens. Errors on their way out pass through Redact with them.
+// printed: the passwords of DATABASE_URL, SMTP_URL and WEBHOOK_URL, the API
+// and sender tokens, WEBHOOK_SECRET. Errors on their way out pass through Redact with them.
 func (c Config) Secrets() []string {
 	var out []string
 	for _, raw := range []string{c.DatabaseURL, c.SMTPURL} {
@@ -266,6 +295,14 @@ func (c Config) Secrets() []string {
 	}
 	if c.SenderToken != "" {
 		out = append(out, c.SenderToken)
+	}
+	if c.WebhookSecret != "" {
+		out = append(out, c.WebhookSecret, strings.TrimPrefix(c.WebhookSecret, "whsec_"))
+	}
+	if u, err := url.Parse(c.WebhookURL); err == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			out = append(out, p)
+		}
 	}
 	return out
 }

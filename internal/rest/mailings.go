@@ -20,6 +20,7 @@ type mailingJSON struct {
 	Text       string         `json:"text"`
 	Filter     filterJSON     `json:"filter"`
 	SendWindow *windowJSON    `json:"send_window"`
+	WebhookURL *string        `json:"webhook_url"`
 	Status     status.Mailing `json:"status"`
 	CreatedAt  time.Time      `json:"created_at"`
 	UpdatedAt  time.Time      `json:"updated_at"`
@@ -38,14 +39,15 @@ type windowJSON struct {
 func mailingOut(m *ent.Mailing) mailingJSON {
 	f := campaign.MailingFilter(m)
 	out := mailingJSON{
-		ID:        m.ID,
-		StartAt:   m.StartAt.UTC(),
-		EndAt:     m.EndAt.UTC(),
-		Text:      m.Text,
-		Filter:    filterJSON{OperatorCodes: f.OperatorCodes, Tags: f.Tags},
-		Status:    m.Status,
-		CreatedAt: m.CreatedAt.UTC(),
-		UpdatedAt: m.UpdatedAt.UTC(),
+		ID:         m.ID,
+		StartAt:    m.StartAt.UTC(),
+		EndAt:      m.EndAt.UTC(),
+		Text:       m.Text,
+		Filter:     filterJSON{OperatorCodes: f.OperatorCodes, Tags: f.Tags},
+		WebhookURL: m.WebhookURL,
+		Status:     m.Status,
+		CreatedAt:  m.CreatedAt.UTC(),
+		UpdatedAt:  m.UpdatedAt.UTC(),
 	}
 	if w := campaign.MailingWindow(m); w != nil {
 		out.SendWindow = &windowJSON{From: w.FromString(), To: w.ToString()}
@@ -55,7 +57,7 @@ func mailingOut(m *ent.Mailing) mailingJSON {
 
 // Writable fields of a mailing and of its nested objects.
 var (
-	mailingFields = []string{"start_at", "end_at", "text", "filter", "send_window"}
+	mailingFields = []string{"start_at", "end_at", "text", "filter", "send_window", "webhook_url"}
 	filterFields  = []string{"operator_codes", "tags"}
 	windowFields  = []string{"from", "to"}
 )
@@ -81,6 +83,13 @@ func (in *input) readMailing(raw json.RawMessage, full bool) campaign.MailingPat
 			p.ClearFilter = true
 		} else {
 			p.Filter = in.readFilter(raw, []string{"filter"})
+		}
+	}
+	if raw, ok := m["webhook_url"]; ok {
+		if isNull(raw) {
+			p.ClearWebhookURL = true
+		} else {
+			p.WebhookURL = field(in, m, nil, "webhook_url", readString)
 		}
 	}
 	if raw, ok := m["send_window"]; ok {
@@ -135,7 +144,7 @@ func decodeMailing(r *http.Request, full bool) (campaign.MailingPatch, error) {
 
 // newMailing is the create input of a mailing read with full set.
 func newMailing(p campaign.MailingPatch) campaign.MailingInput {
-	in := campaign.MailingInput{StartAt: *p.StartAt, EndAt: *p.EndAt, Text: *p.Text, Window: p.Window}
+	in := campaign.MailingInput{StartAt: *p.StartAt, EndAt: *p.EndAt, Text: *p.Text, Window: p.Window, WebhookURL: p.WebhookURL}
 	if p.Filter != nil {
 		in.Filter = *p.Filter
 	}

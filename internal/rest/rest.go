@@ -104,6 +104,8 @@ func (a *API) routes() {
 
 	a.handle("GET /audit/", maxBody, a.listAudit)
 
+	a.handle("GET /webhooks/deliveries/", maxBody, a.listWebhookDeliveries)
+
 	a.audienceRoutes()
 
 	// Paths of their own beside an /{id}/ path, as Django REST framework's

@@ -10,7 +10,9 @@ import (
 // 24 to 64 random bytes; fewer than 16 is refused.
 const minKeyBytes = 16
 
-func checkKeyLength(secret string) error {
+// CheckSecret checks a signing secret (WEBHOOK_SECRET): "whsec_" and the
+// base64 of at least 16 bytes (the prefix may be left out).
+func CheckSecret(secret string) error {
 	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
 	if err != nil {
 		return errors.New("must be whsec_ followed by base64")

@@ -22,12 +22,12 @@ type Signer struct {
 // may be left out). It returns an error when the rest is not base64 or
 // holds less than 16 bytes.
 func NewSigner(secret string) (*Signer, error) {
+	if err := CheckSecret(secret); err != nil {
+		return nil, err
+	}
 	wh, err := standardwebhooks.NewWebhook(secret)
 	if err != nil {
 		return nil, fmt.Errorf("must be whsec_ followed by base64: %w", err)
-	}
-	if err := checkKeyLength(secret); err != nil {
-		return nil, err
 	}
 	return &Signer{wh: wh}, nil
 }

@@ -1,0 +1,473 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/notifyhq/notify/ent"
+	"github.com/notifyhq/notify/ent/webhookdelivery"
+	"github.com/notifyhq/notify/internal/config"
+	"github.com/notifyhq/notify/internal/fakesender"
+	"github.com/notifyhq/notify/internal/status"
+	"github.com/notifyhq/notify/internal/testdb"
+	"github.com/notifyhq/notify/internal/webhook"
+)
+
+// testWebhookSecret is the signing secret of the webhook tests.
+var testWebhookSecret = "whsec_" + base64.StdEncoding.EncodeToString([]byte("a test secret of 32 random bytes"))
+
+// receivedEvent is one request a test receiver verified.
+type receivedEvent struct {
+	ID      string
+	At      time.Time
+	Payload webhook.Payload
+}
+
+// receiver is a webhook receiver over real HTTP that verifies every request
+// with the Standard Webhooks library, then answers as answer says (nil
+// answers 204). Attempts counts every request, verified or not.
+type receiver struct {
+	t      *testing.T
+	server *httptest.Server
+	wh     *standardwebhooks.Webhook
+
+	mu       sync.Mutex
+	attempts []time.Time
+	events   []receivedEvent
+	changed  chan struct{}
+	answer   func(w http.ResponseWriter, r *http.Request, attempt int) bool // true: the request was taken
+}
+
+func newReceiver(t *testing.T, answer func(w http.ResponseWriter, r *http.Request, attempt int) bool) *receiver {
+	wh, err := standardwebhooks.NewWebhook(testWebhookSecret)
+	require.NoError(t, err)
+	rc := &receiver{t: t, wh: wh, answer: answer, changed: make(chan struct{})}
+	rc.server = httptest.NewServer(http.HandlerFunc(rc.serve))
+	t.Cleanup(rc.server.Close)
+	return rc
+}
+
+func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	rc.mu.Lock()
+	rc.attempts = append(rc.attempts, time.Now())
+	n := len(rc.attempts)
+	rc.signal()
+	rc.mu.Unlock()
+	if err := rc.wh.Verify(body, r.Header); err != nil {
+		rc.t.Errorf("webhook request not verified by the Standard Webhooks library: %v (headers %v)", err, r.Header)
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	if rc.answer != nil && !rc.answer(w, r, n) {
+		return
+	}
+	var p webhook.Payload
+	if err := json.Unmarshal(body, &p); err != nil {
+		rc.t.Errorf("webhook body is not a payload: %v: %s", err, body)
+	}
+	rc.mu.Lock()
+	rc.events = append(rc.events, receivedEvent{ID: r.Header.Get("webhook-id"), At: time.Now(), Payload: p})
+	rc.signal()
+	rc.mu.Unlock()
+	if rc.answer == nil {
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// signal wakes the waiters; rc.mu is held.
+func (rc *receiver) signal() {
+	close(rc.changed)
+	rc.changed = make(chan struct{})
+}
+
+// waitEvents waits until cond holds over the events taken so far.
+func (rc *receiver) waitEvents(t *testing.T, timeout time.Duration, what string, cond func([]receivedEvent) bool) []receivedEvent {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		rc.mu.Lock()
+		events, changed := slices.Clone(rc.events), rc.changed
+		rc.mu.Unlock()
+		if cond(events) {
+			return events
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("timed out after %s waiting for %s; events: %+v", timeout, what, events)
+		}
+	}
+}
+
+func (rc *receiver) taken() []receivedEvent {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return slices.Clone(rc.events)
+}
+
+func (rc *receiver) attemptTimes() []time.Time {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return slices.Clone(rc.attempts)
+}
+
+// eventTypes lists the event types of events about mailing id ("" for all).
+func eventTypes(events []receivedEvent, mailingID string) []string {
+	var out []string
+	for _, e := range events {
+		if id, ok := e.Payload.Data["mailing_id"]; mailingID == "" || (ok && jsonID(id) == mailingID) {
+			out = append(out, e.Payload.Type)
+		}
+	}
+	return out
+}
+
+func jsonID(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// webhookSetup starts the service with webhooks to rc: attempts time out
+// after timeout, retries come backoff·2^(n-1) apart.
+func webhookSetup(t *testing.T, dbURL string, rc *receiver, timeout, backoff time.Duration, o setupOpts) *testBundle {
+	if o.env == nil {
+		o.env = map[string]string{}
+	}
+	o.env["WEBHOOK_URL"] = rc.server.URL + "/hooks"
+	o.env["WEBHOOK_SECRET"] = testWebhookSecret
+	o.options.webhooks = webhook.Config{Timeout: timeout, Backoff: func(n int) time.Duration { return backoff << (n - 1) }}
+	return setup(t, dbURL, o)
+}
+
+// deliveries loads the webhook deliveries, oldest first.
+func (b *testBundle) deliveries(t *testing.T) []*ent.WebhookDelivery {
+	t.Helper()
+	ds, err := b.app.db.Ent.WebhookDelivery.Query().Order(ent.Asc(webhookdelivery.FieldID)).All(context.Background())
+	require.NoError(t, err)
+	return ds
+}
+
+// TestWebhookLifecycleEvents: a mailing that goes out announces
+// mailing.started then mailing.finished; a cancelled one mailing.cancelled;
+// one whose messages cannot go out before its end mailing.expired. Every
+// request is signed (verified with the Standard Webhooks library), carries
+// the event's id, and each delivery's state reads back from GraphQL and
+// REST.
+func TestWebhookLifecycleEvents(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		rc := newReceiver(t, nil)
+		b := webhookSetup(t, dbURL, rc, 2*time.Second, 50*time.Millisecond, setupOpts{})
+		b.createClients(t, 0, 20, "UTC")
+		now := time.Now()
+
+		sent := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+		b.waitMailing(t, sent, "FINISHED", time.Minute)
+		events := rc.waitEvents(t, 30*time.Second, "started and finished", func(es []receivedEvent) bool { return len(eventTypes(es, sent)) == 2 })
+		require.Equal(t, []string{"mailing.started", "mailing.finished"}, eventTypes(events, sent))
+		started := events[0].Payload
+		require.Equal(t, "running", started.Data["status"])
+		require.Equal(t, "finished", events[1].Payload.Data["status"])
+		require.NotEqual(t, events[0].ID, events[1].ID)
+		require.True(t, strings.HasPrefix(events[0].ID, "msg_"))
+
+		cancelled := b.createMailing(t, now.Add(time.Hour), now.Add(2*time.Hour), "")
+		b.mustGQL(t, `mutation($id: ID!) { cancelMailing(id: $id) { id } }`, map[string]any{"id": cancelled}, nil)
+		events = rc.waitEvents(t, 30*time.Second, "cancelled", func(es []receivedEvent) bool { return len(eventTypes(es, cancelled)) == 1 })
+		require.Equal(t, []string{"mailing.cancelled"}, eventTypes(events, cancelled))
+
+		waitFor(t, 10*time.Second, "the deliveries recorded", func() bool {
+			ds := b.deliveries(t)
+			return len(ds) == 3 && !slices.ContainsFunc(ds, func(d *ent.WebhookDelivery) bool { return d.State != status.Delivered })
+		})
+		// GraphQL: newest first, the state of each.
+		var out struct {
+			WebhookDeliveries struct {
+				TotalCount int
+				Edges      []struct {
+					Node struct {
+						Event       string
+						MailingID   *int
+						State       string
+						Attempts    int
+						LastStatus  *int
+						DeliveredAt *time.Time
+						Payload     string
+						URL         string
+					}
+				}
+			}
+		}
+		b.mustGQL(t, `{ webhookDeliveries(first: 10) { totalCount edges { node { event mailingID state attempts lastStatus deliveredAt payload url } } } }`, nil, &out)
+		require.Equal(t, 3, out.WebhookDeliveries.TotalCount)
+		first := out.WebhookDeliveries.Edges[0].Node
+		require.Equal(t, "mailing.cancelled", first.Event)
+		require.Equal(t, "DELIVERED", first.State)
+		require.Equal(t, 1, first.Attempts)
+		require.Equal(t, http.StatusNoContent, *first.LastStatus)
+		require.NotNil(t, first.DeliveredAt)
+		require.Equal(t, rc.server.URL+"/hooks", first.URL)
+		b.mustGQL(t, `query($m: ID) { webhookDeliveries(first: 10, where: {mailingID: $m, state: DELIVERED}) { totalCount } }`, map[string]any{"m": sent}, &out)
+		require.Equal(t, 2, out.WebhookDeliveries.TotalCount)
+
+		// REST, each request and answer checked against the OpenAPI document.
+		rest := newRESTClient(t, b)
+		res := rest.do(t, "GET", "/webhooks/deliveries/?event=mailing.started", nil)
+		require.Equal(t, http.StatusOK, res.Status, "body: %s", res.Body)
+		var pg restPage[struct {
+			Event   string
+			State   string
+			Payload webhook.Payload
+		}]
+		res.decode(t, &pg)
+		require.Equal(t, 1, pg.Count)
+		require.Equal(t, "delivered", pg.Results[0].State)
+		require.Equal(t, "mailing.started", pg.Results[0].Payload.Type)
+		res = rest.do(t, "GET", "/webhooks/deliveries/?state=sent", nil, invalidRequest)
+		require.Equal(t, http.StatusBadRequest, res.Status, "body: %s", res.Body)
+		created := rest.do(t, "POST", "/mailings/", map[string]any{
+			"start_at": now.Add(time.Hour), "end_at": now.Add(2 * time.Hour), "text": "x", "webhook_url": "https://hooks.example/m",
+		})
+		require.Equal(t, http.StatusCreated, created.Status, "body: %s", created.Body)
+		require.Equal(t, "https://hooks.example/m", created.object(t)["webhook_url"])
+		bad := rest.do(t, "POST", "/mailings/", map[string]any{
+			"start_at": now.Add(time.Hour), "end_at": now.Add(2 * time.Hour), "text": "x", "webhook_url": "not a url",
+		}, invalidRequest)
+		require.Equal(t, http.StatusBadRequest, bad.Status, "body: %s", bad.Body)
+		require.Contains(t, bad.object(t), "webhook_url")
+	})
+}
+
+// TestWebhookMailingExpired: a mailing whose messages are still failing at
+// its end announces mailing.expired with the number of messages expired.
+func TestWebhookMailingExpired(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		rc := newReceiver(t, nil)
+		b := webhookSetup(t, dbURL, rc, 2*time.Second, 50*time.Millisecond, setupOpts{
+			faults: fakesender.Faults{ErrorRate: 1},
+			env:    map[string]string{"SENDER_TIMEOUT": "500ms"},
+		})
+		b.createClients(t, 0, 5, "UTC")
+		now := time.Now()
+		id := b.createMailing(t, now.Add(-time.Minute), now.Add(3*time.Second), "")
+		b.waitMailing(t, id, "FINISHED", time.Minute)
+		events := rc.waitEvents(t, 30*time.Second, "expired", func(es []receivedEvent) bool { return len(eventTypes(es, id)) == 2 })
+		require.Equal(t, []string{"mailing.started", "mailing.expired"}, eventTypes(events, id))
+		require.EqualValues(t, 5, events[1].Payload.Data["messages_expired"])
+	})
+}
+
+// TestWebhookPerMailingURL: a mailing's webhookUrl receives its events
+// instead of WEBHOOK_URL; a bad one is refused naming the field.
+func TestWebhookPerMailingURL(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		global := newReceiver(t, nil)
+		own := newReceiver(t, nil)
+		b := webhookSetup(t, dbURL, global, 2*time.Second, 50*time.Millisecond, setupOpts{})
+		start := time.Now().Add(time.Hour)
+		id := b.createMailing(t, start, start.Add(time.Hour), `, webhookUrl: "`+own.server.URL+`/mine"`)
+		var got struct{ Mailing struct{ WebhookURL *string } }
+		b.mustGQL(t, `query($id: ID!) { mailing(id: $id) { webhookUrl } }`, map[string]any{"id": id}, &got)
+		require.Equal(t, own.server.URL+"/mine", *got.Mailing.WebhookURL)
+		b.mustGQL(t, `mutation($id: ID!) { cancelMailing(id: $id) { id } }`, map[string]any{"id": id}, nil)
+		own.waitEvents(t, 30*time.Second, "the mailing's own receiver", func(es []receivedEvent) bool { return len(es) == 1 })
+		require.Empty(t, global.attemptTimes())
+
+		resp := b.gql(t, `mutation { createMailing(input: {startAt: "2030-01-01T00:00:00Z", endAt: "2030-01-02T00:00:00Z", text: "x", webhookUrl: "ftp://x"}) { id } }`, nil)
+		require.Len(t, resp.Errors, 1)
+		require.Equal(t, "BAD_USER_INPUT", resp.Errors[0].Extensions["code"])
+		require.Equal(t, "webhookUrl", resp.Errors[0].Extensions["field"])
+
+		// An explicit null clears it.
+		other := b.createMailing(t, start, start.Add(time.Hour), `, webhookUrl: "https://x.example/h"`)
+		b.mustGQL(t, `mutation($id: ID!) { updateMailing(id: $id, input: {webhookUrl: null}) { webhookUrl } }`, map[string]any{"id": other}, nil)
+		b.mustGQL(t, `query($id: ID!) { mailing(id: $id) { webhookUrl } }`, map[string]any{"id": other}, &got)
+		require.Nil(t, got.Mailing.WebhookURL)
+	})
+}
+
+// TestWebhookReceiverHangs: a receiver that does not answer costs one
+// attempt its timeout, recorded as such; the delivery is tried again and
+// delivered once the receiver answers.
+func TestWebhookReceiverHangs(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		release := make(chan struct{})
+		rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) bool {
+			if n == 1 {
+				select { // hang until the client gives up
+				case <-r.Context().Done():
+				case <-release:
+				}
+				return false
+			}
+			return true
+		})
+		t.Cleanup(func() { close(release) })
+		b := webhookSetup(t, dbURL, rc, 300*time.Millisecond, 50*time.Millisecond, setupOpts{})
+		start := time.Now().Add(time.Hour)
+		id := b.createMailing(t, start, start.Add(time.Hour), "")
+		b.mustGQL(t, `mutation($id: ID!) { cancelMailing(id: $id) { id } }`, map[string]any{"id": id}, nil)
+		rc.waitEvents(t, 30*time.Second, "the retried delivery", func(es []receivedEvent) bool { return len(es) == 1 })
+		waitFor(t, 10*time.Second, "the delivery recorded", func() bool { return b.deliveries(t)[0].State == status.Delivered })
+		d := b.deliveries(t)[0]
+		require.Equal(t, 2, d.Attempts)
+		require.Len(t, rc.attemptTimes(), 2)
+		requireWebhookLogged(t, b, "no answer within 300ms")
+	})
+}
+
+// TestWebhookReceiverAnswers500: a receiver that answers 500 is tried again
+// with a growing backoff; the last status and error are visible meanwhile.
+func TestWebhookReceiverAnswers500(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) bool {
+			if n <= 3 {
+				http.Error(w, "busy", http.StatusInternalServerError)
+				return false
+			}
+			return true
+		})
+		const backoff = 200 * time.Millisecond
+		b := webhookSetup(t, dbURL, rc, 2*time.Second, backoff, setupOpts{})
+		start := time.Now().Add(time.Hour)
+		id := b.createMailing(t, start, start.Add(time.Hour), "")
+		b.mustGQL(t, `mutation($id: ID!) { cancelMailing(id: $id) { id } }`, map[string]any{"id": id}, nil)
+
+		waitFor(t, 20*time.Second, "a failed attempt recorded", func() bool { return b.deliveries(t)[0].Attempts >= 1 })
+		d := b.deliveries(t)[0]
+		if d.State == status.Pending { // not yet delivered: the failure shows
+			require.Equal(t, http.StatusInternalServerError, *d.LastStatus)
+			require.Contains(t, *d.LastError, "answered 500 busy")
+			require.NotNil(t, d.NextAttemptAt)
+		}
+		rc.waitEvents(t, 30*time.Second, "the fourth attempt taken", func(es []receivedEvent) bool { return len(es) == 1 })
+		waitFor(t, 10*time.Second, "the delivery recorded", func() bool { return b.deliveries(t)[0].State == status.Delivered })
+		d = b.deliveries(t)[0]
+		require.Equal(t, 4, d.Attempts)
+		require.Nil(t, d.LastError)
+		require.Nil(t, d.NextAttemptAt)
+		// Each wait at least its backoff (200, 400, 800 ms), so the third
+		// is longer than the first.
+		at := rc.attemptTimes()
+		require.Len(t, at, 4)
+		for i, least := range []time.Duration{backoff, 2 * backoff, 4 * backoff} {
+			require.GreaterOrEqual(t, at[i+1].Sub(at[i]), least, "wait before attempt %d", i+2)
+		}
+	})
+}
+
+// TestWebhookReceiverClosesConnection: a receiver that closes the
+// connection without answering is tried again, with no status recorded.
+func TestWebhookReceiverClosesConnection(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) bool {
+			if n <= 2 {
+				conn, _, err := http.NewResponseController(w).Hijack()
+				require.NoError(t, err)
+				conn.Close()
+				return false
+			}
+			return true
+		})
+		b := webhookSetup(t, dbURL, rc, 2*time.Second, 50*time.Millisecond, setupOpts{})
+		start := time.Now().Add(time.Hour)
+		id := b.createMailing(t, start, start.Add(time.Hour), "")
+		b.mustGQL(t, `mutation($id: ID!) { cancelMailing(id: $id) { id } }`, map[string]any{"id": id}, nil)
+		rc.waitEvents(t, 30*time.Second, "the third attempt taken", func(es []receivedEvent) bool { return len(es) == 1 })
+		waitFor(t, 10*time.Second, "the delivery recorded", func() bool { return b.deliveries(t)[0].State == status.Delivered })
+		require.Equal(t, 3, b.deliveries(t)[0].Attempts)
+		requireWebhookLogged(t, b, "EOF")
+	})
+}
+
+// TestWebhookReceiverHangingDoesNotBlockSending: while every webhook
+// request hangs, mailings still go out and finish; their deliveries wait,
+// tried again, on a queue of their own.
+func TestWebhookReceiverHangingDoesNotBlockSending(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		release := make(chan struct{})
+		rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) bool {
+			select {
+			case <-r.Context().Done():
+				return false
+			case <-release:
+				return true
+			}
+		})
+		b := webhookSetup(t, dbURL, rc, 5*time.Second, 50*time.Millisecond, setupOpts{})
+		b.createClients(t, 0, 300, "UTC")
+		now := time.Now()
+		var ids []string
+		for range 3 {
+			ids = append(ids, b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), ""))
+		}
+		for _, id := range ids {
+			b.waitMailing(t, id, "FINISHED", time.Minute)
+		}
+		requireEachSentOnce(t, b, 900)
+		require.Empty(t, rc.taken(), "nothing delivered while the receiver hangs")
+		require.NotEmpty(t, rc.attemptTimes(), "the deliveries were being tried")
+		close(release)
+		rc.waitEvents(t, time.Minute, "every event once the receiver answers", func(es []receivedEvent) bool { return len(es) >= 6 })
+	})
+}
+
+// TestWebhookConfig: WEBHOOK_URL without WEBHOOK_SECRET stops the start
+// naming the variable; a malformed secret too; the secret is never in the
+// error.
+func TestWebhookConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"WEBHOOK_URL": "https://hooks.example/n"}, "WEBHOOK_SECRET: required with WEBHOOK_URL"},
+		{map[string]string{"WEBHOOK_URL": "ftp://hooks.example/n", "WEBHOOK_SECRET": testWebhookSecret}, "WEBHOOK_URL: must be an http(s) URL"},
+		{map[string]string{"WEBHOOK_SECRET": "whsec_not base64!"}, "WEBHOOK_SECRET: must be whsec_ followed by base64"},
+		{map[string]string{"WEBHOOK_SECRET": "whsec_" + base64.StdEncoding.EncodeToString([]byte("short"))}, "WEBHOOK_SECRET: must hold at least 16 bytes"},
+	} {
+		_, err := config.Load(func(k string) string { return tc.env[k] })
+		require.ErrorContains(t, err, tc.want)
+	}
+	cfg, err := config.Load(func(k string) string {
+		return map[string]string{"WEBHOOK_URL": "https://u:pw-of-hook@hooks.example/n", "WEBHOOK_SECRET": testWebhookSecret}[k]
+	})
+	require.NoError(t, err)
+	redacted := config.Redact("url "+cfg.WebhookURL+" secret "+testWebhookSecret, cfg.Secrets())
+	require.NotContains(t, redacted, "pw-of-hook")
+	require.NotContains(t, redacted, strings.TrimPrefix(testWebhookSecret, "whsec_"))
+}
+
+// requireWebhookLogged asserts a webhook attempt was logged with text in
+// its error.
+func requireWebhookLogged(t *testing.T, b *testBundle, text string) {
+	t.Helper()
+	for line := range strings.SplitSeq(b.logs.String(), "\n") {
+		if strings.Contains(line, `"msg":"webhook attempt"`) && strings.Contains(line, text) {
+			return
+		}
+	}
+	t.Fatalf("no webhook attempt logged with %q", text)
+}
