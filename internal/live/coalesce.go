@@ -7,9 +7,7 @@ package live
 // server (and the client reading them) more than making the frames.
 
 import (
-	"bufio"
 	"net"
-	"net/http"
 	"sync"
 	"time"
 )
@@ -104,29 +102,3 @@ func (c *coalescingConn) Close() error {
 	_ = c.Flush()
 	return c.Conn.Close()
 }
-
-// coalescingWriter wraps an http.ResponseWriter so that a connection it hands
-// over with Hijack (a WebSocket upgrade) coalesces its writes.
-type coalescingWriter struct {
-	http.ResponseWriter
-	Delay time.Duration
-}
-
-// Hijack hands over the connection, with writes coalesced: the buffered
-// writer returned writes through it.
-func (w coalescingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := brw.Writer.Flush(); err != nil {
-		conn.Close()
-		return nil, nil, err
-	}
-	cc := newCoalescingConn(conn, w.Delay)
-	brw.Writer.Reset(cc)
-	return cc, brw, nil
-}
-
-// Unwrap returns the wrapped writer (for http.ResponseController).
-func (w coalescingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

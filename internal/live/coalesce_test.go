@@ -143,11 +143,12 @@ func TestAPeerThatDoesNotReadHoldsBackTheWriter(t *testing.T) {
 	require.Equal(t, 4*coalesceFlushAt, got.Len())
 }
 
-// Hijack through the wrapper hands over a connection whose writes, also
-// through the returned buffered writer, are coalesced.
-func TestResponseWriterHijack(t *testing.T) {
+// The upgrade's Hijack hands over a connection whose writes, also through
+// the returned buffered writer, are coalesced.
+func TestHandshakeHijackCoalesces(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, brw, err := coalescingWriter{ResponseWriter: w, Delay: time.Millisecond}.Hijack()
+		h := &handshake{ResponseWriter: w, writeDelay: time.Millisecond}
+		conn, brw, err := h.Hijack()
 		if err != nil {
 			http.Error(w, err.Error(), 500)
 			return
@@ -156,6 +157,7 @@ func TestResponseWriterHijack(t *testing.T) {
 		_, _ = brw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\n")
 		_ = brw.Flush()
 		_, _ = conn.Write([]byte("hello"))
+		require.IsType(t, &coalescingConn{}, h.raw)
 	}))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL)

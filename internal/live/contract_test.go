@@ -30,7 +30,7 @@ import (
 )
 
 // writeRecorder records every Write to the connection a WebSocket upgrade
-// takes over, as coalescingWriter routes them: through the connection
+// takes over, as handshake.Hijack routes them: through the connection
 // Hijack returns and the buffered writer coder/websocket is handed.
 type writeRecorder struct {
 	http.ResponseWriter

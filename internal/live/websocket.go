@@ -66,25 +66,20 @@ func (u coderWebsocket) Accept(w http.ResponseWriter, r *http.Request, options t
 			opts.Subprotocols = append(opts.Subprotocols, p)
 		}
 	}
-	if u.writeDelay > 0 {
-		w = coalescingWriter{ResponseWriter: w, Delay: u.writeDelay}
+	h, ok := w.(*handshake) // directWebsocket's, through gqlgen
+	if !ok {
+		h = &handshake{ResponseWriter: w}
 	}
-	hw := &hijackRecorder{ResponseWriter: w, answer: u.refused}
-	conn, err := websocket.Accept(hw, r, &opts)
+	h.answer, h.writeDelay = u.refused, u.writeDelay
+	conn, err := websocket.Accept(h, r, &opts)
 	if err != nil {
 		// coder/websocket refused the handshake (403, 400, 426): answer
 		// it as JSON, and nothing after it.
-		hw.refuseHandshake()
-		if slot, ok := r.Context().Value(wsConnSlot{}).(*wsConnSlot); ok {
-			slot.refused = true
-		}
+		h.refuse()
 		return nil, err
 	}
-	c := &coderConn{conn: conn, raw: hw.conn, closeWait: closeWriteTimeout, stopping: u.stopping, maxLive: u.MaxSubscriptions, live: map[string]bool{}}
-	if slot, ok := r.Context().Value(wsConnSlot{}).(*wsConnSlot); ok {
-		slot.conn = c
-	}
-	return c, nil
+	h.conn = &coderConn{conn: conn, raw: h.raw, closeWait: closeWriteTimeout, stopping: u.stopping, maxLive: u.MaxSubscriptions, live: map[string]bool{}}
+	return h.conn, nil
 }
 
 type coderConn struct {
@@ -277,49 +272,71 @@ func appendTextFrame(dst, msg []byte) []byte {
 	return append(dst, msg...)
 }
 
-// hijackRecorder notes the connection a WebSocket upgrade takes over, and
-// holds back the plain-text answer coder/websocket gives a handshake it
-// refuses, so that it goes out as JSON, like every answer of /query
-// (refuseHandshake).
-type hijackRecorder struct {
+// handshake is the response of a WebSocket upgrade, which gqlgen's
+// transport hands from directWebsocket.Do to Accept. It notes the
+// connection the upgrade takes over (with its writes coalesced over
+// writeDelay), holds back the plain-text answer coder/websocket gives a
+// handshake it refuses, so that it goes out as JSON like every answer of
+// /query (refuse), and then drops what gqlgen writes after it ("unable to
+// upgrade"), which would be glued to that answer.
+type handshake struct {
 	http.ResponseWriter
-	conn    net.Conn
-	refusal int // the status of a refusal held back, 0 if none
+	answer     func(w http.ResponseWriter, status int, reason string) // nil: coder's text
+	writeDelay time.Duration
+
+	raw     net.Conn   // what the upgrade took over
+	conn    *coderConn // the accepted connection
+	refusal int        // the status of a refusal held back, 0 if none
 	reason  bytes.Buffer
-	answer  func(w http.ResponseWriter, status int, reason string)
+	refused bool // the refusal was answered: nothing more is written
 }
 
-func (h *hijackRecorder) WriteHeader(code int) {
-	if code == http.StatusSwitchingProtocols || h.answer == nil {
+func (h *handshake) WriteHeader(code int) {
+	switch {
+	case h.refused:
+	case code != http.StatusSwitchingProtocols && h.answer != nil:
+		h.refusal = code
+	default:
 		h.ResponseWriter.WriteHeader(code)
-		return
 	}
-	h.refusal = code
 }
 
-func (h *hijackRecorder) Write(p []byte) (int, error) {
-	if h.refusal != 0 && h.answer != nil {
+func (h *handshake) Write(p []byte) (int, error) {
+	switch {
+	case h.refused:
+		return len(p), nil
+	case h.refusal != 0:
 		return h.reason.Write(p)
 	}
 	return h.ResponseWriter.Write(p)
 }
 
-// refuseHandshake writes the refusal held back, in the API's words.
-func (h *hijackRecorder) refuseHandshake() {
-	if h.refusal == 0 || h.answer == nil {
-		return
+// refuse answers the refusal held back, in the API's words.
+func (h *handshake) refuse() {
+	if h.refusal != 0 {
+		h.answer(h.ResponseWriter, h.refusal, strings.TrimSpace(h.reason.String()))
 	}
-	h.answer(h.ResponseWriter, h.refusal, strings.TrimSpace(h.reason.String()))
+	h.refused = true
 }
 
-func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+// Hijack hands over the connection, with writes coalesced over writeDelay:
+// the buffered writer returned writes through it too.
+func (h *handshake) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
-	h.conn = conn
+	if err == nil && h.writeDelay > 0 {
+		if err = brw.Writer.Flush(); err != nil {
+			conn.Close()
+			return nil, nil, err
+		}
+		conn = newCoalescingConn(conn, h.writeDelay)
+		brw.Writer.Reset(conn)
+	}
+	h.raw = conn
 	return conn, brw, err
 }
 
 // Unwrap returns the wrapped writer (for http.ResponseController).
-func (h *hijackRecorder) Unwrap() http.ResponseWriter { return h.ResponseWriter }
+func (h *handshake) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
 // WriteClose starts the close handshake in the background: coder/websocket
 // waits up to 5 s for the peer's close frame, and gqlgen's teardown should
@@ -433,41 +450,6 @@ func plain(s string) bool {
 	return true
 }
 
-// wsConnSlot is where Accept puts the connection of the request whose
-// context holds the slot: gqlgen's WebSocket transport keeps the request's
-// context for the connection's operations, and gives Accept the request.
-type wsConnSlot struct {
-	conn    *coderConn
-	refused bool // the handshake was refused, and the refusal answered
-}
-
-// refusedWriter is the response of a WebSocket handshake: once
-// coder/websocket has answered a refusal, it drops what gqlgen writes after
-// it ("unable to upgrade"), which would be glued to that answer.
-type refusedWriter struct {
-	http.ResponseWriter
-	slot *wsConnSlot
-}
-
-func (w refusedWriter) WriteHeader(code int) {
-	if !w.slot.refused {
-		w.ResponseWriter.WriteHeader(code)
-	}
-}
-
-func (w refusedWriter) Write(p []byte) (int, error) {
-	if w.slot.refused {
-		return len(p), nil
-	}
-	return w.ResponseWriter.Write(p)
-}
-
-func (w refusedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return http.NewResponseController(w.ResponseWriter).Hijack()
-}
-
-func (w refusedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // directWebsocket is gqlgen's WebSocket transport, with each shared
 // subscription given a writer for its data messages (see dataWriterOf): the
 // hub encodes a response once for all the members of a
@@ -483,10 +465,9 @@ func (t directWebsocket) Supports(r *http.Request) bool {
 }
 
 func (t directWebsocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	slot := &wsConnSlot{}
-	r = r.WithContext(context.WithValue(r.Context(), wsConnSlot{}, slot))
-	t.Websocket.Do(refusedWriter{w, slot}, r, subscriptionIDs{exec, slot})
-	if c := slot.conn; c != nil {
+	h := &handshake{ResponseWriter: w}
+	t.Websocket.Do(h, r, subscriptionIDs{exec, h})
+	if c := h.conn; c != nil {
 		// gqlgen returns without closing the socket when connection_init
 		// is not what it expects (a payload that is not an object): the
 		// client would wait for ever. Closed already, this does nothing.
@@ -507,12 +488,12 @@ const (
 // dataWriter, to the dispatch of that operation.
 type subscriptionIDs struct {
 	graphql.GraphExecutor
-	slot *wsConnSlot
+	h *handshake // its conn, once accepted
 }
 
 func (e subscriptionIDs) CreateOperationContext(ctx context.Context, params *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
 	rc, errs := e.GraphExecutor.CreateOperationContext(ctx, params)
-	if c := e.slot.conn; c != nil && rc != nil && errs == nil && plain(c.subscribing) {
+	if c := e.h.conn; c != nil && rc != nil && errs == nil && plain(c.subscribing) {
 		c.mu.Lock() // DispatchOperation runs on a goroutine of its own
 		if c.ids == nil {
 			c.ids = map[*graphql.OperationContext]string{}
@@ -524,7 +505,7 @@ func (e subscriptionIDs) CreateOperationContext(ctx context.Context, params *gra
 }
 
 func (e subscriptionIDs) DispatchOperation(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
-	if c := e.slot.conn; c != nil {
+	if c := e.h.conn; c != nil {
 		c.mu.Lock()
 		id, ok := c.ids[rc]
 		delete(c.ids, rc)
