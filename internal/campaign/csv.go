@@ -108,9 +108,9 @@ type csvParser struct {
 
 var utf8BOM = []byte("\xEF\xBB\xBF")
 
-// newCSVParser reads the header of an import file. Its errors are
-// *fileError naming line 1: an empty file, an unknown, repeated or
-// missing column.
+// newCSVParser reads the header of an import file, its first line that is
+// not blank. Its errors are *fileError naming the header's line: an empty
+// file, an unknown, repeated or missing column.
 func newCSVParser(src io.Reader, maxLines int) (*csvParser, error) {
 	br := bufio.NewReaderSize(src, 64<<10)
 	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
@@ -126,6 +126,7 @@ func newCSVParser(src io.Reader, maxLines int) (*csvParser, error) {
 	if err != nil {
 		return nil, p.fatal(err)
 	}
+	hl, _ := p.r.FieldPos(0) // 1 unless blank lines come first
 	for i, name := range header {
 		name = strings.ToLower(strings.TrimSpace(name))
 		k := -1
@@ -136,16 +137,16 @@ func newCSVParser(src io.Reader, maxLines int) (*csvParser, error) {
 		}
 		switch {
 		case !utf8.ValidString(name):
-			return nil, fileErr(1, FieldHeader, "column %d is not valid UTF-8 text", i+1)
+			return nil, fileErr(hl, FieldHeader, "column %d is not valid UTF-8 text", i+1)
 		case k < 0:
-			return nil, fileErr(1, FieldHeader, "unknown column %q: the columns are %s (phone required)", name, strings.Join(importColumns, ", "))
+			return nil, fileErr(hl, FieldHeader, "unknown column %q: the columns are %s (phone required)", name, strings.Join(importColumns, ", "))
 		case p.col[k] >= 0:
-			return nil, fileErr(1, FieldHeader, "column %q appears twice", name)
+			return nil, fileErr(hl, FieldHeader, "column %q appears twice", name)
 		}
 		p.col[k] = i
 	}
 	if p.col[0] < 0 {
-		return nil, fileErr(1, FieldHeader, "missing column %q: the header must name phone and may name tag, timezone, operator_code", ColumnPhone)
+		return nil, fileErr(hl, FieldHeader, "missing column %q: the header must name phone and may name tag, timezone, operator_code", ColumnPhone)
 	}
 	p.r.FieldsPerRecord = len(header)
 	return p, nil

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/notifyhq/notify/ent/clientimport"
 	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/internal/database"
+	"github.com/notifyhq/notify/internal/sendwindow"
 	"github.com/notifyhq/notify/internal/testdb"
 )
 
@@ -258,5 +260,61 @@ func TestImportKeepsFirstThousandErrors(t *testing.T) {
 		require.Len(t, errs, MaxImportErrors)
 		require.Equal(t, 2, errs[0].Line)
 		require.Equal(t, MaxImportErrors+1, errs[len(errs)-1].Line)
+	})
+}
+
+// FuzzImportCSV: whatever the file, reading it never panics, every line it
+// accepts is a valid client, and every error names a line and a known
+// column (or the header, or the file).
+func FuzzImportCSV(f *testing.F) {
+	f.Add([]byte("phone,tag,timezone,operator_code\n79001234567,vip,Europe/Moscow,900\n"))
+	f.Add([]byte("\xEF\xBB\xBFtag,phone\r\n\"a,\"\"b\"\"\nc\",79001234567\r\n"))
+	f.Add([]byte("phone\n123\n\"unterminated\n"))
+	f.Add([]byte("phone,phone\n"))
+	f.Add([]byte("phone,tag\n79001234567,\xff\xfe\n79001234567\n"))
+	f.Add([]byte(""))
+	known := map[string]bool{ColumnPhone: true, ColumnTag: true, ColumnTimezone: true, ColumnOperatorCode: true, FieldFile: true, FieldHeader: true}
+	f.Fuzz(func(t *testing.T, file []byte) {
+		p, err := newCSVParser(bytes.NewReader(file), 50)
+		var fe *fileError
+		if err != nil {
+			require.True(t, errors.As(err, &fe), "%v", err)
+			require.GreaterOrEqual(t, fe.Line, 1)
+			require.True(t, known[fe.Field], fe.Field)
+			return
+		}
+		last := 1
+		for {
+			row, lineErr, err := p.next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				require.True(t, errors.As(err, &fe), "%v", err)
+				require.GreaterOrEqual(t, fe.Line, last)
+				require.True(t, known[fe.Field], fe.Field)
+				return
+			}
+			if lineErr != nil {
+				require.Greater(t, lineErr.Line, last-1)
+				continue
+			}
+			require.Greater(t, row.line, 1)
+			require.GreaterOrEqual(t, row.line, last)
+			last = row.line
+			r, errs := p.validate(row)
+			for _, e := range errs {
+				require.Equal(t, row.line, e.Line)
+				require.True(t, known[e.Field], e.Field)
+				require.NotEmpty(t, e.Message)
+			}
+			if len(errs) == 0 {
+				require.True(t, ValidPhone(r.phone), r.phone)
+				require.True(t, ValidOperatorCode(r.operatorCode), r.operatorCode)
+				require.True(t, validText(r.tag) && utf8.RuneCountInString(r.tag) <= MaxTagLength, r.tag)
+				_, err := sendwindow.LoadZone(r.timezone)
+				require.NoError(t, err)
+			}
+		}
 	})
 }
