@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 
 	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/ent/clientimport"
@@ -288,78 +289,46 @@ type importOutcome struct {
 }
 
 // errImportRefused rolls an import's transaction back: it had invalid
-// lines and SkipInvalid was not asked for, or the file cannot be read.
+// lines and SkipInvalid was not asked for, or the file as a whole is
+// refused.
 var errImportRefused = errors.New("import refused")
 
 // runImport imports the file of imp from src in one transaction, and ends
 // the import (finishImport): finished with its counts, or failed with its
 // errors and nothing written.
-func (s *Service) runImport(ctx context.Context, imp *ent.ClientImport, src io.Reader, opts ImportOptions) (*ent.ClientImport, error) {
-	out := importOutcome{}
+//
+// An insert-mode import loads its valid lines straight into clients (COPY
+// on Postgres) under a savepoint: the usual file, whose phones are new and
+// distinct, takes that one pass. When a phone turns out to be taken (by a
+// client, or by an earlier line) the pass is undone and the file read
+// again through the staging table, where set-based queries name the
+// conflicting lines. An upsert always goes through the staging table.
+func (s *Service) runImport(ctx context.Context, imp *ent.ClientImport, src io.ReadSeeker, opts ImportOptions) (*ent.ClientImport, error) {
+	var out importOutcome
 	var ended *ent.ClientImport
+	progress := s.progressFunc(ctx, imp.ID)
 	err := s.db.InTxOnce(ctx, func(tx *database.Tx) error {
-		st, err := newStager(ctx, tx, s.db.Dialect)
-		if err != nil {
-			return err
-		}
-		p, err := newCSVParser(src, opts.MaxLines)
-		if err != nil {
-			return s.refuse(&out, err)
-		}
-		progress := s.progressFunc(ctx, imp.ID)
-		invalidLines := 0
-		for {
-			row, lineErr, err := p.next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return s.refuse(&out, err)
-			}
-			out.lines++
-			if lineErr != nil {
-				out.errs.add(*lineErr)
-				invalidLines++
-				continue
-			}
-			r, errs := p.validate(row)
-			if len(errs) > 0 {
-				out.errs.add(errs...)
-				invalidLines++
-				continue
-			}
-			if err := st.add(r); err != nil {
+		direct := false
+		if opts.Mode == ImportInsert {
+			var err error
+			if direct, err = s.importDirect(ctx, tx, src, opts, &out, progress); err != nil {
 				return err
 			}
-			if out.lines%progressEvery == 0 {
-				progress(out.lines)
+		}
+		if !direct {
+			if _, err := src.Seek(0, io.SeekStart); err != nil {
+				return fmt.Errorf("error rereading the import file: %w", err)
 			}
-		}
-		if err := st.flush(); err != nil {
-			return err
-		}
-		// Lines whose phone comes earlier in the file (and in insert
-		// mode, phones that exist): found by the database, set-based.
-		dup, err := s.conflictLines(ctx, tx, opts.Mode, &out.errs)
-		if err != nil {
-			return err
-		}
-		invalidLines += dup
-		if out.errs.count > 0 && !opts.SkipInvalid {
-			out.state = clientimport.StateFailed
-			return errImportRefused
-		}
-		out.skipped = invalidLines
-		if out.imported, err = s.insertStaged(ctx, tx, opts.Mode, p); err != nil {
-			return err
-		}
-		if err := st.drop(); err != nil {
-			return err
+			out = importOutcome{}
+			if err := s.importStaged(ctx, tx, src, opts, &out, progress); err != nil {
+				return err
+			}
 		}
 		out.state = clientimport.StateFinished
 		if err := s.recordImport(ctx, tx, imp, out); err != nil {
 			return err
 		}
+		var err error
 		ended, err = s.finishImport(ctx, tx, imp.ID, out)
 		return err
 	})
@@ -372,6 +341,112 @@ func (s *Service) runImport(ctx context.Context, imp *ent.ClientImport, src io.R
 		return nil, s.failImport(ctx, imp.ID, err)
 	}
 	return ended, nil
+}
+
+// readFile parses src, validates each line and hands the valid ones to
+// load, counting the lines and keeping the invalid ones in out. It returns
+// the parser (which knows the header) and how many lines were invalid. A
+// problem with the file as a whole is errImportRefused.
+func (s *Service) readFile(src io.Reader, opts ImportOptions, out *importOutcome, progress func(int), load func(importRow) error) (*csvParser, int, error) {
+	p, err := newCSVParser(src, opts.MaxLines)
+	if err != nil {
+		return nil, 0, s.refuse(out, err)
+	}
+	invalid := 0
+	for {
+		row, lineErr, err := p.next()
+		if errors.Is(err, io.EOF) {
+			return p, invalid, nil
+		}
+		if err != nil {
+			return nil, 0, s.refuse(out, err)
+		}
+		out.lines++
+		if out.lines%progressEvery == 0 {
+			progress(out.lines)
+		}
+		if lineErr != nil {
+			out.errs.add(*lineErr)
+			invalid++
+			continue
+		}
+		r, errs := p.validate(row)
+		if len(errs) > 0 {
+			out.errs.add(errs...)
+			invalid++
+			continue
+		}
+		if err := load(r); err != nil {
+			return nil, 0, err
+		}
+	}
+}
+
+// importDirect loads the valid lines of src straight into clients, under a
+// savepoint. It returns false, the savepoint undone, when a phone was
+// taken.
+func (s *Service) importDirect(ctx context.Context, tx *database.Tx, src io.Reader, opts ImportOptions, out *importOutcome, progress func(int)) (bool, error) {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT import_direct"); err != nil {
+		return false, fmt.Errorf("error starting the import: %w", err)
+	}
+	ld, err := newClientLoader(ctx, tx, s.db.Dialect, dbTime(s.now()))
+	if err != nil {
+		return false, err
+	}
+	_, invalid, err := s.readFile(src, opts, out, progress, ld.add)
+	if err == nil {
+		err = ld.flush()
+	}
+	if err != nil {
+		ld.abort()
+		if !sqlgraph.IsUniqueConstraintError(err) {
+			return false, err
+		}
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT import_direct"); err != nil {
+			return false, fmt.Errorf("error undoing the import's first pass: %w", err)
+		}
+		return false, nil
+	}
+	if out.errs.count > 0 && !opts.SkipInvalid {
+		return false, errImportRefused
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT import_direct"); err != nil {
+		return false, fmt.Errorf("error ending the import's first pass: %w", err)
+	}
+	out.imported, out.skipped = out.lines-invalid, invalid
+	return true, nil
+}
+
+// importStaged loads the valid lines of src into the staging table, adds
+// the lines whose phone is taken to the errors, and inserts (or in upsert
+// mode, updates) the clients of the others, set-based.
+func (s *Service) importStaged(ctx context.Context, tx *database.Tx, src io.Reader, opts ImportOptions, out *importOutcome, progress func(int)) error {
+	st, err := newStager(ctx, tx, s.db.Dialect)
+	if err != nil {
+		return err
+	}
+	p, invalid, err := s.readFile(src, opts, out, progress, st.add)
+	if err != nil {
+		st.abort()
+		return err
+	}
+	if err := st.flush(); err != nil {
+		return err
+	}
+	// Lines whose phone comes earlier in the file (and in insert mode,
+	// phones that exist): found by the database, set-based.
+	dup, err := s.conflictLines(ctx, tx, opts.Mode, &out.errs)
+	if err != nil {
+		return err
+	}
+	if out.errs.count > 0 && !opts.SkipInvalid {
+		return errImportRefused
+	}
+	out.skipped = invalid + dup
+	if out.imported, err = s.insertStaged(ctx, tx, opts.Mode, p); err != nil {
+		return err
+	}
+	return dropStaging(ctx, tx, s.db.Dialect)
 }
 
 // refuse records a file-level error (a *fileError) as the import's error
