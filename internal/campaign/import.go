@@ -21,13 +21,14 @@ import (
 )
 
 // CSV import of clients (README, "Importing and exporting clients";
-// docs/design.md, "CSV import"). The file is spooled to a temporary file
-// first. One of at most SyncImportLines lines is imported before the call
-// returns; a larger one is queued for a River job (ImportScheduler), the
-// import's row and the job inserted in one transaction. Either way the
-// clients go in through a staging table in one transaction (COPY on
-// Postgres, batched inserts on SQLite, then one set-based INSERT … SELECT),
-// all or nothing unless SkipInvalid, and the import ends in finishImport.
+// docs/design.md, "CSV import and export"). The file is spooled to a
+// temporary file first. One of at most SyncImportLines lines is imported
+// before the call returns; a larger one is queued for a River job
+// (ImportScheduler), the import's row and the job inserted in one
+// transaction. Either way the clients go in in one transaction (runImport:
+// COPY on Postgres, batched inserts on SQLite; a staging table and
+// set-based statements for upserts and taken phones), all or nothing unless
+// SkipInvalid, and the import ends in finishImport.
 
 // Limits of a CSV import.
 const (
