@@ -471,3 +471,26 @@ func requireWebhookLogged(t *testing.T, b *testBundle, text string) {
 	}
 	t.Fatalf("no webhook attempt logged with %q", text)
 }
+
+// TestWebhookImportFinished: a CSV import announces import.finished with
+// its counts, whether it finished or was refused.
+func TestWebhookImportFinished(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		rc := newReceiver(t, nil)
+		b := webhookSetup(t, dbURL, rc, 2*time.Second, 50*time.Millisecond, setupOpts{})
+		c := newRESTClient(t, b)
+		res := c.do(t, "POST", "/clients/import/", typedBody{"text/csv", "phone,tag\n79000000001,a\n79000000002,b\n"})
+		require.Equal(t, http.StatusCreated, res.Status, "body: %s", res.Body)
+		res = c.do(t, "POST", "/clients/import/", typedBody{"text/csv", "phone\nbad\n"})
+		require.Equal(t, http.StatusBadRequest, res.Status, "body: %s", res.Body)
+		events := rc.waitEvents(t, 30*time.Second, "two imports", func(es []receivedEvent) bool { return len(es) == 2 })
+		byState := map[string]map[string]any{}
+		for _, e := range events {
+			require.Equal(t, "import.finished", e.Payload.Type)
+			byState[e.Payload.Data["state"].(string)] = e.Payload.Data
+		}
+		require.EqualValues(t, 2, byState["finished"]["imported"])
+		require.EqualValues(t, 1, byState["failed"]["errors"])
+	})
+}
