@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/ent/message"
 	"github.com/notifyhq/notify/internal/auth"
 	"github.com/notifyhq/notify/internal/fakesender"
@@ -157,7 +158,7 @@ func TestOptOutSurvivesClientRecreate(t *testing.T) {
 // clientIDs lists every client's id.
 func (b *testBundle) clientIDs(t *testing.T) []int {
 	t.Helper()
-	ids, err := b.app.db.Ent.Customer.Query().IDs(context.Background())
+	ids, err := b.app.db.Ent.Customer.Query().Order(customer.ByID()).IDs(context.Background())
 	require.NoError(t, err)
 	return ids
 }

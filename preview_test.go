@@ -96,6 +96,28 @@ func TestAudiencePreviewMatchesRecipients(t *testing.T) {
 			require.Equal(t, phones[:min(10, len(phones))], sample, tc.name)
 		}
 
+		// The counters follow updates and deletes: client 2 moves from 902/t2
+		// to 901/t0, client 3 loses its tag, client 4 goes.
+		ids := b.clientIDs(t)
+		b.mustGQL(t, `mutation($id: ID!) { updateClient(id: $id, input: {operatorCode: "901", tag: "t0"}) { id } }`, map[string]any{"id": ids[2]}, nil)
+		b.mustGQL(t, `mutation($id: ID!) { updateClient(id: $id, input: {tag: "t9"}) { id } }`, map[string]any{"id": ids[3]}, nil)
+		b.mustGQL(t, `mutation($id: ID!) { deleteClient(id: $id) }`, map[string]any{"id": ids[4]}, nil)
+		requireClientCountsMatch(t, b)
+		for _, f := range []struct{ gql, mailing string }{
+			{`{operatorCodes: ["901"], tags: ["t0"]}`, `, filter: {operatorCodes: ["901"], tags: ["t0"]}`},
+			{`{tags: ["t9", ""]}`, `, filter: {tags: ["t9", ""]}`},
+		} {
+			p := b.preview(t, f.gql)
+			now := time.Now()
+			id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), f.mailing)
+			b.waitMailing(t, id, "FINISHED", 30*time.Second)
+			require.Equal(t, len(b.recipientPhones(t, id)), p.Count, f.gql)
+		}
+		b.mustGQL(t, `mutation($id: ID!) { updateClient(id: $id, input: {operatorCode: "902", tag: "t2"}) { id } }`, map[string]any{"id": ids[2]}, nil)
+		b.mustGQL(t, `mutation($id: ID!) { updateClient(id: $id, input: {tag: ""}) { id } }`, map[string]any{"id": ids[3]}, nil)
+		b.mustGQL(t, `mutation { createClient(input: {phone: "`+phoneOf(4)+`", operatorCode: "901", tag: "t0"}) { id } }`, nil, nil)
+		requireClientCountsMatch(t, b)
+
 		// Everyone: 28 recipients; 900 lost one and 902 one.
 		p := b.preview(t, `{}`)
 		require.Equal(t, 28, p.Count)
@@ -156,4 +178,30 @@ func TestAudiencePreviewViewer(t *testing.T) {
 	r := auditGQL(t, b, roleTokens[auth.Viewer], "", `{ audiencePreview(filter: {}) { count } }`)
 	require.Empty(t, r.Errors)
 	require.JSONEq(t, `{"audiencePreview": {"count": 0}}`, string(r.Data))
+}
+
+// requireClientCountsMatch asserts the counters the triggers keep agree
+// with a fresh count of the clients.
+func requireClientCountsMatch(t *testing.T, b *testBundle) {
+	t.Helper()
+	read := func(query string) map[string]int {
+		rows, err := b.app.db.SQL.Query(query)
+		require.NoError(t, err)
+		defer rows.Close()
+		out := map[string]int{}
+		for rows.Next() {
+			var code, tag string
+			var n int
+			require.NoError(t, rows.Scan(&code, &tag, &n))
+			if n != 0 {
+				out[code+"/"+tag] = n
+			}
+		}
+		require.NoError(t, rows.Err())
+		return out
+	}
+	require.Equal(t,
+		read(`SELECT operator_code, tag, count(*) FROM clients GROUP BY operator_code, tag`),
+		read(`SELECT operator_code, tag, count FROM client_counts`),
+		"client_counts agree with the clients")
 }

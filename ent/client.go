@@ -16,6 +16,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/notifyhq/notify/ent/auditentry"
+	"github.com/notifyhq/notify/ent/clientcount"
 	"github.com/notifyhq/notify/ent/clientimport"
 	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/ent/idempotencykey"
@@ -36,6 +37,8 @@ type Client struct {
 	Schema *migrate.Schema
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
+	// ClientCount is the client for interacting with the ClientCount builders.
+	ClientCount *ClientCountClient
 	// ClientImport is the client for interacting with the ClientImport builders.
 	ClientImport *ClientImportClient
 	// Customer is the client for interacting with the Customer builders.
@@ -68,6 +71,7 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.AuditEntry = NewAuditEntryClient(c.config)
+	c.ClientCount = NewClientCountClient(c.config)
 	c.ClientImport = NewClientImportClient(c.config)
 	c.Customer = NewCustomerClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
@@ -170,6 +174,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:             ctx,
 		config:          cfg,
 		AuditEntry:      NewAuditEntryClient(cfg),
+		ClientCount:     NewClientCountClient(cfg),
 		ClientImport:    NewClientImportClient(cfg),
 		Customer:        NewCustomerClient(cfg),
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
@@ -199,6 +204,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:             ctx,
 		config:          cfg,
 		AuditEntry:      NewAuditEntryClient(cfg),
+		ClientCount:     NewClientCountClient(cfg),
 		ClientImport:    NewClientImportClient(cfg),
 		Customer:        NewCustomerClient(cfg),
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
@@ -237,8 +243,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuditEntry, c.ClientImport, c.Customer, c.IdempotencyKey, c.Mailing,
-		c.Message, c.MessageCount, c.OptOut, c.QuotaGrant, c.WebhookDelivery,
+		c.AuditEntry, c.ClientCount, c.ClientImport, c.Customer, c.IdempotencyKey,
+		c.Mailing, c.Message, c.MessageCount, c.OptOut, c.QuotaGrant,
+		c.WebhookDelivery,
 	} {
 		n.Use(hooks...)
 	}
@@ -248,8 +255,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuditEntry, c.ClientImport, c.Customer, c.IdempotencyKey, c.Mailing,
-		c.Message, c.MessageCount, c.OptOut, c.QuotaGrant, c.WebhookDelivery,
+		c.AuditEntry, c.ClientCount, c.ClientImport, c.Customer, c.IdempotencyKey,
+		c.Mailing, c.Message, c.MessageCount, c.OptOut, c.QuotaGrant,
+		c.WebhookDelivery,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -260,6 +268,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *AuditEntryMutation:
 		return c.AuditEntry.mutate(ctx, m)
+	case *ClientCountMutation:
+		return c.ClientCount.mutate(ctx, m)
 	case *ClientImportMutation:
 		return c.ClientImport.mutate(ctx, m)
 	case *CustomerMutation:
@@ -413,6 +423,139 @@ func (c *AuditEntryClient) mutate(ctx context.Context, m *AuditEntryMutation) (V
 		return (&AuditEntryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AuditEntry mutation op: %q", m.Op())
+	}
+}
+
+// ClientCountClient is a client for the ClientCount schema.
+type ClientCountClient struct {
+	config
+}
+
+// NewClientCountClient returns a client for the ClientCount from the given config.
+func NewClientCountClient(c config) *ClientCountClient {
+	return &ClientCountClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `clientcount.Hooks(f(g(h())))`.
+func (c *ClientCountClient) Use(hooks ...Hook) {
+	c.hooks.ClientCount = append(c.hooks.ClientCount, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `clientcount.Intercept(f(g(h())))`.
+func (c *ClientCountClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ClientCount = append(c.inters.ClientCount, interceptors...)
+}
+
+// Create returns a builder for creating a ClientCount entity.
+func (c *ClientCountClient) Create() *ClientCountCreate {
+	mutation := newClientCountMutation(c.config, OpCreate)
+	return &ClientCountCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ClientCount entities.
+func (c *ClientCountClient) CreateBulk(builders ...*ClientCountCreate) *ClientCountCreateBulk {
+	return &ClientCountCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ClientCountClient) MapCreateBulk(slice any, setFunc func(*ClientCountCreate, int)) *ClientCountCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ClientCountCreateBulk{err: fmt.Errorf("calling to ClientCountClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ClientCountCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ClientCountCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ClientCount.
+func (c *ClientCountClient) Update() *ClientCountUpdate {
+	mutation := newClientCountMutation(c.config, OpUpdate)
+	return &ClientCountUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ClientCountClient) UpdateOne(_m *ClientCount) *ClientCountUpdateOne {
+	mutation := newClientCountMutation(c.config, OpUpdateOne, withClientCount(_m))
+	return &ClientCountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ClientCountClient) UpdateOneID(id int) *ClientCountUpdateOne {
+	mutation := newClientCountMutation(c.config, OpUpdateOne, withClientCountID(id))
+	return &ClientCountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ClientCount.
+func (c *ClientCountClient) Delete() *ClientCountDelete {
+	mutation := newClientCountMutation(c.config, OpDelete)
+	return &ClientCountDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ClientCountClient) DeleteOne(_m *ClientCount) *ClientCountDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ClientCountClient) DeleteOneID(id int) *ClientCountDeleteOne {
+	builder := c.Delete().Where(clientcount.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ClientCountDeleteOne{builder}
+}
+
+// Query returns a query builder for ClientCount.
+func (c *ClientCountClient) Query() *ClientCountQuery {
+	return &ClientCountQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeClientCount},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ClientCount entity by its id.
+func (c *ClientCountClient) Get(ctx context.Context, id int) (*ClientCount, error) {
+	return c.Query().Where(clientcount.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ClientCountClient) GetX(ctx context.Context, id int) *ClientCount {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ClientCountClient) Hooks() []Hook {
+	return c.hooks.ClientCount
+}
+
+// Interceptors returns the client interceptors.
+func (c *ClientCountClient) Interceptors() []Interceptor {
+	return c.inters.ClientCount
+}
+
+func (c *ClientCountClient) mutate(ctx context.Context, m *ClientCountMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ClientCountCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ClientCountUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ClientCountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ClientCountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ClientCount mutation op: %q", m.Op())
 	}
 }
 
@@ -1712,12 +1855,12 @@ func (c *WebhookDeliveryClient) mutate(ctx context.Context, m *WebhookDeliveryMu
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuditEntry, ClientImport, Customer, IdempotencyKey, Mailing, Message,
-		MessageCount, OptOut, QuotaGrant, WebhookDelivery []ent.Hook
+		AuditEntry, ClientCount, ClientImport, Customer, IdempotencyKey, Mailing,
+		Message, MessageCount, OptOut, QuotaGrant, WebhookDelivery []ent.Hook
 	}
 	inters struct {
-		AuditEntry, ClientImport, Customer, IdempotencyKey, Mailing, Message,
-		MessageCount, OptOut, QuotaGrant, WebhookDelivery []ent.Interceptor
+		AuditEntry, ClientCount, ClientImport, Customer, IdempotencyKey, Mailing,
+		Message, MessageCount, OptOut, QuotaGrant, WebhookDelivery []ent.Interceptor
 	}
 )
 

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/notifyhq/notify/ent/auditentry"
+	"github.com/notifyhq/notify/ent/clientcount"
 	"github.com/notifyhq/notify/ent/clientimport"
 	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/ent/idempotencykey"
@@ -83,6 +84,7 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			auditentry.Table:      auditentry.ValidColumn,
+			clientcount.Table:     clientcount.ValidColumn,
 			clientimport.Table:    clientimport.ValidColumn,
 			customer.Table:        customer.ValidColumn,
 			idempotencykey.Table:  idempotencykey.ValidColumn,

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/notifyhq/notify/ent/auditentry"
+	"github.com/notifyhq/notify/ent/clientcount"
 	"github.com/notifyhq/notify/ent/clientimport"
 	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/ent/idempotencykey"
@@ -40,6 +41,12 @@ func init() {
 	auditentryDescRequestID := auditentryFields[6].Descriptor()
 	// auditentry.DefaultRequestID holds the default value on creation for the request_id field.
 	auditentry.DefaultRequestID = auditentryDescRequestID.Default.(string)
+	clientcountFields := schema.ClientCount{}.Fields()
+	_ = clientcountFields
+	// clientcountDescCount is the schema descriptor for count field.
+	clientcountDescCount := clientcountFields[2].Descriptor()
+	// clientcount.DefaultCount holds the default value on creation for the count field.
+	clientcount.DefaultCount = clientcountDescCount.Default.(int64)
 	clientimportFields := schema.ClientImport{}.Fields()
 	_ = clientimportFields
 	// clientimportDescSkipInvalid is the schema descriptor for skip_invalid field.

@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
+	// ClientCount is the client for interacting with the ClientCount builders.
+	ClientCount *ClientCountClient
 	// ClientImport is the client for interacting with the ClientImport builders.
 	ClientImport *ClientImportClient
 	// Customer is the client for interacting with the Customer builders.
@@ -166,6 +168,7 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
+	tx.ClientCount = NewClientCountClient(tx.config)
 	tx.ClientImport = NewClientImportClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)

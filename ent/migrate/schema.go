@@ -38,6 +38,26 @@ var (
 			},
 		},
 	}
+	// ClientCountsColumns holds the columns for the "client_counts" table.
+	ClientCountsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "operator_code", Type: field.TypeString},
+		{Name: "tag", Type: field.TypeString},
+		{Name: "count", Type: field.TypeInt64, Default: 0},
+	}
+	// ClientCountsTable holds the schema information for the "client_counts" table.
+	ClientCountsTable = &schema.Table{
+		Name:       "client_counts",
+		Columns:    ClientCountsColumns,
+		PrimaryKey: []*schema.Column{ClientCountsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "clientcount_operator_code_tag",
+				Unique:  true,
+				Columns: []*schema.Column{ClientCountsColumns[1], ClientCountsColumns[2]},
+			},
+		},
+	}
 	// ClientImportsColumns holds the columns for the "client_imports" table.
 	ClientImportsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -87,11 +107,6 @@ var (
 				Name:    "customer_tag",
 				Unique:  false,
 				Columns: []*schema.Column{ClientsColumns[3]},
-			},
-			{
-				Name:    "customer_operator_code_tag",
-				Unique:  false,
-				Columns: []*schema.Column{ClientsColumns[2], ClientsColumns[3]},
 			},
 		},
 	}
@@ -311,6 +326,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AuditEntriesTable,
+		ClientCountsTable,
 		ClientImportsTable,
 		ClientsTable,
 		IdempotencyKeysTable,
@@ -326,6 +342,9 @@ var (
 func init() {
 	AuditEntriesTable.Annotation = &entsql.Annotation{
 		Table: "audit_entries",
+	}
+	ClientCountsTable.Annotation = &entsql.Annotation{
+		Table: "client_counts",
 	}
 	ClientImportsTable.Annotation = &entsql.Annotation{
 		Table: "client_imports",

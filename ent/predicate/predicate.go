@@ -9,6 +9,9 @@ import (
 // AuditEntry is the predicate function for auditentry builders.
 type AuditEntry func(*sql.Selector)
 
+// ClientCount is the predicate function for clientcount builders.
+type ClientCount func(*sql.Selector)
+
 // ClientImport is the predicate function for clientimport builders.
 type ClientImport func(*sql.Selector)
 

@@ -35,23 +35,23 @@ type AudiencePreview struct {
 }
 
 // The preview's counts, in one statement (one snapshot): the clients
-// matching the filter per (operator code, tag), minus those of them whose
-// phone is opted out. Counting the matches and subtracting the opted-out
-// ones is the recipient conditions' count (RecipientsPostgres: matching and
-// not opted out) without an anti-join over every client: the first half is
-// an index-only scan of clients (operator_code, tag), the second as small as
-// the opt-outs.
+// matching the filter per (operator code, tag), read from client_counts,
+// which triggers keep in step with every write to clients (as
+// message_counts is with messages), minus those of them whose phone is
+// opted out. The filter's conditions are the recipient selection's
+// (MatchPostgres on the alias c, here the counters); matching minus opted
+// out is RecipientsPostgres's count. The cost grows with the number of
+// (operator code, tag) pairs and of opt-outs, not of clients: a scan of a
+// million clients took 300 ms and more on this machine.
 const (
 	previewCountsPostgres = `
-SELECT c.operator_code, c.tag, count(*) FROM clients c WHERE ` + MatchPostgres + `
-GROUP BY c.operator_code, c.tag
+SELECT c.operator_code, c.tag, c.count FROM client_counts c WHERE c.count <> 0 AND ` + MatchPostgres + `
 UNION ALL
 SELECT c.operator_code, c.tag, -count(*) FROM opt_outs o JOIN clients c ON c.phone = o.phone WHERE ` + MatchPostgres + `
 GROUP BY c.operator_code, c.tag`
 
 	previewCountsSQLite = `
-SELECT c.operator_code, c.tag, count(*) FROM clients c WHERE ` + MatchSQLite + `
-GROUP BY c.operator_code, c.tag
+SELECT c.operator_code, c.tag, c.count FROM client_counts c WHERE c.count <> 0 AND ` + MatchSQLite + `
 UNION ALL
 SELECT c.operator_code, c.tag, -count(*) FROM opt_outs o JOIN clients c ON c.phone = o.phone WHERE ` + MatchSQLite + `
 GROUP BY c.operator_code, c.tag`
@@ -98,6 +98,11 @@ func (s *Service) PreviewAudience(ctx context.Context, f Filter) (*AudiencePrevi
 	}
 	out.ByOperatorCode, out.ByTag = ranked(byCode), ranked(byTag)
 
+	out.Sample = []*ent.Customer{}
+	if out.Count == 0 {
+		// Nobody: no scan of the directory for a sample.
+		return out, nil
+	}
 	idRows, err := s.db.SQL.QueryContext(ctx, sample, append(args, PreviewSampleSize)...)
 	if err != nil {
 		return nil, fmt.Errorf("error sampling the audience: %w", err)
@@ -114,7 +119,6 @@ func (s *Service) PreviewAudience(ctx context.Context, f Filter) (*AudiencePrevi
 	if err := idRows.Err(); err != nil {
 		return nil, fmt.Errorf("error sampling the audience: %w", err)
 	}
-	out.Sample = []*ent.Customer{}
 	if len(ids) > 0 {
 		out.Sample, err = s.db.Ent.Customer.Query().Where(customer.IDIn(ids...)).Order(ent.Asc(customer.FieldID)).All(ctx)
 		if err != nil {
