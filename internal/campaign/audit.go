@@ -132,6 +132,7 @@ func mailingFields(m *ent.Mailing) map[string]any {
 		"filter_tags":           nonNil(m.FilterTags),
 		"window_from":           nil,
 		"window_to":             nil,
+		"webhook_url":           nil,
 		"status":                string(m.Status),
 	}
 	if m.WindowFrom != nil {
@@ -139,6 +140,9 @@ func mailingFields(m *ent.Mailing) map[string]any {
 	}
 	if m.WindowTo != nil {
 		f["window_to"] = *m.WindowTo
+	}
+	if m.WebhookURL != nil {
+		f["webhook_url"] = *m.WebhookURL
 	}
 	return f
 }
