@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
 	"github.com/stretchr/testify/require"
 
 	"github.com/notifyhq/notify/internal/database"
@@ -65,7 +66,7 @@ func TestInTxRunsAgainAfterDeadlock(t *testing.T) {
 	t.Parallel()
 	db := open(t, testdb.SQLite(t))
 	ctx := context.Background()
-	for _, code := range []pq.ErrorCode{"40P01", "40001"} {
+	for _, code := range []pqerror.Code{"40P01", "40001"} {
 		runs := 0
 		err := db.InTx(ctx, func(*database.Tx) error { runs++; return &pq.Error{Code: code} })
 		require.True(t, database.Retryable(err))
