@@ -401,3 +401,27 @@ func TestExportMessages(t *testing.T) {
 		require.Equal(t, http.StatusNotFound, res.Status)
 	})
 }
+
+// TestExportOutlivesOperationTimeout: an export runs for as long as its
+// client reads, not within OPERATION_TIMEOUT (here 1 ms, which three pages
+// of an export over HTTP cannot fit in). SQLite: on Postgres the API
+// pool's statement_timeout would be 1 ms too.
+func TestExportOutlivesOperationTimeout(t *testing.T) {
+	t.Parallel()
+	b := setup(t, testdb.SQLite(t), setupOpts{env: map[string]string{"OPERATION_TIMEOUT": "1ms"}, noRiver: true})
+	ctx := context.Background()
+	const n = 12000
+	for start := 0; start < n; start += 1000 {
+		builders := make([]*ent.CustomerCreate, 0, 1000)
+		for i := start; i < start+1000; i++ {
+			builders = append(builders, b.app.db.Ent.Customer.Create().SetPhone(fmt.Sprintf("7%010d", i)).SetOperatorCode("000"))
+		}
+		require.NoError(t, b.app.db.Ent.Customer.CreateBulk(builders...).Exec(ctx))
+	}
+	status, body := auditHTTPRaw(t, b, http.MethodGet, "/clients/export.csv", "", "", "")
+	require.Equal(t, http.StatusOK, status, body)
+	records, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, records, n+1)
+	require.Equal(t, []string{"7" + fmt.Sprintf("%010d", n-1), "", "UTC", "000"}, records[n])
+}

@@ -665,8 +665,7 @@ func routes(d serverDeps) []route {
 	})
 	// The REST compat layer (docs/product.md, "The API") routes within its prefixes, every
 	// path with and without its trailing slash.
-	restAPI := rest.New(rest.Config{Service: d.service, Reports: d.reports, Logger: d.logger})
-	api := withDeadline(d.config.OperationTimeout, restAPI)
+	api := withDeadline(d.config.OperationTimeout, rest.New(rest.Config{Service: d.service, Reports: d.reports, Logger: d.logger}))
 	return []route{
 		{pattern: "/query", access: auth.GraphQL, handler: graph.LimitBody(d.config.MaxBodyBytes, graph.JSONByDefault(gql)), cors: true},
 		{pattern: "GET /{$}", access: auth.Open, handler: webui.GraphiQL("Notify", "/query")},
@@ -677,11 +676,6 @@ func routes(d serverDeps) []route {
 		{pattern: "/clients/", access: auth.API, handler: api, cors: true},
 		{pattern: "/mailings", access: auth.API, handler: api, cors: true},
 		{pattern: "/mailings/", access: auth.API, handler: api, cors: true},
-		// CSV exports stream for as long as their client reads: no
-		// operation deadline (each page is one query under the API pool's
-		// statement timeout).
-		{pattern: "GET /clients/export.csv", access: auth.API, handler: restAPI, cors: true},
-		{pattern: "GET /mailings/{id}/messages.csv", access: auth.API, handler: restAPI, cors: true},
 		{pattern: "/reports/", access: auth.API, handler: api, cors: true},
 		// The audit log: a REST route (401 like the others) that only an
 		// admin's token passes, whatever the method (README, "Audit log").

@@ -74,10 +74,21 @@ func (s *startedWriter) Flush() {
 	}
 }
 
-// stream runs an export into w.
+// stream runs an export into w. An export outlives the request deadline
+// (OPERATION_TIMEOUT): it runs for as long as its client reads, each page
+// one short query under the API pool's statement timeout, and stops when
+// the client goes away.
 func (a *API) stream(w http.ResponseWriter, r *http.Request, filename string, export func(context.Context, *startedWriter) error) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	defer cancel()
+	stop := context.AfterFunc(r.Context(), func() {
+		if !errors.Is(r.Context().Err(), context.DeadlineExceeded) {
+			cancel()
+		}
+	})
+	defer stop()
 	sw := &startedWriter{w: w, filename: filename}
-	err := export(r.Context(), sw)
+	err := export(ctx, sw)
 	switch {
 	case err == nil:
 	case !sw.started:
