@@ -32,8 +32,8 @@ var previewFilters = []struct {
 	{"everyone", `{}`, map[string]any{}},
 	{"2 codes", `{operatorCodes: ["901", "902"]}`, map[string]any{"operator_codes": []string{"901", "902"}}},
 	{"1 tag", `{tags: ["t3"]}`, map[string]any{"tags": []string{"t3"}}},
-	{"10 codes × 2 tags", `{operatorCodes: ["900", "910", "920", "930", "940", "950", "960", "970", "980", "990"], tags: ["t1", "t2"]}`,
-		map[string]any{"operator_codes": []string{"900", "910", "920", "930", "940", "950", "960", "970", "980", "990"}, "tags": []string{"t1", "t2"}}},
+	{"10 codes × 2 tags", `{operatorCodes: ["900", "910", "920", "930", "940", "950", "960", "970", "980", "990"], tags: ["t0", "t10"]}`,
+		map[string]any{"operator_codes": []string{"900", "910", "920", "930", "940", "950", "960", "970", "980", "990"}, "tags": []string{"t0", "t10"}}},
 }
 
 // benchPreview runs the audience preview benchmark: one stack with the
