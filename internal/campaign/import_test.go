@@ -318,3 +318,23 @@ func FuzzImportCSV(f *testing.F) {
 		}
 	})
 }
+
+// TestRunImportWithoutItsFile: a queued import whose spooled file is gone
+// (the instance that took it restarted) ends failed, saying so.
+func TestRunImportWithoutItsFile(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, s *Service) {
+		ctx := context.Background()
+		imp, err := s.db.Ent.ClientImport.Create().Save(ctx)
+		require.NoError(t, err)
+		_, err = s.RunImport(ctx, imp.ID, t.TempDir()+"/gone.csv", ImportOptions{})
+		require.Error(t, err)
+		imp, err = s.ClientImport(ctx, imp.ID)
+		require.NoError(t, err)
+		require.Equal(t, clientimport.StateFailed, imp.State)
+		require.Equal(t, []ImportLineError{{Field: FieldFile, Message: "the uploaded file is gone (the instance that took it restarted?): upload it again"}}, ImportErrors(imp))
+		// An import that has ended is left as it is.
+		again, err := s.RunImport(ctx, imp.ID, t.TempDir()+"/gone.csv", ImportOptions{})
+		require.NoError(t, err)
+		require.Equal(t, imp.FinishedAt, again.FinishedAt)
+	})
+}
