@@ -49,6 +49,13 @@ bench: ## the live-status delivery benchmark, then end-to-end benchmarks on Post
 soak: ## run the real service under mailings, API traffic and subscribers (SOAK_DURATION, default 10m); fails when it does not hold steady
 	$(GO) run ./internal/soak $(SOAK_FLAGS)
 
+.PHONY: ui
+ui: ## build the web UI (web/: npm ci, typed operations from graph/*.graphqls, type check, vite) into web/dist, which the binary embeds; needs Node 20
+	npm ci --prefix web --no-audit --no-fund
+	npm run --prefix web codegen
+	npm run --prefix web typecheck
+	npm run --prefix web build
+
 .PHONY: build
 build: ## build the binary into ./bin/notify
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/notify .

@@ -56,6 +56,7 @@ import (
 	"github.com/notifyhq/notify/internal/webhook"
 	"github.com/notifyhq/notify/internal/webui"
 	"github.com/notifyhq/notify/jobs"
+	"github.com/notifyhq/notify/web"
 )
 
 func main() {
@@ -92,6 +93,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}()
 	// Logs are buffered (a line per message attempt would otherwise be a
 	// system call each) and flushed every 100 ms and on the way out.
+	if getenv("LOG_FORMAT") == "" && isTerminal(stderr) {
+		// A person is watching: lines for people (JSON otherwise, for collectors).
+		cfg.LogFormat = "text"
+	}
 	logOut := logwriter.New(stderr, 100*time.Millisecond)
 	defer logOut.Close()
 	logger := newLogger(cfg, logOut)
@@ -108,6 +113,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	default:
 		return fmt.Errorf("unknown command %q (want serve, migrate or fakesender)", cmd)
 	}
+}
+
+// isTerminal reports whether w is a terminal: a character device other than /dev/null.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err != nil || !os.SameFile(st, null)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -151,7 +170,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout i
 	go func() { serveErr <- httpServer.Serve(ln) }()
 	url := listenURL(ln.Addr())
 	logger.Info("listening", "url", url, "database", a.db.Dialect)
-	fmt.Fprintf(stdout, "notify listening on %s (GraphQL IDE at %s/)\n", url, url)
+	greet(stdout, url)
 
 	select {
 	case <-ctx.Done():
@@ -166,6 +185,16 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout i
 	}
 	a.stopWork(shutdownCtx)
 	return nil
+}
+
+// greet tells the person who started the service where everything is. Its first line
+// is the one scripts wait for ("notify listening on URL").
+func greet(w io.Writer, url string) {
+	fmt.Fprintf(w, "notify listening on %s\n"+
+		"  web UI       %s/ui/\n"+
+		"  GraphiQL     %s/graphiql/\n"+
+		"  Swagger UI   %s/docs/\n"+
+		"  River's UI   %s/riverui/ (admins)\n", url, url, url, url, url)
 }
 
 // newHTTPServer returns the service's HTTP server for h, with its timeouts:
@@ -668,7 +697,10 @@ func routes(d serverDeps) []route {
 	api := withDeadline(d.config.OperationTimeout, rest.New(rest.Config{Service: d.service, Reports: d.reports, Logger: d.logger}))
 	return []route{
 		{pattern: "/query", access: auth.GraphQL, handler: graph.LimitBody(d.config.MaxBodyBytes, graph.JSONByDefault(gql)), cors: true},
-		{pattern: "GET /{$}", access: auth.Open, handler: webui.GraphiQL("Notify", "/query")},
+		// A browser opening the service lands on the operator's UI (README, "Web UI").
+		{pattern: "GET /{$}", access: auth.Open, handler: webui.Landing()},
+		{pattern: "GET /ui/", access: auth.Open, handler: webui.App(web.Dist(), uiConfig(d.config, d.guard))},
+		{pattern: "GET /graphiql/{$}", access: auth.Open, handler: http.StripPrefix("/graphiql", webui.GraphiQL("Notify", "/query"))},
 		{pattern: "GET /assets/", access: auth.Open, handler: webui.Assets()},
 		{pattern: "GET /docs/", access: auth.Open, handler: webui.Docs()},
 		{pattern: "GET /docs/openapi.json", access: auth.Open, handler: rest.DocumentHandler(d.logger)},
@@ -697,6 +729,20 @@ func routes(d serverDeps) []route {
 		{pattern: "GET /healthz", access: auth.Open, handler: http.HandlerFunc(healthz)},
 		{pattern: "GET /readyz", access: auth.Open, handler: readyz(d.ready, d.logger)},
 	}
+}
+
+// uiConfig is what the UI learns before signing anyone in (GET /ui/config.json): whether
+// credentials are needed, and the OIDC provider to sign in with when OIDC_ISSUER and
+// OIDC_CLIENT_ID are both set.
+func uiConfig(cfg config.Config, guard *auth.Guard) webui.AppConfig {
+	c := webui.AppConfig{Auth: "open"}
+	if guard.Enabled() {
+		c.Auth = "token"
+	}
+	if cfg.OIDCIssuer != "" && cfg.OIDCClientID != "" {
+		c.OIDC = &webui.AppOIDC{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID}
+	}
+	return c
 }
 
 // healthz answers that the process is alive.

@@ -29,11 +29,12 @@ func editorValue(sel string) string {
 	return `(() => { const el = document.querySelector(` + jsString(sel) + `); return el && el.CodeMirror ? el.CodeMirror.getValue() : null; })()`
 }
 
-// OpenGraphiQL opens the GraphiQL page at baseURL with query in the editor (through the
-// page's ?query= parameter; empty leaves GraphiQL's default) and waits until the editor
+// OpenGraphiQL opens the GraphiQL page (/graphiql/) of the service at baseURL with
+// query in the editor (through the page's ?query= parameter; empty leaves GraphiQL's
+// default) and waits until the editor
 // shows it and GraphiQL's schema fetch on load has finished, successful or not.
 func OpenGraphiQL(ctx context.Context, b *Browser, baseURL, query string) error {
-	page := strings.TrimSuffix(baseURL, "/") + "/"
+	page := strings.TrimSuffix(baseURL, "/") + "/graphiql/"
 	if query != "" {
 		page += "?query=" + url.QueryEscape(query)
 	}

@@ -1,12 +1,16 @@
-// Package webui serves the service's browser pages: the GraphiQL IDE at / and Swagger UI
-// at /docs/. Every script and stylesheet they load is embedded in the binary, so both
-// work with no internet access. Both send a Content-Security-Policy that allows nothing
-// else, and refuse to be framed; SecureHeaders does the same for other pages (River's UI,
-// with RiverUICSP).
+// Package webui serves the service's browser pages: the operator's UI at /ui/ (App, the
+// single-page application built in web/), the GraphiQL IDE at /graphiql/ and Swagger UI
+// at /docs/; a browser opening / is sent to the UI (Landing). Every script and
+// stylesheet they load is embedded in the binary, so all work with no internet access.
+// All send a Content-Security-Policy that allows nothing else, and refuse to be framed;
+// SecureHeaders does the same for other pages (River's UI, with RiverUICSP).
 //
-// Mount the handlers on the patterns their docs name:
+// Mount the handlers on the patterns their docs name (GraphiQL answers at "/" of what it
+// is given: strip the prefix it is mounted under):
 //
-//	mux.Handle("GET /{$}", webui.GraphiQL("Notify", "/query"))
+//	mux.Handle("GET /{$}", webui.Landing())
+//	mux.Handle("GET /ui/", webui.App(web.Dist(), appConfig))
+//	mux.Handle("GET /graphiql/{$}", http.StripPrefix("/graphiql", webui.GraphiQL("Notify", "/query")))
 //	mux.Handle("GET /assets/", webui.Assets())
 //	mux.Handle("GET /docs/", webui.Docs())
 //	mux.Handle("GET /docs/openapi.json", openAPIHandler) // the REST package's document

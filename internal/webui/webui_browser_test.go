@@ -87,7 +87,7 @@ func newBrowserTestServer(t *testing.T) *httptest.Server {
 	t.Helper()
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", webui.GraphiQL("Notify", "/query"))
+	mux.Handle("GET /graphiql/{$}", http.StripPrefix("/graphiql", webui.GraphiQL("Notify", "/query"))) // as the service mounts it
 	mux.Handle("GET /assets/", webui.Assets())
 	mux.Handle("GET /docs/", webui.Docs())
 	mux.HandleFunc("GET /docs/openapi.json", func(w http.ResponseWriter, r *http.Request) {
@@ -249,7 +249,7 @@ func TestBrowserGraphiQLHeaders(t *testing.T) {
 
 	// A link that carries headers (the page used to put them there) loses them at once,
 	// and they are not sent.
-	link := srv.URL + "/?query=" + url.QueryEscape("{ authorization }") +
+	link := srv.URL + "/graphiql/?query=" + url.QueryEscape("{ authorization }") +
 		"&headers=" + url.QueryEscape(`{"Authorization": "Bearer from-a-l1nk"}`)
 	require.NoError(t, b.Navigate(ctx, link))
 	require.NoError(t, b.WaitVisible(ctx, ".graphiql-execute-button"))
@@ -259,7 +259,7 @@ func TestBrowserGraphiQLHeaders(t *testing.T) {
 	requireHeadersNotKept(t, b, "from-a-l1nk")
 	href, err := browsertest.Evaluate[string](ctx, b, `location.href`)
 	require.NoError(t, err)
-	require.Equal(t, srv.URL+"/?query="+url.QueryEscape("{ authorization }"), strings.ReplaceAll(href, "%20", "+"))
+	require.Equal(t, srv.URL+"/graphiql/?query="+url.QueryEscape("{ authorization }"), strings.ReplaceAll(href, "%20", "+"))
 
 	// What an older version of the page stored with headers (it persisted them) is
 	// dropped on load, before GraphiQL reads it.
@@ -341,7 +341,7 @@ func TestBrowserPagesEnforceCSP(t *testing.T) {
 	t.Parallel()
 
 	srv := newBrowserTestServer(t)
-	for path, ready := range map[string]string{"/": ".graphiql-execute-button", "/docs/": ".opblock"} {
+	for path, ready := range map[string]string{"/graphiql/": ".graphiql-execute-button", "/docs/": ".opblock"} {
 		t.Run(path, func(t *testing.T) {
 			t.Parallel()
 
@@ -371,7 +371,7 @@ func TestBrowserGraphiQLDocsExplorerError(t *testing.T) {
 	t.Parallel()
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", webui.GraphiQL("Notify", "/query"))
+	mux.Handle("GET /graphiql/{$}", http.StripPrefix("/graphiql", webui.GraphiQL("Notify", "/query"))) // as the service mounts it
 	mux.Handle("GET /assets/", webui.Assets())
 	mux.HandleFunc("POST /query", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -1,0 +1,149 @@
+// Shared by the end-to-end scripts: Debian's Chromium driven by playwright-core (no
+// browser download), a page that fails the run on any console error, CSP violation or
+// request leaving the service, and small helpers. The scripts are run by ui_test.go
+// against the real binary; NOTIFY_URL is the service, SHOTS the screenshot folder.
+import { chromium } from "playwright-core";
+import { AxeBuilder } from "@axe-core/playwright";
+import { mkdirSync } from "node:fs";
+
+export const base = process.env.NOTIFY_URL;
+if (!base) {
+  console.error("NOTIFY_URL is required");
+  process.exit(2);
+}
+export const shots = process.env.SHOTS || "";
+
+export const desktop = { width: 1280, height: 800 };
+export const phone = { width: 390, height: 844 };
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-dev-shm-usage",
+    ],
+  });
+}
+
+// open returns a page whose problems (errors in the console, uncaught exceptions,
+// CSP violations, requests to another origin) are collected in page.problems.
+export async function open(browser, viewport = desktop, token) {
+  const context = await browser.newContext({ viewport });
+  if (token) {
+    await context.addInitScript((t) => sessionStorage.setItem("notify.token", t), token);
+  }
+  const page = await context.newPage();
+  page.problems = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/WebSocket|Failed to load resource|ERR_CONNECTION_REFUSED|net::/.test(m.text())) {
+      page.problems.push(`console: ${m.text()}`);
+    }
+  });
+  page.on("pageerror", (e) => page.problems.push(`exception: ${e.message}`));
+  page.on("request", (r) => {
+    const u = r.url();
+    if (!u.startsWith(base) && !u.startsWith(base.replace(/^http/, "ws")) && !u.startsWith("data:") && !u.startsWith("blob:")) {
+      page.problems.push(`request outside the service: ${u}`);
+    }
+  });
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+    );
+  });
+  return page;
+}
+
+export function check(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+// checkPage fails on the page's collected problems.
+export function checkPage(page) {
+  if (page.problems.length) throw new Error("page problems:\n" + page.problems.join("\n"));
+}
+
+// axe runs axe-core on the page and fails on a serious or critical violation.
+export async function axe(page, name) {
+  const result = await new AxeBuilder({ page }).analyze();
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  if (bad.length) {
+    throw new Error(
+      `axe on ${name}: ` +
+        bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`).join("; "),
+    );
+  }
+  return result.violations.length;
+}
+
+// shot writes a screenshot when SHOTS names a folder.
+export async function shot(page, name) {
+  if (!shots) return;
+  mkdirSync(shots, { recursive: true });
+  const vp = page.viewportSize();
+  await page.screenshot({ path: `${shots}/${name}-${vp.width}x${vp.height}.png`, fullPage: false });
+}
+
+// gql runs a GraphQL operation against the service (the tests' own setup, not the UI's).
+export async function gql(query, variables = {}, token) {
+  const res = await fetch(base + "/query", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await res.json();
+  if (body.errors) throw new Error(`${query.slice(0, 60)}…: ${JSON.stringify(body.errors).slice(0, 600)}`);
+  return body.data;
+}
+
+export function step(msg) {
+  console.log(`STEP ${msg}`);
+}
+
+// The Go test's answers on stdin, line by line.
+import { createInterface } from "node:readline";
+const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+
+// ask prints a request to the Go test (RESTART, START) and waits for its answer.
+export async function ask(what) {
+  console.log(what);
+  const { value, done } = await lines.next();
+  if (done) throw new Error(`no answer to ${what}`);
+  return value;
+}
+
+// screens visits paths at both sizes: axe-core on each, and a screenshot.
+export async function screens(browser, paths, token) {
+  for (const viewport of [desktop, phone]) {
+    const page = await open(browser, viewport, token);
+    for (const [name, path, ready] of paths) {
+      await page.goto(base + path);
+      await ready(page);
+      await page.waitForTimeout(300); // transitions settle before the picture
+      await axe(page, `${name} at ${viewport.width}x${viewport.height}`);
+      await shot(page, name);
+    }
+    checkPage(page);
+    await page.context().close();
+  }
+}
+
+export function phones(n, from) {
+  return Array.from({ length: n }, (_, i) => String(from + i));
+}
+
+export function hhmm(d) {
+  return `${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")}`;
+}
+
+// done ends the script (stdin, read for the Go test's answers, would keep it alive).
+export function done() {
+  console.log("STEP done");
+  process.exit(0);
+}

@@ -1,0 +1,93 @@
+// The operator's day in the UI, open mode (run by TestUIOperator in ui_test.go).
+import { ask, axe, base, check, checkPage, done, gql, hhmm, launch, open, phones, screens, shot, step } from "./lib.mjs";
+
+const VIP = 150;
+step("clients");
+await gql(`mutation ($in: [CreateClientInput!]!) { createClients(input: $in) { id } }`, {
+  in: [
+    ...phones(VIP, 79001000000).map((phone) => ({ phone, tag: "vip", timezone: "UTC" })),
+    ...phones(50, 79002000000).map((phone) => ({ phone, tag: "regular", timezone: "UTC" })),
+  ],
+});
+
+const browser = await launch();
+const page = await open(browser);
+const statusBadge = () => page.getByRole("heading", { level: 1 }).locator("[data-status]");
+
+step("compose a mailing with a filter");
+await page.goto(base + "/ui/mailings/new");
+await page.getByRole("textbox", { name: /^Text/ }).fill("Hello from the UI test");
+await page.getByRole("combobox", { name: "Tags" }).fill("vip");
+await page.keyboard.press("Enter");
+await axe(page, "new mailing form");
+await page.getByRole("button", { name: "Create mailing" }).click();
+await page.waitForURL(/\/ui\/mailings\/\d+$/);
+const first = page.url().split("/").pop();
+
+step(`mailing ${first}: the progress bar reaches 100 % with no reload`);
+const navigations = [];
+page.on("framenavigated", (f) => f === page.mainFrame() && navigations.push(f.url()));
+await page.locator('[data-testid="progress"][data-percent="100"]').waitFor({ timeout: 90_000 });
+await page.locator(`[data-testid="count-SENT"][data-count="${VIP}"]`).waitFor();
+await statusBadge().and(page.locator('[data-status="FINISHED"]')).waitFor();
+check(navigations.length === 0, `the page navigated: ${navigations}`);
+
+step("a mailing waiting for its send window: pause, resume (elsewhere), cancel");
+const now = new Date();
+const { createMailing: waiting } = await gql(
+  `mutation ($in: CreateMailingInput!) { createMailing(input: $in) { id status } }`,
+  {
+    in: {
+      text: "Waits for its window",
+      startAt: new Date(now.getTime() - 60_000).toISOString(),
+      endAt: new Date(now.getTime() + 24 * 3600_000).toISOString(),
+      filter: { tags: ["vip"] },
+      sendWindow: { from: hhmm(new Date(now.getTime() + 2 * 3600_000)), to: hhmm(new Date(now.getTime() + 3 * 3600_000)) },
+    },
+  },
+);
+await page.goto(`${base}/ui/mailings/${waiting.id}`);
+await statusBadge().and(page.locator('[data-status="RUNNING"]')).waitFor();
+await page.locator(`[data-testid="count-QUEUED"][data-count="${VIP}"]`).waitFor();
+await page.getByRole("button", { name: "Pause" }).click();
+await statusBadge().and(page.locator('[data-status="PAUSED"]')).waitFor();
+// A resume by someone else arrives through the subscription.
+await gql(`mutation ($id: ID!) { resumeMailing(id: $id) { id } }`, { id: waiting.id });
+await statusBadge().and(page.locator('[data-status="RUNNING"]')).waitFor();
+await page.getByRole("button", { name: "Pause" }).waitFor();
+
+step("the service stops: reconnecting; it starts again and a change made meanwhile shows");
+await ask("RESTART");
+await page.getByTestId("reconnecting").waitFor({ timeout: 30_000 });
+await shot(page, "reconnecting");
+await ask("START");
+// Made before the page has its socket back (the banner is still up): the page can
+// only learn it by catching up.
+check(await page.getByTestId("reconnecting").isVisible(), "the page reconnected before the change");
+await gql(`mutation ($id: ID!) { pauseMailing(id: $id) { id } }`, { id: waiting.id });
+await page.getByTestId("reconnecting").waitFor({ state: "detached", timeout: 30_000 });
+await statusBadge().and(page.locator('[data-status="PAUSED"]')).waitFor();
+
+step("cancel, with a confirmation");
+await page.getByRole("button", { name: "Cancel mailing" }).click();
+await page.getByRole("dialog").getByRole("button", { name: "Cancel the mailing" }).click();
+await statusBadge().and(page.locator('[data-status="CANCELLED"]')).waitFor();
+await page.locator(`[data-testid="count-CANCELLED"][data-count="${VIP}"]`).waitFor();
+checkPage(page);
+await page.context().close();
+
+step("every screen at 1280x800 and 390x844: axe-core, screenshots");
+const heading = (name) => (p) => p.getByRole("heading", { name, level: 1 }).waitFor();
+await screens(browser, [
+  ["dashboard", "/ui/", heading("Dashboard")],
+  ["mailings", "/ui/mailings", (p) => p.locator("[data-mailing]").first().waitFor()],
+  ["mailing", `/ui/mailings/${first}`, (p) => p.locator('[data-testid="progress"][data-percent="100"]').waitFor()],
+  ["mailing-new", "/ui/mailings/new", heading("New mailing")],
+  ["mailing-edit", `/ui/mailings/${waiting.id}/edit`, heading(`Edit mailing ${waiting.id}`)],
+  ["clients", "/ui/clients", heading("Clients")],
+  ["report", "/ui/report", heading("Daily report")],
+  ["audit", "/ui/audit", heading("Audit log")],
+  ["opt-outs", "/ui/opt-outs", heading("Opt-outs")],
+]);
+await browser.close();
+done();

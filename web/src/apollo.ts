@@ -1,0 +1,121 @@
+// The Apollo Client of the UI: queries and mutations over HTTP (multipart for file
+// uploads), subscriptions over a graphql-transport-ws WebSocket at the same /query.
+// The credentials go in the Authorization header and in connection_init.
+//
+// The socket's state is a small store the shell shows: when the socket drops, the
+// banner says "reconnecting"; when it comes back, every active query is fetched again
+// and graphql-ws subscribes again (mailingProgress answers with a fresh snapshot), so
+// the screen catches up by itself.
+import { ApolloClient, ApolloLink, InMemoryCache } from "@apollo/client";
+import { ServerError } from "@apollo/client/errors";
+import { SetContextLink } from "@apollo/client/link/context";
+import { ErrorLink } from "@apollo/client/link/error";
+import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
+import { getMainDefinition } from "@apollo/client/utilities";
+import UploadHttpLink from "apollo-upload-client/UploadHttpLink.mjs";
+import { createClient } from "graphql-ws";
+import { useSyncExternalStore } from "react";
+import { getToken } from "./auth";
+
+export type Connection = "connecting" | "online" | "reconnecting";
+
+let connection: Connection = "connecting";
+let everConnected = false;
+const listeners = new Set<() => void>();
+
+function setConnection(c: Connection) {
+  if (c === connection) return;
+  connection = c;
+  listeners.forEach((fn) => fn());
+}
+
+export function useConnection(): Connection {
+  return useSyncExternalStore(
+    (fn) => {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    () => connection,
+  );
+}
+
+function authorization(): Record<string, string> {
+  const t = getToken();
+  return t ? { authorization: `Bearer ${t}` } : {};
+}
+
+let wsClient: ReturnType<typeof createClient> | undefined;
+
+// rawSubscribe runs a subscription on the UI's socket without Apollo's cache: for
+// event streams too fast to normalise one by one (a mailing's live feed).
+export function rawSubscribe<T>(query: string, variables: Record<string, unknown>, onNext: (data: T) => void): () => void {
+  if (!wsClient) throw new Error("the socket is not open yet");
+  return wsClient.subscribe<T>(
+    { query, variables },
+    {
+      next: (r) => r.data && onNext(r.data as T),
+      error: () => {},
+      complete: () => {},
+    },
+  );
+}
+
+export function createApollo(onUnauthenticated: () => void) {
+  const wsURL = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/query";
+  let client: ApolloClient | undefined;
+  const ws = createClient({
+    url: wsURL,
+    lazy: false,
+    keepAlive: 5_000,
+    retryAttempts: Number.POSITIVE_INFINITY,
+    shouldRetry: () => true,
+    // Back off a little, then try every 2 s: a restarted service is picked up quickly.
+    retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** retries, 2_000))),
+    connectionParams: () => authorization(),
+    on: {
+      connected: () => {
+        const again = everConnected;
+        everConnected = true;
+        setConnection("online");
+        if (again && client) {
+          // Catch up: whatever changed while the socket was down.
+          void client.refetchObservableQueries();
+        }
+      },
+      closed: (event) => {
+        const code = (event as CloseEvent | undefined)?.code;
+        if (code === 4403 || code === 4401) onUnauthenticated();
+        setConnection(everConnected ? "reconnecting" : "connecting");
+      },
+      error: () => setConnection(everConnected ? "reconnecting" : "connecting"),
+    },
+  });
+
+  wsClient = ws;
+  const auth = new SetContextLink((prev) => ({
+    headers: { ...(prev.headers as Record<string, string> | undefined), ...authorization() },
+  }));
+  const errors = new ErrorLink(({ error }) => {
+    if (ServerError.is(error) && error.statusCode === 401) onUnauthenticated();
+  });
+  const http = ApolloLink.from([auth, errors, new UploadHttpLink({ uri: "/query" })]);
+  const link = ApolloLink.split(
+    ({ query }) => {
+      const def = getMainDefinition(query);
+      return def.kind === "OperationDefinition" && def.operation === "subscription";
+    },
+    new GraphQLWsLink(ws),
+    http,
+  );
+  client = new ApolloClient({
+    link,
+    cache: new InMemoryCache({
+      typePolicies: {
+        MailingStats: { keyFields: ["mailingID"] },
+        Viewer: { keyFields: [] },
+      },
+    }),
+    defaultOptions: { watchQuery: { fetchPolicy: "cache-and-network" } },
+  });
+  return { client, ws };
+}

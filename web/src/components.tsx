@@ -1,0 +1,159 @@
+// Pieces the screens share: status badges, the stacked progress bar, confirmations.
+import { Badge, Button, Group, Modal, Progress, Text, Tooltip } from "@mantine/core";
+import { useState, type ReactNode } from "react";
+
+export const messageStatuses = ["QUEUED", "RETRYING", "SENT", "FAILED", "EXPIRED", "CANCELLED"] as const;
+export type MessageStatusName = (typeof messageStatuses)[number];
+
+// Colours with white text above the 4.5:1 contrast of WCAG AA.
+export const statusColor: Record<string, string> = {
+  QUEUED: "#495057",
+  RETRYING: "#a14a00",
+  SENT: "#1b6b2e",
+  FAILED: "#b02525",
+  EXPIRED: "#7a2a99",
+  CANCELLED: "#343a40",
+  SCHEDULED: "#1c5fa8",
+  RUNNING: "#0b6e66",
+  PAUSED: "#8a4b00",
+  FINISHED: "#1b6b2e",
+};
+
+export function StatusBadge({ status }: { status: string }) {
+  return (
+    <Badge color={statusColor[status] ?? "gray.8"} variant="filled" data-status={status}>
+      {status.toLowerCase()}
+    </Badge>
+  );
+}
+
+type Count = { status: string; count: number };
+
+// done is how many messages are in a terminal status.
+export function doneCount(byStatus: readonly Count[]): number {
+  return byStatus.filter((c) => !["QUEUED", "RETRYING"].includes(c.status)).reduce((s, c) => s + c.count, 0);
+}
+
+export function percent(done: number, total: number): number {
+  return total === 0 ? 0 : Math.floor((done / total) * 100);
+}
+
+// MailingProgress is a bar of the messages by status, with the share done.
+export function MailingProgress({
+  total,
+  byStatus,
+  label,
+  size = "lg",
+  legend = false,
+}: {
+  total: number;
+  byStatus: readonly Count[];
+  label: string;
+  size?: string;
+  legend?: boolean;
+}) {
+  const done = doneCount(byStatus);
+  const pct = percent(done, total);
+  return (
+    <div>
+      <Progress.Root
+        size={size}
+        role="progressbar"
+        aria-label={label}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={pct}
+        aria-valuetext={`${pct} % (${done} of ${total} messages done)`}
+        data-testid="progress"
+        data-percent={pct}
+      >
+        {byStatus
+          .filter((c) => c.count > 0)
+          .map((c) => (
+            <Tooltip key={c.status} label={`${c.status.toLowerCase()}: ${c.count}`}>
+              <Progress.Section value={total ? (c.count / total) * 100 : 0} color={statusColor[c.status]} aria-hidden />
+            </Tooltip>
+          ))}
+      </Progress.Root>
+      {legend && (
+        <ul className="legend" aria-label="Messages by status">
+          {byStatus.map((c) => (
+            <li key={c.status} data-testid={`count-${c.status}`} data-count={c.count}>
+              <Text span size="sm">
+                <span className="swatch" style={{ background: statusColor[c.status] }} />
+                {c.status.toLowerCase()}: <strong>{c.count.toLocaleString()}</strong>
+              </Text>
+            </li>
+          ))}
+          <li>
+            <Text span size="sm">
+              done: <strong data-testid="percent">{pct} %</strong> of {total.toLocaleString()}
+            </Text>
+          </li>
+        </ul>
+      )}
+    </div>
+  );
+}
+
+// ConfirmButton asks before it acts.
+export function ConfirmButton({
+  children,
+  title,
+  message,
+  confirmLabel,
+  color,
+  onConfirm,
+  loading,
+  disabled,
+}: {
+  children: ReactNode;
+  title: string;
+  message: ReactNode;
+  confirmLabel: string;
+  color?: string;
+  onConfirm: () => void | Promise<void>;
+  loading?: boolean;
+  disabled?: boolean;
+}) {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <Button color={color} variant="outline" onClick={() => setOpen(true)} loading={loading} disabled={disabled}>
+        {children}
+      </Button>
+      <Modal opened={open} onClose={() => setOpen(false)} title={title} centered>
+        <Text mb="md">{message}</Text>
+        <Group justify="flex-end">
+          <Button variant="default" onClick={() => setOpen(false)}>
+            Keep it
+          </Button>
+          <Button
+            color={color}
+            onClick={async () => {
+              setOpen(false);
+              await onConfirm();
+            }}
+          >
+            {confirmLabel}
+          </Button>
+        </Group>
+      </Modal>
+    </>
+  );
+}
+
+export function formatTime(t: string | null | undefined): string {
+  if (!t) return "—";
+  const d = new Date(t);
+  return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+// TableScroll lets a wide table scroll sideways on a narrow screen, from the keyboard too.
+export function TableScroll({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-scroll" tabIndex={0} role="region" aria-label={label}>
+      {children}
+    </div>
+  );
+}

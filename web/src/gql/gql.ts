@@ -1,0 +1,130 @@
+/* eslint-disable */
+import * as types from './graphql';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  query Me {\n    me {\n      name\n      role\n    }\n  }\n": typeof types.MeDocument,
+    "\n  query Dashboard {\n    generalStatistics {\n      mailings\n      messages\n      byStatus {\n        status\n        count\n      }\n      perMailing(limit: 20) {\n        mailingID\n        status\n        total\n        byStatus {\n          status\n          count\n        }\n      }\n    }\n  }\n": typeof types.DashboardDocument,
+    "\n  query MailingForEdit($id: ID!) {\n    mailing(id: $id) {\n      id\n      text\n      status\n      startAt\n      endAt\n      filter {\n        tags\n        operatorCodes\n      }\n      sendWindow {\n        from\n        to\n      }\n    }\n  }\n": typeof types.MailingForEditDocument,
+    "\n  mutation CreateMailing($input: CreateMailingInput!) {\n    createMailing(input: $input) {\n      id\n      status\n    }\n  }\n": typeof types.CreateMailingDocument,
+    "\n  mutation UpdateMailing($id: ID!, $input: UpdateMailingInput!) {\n    updateMailing(id: $id, input: $input) {\n      id\n      status\n      text\n      startAt\n      endAt\n      filter {\n        tags\n        operatorCodes\n      }\n      sendWindow {\n        from\n        to\n      }\n    }\n  }\n": typeof types.UpdateMailingDocument,
+    "\n  query Mailing($id: ID!) {\n    mailing(id: $id) {\n      id\n      text\n      status\n      startAt\n      endAt\n      createdAt\n      filter {\n        tags\n        operatorCodes\n      }\n      sendWindow {\n        from\n        to\n      }\n      stats {\n        mailingID\n        status\n        total\n        byStatus {\n          status\n          count\n        }\n      }\n    }\n  }\n": typeof types.MailingDocument,
+    "\n  query MailingMessages($id: ID!, $first: Int, $after: Cursor, $last: Int, $before: Cursor, $status: MessageStatus) {\n    mailing(id: $id) {\n      id\n      messages(first: $first, after: $after, last: $last, before: $before, status: $status) {\n        totalCount\n        pageInfo {\n          hasNextPage\n          hasPreviousPage\n          startCursor\n          endCursor\n        }\n        edges {\n          node {\n            id\n            phone\n            status\n            attempts\n            lastError\n            sentAt\n          }\n        }\n      }\n    }\n  }\n": typeof types.MailingMessagesDocument,
+    "\n  subscription StatusFeed($id: ID!) {\n    messageStatusChanged(mailingID: $id) {\n      messageID\n      status\n      attempts\n      at\n    }\n  }\n": typeof types.StatusFeedDocument,
+    "\n  mutation PauseMailing($id: ID!) {\n    pauseMailing(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.PauseMailingDocument,
+    "\n  mutation ResumeMailing($id: ID!) {\n    resumeMailing(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.ResumeMailingDocument,
+    "\n  mutation CancelMailing($id: ID!) {\n    cancelMailing(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.CancelMailingDocument,
+    "\n  mutation DeleteMailing($id: ID!) {\n    deleteMailing(id: $id)\n  }\n": typeof types.DeleteMailingDocument,
+    "\n  query Mailings($first: Int!, $after: Cursor, $where: MailingWhereInput) {\n    mailings(first: $first, after: $after, where: $where, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          text\n          status\n          startAt\n          endAt\n          stats {\n            mailingID\n            status\n            total\n            byStatus {\n              status\n              count\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.MailingsDocument,
+    "\n  subscription MailingProgress($id: ID!) {\n    mailingProgress(mailingID: $id) {\n      mailingID\n      status\n      total\n      byStatus {\n        status\n        count\n      }\n    }\n  }\n": typeof types.MailingProgressDocument,
+    "\n  query WhoAmI {\n    me {\n      name\n      role\n    }\n  }\n": typeof types.WhoAmIDocument,
+};
+const documents: Documents = {
+    "\n  query Me {\n    me {\n      name\n      role\n    }\n  }\n": types.MeDocument,
+    "\n  query Dashboard {\n    generalStatistics {\n      mailings\n      messages\n      byStatus {\n        status\n        count\n      }\n      perMailing(limit: 20) {\n        mailingID\n        status\n        total\n        byStatus {\n          status\n          count\n        }\n      }\n    }\n  }\n": types.DashboardDocument,
+    "\n  query MailingForEdit($id: ID!) {\n    mailing(id: $id) {\n      id\n      text\n      status\n      startAt\n      endAt\n      filter {\n        tags\n        operatorCodes\n      }\n      sendWindow {\n        from\n        to\n      }\n    }\n  }\n": types.MailingForEditDocument,
+    "\n  mutation CreateMailing($input: CreateMailingInput!) {\n    createMailing(input: $input) {\n      id\n      status\n    }\n  }\n": types.CreateMailingDocument,
+    "\n  mutation UpdateMailing($id: ID!, $input: UpdateMailingInput!) {\n    updateMailing(id: $id, input: $input) {\n      id\n      status\n      text\n      startAt\n      endAt\n      filter {\n        tags\n        operatorCodes\n      }\n      sendWindow {\n        from\n        to\n      }\n    }\n  }\n": types.UpdateMailingDocument,
+    "\n  query Mailing($id: ID!) {\n    mailing(id: $id) {\n      id\n      text\n      status\n      startAt\n      endAt\n      createdAt\n      filter {\n        tags\n        operatorCodes\n      }\n      sendWindow {\n        from\n        to\n      }\n      stats {\n        mailingID\n        status\n        total\n        byStatus {\n          status\n          count\n        }\n      }\n    }\n  }\n": types.MailingDocument,
+    "\n  query MailingMessages($id: ID!, $first: Int, $after: Cursor, $last: Int, $before: Cursor, $status: MessageStatus) {\n    mailing(id: $id) {\n      id\n      messages(first: $first, after: $after, last: $last, before: $before, status: $status) {\n        totalCount\n        pageInfo {\n          hasNextPage\n          hasPreviousPage\n          startCursor\n          endCursor\n        }\n        edges {\n          node {\n            id\n            phone\n            status\n            attempts\n            lastError\n            sentAt\n          }\n        }\n      }\n    }\n  }\n": types.MailingMessagesDocument,
+    "\n  subscription StatusFeed($id: ID!) {\n    messageStatusChanged(mailingID: $id) {\n      messageID\n      status\n      attempts\n      at\n    }\n  }\n": types.StatusFeedDocument,
+    "\n  mutation PauseMailing($id: ID!) {\n    pauseMailing(id: $id) {\n      id\n      status\n    }\n  }\n": types.PauseMailingDocument,
+    "\n  mutation ResumeMailing($id: ID!) {\n    resumeMailing(id: $id) {\n      id\n      status\n    }\n  }\n": types.ResumeMailingDocument,
+    "\n  mutation CancelMailing($id: ID!) {\n    cancelMailing(id: $id) {\n      id\n      status\n    }\n  }\n": types.CancelMailingDocument,
+    "\n  mutation DeleteMailing($id: ID!) {\n    deleteMailing(id: $id)\n  }\n": types.DeleteMailingDocument,
+    "\n  query Mailings($first: Int!, $after: Cursor, $where: MailingWhereInput) {\n    mailings(first: $first, after: $after, where: $where, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          text\n          status\n          startAt\n          endAt\n          stats {\n            mailingID\n            status\n            total\n            byStatus {\n              status\n              count\n            }\n          }\n        }\n      }\n    }\n  }\n": types.MailingsDocument,
+    "\n  subscription MailingProgress($id: ID!) {\n    mailingProgress(mailingID: $id) {\n      mailingID\n      status\n      total\n      byStatus {\n        status\n        count\n      }\n    }\n  }\n": types.MailingProgressDocument,
+    "\n  query WhoAmI {\n    me {\n      name\n      role\n    }\n  }\n": types.WhoAmIDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Me {\n    me {\n      name\n      role\n    }\n  }\n"): (typeof documents)["\n  query Me {\n    me {\n      name\n      role\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Dashboard {\n    generalStatistics {\n      mailings\n      messages\n      byStatus {\n        status\n        count\n      }\n      perMailing(limit: 20) {\n        mailingID\n        status\n        total\n        byStatus {\n          status\n          count\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Dashboard {\n    generalStatistics {\n      mailings\n      messages\n      byStatus {\n        status\n        count\n      }\n      perMailing(limit: 20) {\n        mailingID\n        status\n        total\n        byStatus {\n          status\n          count\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MailingForEdit($id: ID!) {\n    mailing(id: $id) {\n      id\n      text\n      status\n      startAt\n      endAt\n      filter {\n        tags\n        operatorCodes\n      }\n      sendWindow {\n        from\n        to\n      }\n    }\n  }\n"): (typeof documents)["\n  query MailingForEdit($id: ID!) {\n    mailing(id: $id) {\n      id\n      text\n      status\n      startAt\n      endAt\n      filter {\n        tags\n        operatorCodes\n      }\n      sendWindow {\n        from\n        to\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateMailing($input: CreateMailingInput!) {\n    createMailing(input: $input) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation CreateMailing($input: CreateMailingInput!) {\n    createMailing(input: $input) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateMailing($id: ID!, $input: UpdateMailingInput!) {\n    updateMailing(id: $id, input: $input) {\n      id\n      status\n      text\n      startAt\n      endAt\n      filter {\n        tags\n        operatorCodes\n      }\n      sendWindow {\n        from\n        to\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateMailing($id: ID!, $input: UpdateMailingInput!) {\n    updateMailing(id: $id, input: $input) {\n      id\n      status\n      text\n      startAt\n      endAt\n      filter {\n        tags\n        operatorCodes\n      }\n      sendWindow {\n        from\n        to\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Mailing($id: ID!) {\n    mailing(id: $id) {\n      id\n      text\n      status\n      startAt\n      endAt\n      createdAt\n      filter {\n        tags\n        operatorCodes\n      }\n      sendWindow {\n        from\n        to\n      }\n      stats {\n        mailingID\n        status\n        total\n        byStatus {\n          status\n          count\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Mailing($id: ID!) {\n    mailing(id: $id) {\n      id\n      text\n      status\n      startAt\n      endAt\n      createdAt\n      filter {\n        tags\n        operatorCodes\n      }\n      sendWindow {\n        from\n        to\n      }\n      stats {\n        mailingID\n        status\n        total\n        byStatus {\n          status\n          count\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MailingMessages($id: ID!, $first: Int, $after: Cursor, $last: Int, $before: Cursor, $status: MessageStatus) {\n    mailing(id: $id) {\n      id\n      messages(first: $first, after: $after, last: $last, before: $before, status: $status) {\n        totalCount\n        pageInfo {\n          hasNextPage\n          hasPreviousPage\n          startCursor\n          endCursor\n        }\n        edges {\n          node {\n            id\n            phone\n            status\n            attempts\n            lastError\n            sentAt\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query MailingMessages($id: ID!, $first: Int, $after: Cursor, $last: Int, $before: Cursor, $status: MessageStatus) {\n    mailing(id: $id) {\n      id\n      messages(first: $first, after: $after, last: $last, before: $before, status: $status) {\n        totalCount\n        pageInfo {\n          hasNextPage\n          hasPreviousPage\n          startCursor\n          endCursor\n        }\n        edges {\n          node {\n            id\n            phone\n            status\n            attempts\n            lastError\n            sentAt\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription StatusFeed($id: ID!) {\n    messageStatusChanged(mailingID: $id) {\n      messageID\n      status\n      attempts\n      at\n    }\n  }\n"): (typeof documents)["\n  subscription StatusFeed($id: ID!) {\n    messageStatusChanged(mailingID: $id) {\n      messageID\n      status\n      attempts\n      at\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PauseMailing($id: ID!) {\n    pauseMailing(id: $id) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation PauseMailing($id: ID!) {\n    pauseMailing(id: $id) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResumeMailing($id: ID!) {\n    resumeMailing(id: $id) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation ResumeMailing($id: ID!) {\n    resumeMailing(id: $id) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelMailing($id: ID!) {\n    cancelMailing(id: $id) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation CancelMailing($id: ID!) {\n    cancelMailing(id: $id) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteMailing($id: ID!) {\n    deleteMailing(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeleteMailing($id: ID!) {\n    deleteMailing(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Mailings($first: Int!, $after: Cursor, $where: MailingWhereInput) {\n    mailings(first: $first, after: $after, where: $where, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          text\n          status\n          startAt\n          endAt\n          stats {\n            mailingID\n            status\n            total\n            byStatus {\n              status\n              count\n            }\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Mailings($first: Int!, $after: Cursor, $where: MailingWhereInput) {\n    mailings(first: $first, after: $after, where: $where, orderBy: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          text\n          status\n          startAt\n          endAt\n          stats {\n            mailingID\n            status\n            total\n            byStatus {\n              status\n              count\n            }\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription MailingProgress($id: ID!) {\n    mailingProgress(mailingID: $id) {\n      mailingID\n      status\n      total\n      byStatus {\n        status\n        count\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription MailingProgress($id: ID!) {\n    mailingProgress(mailingID: $id) {\n      mailingID\n      status\n      total\n      byStatus {\n        status\n        count\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WhoAmI {\n    me {\n      name\n      role\n    }\n  }\n"): (typeof documents)["\n  query WhoAmI {\n    me {\n      name\n      role\n    }\n  }\n"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

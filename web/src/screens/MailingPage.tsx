@@ -1,0 +1,391 @@
+// One mailing, live: its progress by status (mailingProgress), a capped feed of its
+// messages' status changes (messageStatusChanged, batched per animation frame so that
+// 10,000 events a second cost one render a frame), its messages filtered by status,
+// and the lifecycle actions the viewer's role may take.
+import { useMutation, useQuery } from "@apollo/client/react";
+import { Alert, Button, Group, Loader, Paper, SegmentedControl, Stack, Table, Text, Title } from "@mantine/core";
+import { print } from "graphql";
+import { useEffect, useRef, useState } from "react";
+import { rawSubscribe, useConnection } from "../apollo";
+import { ConfirmButton, formatTime, MailingProgress, messageStatuses, StatusBadge , TableScroll } from "../components";
+import { errorText } from "../errors";
+import { graphql } from "../gql";
+import type { MessageStatus, StatusFeedSubscription } from "../gql/graphql";
+import { linkProps, navigate } from "../router";
+import { useCan } from "../viewer";
+import { LiveStats } from "./Mailings";
+
+const MailingQuery = graphql(`
+  query Mailing($id: ID!) {
+    mailing(id: $id) {
+      id
+      text
+      status
+      startAt
+      endAt
+      createdAt
+      filter {
+        tags
+        operatorCodes
+      }
+      sendWindow {
+        from
+        to
+      }
+      stats {
+        mailingID
+        status
+        total
+        byStatus {
+          status
+          count
+        }
+      }
+    }
+  }
+`);
+
+const MessagesQuery = graphql(`
+  query MailingMessages($id: ID!, $first: Int, $after: Cursor, $last: Int, $before: Cursor, $status: MessageStatus) {
+    mailing(id: $id) {
+      id
+      messages(first: $first, after: $after, last: $last, before: $before, status: $status) {
+        totalCount
+        pageInfo {
+          hasNextPage
+          hasPreviousPage
+          startCursor
+          endCursor
+        }
+        edges {
+          node {
+            id
+            phone
+            status
+            attempts
+            lastError
+            sentAt
+          }
+        }
+      }
+    }
+  }
+`);
+
+const StatusFeed = graphql(`
+  subscription StatusFeed($id: ID!) {
+    messageStatusChanged(mailingID: $id) {
+      messageID
+      status
+      attempts
+      at
+    }
+  }
+`);
+const statusFeedText = print(StatusFeed);
+
+const Pause = graphql(`
+  mutation PauseMailing($id: ID!) {
+    pauseMailing(id: $id) {
+      id
+      status
+    }
+  }
+`);
+const Resume = graphql(`
+  mutation ResumeMailing($id: ID!) {
+    resumeMailing(id: $id) {
+      id
+      status
+    }
+  }
+`);
+const Cancel = graphql(`
+  mutation CancelMailing($id: ID!) {
+    cancelMailing(id: $id) {
+      id
+      status
+    }
+  }
+`);
+const Delete = graphql(`
+  mutation DeleteMailing($id: ID!) {
+    deleteMailing(id: $id)
+  }
+`);
+
+type FeedEvent = StatusFeedSubscription["messageStatusChanged"] & { seq: number };
+const FEED_CAP = 100;
+
+// useStatusFeed collects the mailing's status events and shows the latest FEED_CAP,
+// rendering at most once per animation frame whatever the event rate.
+function useStatusFeed(id: string, enabled: boolean) {
+  const [feed, setFeed] = useState<{ events: FeedEvent[]; received: number }>({ events: [], received: 0 });
+  const pending = useRef<FeedEvent[]>([]);
+  const received = useRef(0);
+  const connection = useConnection();
+  useEffect(() => {
+    if (!enabled || connection !== "online") return;
+    let frame = 0;
+    const flush = () => {
+      frame = 0;
+      const batch = pending.current;
+      pending.current = [];
+      setFeed((f) => ({ events: [...batch.slice(-FEED_CAP).reverse(), ...f.events].slice(0, FEED_CAP), received: received.current }));
+    };
+    const stop = rawSubscribe<StatusFeedSubscription>(statusFeedText, { id }, (d) => {
+      received.current++;
+      pending.current.push({ ...d.messageStatusChanged, seq: received.current });
+      if (pending.current.length > FEED_CAP * 4) pending.current.splice(0, pending.current.length - FEED_CAP);
+      if (!frame) frame = requestAnimationFrame(flush);
+    });
+    return () => {
+      stop();
+      if (frame) cancelAnimationFrame(frame);
+    };
+  }, [id, enabled, connection]);
+  return feed;
+}
+
+export function MailingPage({ id }: { id: string }) {
+  const canOperate = useCan("OPERATOR");
+  const canDelete = useCan("ADMIN");
+  const { data, error, loading } = useQuery(MailingQuery, { variables: { id } });
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [pause, pauseState] = useMutation(Pause);
+  const [resume, resumeState] = useMutation(Resume);
+  const [cancel, cancelState] = useMutation(Cancel);
+  const [del, delState] = useMutation(Delete);
+  const m = data?.mailing;
+  const status = m?.stats.status ?? m?.status;
+  const active = status === "SCHEDULED" || status === "RUNNING" || status === "PAUSED";
+  const feed = useStatusFeed(id, !!m && active);
+
+  if (loading && !data) return <Loader aria-label="Loading the mailing" />;
+  if (error && !data) return <Alert color="red" role="alert">{errorText(error)}</Alert>;
+  if (!m)
+    return (
+      <Alert color="gray" title="No such mailing">
+        Mailing {id} does not exist (it may have been deleted). <a {...linkProps("/ui/mailings")}>All mailings</a>
+      </Alert>
+    );
+
+  async function act(run: () => Promise<unknown>) {
+    setActionError(null);
+    try {
+      await run();
+    } catch (e) {
+      setActionError(errorText(e));
+    }
+  }
+
+  return (
+    <Stack>
+      {active && <LiveStats id={id} />}
+      <Group justify="space-between" align="flex-start">
+        <div>
+          <Title order={1} size="h2">
+            Mailing {m.id} <StatusBadge status={status!} />
+          </Title>
+          <Text size="sm">
+            {formatTime(m.startAt)} → {formatTime(m.endAt)}
+            {m.sendWindow ? ` · between ${m.sendWindow.from} and ${m.sendWindow.to} in each client's time` : ""}
+          </Text>
+          <Text size="sm">
+            Recipients: {m.filter.tags.length ? `tags ${m.filter.tags.join(", ")}` : "any tag"};{" "}
+            {m.filter.operatorCodes.length ? `operator codes ${m.filter.operatorCodes.join(", ")}` : "any operator"}
+          </Text>
+        </div>
+        <Group gap="xs" data-testid="actions">
+          {canOperate && (status === "SCHEDULED" || status === "RUNNING" || status === "PAUSED") && (
+            <Button variant="default" component="a" {...linkProps(`/ui/mailings/${id}/edit`)}>
+              Edit
+            </Button>
+          )}
+          {canOperate && status === "RUNNING" && (
+            <Button color="#8a4b00" loading={pauseState.loading} onClick={() => act(() => pause({ variables: { id } }))}>
+              Pause
+            </Button>
+          )}
+          {canOperate && status === "PAUSED" && (
+            <Button color="#0b6e66" loading={resumeState.loading} onClick={() => act(() => resume({ variables: { id } }))}>
+              Resume
+            </Button>
+          )}
+          {canOperate && active && (
+            <ConfirmButton
+              color="#b02525"
+              title={`Cancel mailing ${id}?`}
+              message="Its unsent messages are cancelled and no new request starts. This cannot be undone."
+              confirmLabel="Cancel the mailing"
+              loading={cancelState.loading}
+              onConfirm={() => act(() => cancel({ variables: { id } }))}
+            >
+              Cancel mailing
+            </ConfirmButton>
+          )}
+          {canDelete && (
+            <ConfirmButton
+              color="#b02525"
+              title={`Delete mailing ${id}?`}
+              message="The mailing and all its messages are removed (it is cancelled first). This cannot be undone."
+              confirmLabel="Delete"
+              loading={delState.loading}
+              onConfirm={() =>
+                act(async () => {
+                  await del({ variables: { id } });
+                  navigate("/ui/mailings");
+                })
+              }
+            >
+              Delete
+            </ConfirmButton>
+          )}
+        </Group>
+      </Group>
+      {actionError && (
+        <Alert color="red" role="alert" data-testid="action-error">
+          {actionError}
+        </Alert>
+      )}
+      <Paper withBorder p="md">
+        <Title order={2} size="h4" mb="xs">
+          Progress
+        </Title>
+        <MailingProgress total={m.stats.total} byStatus={m.stats.byStatus} label={`Progress of mailing ${m.id}`} legend />
+      </Paper>
+      <Paper withBorder p="md">
+        <Title order={2} size="h4" mb="xs">
+          Message text
+        </Title>
+        <Text style={{ whiteSpace: "pre-wrap" }}>{m.text}</Text>
+      </Paper>
+      {active && (
+        <Paper withBorder p="md">
+          <Title order={2} size="h4" mb="xs">
+            Live status changes
+          </Title>
+          <Text size="sm" mb="xs" data-testid="feed-count">
+            {feed.received.toLocaleString()} received{feed.received > FEED_CAP ? `, the latest ${FEED_CAP} shown` : ""}
+          </Text>
+          <ul className="feed" aria-label="Latest status changes" data-testid="feed" tabIndex={0}>
+            {feed.events.map((e) => (
+              <li key={e.seq}>
+                {new Date(e.at).toLocaleTimeString()} · message {e.messageID} · {e.status.toLowerCase()} · attempt {e.attempts}
+              </li>
+            ))}
+          </ul>
+        </Paper>
+      )}
+      <Messages id={id} live={active} received={feed.received} />
+    </Stack>
+  );
+}
+
+const PAGE = 50;
+
+function Messages({ id, live, received }: { id: string; live: boolean; received: number }) {
+  const [status, setStatus] = useState<string>("ALL");
+  const [page, setPage] = useState<{ after?: string; before?: string; n: number }>({ n: 1 });
+  const vars = {
+    id,
+    status: status === "ALL" ? undefined : (status as MessageStatus),
+    ...(page.before ? { last: PAGE, before: page.before } : { first: PAGE, after: page.after }),
+  };
+  const { data, error, refetch } = useQuery(MessagesQuery, { variables: vars });
+  // While events arrive, the table is read again at most every 2 s.
+  const lastRefetch = useRef(0);
+  useEffect(() => {
+    if (!live || received === 0) return;
+    const wait = Math.max(0, lastRefetch.current + 2_000 - Date.now());
+    const t = setTimeout(() => {
+      lastRefetch.current = Date.now();
+      void refetch();
+    }, wait);
+    return () => clearTimeout(t);
+  }, [received, live, refetch]);
+  const conn = data?.mailing?.messages;
+  const rows = conn?.edges?.flatMap((e) => (e?.node ? [e.node] : [])) ?? [];
+  const pages = conn ? Math.max(1, Math.ceil(conn.totalCount / PAGE)) : 1;
+  return (
+    <Paper withBorder p="md">
+      <Title order={2} size="h4" mb="xs">
+        Messages
+      </Title>
+      <SegmentedControl
+        aria-label="Show messages of status"
+        mb="sm"
+        value={status}
+        onChange={(v) => {
+          setStatus(v);
+          setPage({ n: 1 });
+        }}
+        data={[{ value: "ALL", label: "all" }, ...messageStatuses.map((s) => ({ value: s, label: s.toLowerCase() }))]}
+        styles={{ root: { flexWrap: "wrap" } }}
+      />
+      {error && (
+        <Alert color="red" role="alert">
+          {errorText(error)}
+        </Alert>
+      )}
+      <TableScroll label="Messages">
+        <Table striped data-testid="messages">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>#</Table.Th>
+              <Table.Th>Phone</Table.Th>
+              <Table.Th>Status</Table.Th>
+              <Table.Th>Attempts</Table.Th>
+              <Table.Th>Last error</Table.Th>
+              <Table.Th className="hide-narrow">Sent</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((r) => (
+              <Table.Tr key={r.id}>
+                <Table.Td>{r.id}</Table.Td>
+                <Table.Td>{r.phone}</Table.Td>
+                <Table.Td>
+                  <StatusBadge status={r.status} />
+                </Table.Td>
+                <Table.Td>{r.attempts}</Table.Td>
+                <Table.Td maw={300}>
+                  <Text size="sm" truncate="end" title={r.lastError ?? undefined}>
+                    {r.lastError ?? "—"}
+                  </Text>
+                </Table.Td>
+                <Table.Td className="hide-narrow">{formatTime(r.sentAt)}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </TableScroll>
+      {conn && (
+        <Group mt="sm" justify="space-between">
+          <Text size="sm">
+            {conn.totalCount.toLocaleString()} messages · page {page.n} of {pages}
+          </Text>
+          <Group gap="xs">
+            <Button
+              size="compact-sm"
+              variant="default"
+              disabled={page.n <= 1}
+              onClick={() => setPage({ before: conn.pageInfo.startCursor ?? undefined, n: page.n - 1 })}
+            >
+              Previous
+            </Button>
+            <Button
+              size="compact-sm"
+              variant="default"
+              disabled={!conn.pageInfo.hasNextPage}
+              onClick={() => setPage({ after: conn.pageInfo.endCursor ?? undefined, n: page.n + 1 })}
+            >
+              Next
+            </Button>
+          </Group>
+        </Group>
+      )}
+    </Paper>
+  );
+}
+
