@@ -374,6 +374,30 @@ func TestMembersWithAWriterWriteTheEncodedResponse(t *testing.T) {
 	waitUntil(t, "the members to leave", func() bool { return h.Stats(Events) == Stats{Subscribers: 1, Executions: 1} })
 }
 
+// FuzzEncode checks that a response is encoded as json.Marshal encodes it,
+// whatever its data (JSON, as gqlgen's executor writes it) and errors.
+func FuzzEncode(f *testing.F) {
+	f.Add(`{"messageStatusChanged":{"messageID":"1","status":"SENT","at":"2026-11-27T03:33:25.123456Z"}}`, "")
+	f.Add(`{"s":"<b>&amp;</b>"}`, "")
+	f.Add(`{"s":"a b\u2028"}`, "")
+	f.Add("{\"s\":\"\xe2\x80\xa8\"}", "")
+	f.Add(`{ "a" : [1, 2] }`, "")
+	f.Add(`null`, "boom")
+	f.Fuzz(func(t *testing.T, data, errMsg string) {
+		if !json.Valid([]byte(data)) {
+			return
+		}
+		r := &graphql.Response{Data: json.RawMessage(data)}
+		if errMsg != "" {
+			r.Errors = gqlerror.List{{Message: errMsg}}
+		}
+		want, wantErr := json.Marshal(r)
+		got, err := encode(r)
+		require.Equal(t, wantErr == nil, err == nil)
+		require.Equal(t, string(want), string(got))
+	})
+}
+
 // TestExecuteRunsWhatItTakes: an operation hubConfig.Execute takes runs there,
 // once for its group; one it leaves (nil) runs in gqlgen's executor.
 func TestExecuteRunsWhatItTakes(t *testing.T) {
