@@ -66,10 +66,15 @@ func dropStaging(ctx context.Context, tx *database.Tx, dialectName string) error
 }
 
 // newClientLoader returns the loader of rows straight into clients, created
-// and updated at at.
+// and updated at at. COPY takes the time as text, formatted once rather
+// than by lib/pq for every row.
 func newClientLoader(ctx context.Context, tx *database.Tx, dialectName string, at time.Time) (loader, error) {
+	var t any = at
+	if dialectName == dialect.Postgres {
+		t = at.UTC().Format(time.RFC3339Nano)
+	}
 	return newLoader(ctx, tx, dialectName, "clients", clientColumns, func(r importRow, args []any) []any {
-		return append(args, r.phone, r.operatorCode, r.tag, r.timezone, at, at)
+		return append(args, r.phone, r.operatorCode, r.tag, r.timezone, t, t)
 	})
 }
 
