@@ -192,7 +192,7 @@ func TestStatusFeedDropsAsGqlgen(t *testing.T) {
 	want, got := last(viaGqlgen), last(direct)
 	requireSameResponse(t, want, got, "the last response")
 	require.Equal(t, `{"live":null}`, string(got.Data))
-	require.Equal(t, CodeSubscriberTooSlow, got.Errors[0].Extensions["code"])
+	require.Equal(t, live.CodeSubscriberTooSlow, got.Errors[0].Extensions["code"])
 	require.NoError(t, ctx.Err(), "both ended")
 }
 
@@ -229,7 +229,7 @@ func TestStatusFeedEventsMissedAsGqlgen(t *testing.T) {
 		want, got := viaGqlgen(), direct()
 		requireSameResponse(t, want, got, what)
 		if what == "the notice" {
-			require.Equal(t, CodeEventsMissed, got.Errors[0].Extensions["code"])
+			require.Equal(t, live.CodeEventsMissed, got.Errors[0].Extensions["code"])
 		}
 	}
 }

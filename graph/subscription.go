@@ -18,13 +18,6 @@ import (
 	"github.com/notifyhq/notify/internal/live"
 )
 
-// Codes of the errors a subscription reports while it runs (see package
-// live).
-const (
-	CodeSubscriberTooSlow = live.CodeSubscriberTooSlow
-	CodeEventsMissed      = live.CodeEventsMissed
-)
-
 // forwardStatusEvents turns a status subscription into the resolver's
 // stream: one MessageStatusEvent per status write, with the message loaded
 // only when the operation selects it; notices and the reason of a drop
