@@ -39,7 +39,6 @@ fuzz: ## fuzz the validators for a while (FUZZTIME, default 20s each)
 	$(GO) test ./graph -run '^$$' -fuzz '^FuzzStatusFeed$$' -fuzztime $${FUZZTIME:-20s}
 	$(GO) test ./graph/scalar -run '^$$' -fuzz '^FuzzMarshalTime$$' -fuzztime $${FUZZTIME:-20s}
 	$(GO) test ./internal/live -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $${FUZZTIME:-20s}
-	$(GO) test ./internal/live -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $${FUZZTIME:-20s}
 	$(GO) test ./internal/rest -run '^$$' -fuzz '^FuzzDecodeBody$$' -fuzztime $${FUZZTIME:-20s}
 
 .PHONY: bench
