@@ -32,7 +32,7 @@ lint: ## gofmt, go vet and staticcheck
 
 .PHONY: fuzz
 fuzz: ## fuzz the validators for a while (FUZZTIME, default 20s each)
-	@for f in FuzzValidPhone FuzzClientInput FuzzMailingInput FuzzImportCSV FuzzWebhookURL; do $(GO) test ./internal/campaign -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-20s} || exit 1; done
+	@for f in FuzzValidPhone FuzzClientInput FuzzMailingInput FuzzImportCSV FuzzWebhookURL FuzzOptOutInput FuzzIdempotencyKey; do $(GO) test ./internal/campaign -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-20s} || exit 1; done
 	$(GO) test ./internal/sendwindow -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $${FUZZTIME:-20s}
 	$(GO) test ./internal/live -run '^$$' -fuzz '^FuzzDataMessage$$' -fuzztime $${FUZZTIME:-20s}
 	$(GO) test ./internal/live -run '^$$' -fuzz '^FuzzTextFrame$$' -fuzztime $${FUZZTIME:-20s}

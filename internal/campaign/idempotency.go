@@ -106,16 +106,7 @@ func RequestHash(parts ...[]byte) string {
 // is taken by another request or by this one still running. A key older
 // than IdempotencyTTL is claimed afresh.
 func (s *Service) ClaimIdempotencyKey(ctx context.Context, key, requestHash string) (*Claim, *StoredResponse, error) {
-	v := &ValidationError{}
-	switch {
-	case key == "":
-		v.add(IdempotencyField, "must not be empty")
-	case len(key) > MaxIdempotencyKey:
-		v.add(IdempotencyField, "must be at most %d bytes, got %d", MaxIdempotencyKey, len(key))
-	case !validText(key):
-		v.add(IdempotencyField, "must be valid UTF-8 text without NUL characters")
-	}
-	if err := v.err(); err != nil {
+	if err := checkIdempotencyKey(key); err != nil {
 		return nil, nil, err
 	}
 	principal, _ := s.actorName(ctx)
@@ -165,6 +156,21 @@ func (s *Service) ClaimIdempotencyKey(ctx context.Context, key, requestHash stri
 		return nil, nil, err
 	}
 	return claim, stored, nil
+}
+
+// checkIdempotencyKey validates a key: a *ValidationError naming
+// idempotencyKey, or nil.
+func checkIdempotencyKey(key string) error {
+	v := &ValidationError{}
+	switch {
+	case key == "":
+		v.add(IdempotencyField, "must not be empty")
+	case len(key) > MaxIdempotencyKey:
+		v.add(IdempotencyField, "must be at most %d bytes, got %d", MaxIdempotencyKey, len(key))
+	case !validText(key):
+		v.add(IdempotencyField, "must be valid UTF-8 text without NUL characters")
+	}
+	return v.err()
 }
 
 // Complete stores the response of the claimed request, for its repeats.

@@ -78,6 +78,15 @@ func (s *Service) OptOuts(f OptOutFilter) (*ent.OptOutQuery, error) {
 	return s.db.Ent.OptOut.Query().Where(ps...), nil
 }
 
+// checkOptOut validates an opt-out's input: a *ValidationError naming
+// phone or reason, or nil.
+func checkOptOut(phone, reason string) error {
+	v := &ValidationError{}
+	checkPhone(v, "phone", phone)
+	checkReason(v, "reason", reason)
+	return v.err()
+}
+
 func checkReason(v *ValidationError, field, reason string) {
 	if !validText(reason) {
 		v.add(field, "must be valid UTF-8 text without NUL characters")
@@ -96,10 +105,7 @@ func checkReason(v *ValidationError, field, reason string) {
 // loaded when an opt-out came after). Returns a *ValidationError naming
 // phone or reason.
 func (s *Service) OptOut(ctx context.Context, phone, reason string) (*ent.OptOut, error) {
-	v := &ValidationError{}
-	checkPhone(v, "phone", phone)
-	checkReason(v, "reason", reason)
-	if err := v.err(); err != nil {
+	if err := checkOptOut(phone, reason); err != nil {
 		return nil, err
 	}
 	var (
