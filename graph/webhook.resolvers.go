@@ -30,6 +30,6 @@ func (r *queryResolver) WebhookDeliveries(ctx context.Context, after *entgql.Cur
 	}
 	// Newest first: ids grow with time.
 	order := &ent.WebhookDeliveryOrder{Direction: entgql.OrderDirectionDesc, Field: ent.DefaultWebhookDeliveryOrder.Field}
-	return r.Ent.WebhookDelivery.Query().Where(f.Predicates()...).Paginate(ctx, after, first, before, last,
+	return f.Query(r.Ent).Paginate(ctx, after, first, before, last,
 		ent.WithWebhookDeliveryOrder(order))
 }

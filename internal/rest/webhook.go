@@ -1,14 +1,12 @@
 package rest
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/notifyhq/notify/ent"
-	"github.com/notifyhq/notify/ent/webhookdelivery"
 	"github.com/notifyhq/notify/internal/status"
 	"github.com/notifyhq/notify/internal/webhook"
 )
@@ -86,10 +84,7 @@ func (a *API) listWebhookDeliveries(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	q := a.ent.WebhookDelivery.Query().Where(f.Predicates()...)
-	pg, err := paginate(r, q.Count, func(ctx context.Context, offset, limit int) ([]*ent.WebhookDelivery, error) {
-		return q.Clone().Order(ent.Desc(webhookdelivery.FieldID)).Offset(offset).Limit(limit).All(ctx)
-	}, webhookDeliveryOut)
+	pg, err := paginate(r, f.Query(a.ent).Count, f.Newest(a.ent), webhookDeliveryOut)
 	if err != nil {
 		return 0, nil, err
 	}
