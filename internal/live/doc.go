@@ -17,10 +17,11 @@
 //     notice (Notice, the one place notices are made), the same an unshared
 //     subscription gets; a progress member skips to the newest snapshot.
 //   - Same bytes as gqlgen. Whatever this package renders or writes itself
-//     (the direct status feed, data messages, frames) is byte for byte what
-//     gqlgen and encoding/json would give; fuzz targets compare the two. The
-//     feed renders only the fields graph's schema declares, with the types
-//     it declares (read from the parsed schema at start-up).
+//     (the direct status feed, encoded responses, data messages, frames) is
+//     byte for byte what gqlgen and encoding/json would give; fuzz targets
+//     compare the two. The feed renders only the fields graph's schema
+//     declares, with the types it declares (read from the parsed schema at
+//     start-up).
 //   - WebSocket. Websocket returns gqlgen's transport over coder/websocket,
 //     with the graphql-transport-ws rules gqlgen does not keep (4409 on a
 //     reused id, a cap on live subscriptions per socket), writes coalesced
