@@ -72,6 +72,8 @@ func TestRoles(t *testing.T) {
 			{`mutation { resumeMailing(id: 999999) { id } }`, auth.Operator},
 			{`mutation { cancelMailing(id: 999999) { id } }`, auth.Operator},
 			{`mutation { sendDailyReport { date } }`, auth.Admin},
+			{`mutation { optOut(phone: "79100009999", reason: "x") { id } }`, auth.Operator},
+			{`mutation { optIn(phone: "79100009998") }`, auth.Operator},
 		}
 		schema := generated.NewExecutableSchema(generated.Config{}).Schema()
 		covered := map[string]bool{}
