@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -424,4 +426,26 @@ func TestExportOutlivesOperationTimeout(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, records, n+1)
 	require.Equal(t, []string{"7" + fmt.Sprintf("%010d", n-1), "", "UTC", "000"}, records[n])
+}
+
+// TestImportRESTTooLarge: a file declared larger than 256 MiB is refused
+// with 413 before it is read.
+func TestImportRESTTooLarge(t *testing.T) {
+	t.Parallel()
+	b := setup(t, testdb.SQLite(t), setupOpts{noRiver: true})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(b.server.URL, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = fmt.Fprintf(conn, "POST /clients/import/ HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: %d\r\n\r\nphone\n", campaign.MaxImportBytes+1)
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"detail": "an import file is at most 256 MiB."}`, string(body))
+	n, err := b.app.db.Ent.ClientImport.Query().Count(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, n)
 }
