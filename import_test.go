@@ -291,6 +291,23 @@ func TestImportRoles(t *testing.T) {
 	require.Equal(t, "FORBIDDEN", r.Errors[0].Extensions["code"])
 	r = uploadGQL(t, b, otto, "phone\n79000000002\n", "")
 	require.Empty(t, r.Errors)
+
+	// Following an import needs an operator too.
+	sub, err := json.Marshal(map[string]any{"query": fmt.Sprintf(`subscription { clientImportProgress(id: %d) { state } }`, imp.ID)})
+	require.NoError(t, err)
+	for token, want := range map[string]string{vera: `"FORBIDDEN"`, otto: `"state":"FINISHED"`} {
+		req, err := http.NewRequest(http.MethodPost, b.server.URL+"/query", bytes.NewReader(sub))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body) // the stream completes: the import has ended
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Contains(t, string(body), want)
+	}
 }
 
 // auditHTTPRaw sends a request with a token and a raw body of contentType.
