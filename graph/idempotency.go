@@ -2,8 +2,11 @@ package graph
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -59,14 +62,65 @@ func idempotent[T any](ctx context.Context, r *Resolver, key *string, create fun
 
 // argumentsHash is the hash of the current mutation field's name and
 // arguments (the key left out), as the key's request hash: the same
-// arguments in literals or in variables hash alike.
+// arguments in literals or in variables hash alike. An uploaded file
+// (graphql.Upload) counts by the SHA-256 of its content, read and rewound.
 func argumentsHash(ctx context.Context) (string, error) {
 	fc := graphql.GetFieldContext(ctx)
 	args := fc.Field.ArgumentMap(graphql.GetOperationContext(ctx).Variables)
 	delete(args, campaign.IdempotencyField)
-	raw, err := json.Marshal(args)
+	hashed, err := hashUploads(args)
+	if err != nil {
+		return "", fmt.Errorf("error hashing the files of %s: %w", fc.Field.Name, err)
+	}
+	raw, err := json.Marshal(hashed)
 	if err != nil {
 		return "", fmt.Errorf("error hashing the arguments of %s: %w", fc.Field.Name, err)
 	}
 	return campaign.RequestHash([]byte(fc.Field.Name), raw), nil
+}
+
+// hashUploads returns v with every graphql.Upload in it replaced by the
+// hex SHA-256 of its content; the file is rewound for the resolver.
+func hashUploads(v any) (any, error) {
+	switch v := v.(type) {
+	case graphql.Upload:
+		return uploadHash(&v)
+	case *graphql.Upload:
+		if v == nil {
+			return nil, nil
+		}
+		return uploadHash(v)
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			h, err := hashUploads(e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = h
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			h, err := hashUploads(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = h
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+func uploadHash(u *graphql.Upload) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, u.File); err != nil {
+		return "", err
+	}
+	if _, err := u.File.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	return "upload:" + hex.EncodeToString(h.Sum(nil)), nil
 }
