@@ -4,7 +4,9 @@
 // client's send window or past a circuit-breaker pause, retrying transient
 // failures with backoff until end_at (with a last chance before it,
 // lastChance), and recording every outcome on the message row. The River
-// workers in jobs/ call it; it knows nothing of River.
+// workers in jobs/ call it; it knows nothing of River: it queues batches
+// through BatchScheduler, and a mailing's status is the domain's to write
+// (campaign.StartMailing, FinishIfDone, CloseMailing).
 package delivery
 
 import (
@@ -173,9 +175,6 @@ const RunMargin = 5 * time.Second
 // SenderTimeout is the timeout of one request: a batch job's timeout must
 // exceed it by more than RunMargin (jobs.SendBatchTimeout).
 func (e *Engine) SenderTimeout() time.Duration { return e.sender.Timeout() }
-
-// BatchSize is the number of message ids per batch.
-func (e *Engine) BatchSize() int { return e.cfg.BatchSize }
 
 // Outcome tells the job what to do after a run: finish, or run again after
 // Snooze (without spending an attempt).
