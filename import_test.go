@@ -466,3 +466,26 @@ func TestImportRESTTooLarge(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n)
 }
+
+// TestImportRESTUnreadableBody: an upload that breaks off (a malformed
+// chunked body) is a 400 naming the cause, not a 500, and no import is
+// recorded.
+func TestImportRESTUnreadableBody(t *testing.T) {
+	t.Parallel()
+	b := setup(t, testdb.SQLite(t), setupOpts{noRiver: true})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(b.server.URL, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "POST /clients/import/ HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nphone\n\r\nzz\r\n")
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Contains(t, string(body), `"detail":"the import file could not be read: `)
+	n, err := b.app.db.Ent.ClientImport.Query().Count(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, n)
+}

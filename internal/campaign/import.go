@@ -94,11 +94,15 @@ type ImportScheduler interface {
 // ErrImportTooLarge is a file over MaxImportBytes.
 var ErrImportTooLarge = fmt.Errorf("an import file is at most %d MiB", MaxImportBytes>>20)
 
+// ErrImportUnreadable is a file whose upload broke off or could not be
+// read (a malformed chunked body, a client gone mid-way).
+var ErrImportUnreadable = errors.New("the import file could not be read")
+
 // ImportClients imports the CSV file read from body. It returns the
 // import's row: finished or failed for a file of at most SyncImportLines
 // lines, queued for a larger one. An error is returned only when the file
-// could not be taken at all: ErrImportTooLarge, a broken read, a database
-// error.
+// could not be taken at all: ErrImportTooLarge, ErrImportUnreadable, a
+// database error.
 func (s *Service) ImportClients(ctx context.Context, body io.Reader, opts ImportOptions) (*ent.ClientImport, error) {
 	opts = opts.withDefaults()
 	if opts.Mode != ImportInsert && opts.Mode != ImportUpsert {
@@ -225,9 +229,13 @@ func spoolImport(body io.Reader) (path string, lines int, err error) {
 		}
 	}()
 	c := &lineCounter{w: f}
-	n, err := io.Copy(c, io.LimitReader(body, MaxImportBytes+1))
-	if err != nil {
-		return "", 0, fmt.Errorf("error reading the import file: %w", err)
+	src := &readErr{r: io.LimitReader(body, MaxImportBytes+1)}
+	n, err := io.Copy(c, src)
+	switch {
+	case src.err != nil:
+		return "", 0, fmt.Errorf("%w: %v", ErrImportUnreadable, src.err)
+	case err != nil:
+		return "", 0, fmt.Errorf("error writing the import's spool file: %w", err)
 	}
 	if n > MaxImportBytes {
 		return "", 0, ErrImportTooLarge
@@ -236,6 +244,21 @@ func spoolImport(body io.Reader) (path string, lines int, err error) {
 		c.lines++
 	}
 	return f.Name(), c.lines, nil
+}
+
+// readErr keeps the error of its reader (io.EOF aside), to tell a broken
+// upload from a broken spool file.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
 }
 
 // lineCounter counts the newlines written through it.

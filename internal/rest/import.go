@@ -132,6 +132,9 @@ func (a *API) importClients(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 		a.write(w, r, http.StatusRequestEntityTooLarge, detail{err.Error() + "."})
 		return
+	case errors.Is(err, campaign.ErrImportUnreadable):
+		a.writeError(w, r, badRequest("%s.", err.Error()))
+		return
 	case err != nil:
 		a.writeError(w, r, err)
 		return
