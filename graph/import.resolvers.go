@@ -44,7 +44,7 @@ func (r *mutationResolver) ImportClients(ctx context.Context, file graphql.Uploa
 		opts.Mode = campaign.ImportMode(strings.ToLower(string(*mode)))
 	}
 	imp, err := r.Service.ImportClients(ctx, file.File, opts)
-	if errors.Is(err, campaign.ErrImportTooLarge) {
+	if errors.Is(err, campaign.ErrImportTooLarge) || errors.Is(err, campaign.ErrImportUnreadable) {
 		return nil, badInput("file", err.Error())
 	}
 	return imp, err
