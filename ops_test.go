@@ -876,10 +876,11 @@ func TestOpsDeployment(t *testing.T) {
 		secret := object{StringData: map[string]string{}}
 		// Values a test fills in for the example's keys.
 		sample := map[string]string{
-			"DATABASE_URL": "postgres://notify:pw@db:5432/notify?sslmode=require",
-			"API_TOKENS":   opsToken,
-			"SMTP_URL":     "smtp://notify:pw@smtp.example.com:587",
-			"SENDER_TOKEN": "sender-token",
+			"DATABASE_URL":   "postgres://notify:pw@db:5432/notify?sslmode=require",
+			"API_TOKENS":     opsToken,
+			"SMTP_URL":       "smtp://notify:pw@smtp.example.com:587",
+			"SENDER_TOKEN":   "sender-token",
+			"WEBHOOK_SECRET": testWebhookSecret,
 		}
 		for _, line := range strings.Split(string(example), "\n") {
 			if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
