@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -214,9 +216,30 @@ func ImportEnded(imp *ent.ClientImport) bool {
 	return imp.State == clientimport.StateFinished || imp.State == clientimport.StateFailed
 }
 
-// spoolImport copies body into a temporary file and counts its lines.
+// spoolPattern names the spooled files of imports in the temporary
+// directory.
+const spoolPattern = "notify-import-*.csv"
+
+// staleSpoolAge is the age past which a spooled file is an orphan: its
+// import ended long ago (a run is bounded well below it) and a process
+// that died left it behind.
+const staleSpoolAge = time.Hour
+
+var removeStaleSpools sync.Once
+
+// spoolImport copies body into a temporary file and counts its lines. The
+// first call of a process removes the orphaned spool files of processes
+// before it.
 func spoolImport(body io.Reader) (path string, lines int, err error) {
-	f, err := os.CreateTemp("", "notify-import-*.csv")
+	removeStaleSpools.Do(func() {
+		old, _ := filepath.Glob(filepath.Join(os.TempDir(), spoolPattern))
+		for _, name := range old {
+			if fi, err := os.Stat(name); err == nil && time.Since(fi.ModTime()) > staleSpoolAge {
+				os.Remove(name)
+			}
+		}
+	})
+	f, err := os.CreateTemp("", spoolPattern)
 	if err != nil {
 		return "", 0, fmt.Errorf("error creating the import's spool file: %w", err)
 	}

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
@@ -337,4 +340,26 @@ func TestRunImportWithoutItsFile(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, imp.FinishedAt, again.FinishedAt)
 	})
+}
+
+// TestSpoolRemovesOrphans: a process's first import removes the spooled
+// files that dead processes left over an hour ago, and only those.
+func TestSpoolRemovesOrphans(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	removeStaleSpools = sync.Once{}
+	orphan, recent, other := dir+"/notify-import-1.csv", dir+"/notify-import-2.csv", dir+"/notes.csv"
+	for _, name := range []string{orphan, recent, other} {
+		require.NoError(t, os.WriteFile(name, []byte("phone\n"), 0o600))
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	require.NoError(t, os.Chtimes(orphan, old, old))
+	require.NoError(t, os.Chtimes(other, old, old))
+	path, lines, err := spoolImport(strings.NewReader("phone\n79000000001\n"))
+	require.NoError(t, err)
+	require.Equal(t, 2, lines)
+	require.NoFileExists(t, orphan)
+	require.FileExists(t, recent)
+	require.FileExists(t, other)
+	require.FileExists(t, path)
 }
