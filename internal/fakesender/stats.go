@@ -86,7 +86,8 @@ type Stats struct {
 	DuplicateCount int `json:"duplicate_count"`
 	// Duplicates are the msgIds accepted more than once, ascending.
 	Duplicates []int64 `json:"duplicates"`
-	// Messages holds the counts per msgId, for requests whose path had a valid msgId.
+	// Messages holds the counts per msgId, for requests whose path had a valid
+	// msgId, for the last 1,048,576 msgIds (keptMessages).
 	// GET /admin/stats?messages=false leaves it out.
 	Messages map[int64]MessageStats `json:"messages,omitempty"`
 }
@@ -113,8 +114,30 @@ type recorder struct {
 type shard struct {
 	mu       sync.Mutex
 	messages map[int64]MessageStats
-	starts   startLog
-	_        [64]byte
+	// ids are the msgIds of messages in the order they came, a ring of
+	// keptMessages/numShards: the oldest is forgotten for a new one.
+	ids    []int64
+	nextID int
+	starts startLog
+	_      [64]byte
+}
+
+// keptMessages is how many msgIds the fake keeps counts for (about 64 MiB
+// at most): far more than any test or benchmark sends, and a bound for a
+// fake that runs as long as `make run` or the compose stack does. A msgId
+// forgotten and seen again counts as new.
+const keptMessages = 1 << 20
+
+// remember records that id has an entry in s.messages, forgetting the
+// oldest one when the shard keeps as many as it may.
+func (s *shard) remember(id int64) {
+	if len(s.ids) < keptMessages/numShards {
+		s.ids = append(s.ids, id)
+		return
+	}
+	delete(s.messages, s.ids[s.nextID])
+	s.ids[s.nextID] = id
+	s.nextID = (s.nextID + 1) % len(s.ids)
 }
 
 func (r *recorder) init() {
@@ -224,7 +247,10 @@ func (r *recorder) start(id int64, valid bool, at time.Time) int {
 	nth := 0
 	s.mu.Lock()
 	if valid {
-		m := s.messages[id]
+		m, ok := s.messages[id]
+		if !ok {
+			s.remember(id)
+		}
 		m.Requests++
 		s.messages[id] = m
 		nth = m.Requests
@@ -246,9 +272,11 @@ func (r *recorder) finish(id int64, o outcome) {
 	}
 	s := r.shardFor(id)
 	s.mu.Lock()
-	m := s.messages[id]
+	m, ok := s.messages[id]
 	m.Accepted++
-	s.messages[id] = m
+	if ok { // not forgotten meanwhile
+		s.messages[id] = m
+	}
 	s.mu.Unlock()
 	r.accepted.Add(1)
 	if m.Accepted == 1 {
@@ -262,6 +290,7 @@ func (r *recorder) reset() {
 	for _, s := range r.shards {
 		s.mu.Lock()
 		s.messages = make(map[int64]MessageStats)
+		s.ids, s.nextID = nil, 0
 		s.starts = startLog{}
 		s.mu.Unlock()
 	}

@@ -47,3 +47,33 @@ func TestStartLogBounded(t *testing.T) {
 		t.Errorf("first/last %d/%d", l.first, l.last)
 	}
 }
+
+// TestMessagesBounded: the per-msgId counts are kept for the last
+// keptMessages msgIds; an older one is forgotten, a recent one still counted.
+func TestMessagesBounded(t *testing.T) {
+	var r recorder
+	r.init()
+	at := time.Unix(0, 0)
+	const n = keptMessages + keptMessages/2
+	for id := int64(1); id <= n; id++ {
+		r.start(id, true, at)
+		r.finish(id, outcomeOK)
+	}
+	kept := 0
+	for _, s := range r.shards {
+		if len(s.messages) > keptMessages/numShards {
+			t.Fatalf("a shard keeps %d msgIds, at most %d", len(s.messages), keptMessages/numShards)
+		}
+		kept += len(s.messages)
+	}
+	if kept != keptMessages {
+		t.Fatalf("%d msgIds kept, want %d", kept, keptMessages)
+	}
+	last := r.shardFor(n)
+	if m := last.messages[n]; m.Requests != 1 || m.Accepted != 1 {
+		t.Fatalf("the latest msgId: %+v", m)
+	}
+	if got := r.requests.Load(); got != n {
+		t.Fatalf("requests %d, want %d: totals are not forgotten", got, n)
+	}
+}
