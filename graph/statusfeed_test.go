@@ -158,6 +158,8 @@ func TestStatusFeedTakesPlainOperations(t *testing.T) {
 		`subscription($x: Boolean!) { messageStatusChanged { messageID at @include(if: $x) } }`:                                            false,
 		`subscription($x: Boolean!) { messageStatusChanged { messageID ... on MessageStatusEvent @skip(if: $x) { at } } }`:                 false,
 		`subscription($x: Boolean!) { messageStatusChanged @include(if: $x) { messageID } }`:                                               false,
+		`subscription($x: Boolean!) { messageStatusChanged { ...f } } fragment f on MessageStatusEvent { at @skip(if: $x) }`:               false,
+		`subscription { messageStatusChanged { messageID } } # not @ all`:                                                                  false, // an @ anywhere: gqlgen's
 		`subscription { mailingProgress(mailingID: 1) { total } }`:                                                                         false,
 		`subscription { messageStatusChanged(mailingID: "x") { messageID } }`:                                                              false, // gqlgen reports the ID
 	} {
