@@ -185,14 +185,16 @@ func (s *Service) RunImport(ctx context.Context, id int, spool string, opts Impo
 		f.Close()
 		os.Remove(spool)
 	}()
-	imp, err = s.db.Ent.ClientImport.UpdateOneID(id).SetState(clientimport.StateRunning).SetStartedAt(s.now()).Save(ctx)
+	imp, err = s.db.Ent.ClientImport.UpdateOneID(id).SetState(clientimport.StateRunning).SetStartedAt(s.now()).SetUpdatedAt(s.now()).Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("error starting import %d: %w", id, err)
 	}
 	return s.runImport(ctx, imp, f, opts)
 }
 
-// ClientImport returns the import with id, or ErrNotFound.
+// ClientImport returns the import with id, or ErrNotFound. An import not
+// heard from in StaleImportAge (queued or running on an instance that
+// stopped) is ended as failed first.
 func (s *Service) ClientImport(ctx context.Context, id int) (*ent.ClientImport, error) {
 	imp, err := s.db.Ent.ClientImport.Get(ctx, id)
 	if ent.IsNotFound(err) {
@@ -201,8 +203,19 @@ func (s *Service) ClientImport(ctx context.Context, id int) (*ent.ClientImport, 
 	if err != nil {
 		return nil, fmt.Errorf("error loading import %d: %w", id, err)
 	}
+	if !ImportEnded(imp) && s.now().Sub(imp.UpdatedAt) > StaleImportAge {
+		out := importOutcome{state: clientimport.StateFailed, lines: imp.Lines}
+		out.errs.add(ImportLineError{Field: FieldFile, Message: "the import stopped with the instance that ran it; nothing was imported: upload the file again"})
+		return s.finishImport(ctx, nil, id, out)
+	}
 	return imp, nil
 }
+
+// StaleImportAge is how long a queued or running import may go without a
+// change of its row before it counts as stopped: well above a run's bound
+// (the job's timeout) and a wait behind a few other imports of its
+// instance. A running import on Postgres writes its row every 50,000 lines.
+const StaleImportAge = 15 * time.Minute
 
 // ImportErrors decodes the kept line errors of an import.
 func ImportErrors(imp *ent.ClientImport) []ImportLineError {
@@ -650,7 +663,7 @@ func (s *Service) WatchImport(ctx context.Context, id int) (<-chan *ent.ClientIm
 			case <-ctx.Done():
 				return
 			}
-			next, err := s.db.Ent.ClientImport.Get(ctx, id)
+			next, err := s.ClientImport(ctx, id)
 			if err != nil {
 				if ctx.Err() == nil {
 					s.logger.WarnContext(ctx, "error following an import", "import_id", id, "error", err)

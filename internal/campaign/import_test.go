@@ -363,3 +363,36 @@ func TestSpoolRemovesOrphans(t *testing.T) {
 	require.FileExists(t, other)
 	require.FileExists(t, path)
 }
+
+// TestStaleImportEnds: an import queued or running on an instance that
+// stopped (no change of its row for StaleImportAge) reads as failed, and
+// stays so when its job runs after all.
+func TestStaleImportEnds(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, s *Service) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+		s.now = func() time.Time { return now }
+		fresh, err := s.db.Ent.ClientImport.Create().SetCreatedAt(now).SetUpdatedAt(now.Add(-StaleImportAge)).Save(ctx)
+		require.NoError(t, err)
+		stale, err := s.db.Ent.ClientImport.Create().SetState(clientimport.StateRunning).SetLines(50000).SetCreatedAt(now).SetUpdatedAt(now.Add(-StaleImportAge - time.Second)).Save(ctx)
+		require.NoError(t, err)
+
+		got, err := s.ClientImport(ctx, fresh.ID)
+		require.NoError(t, err)
+		require.Equal(t, clientimport.StateQueued, got.State)
+
+		got, err = s.ClientImport(ctx, stale.ID)
+		require.NoError(t, err)
+		require.Equal(t, clientimport.StateFailed, got.State)
+		require.Equal(t, 50000, got.Lines)
+		require.Equal(t, []ImportLineError{{Field: FieldFile, Message: "the import stopped with the instance that ran it; nothing was imported: upload the file again"}}, ImportErrors(got))
+
+		spool := t.TempDir() + "/late.csv"
+		require.NoError(t, os.WriteFile(spool, []byte("phone\n79000000001\n"), 0o600))
+		late, err := s.RunImport(ctx, stale.ID, spool, ImportOptions{})
+		require.NoError(t, err)
+		require.Equal(t, clientimport.StateFailed, late.State)
+		require.Zero(t, clientCount(t, s))
+		require.NoFileExists(t, spool)
+	})
+}
