@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -78,11 +77,7 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	if cfg.Shared != nil {
 		share = cfg.Shared.Transport
 	}
-	add(share(sseTransport{
-		SSE:  transport.SSE{KeepAlivePingInterval: 10 * time.Second},
-		open: new(atomic.Int64),
-		max:  int64(limits.MaxSSEStreams),
-	}))
+	add(share(live.SSE(limits.MaxSSEStreams)))
 	add(share(live.Websocket(live.WebsocketConfig{
 		OriginPatterns:   cfg.OriginPatterns,
 		MaxSubscriptions: limits.MaxSubscriptionsPerSocket,

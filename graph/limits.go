@@ -11,10 +11,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -323,34 +321,6 @@ func (w *jsonDefault) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 func (w *jsonDefault) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// sseTransport is gqlgen's SSE transport that never serves a request
-// carrying Upgrade (such a request is a WebSocket's or nothing's), and
-// serves at most max streams at once on this instance.
-type sseTransport struct {
-	transport.SSE
-	open *atomic.Int64
-	max  int64
-}
-
-func (t sseTransport) Supports(r *http.Request) bool {
-	return r.Header.Get("Upgrade") == "" && t.SSE.Supports(r)
-}
-
-func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	if t.open.Add(1) > t.max {
-		t.open.Add(-1)
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Retry-After", "5")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_ = json.NewEncoder(w).Encode(graphql.Response{Errors: gqlerror.List{
-			limitError(CodeTooManyStreams, fmt.Sprintf("this instance serves %d SSE streams already; try again later", t.max)),
-		}})
-		return
-	}
-	defer t.open.Add(-1)
-	t.SSE.Do(w, r, exec)
-}
 
 // boundedTransport is a transport whose operations are refused, before
 // gqlgen parses and validates them, when one selection set collects more

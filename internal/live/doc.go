@@ -2,7 +2,7 @@
 // between the resolvers' streams (package graph) and the bytes a subscriber
 // reads. graph keeps the schema, the resolvers and the resolver-side
 // streams; this package serves them over WebSocket (graphql-transport-ws
-// and legacy graphql-ws) and, through the hub, over SSE.
+// and legacy graphql-ws) and SSE.
 //
 // The contract, for whoever calls it:
 //   - Sharing. Hub.Transport wraps a gqlgen transport; subscriptions whose
@@ -22,6 +22,8 @@
 //     compare the two. The feed renders only the fields graph's schema
 //     declares, with the types it declares (read from the parsed schema at
 //     start-up).
+//   - SSE. SSE returns gqlgen's transport, bounded to a number of streams
+//     per instance (TOO_MANY_SUBSCRIPTIONS beyond it).
 //   - WebSocket. Websocket returns gqlgen's transport over coder/websocket,
 //     with the graphql-transport-ws rules gqlgen does not keep (4409 on a
 //     reused id, a cap on live subscriptions per socket), writes coalesced
