@@ -58,8 +58,18 @@ type uiServer struct {
 	logs *bytes.Buffer
 }
 
+// uiSlot lets one browser scenario run at a time: Chromium and the service on a small
+// machine, several at once, turn waits of seconds into timeouts.
+var uiSlot = make(chan struct{}, 1)
+
 func startUIServer(t *testing.T, databaseURL string, env ...string) *uiServer {
 	t.Helper()
+	select {
+	case uiSlot <- struct{}{}:
+	case <-t.Context().Done():
+		t.Fatal("no turn for the browser scenario")
+	}
+	t.Cleanup(func() { <-uiSlot })
 	bin, err := uiBinary()
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -177,6 +187,18 @@ func TestUIRoles(t *testing.T) {
 		}, ","))
 		runE2E(t, node, s, "roles.mjs",
 			"VIEWER_TOKEN="+uiViewerToken, "OPERATOR_TOKEN="+uiOperatorToken, "ADMIN_TOKEN="+uiAdminToken)
+	})
+}
+
+// TestUIImport imports 1,000 clients from a CSV file with two bad lines: the UI shows
+// the two errors by line and column and imports nothing; with "skip invalid lines" it
+// imports the 998 others.
+func TestUIImport(t *testing.T) {
+	t.Parallel()
+	node := uiTools(t)
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		s := startUIServer(t, databaseURL)
+		runE2E(t, node, s, "import.mjs")
 	})
 }
 

@@ -33,12 +33,32 @@ export async function launch() {
 
 // open returns a page whose problems (errors in the console, uncaught exceptions,
 // CSP violations, requests to another origin) are collected in page.problems.
+const pages = new Set();
+
+// On a failure, a picture of every open page goes next to the screenshots.
+async function failed(err) {
+  console.error(err);
+  let i = 0;
+  for (const p of pages) {
+    try {
+      if (shots) await p.screenshot({ path: `${shots}/failure-${i++}.png` });
+      console.error(`page ${p.url()}:\n` + (await p.locator("body").innerText()).slice(0, 2000));
+    } catch {}
+  }
+  process.exit(1);
+}
+process.on("uncaughtException", failed);
+process.on("unhandledRejection", failed);
+
 export async function open(browser, viewport = desktop, token) {
   const context = await browser.newContext({ viewport });
   if (token) {
     await context.addInitScript((t) => sessionStorage.setItem("notify.token", t), token);
   }
   const page = await context.newPage();
+  pages.add(page);
+  page.setDefaultTimeout(60_000);
+  page.on("close", () => pages.delete(page));
   page.problems = [];
   page.on("console", (m) => {
     if (m.type() === "error" && !/WebSocket|Failed to load resource|ERR_CONNECTION_REFUSED|net::/.test(m.text())) {

@@ -6,7 +6,7 @@ step("clients");
 await gql(`mutation ($in: [CreateClientInput!]!) { createClients(input: $in) { id } }`, {
   in: [
     ...phones(VIP, 79001000000).map((phone) => ({ phone, tag: "vip", timezone: "UTC" })),
-    ...phones(50, 79002000000).map((phone) => ({ phone, tag: "regular", timezone: "UTC" })),
+    ...phones(50, 79112000000).map((phone) => ({ phone, tag: "regular", timezone: "UTC" })),
   ],
 });
 
@@ -17,8 +17,16 @@ const statusBadge = () => page.getByRole("heading", { level: 1 }).locator("[data
 step("compose a mailing with a filter");
 await page.goto(base + "/ui/mailings/new");
 await page.getByRole("textbox", { name: /^Text/ }).fill("Hello from the UI test");
+const audience = (n) => page.locator(`[data-testid="audience-count"][data-count="${n}"]`).waitFor();
+await audience(VIP + 50);
+await page.getByRole("combobox", { name: "Operator codes" }).fill("911");
+await page.keyboard.press("Enter");
+await audience(50);
+await page.getByRole("combobox", { name: "Operator codes" }).press("Backspace");
+await audience(VIP + 50);
 await page.getByRole("combobox", { name: "Tags" }).fill("vip");
 await page.keyboard.press("Enter");
+await audience(VIP);
 await axe(page, "new mailing form");
 await page.getByRole("button", { name: "Create mailing" }).click();
 await page.waitForURL(/\/ui\/mailings\/\d+$/);

@@ -63,15 +63,23 @@ export function rawSubscribe<T>(query: string, variables: Record<string, unknown
 export function createApollo(onUnauthenticated: () => void) {
   const wsURL = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/query";
   let client: ApolloClient | undefined;
+  let sentToken: string | null = null;
   const ws = createClient({
     url: wsURL,
     lazy: false,
+    // The shell shows the socket's state; nothing for the console.
+    onNonLazyError: () => {},
     keepAlive: 5_000,
     retryAttempts: Number.POSITIVE_INFINITY,
-    shouldRetry: () => true,
+    // Refused for want of a token (the sign-in screen is up): wait for the sign-in,
+    // which reloads the page.
+    shouldRetry: (e) => !((e as CloseEvent | undefined)?.code === 4403 && !getToken()),
     // Back off a little, then try every 2 s: a restarted service is picked up quickly.
     retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** retries, 2_000))),
-    connectionParams: () => authorization(),
+    connectionParams: () => {
+      sentToken = getToken();
+      return authorization();
+    },
     on: {
       connected: () => {
         const again = everConnected;
@@ -84,7 +92,9 @@ export function createApollo(onUnauthenticated: () => void) {
       },
       closed: (event) => {
         const code = (event as CloseEvent | undefined)?.code;
-        if (code === 4403 || code === 4401) onUnauthenticated();
+        // The token this socket presented was refused (not a socket opened before
+        // the sign-in, whose refusal says nothing of the token set since).
+        if ((code === 4403 || code === 4401) && sentToken && sentToken === getToken()) onUnauthenticated();
         setConnection(everConnected ? "reconnecting" : "connecting");
       },
       error: () => setConnection(everConnected ? "reconnecting" : "connecting"),

@@ -1,5 +1,142 @@
-import { Title } from "@mantine/core";
+// The audit log (admins): every write, newest first, with who, what, when, the changed
+// fields and the request; filtered by actor, action and target type.
+import { useQuery } from "@apollo/client/react";
+import { Alert, Button, Code, Group, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { useState } from "react";
+import { formatTime, TableScroll } from "../components";
+import { errorText } from "../errors";
+import { graphql } from "../gql";
+import type { AuditLogWhere } from "../gql/graphql";
+import { useCan } from "../viewer";
+
+const AuditQuery = graphql(`
+  query AuditLog($first: Int, $after: Cursor, $where: AuditLogWhere) {
+    auditLog(first: $first, after: $after, where: $where) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          at
+          actor
+          action
+          targetType
+          targetID
+          changes
+          requestID
+        }
+      }
+    }
+  }
+`);
 
 export function Audit() {
-  return <Title order={1} size="h2">Audit log</Title>;
+  const isAdmin = useCan("ADMIN");
+  const [filter, setFilter] = useState({ actor: "", action: "", targetType: "" });
+  const [where, setWhere] = useState<AuditLogWhere | undefined>(undefined);
+  const [after, setAfter] = useState<string[]>([]);
+  const { data, error } = useQuery(AuditQuery, { variables: { first: 50, after: after.at(-1), where }, skip: !isAdmin });
+  if (!isAdmin) {
+    return (
+      <Alert color="gray" title="Audit log">
+        The audit log is for administrators.
+      </Alert>
+    );
+  }
+  const conn = data?.auditLog;
+  const rows = conn?.edges?.flatMap((e) => (e?.node ? [e.node] : [])) ?? [];
+  return (
+    <Stack>
+      <Title order={1} size="h2">
+        Audit log
+      </Title>
+      <form
+        aria-label="Filter the audit log"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const w: AuditLogWhere = {};
+          if (filter.actor.trim()) w.actor = filter.actor.trim();
+          if (filter.action.trim()) w.action = filter.action.trim();
+          if (filter.targetType.trim()) w.targetType = filter.targetType.trim();
+          setWhere(Object.keys(w).length ? w : undefined);
+          setAfter([]);
+        }}
+      >
+        <Group align="flex-end">
+          <TextInput label="Actor" value={filter.actor} onChange={(e) => setFilter({ ...filter, actor: e.currentTarget.value })} w={160} />
+          <TextInput label="Action" placeholder="mailing.cancel" value={filter.action} onChange={(e) => setFilter({ ...filter, action: e.currentTarget.value })} w={170} />
+          <TextInput
+            label="Target type"
+            placeholder="client or mailing"
+            value={filter.targetType}
+            onChange={(e) => setFilter({ ...filter, targetType: e.currentTarget.value })}
+            w={150}
+          />
+          <Button type="submit" variant="default">
+            Filter
+          </Button>
+        </Group>
+      </form>
+      {error && (
+        <Alert color="red" role="alert">
+          {errorText(error)}
+        </Alert>
+      )}
+      <TableScroll label="Audit entries">
+        <Table striped data-testid="audit">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>When</Table.Th>
+              <Table.Th>Who</Table.Th>
+              <Table.Th>What</Table.Th>
+              <Table.Th>Target</Table.Th>
+              <Table.Th>Changes</Table.Th>
+              <Table.Th className="hide-narrow">Request</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((r) => (
+              <Table.Tr key={r.id}>
+                <Table.Td>{formatTime(r.at)}</Table.Td>
+                <Table.Td>{r.actor}</Table.Td>
+                <Table.Td>{r.action}</Table.Td>
+                <Table.Td>
+                  {r.targetType} {r.targetID}
+                </Table.Td>
+                <Table.Td maw={360}>
+                  <Code block className="audit-changes">
+                    {r.changes}
+                  </Code>
+                </Table.Td>
+                <Table.Td className="hide-narrow">
+                  <Text size="xs">{r.requestID}</Text>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </TableScroll>
+      {conn && (
+        <Group justify="space-between">
+          <Text size="sm">{conn.totalCount.toLocaleString()} entries</Text>
+          <Group gap="xs">
+            <Button size="compact-sm" variant="default" disabled={after.length === 0} onClick={() => setAfter(after.slice(0, -1))}>
+              Newer
+            </Button>
+            <Button
+              size="compact-sm"
+              variant="default"
+              disabled={!conn.pageInfo.hasNextPage}
+              onClick={() => conn.pageInfo.endCursor && setAfter([...after, conn.pageInfo.endCursor])}
+            >
+              Older
+            </Button>
+          </Group>
+        </Group>
+      )}
+    </Stack>
+  );
 }

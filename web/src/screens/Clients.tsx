@@ -1,5 +1,341 @@
-import { Title } from "@mantine/core";
+// The client directory: search by phone, tag and operator code, page through any
+// number of clients (cursor pages of 100, rendered by TanStack Table), create, edit and
+// delete by role, import a CSV file with live progress and a report of its bad lines,
+// and export the matching clients as CSV.
+import { useMutation, useQuery } from "@apollo/client/react";
+import { Alert, Button, Group, Modal, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from "@tanstack/react-table";
+import { useEffect, useMemo, useState } from "react";
+import { getToken } from "../auth";
+import { ConfirmButton, formatTime, TableScroll } from "../components";
+import { errorText, formErrors, type FormErrors } from "../errors";
+import { graphql } from "../gql";
+import type { ClientWhereInput, ClientsQuery as ClientsQueryResult } from "../gql/graphql";
+import { useCan } from "../viewer";
+import { ImportPanel } from "./Import";
+
+const ClientsQuery = graphql(`
+  query Clients($first: Int, $after: Cursor, $last: Int, $before: Cursor, $where: ClientWhereInput) {
+    clients(first: $first, after: $after, last: $last, before: $before, where: $where) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        hasPreviousPage
+        startCursor
+        endCursor
+      }
+      edges {
+        node {
+          id
+          phone
+          tag
+          operatorCode
+          timezone
+          createdAt
+        }
+      }
+    }
+  }
+`);
+
+const CreateClient = graphql(`
+  mutation CreateClient($input: CreateClientInput!) {
+    createClient(input: $input) {
+      id
+    }
+  }
+`);
+
+const UpdateClient = graphql(`
+  mutation UpdateClient($id: ID!, $input: UpdateClientInput!) {
+    updateClient(id: $id, input: $input) {
+      id
+      phone
+      tag
+      operatorCode
+      timezone
+    }
+  }
+`);
+
+const DeleteClient = graphql(`
+  mutation DeleteClient($id: ID!) {
+    deleteClient(id: $id)
+  }
+`);
+
+type Row = NonNullable<NonNullable<NonNullable<ClientsQueryResult["clients"]["edges"]>[number]>["node"]>;
+const PAGE = 100;
+const col = createColumnHelper<Row>();
+
+type Page = { n: number; after?: string; before?: string; last?: boolean };
 
 export function Clients() {
-  return <Title order={1} size="h2">Clients</Title>;
+  const canWrite = useCan("OPERATOR");
+  const canDelete = useCan("ADMIN");
+  const [search, setSearch] = useState({ phone: "", tag: "", operatorCode: "" });
+  const [applied, setApplied] = useState(search);
+  const [page, setPage] = useState<Page>({ n: 1 });
+  const [editing, setEditing] = useState<Row | "new" | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const where = useMemo<ClientWhereInput | undefined>(() => {
+    const w: ClientWhereInput = {};
+    if (applied.phone.trim()) w.phoneContains = applied.phone.trim();
+    if (applied.tag.trim()) w.tag = applied.tag.trim();
+    if (applied.operatorCode.trim()) w.operatorCode = applied.operatorCode.trim();
+    return Object.keys(w).length ? w : undefined;
+  }, [applied]);
+  const vars = page.last
+    ? { last: PAGE, where }
+    : page.before
+      ? { last: PAGE, before: page.before, where }
+      : { first: PAGE, after: page.after, where };
+  const { data, error: loadError, refetch } = useQuery(ClientsQuery, { variables: vars });
+  const [del] = useMutation(DeleteClient);
+  const conn = data?.clients;
+  const rows = useMemo(() => conn?.edges?.flatMap((e) => (e?.node ? [e.node] : [])) ?? [], [conn]);
+  const pages = conn ? Math.max(1, Math.ceil(conn.totalCount / PAGE)) : 1;
+
+  const columns = useMemo(
+    () => [
+      col.accessor("id", { header: "#" }),
+      col.accessor("phone", { header: "Phone" }),
+      col.accessor("tag", { header: "Tag", cell: (c) => c.getValue() || "—" }),
+      col.accessor("operatorCode", { header: "Operator" }),
+      col.accessor("timezone", { header: "Time zone" }),
+      col.accessor("createdAt", { header: "Added", cell: (c) => formatTime(c.getValue()) }),
+      col.display({
+        id: "actions",
+        header: () => <span className="visually-hidden">Actions</span>,
+        cell: (c) => (
+          <Group gap={4} wrap="nowrap">
+            {canWrite && (
+              <Button size="compact-sm" variant="default" onClick={() => setEditing(c.row.original)} aria-label={`Edit client ${c.row.original.phone}`}>
+                Edit
+              </Button>
+            )}
+            {canDelete && (
+              <ConfirmButton
+                color="#b02525"
+                title={`Delete client ${c.row.original.phone}?`}
+                message="The client leaves the directory and its unsent messages are cancelled; what was sent stays in the statistics."
+                confirmLabel="Delete"
+                onConfirm={async () => {
+                  setError(null);
+                  try {
+                    await del({ variables: { id: c.row.original.id } });
+                    await refetch();
+                  } catch (e) {
+                    setError(errorText(e));
+                  }
+                }}
+              >
+                Delete
+              </ConfirmButton>
+            )}
+          </Group>
+        ),
+      }),
+    ],
+    [canWrite, canDelete, del, refetch],
+  );
+  const table = useReactTable({ data: rows, columns, getCoreRowModel: getCoreRowModel(), getRowId: (r) => r.id });
+
+  const exportHref = "/clients/export.csv" + (() => {
+    const q = new URLSearchParams();
+    if (applied.tag.trim()) q.set("tag", applied.tag.trim());
+    if (applied.operatorCode.trim()) q.set("operator_code", applied.operatorCode.trim());
+    const s = q.toString();
+    return s ? "?" + s : "";
+  })();
+
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={1} size="h2">
+          Clients
+        </Title>
+        <Group gap="xs">
+          <Button variant="default" component="a" href={exportHref} onClick={(e: React.MouseEvent) => downloadWithToken(e, exportHref)}>
+            Export CSV
+          </Button>
+          {canWrite && <Button onClick={() => setEditing("new")}>New client</Button>}
+        </Group>
+      </Group>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          setApplied(search);
+          setPage({ n: 1 });
+        }}
+        aria-label="Search clients"
+      >
+        <Group align="flex-end">
+          <TextInput label="Phone contains" value={search.phone} onChange={(e) => setSearch({ ...search, phone: e.currentTarget.value })} w={180} />
+          <TextInput label="Tag" value={search.tag} onChange={(e) => setSearch({ ...search, tag: e.currentTarget.value })} w={160} />
+          <TextInput
+            label="Operator code"
+            value={search.operatorCode}
+            onChange={(e) => setSearch({ ...search, operatorCode: e.currentTarget.value })}
+            w={140}
+          />
+          <Button type="submit" variant="default">
+            Search
+          </Button>
+        </Group>
+      </form>
+      {(loadError || error) && (
+        <Alert color="red" role="alert">
+          {error ?? errorText(loadError)}
+        </Alert>
+      )}
+      <TableScroll label="Clients">
+        <Table striped highlightOnHover data-testid="clients">
+          <Table.Thead>
+            {table.getHeaderGroups().map((hg) => (
+              <Table.Tr key={hg.id}>
+                {hg.headers.map((h) => (
+                  <Table.Th key={h.id}>{flexRender(h.column.columnDef.header, h.getContext())}</Table.Th>
+                ))}
+              </Table.Tr>
+            ))}
+          </Table.Thead>
+          <Table.Tbody>
+            {table.getRowModel().rows.map((r) => (
+              <Table.Tr key={r.id} data-client={r.original.phone}>
+                {r.getVisibleCells().map((c) => (
+                  <Table.Td key={c.id}>{flexRender(c.column.columnDef.cell, c.getContext())}</Table.Td>
+                ))}
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </TableScroll>
+      {conn && (
+        <Group justify="space-between">
+          <Text size="sm" data-testid="clients-total" data-count={conn.totalCount}>
+            {conn.totalCount.toLocaleString()} clients · page {page.last ? pages : page.n} of {pages.toLocaleString()}
+          </Text>
+          <Group gap="xs">
+            <Button size="compact-sm" variant="default" disabled={page.n <= 1 && !page.last} onClick={() => setPage({ n: 1 })}>
+              First
+            </Button>
+            <Button
+              size="compact-sm"
+              variant="default"
+              disabled={!conn.pageInfo.hasPreviousPage && (page.n <= 1 || page.last === undefined)}
+              onClick={() => setPage({ n: (page.last ? pages : page.n) - 1, before: conn.pageInfo.startCursor ?? undefined })}
+            >
+              Previous
+            </Button>
+            <Button
+              size="compact-sm"
+              variant="default"
+              disabled={!conn.pageInfo.hasNextPage || page.last}
+              onClick={() => setPage({ n: page.n + 1, after: conn.pageInfo.endCursor ?? undefined })}
+            >
+              Next
+            </Button>
+            <Button size="compact-sm" variant="default" disabled={page.last || !conn.pageInfo.hasNextPage} onClick={() => setPage({ n: pages, last: true })}>
+              Last
+            </Button>
+          </Group>
+        </Group>
+      )}
+      {canWrite && <ImportPanel onImported={() => void refetch()} />}
+      <ClientModal
+        client={editing}
+        onClose={(changed) => {
+          setEditing(null);
+          if (changed) void refetch();
+        }}
+      />
+    </Stack>
+  );
 }
+
+// downloadWithToken fetches a CSV export with the tab's credentials (a plain link
+// cannot carry them) and saves it.
+async function downloadWithToken(e: React.MouseEvent, href: string) {
+  const token = getToken();
+  if (!token) return; // open mode: the link works as it is
+  e.preventDefault();
+  const res = await fetch(href, { headers: { Authorization: `Bearer ${token}` } });
+  if (!res.ok) {
+    alert(`The export failed: HTTP ${res.status}`);
+    return;
+  }
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = "clients.csv";
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function ClientModal({ client, onClose }: { client: Row | "new" | null; onClose: (changed: boolean) => void }) {
+  const isNew = client === "new";
+  const [form, setForm] = useState({ phone: "", tag: "", operatorCode: "", timezone: "UTC" });
+  const [errors, setErrors] = useState<FormErrors>({ fields: {}, general: [] });
+  const [create, cs] = useMutation(CreateClient);
+  const [update, us] = useMutation(UpdateClient);
+  useEffect(() => {
+    setErrors({ fields: {}, general: [] });
+    if (client === "new") setForm({ phone: "", tag: "", operatorCode: "", timezone: "UTC" });
+    else if (client) setForm({ phone: client.phone, tag: client.tag, operatorCode: client.operatorCode, timezone: client.timezone });
+  }, [client]);
+  if (!client) return null;
+  const err = (f: string) => errors.fields[f];
+  async function submit(e: React.FormEvent) {
+    e.preventDefault();
+    setErrors({ fields: {}, general: [] });
+    try {
+      if (isNew) {
+        await create({
+          variables: {
+            input: { phone: form.phone.trim(), tag: form.tag, timezone: form.timezone.trim() || undefined, operatorCode: form.operatorCode.trim() || undefined },
+          },
+        });
+      } else if (client && typeof client === "object") {
+        const input: Record<string, string> = {};
+        for (const k of ["phone", "tag", "operatorCode", "timezone"] as const) if (form[k] !== client[k]) input[k] = form[k];
+        await update({ variables: { id: client.id, input } });
+      }
+      onClose(true);
+    } catch (ex) {
+      setErrors(formErrors(ex));
+    }
+  }
+  return (
+    <Modal opened onClose={() => onClose(false)} title={isNew ? "New client" : `Edit client ${client.phone}`}>
+      <form onSubmit={submit} noValidate>
+        <Stack>
+          {errors.general.map((g) => (
+            <Alert key={g} color="red" role="alert">
+              {g}
+            </Alert>
+          ))}
+          <TextInput label="Phone" description="7 and ten digits" value={form.phone} onChange={(e) => setForm({ ...form, phone: e.currentTarget.value })} error={err("phone")} required />
+          <TextInput label="Tag" value={form.tag} onChange={(e) => setForm({ ...form, tag: e.currentTarget.value })} error={err("tag")} />
+          <TextInput
+            label="Operator code"
+            description={isNew ? "Three digits; taken from the phone when empty" : "Three digits"}
+            value={form.operatorCode}
+            onChange={(e) => setForm({ ...form, operatorCode: e.currentTarget.value })}
+            error={err("operatorCode")}
+          />
+          <TextInput label="Time zone" description="An IANA name, such as Europe/Moscow" value={form.timezone} onChange={(e) => setForm({ ...form, timezone: e.currentTarget.value })} error={err("timezone")} />
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => onClose(false)}>
+              Back
+            </Button>
+            <Button type="submit" loading={cs.loading || us.loading}>
+              {isNew ? "Create" : "Save"}
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+

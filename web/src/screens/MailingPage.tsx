@@ -36,6 +36,8 @@ const MailingQuery = graphql(`
         mailingID
         status
         total
+        rate
+        eta
         byStatus {
           status
           count
@@ -253,6 +255,10 @@ export function MailingPage({ id }: { id: string }) {
           Progress
         </Title>
         <MailingProgress total={m.stats.total} byStatus={m.stats.byStatus} label={`Progress of mailing ${m.id}`} legend />
+        <Text size="sm" mt="xs" data-testid="rate">
+          {m.stats.rate != null ? `${m.stats.rate.toLocaleString(undefined, { maximumFractionDigits: 1 })} messages/s` : "rate: not measured yet"}
+          {m.stats.eta ? ` · done by about ${formatTime(m.stats.eta)}` : ""}
+        </Text>
       </Paper>
       <Paper withBorder p="md">
         <Title order={2} size="h4" mb="xs">

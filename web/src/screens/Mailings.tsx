@@ -46,6 +46,8 @@ export const ProgressSubscription = graphql(`
       mailingID
       status
       total
+      rate
+      eta
       byStatus {
         status
         count

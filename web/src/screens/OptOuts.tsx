@@ -1,5 +1,193 @@
-import { Title } from "@mantine/core";
+// Opt-outs: phones that never receive a mailing again. Operators opt a phone out (its
+// unsent messages are cancelled) or back in.
+import { useMutation, useQuery } from "@apollo/client/react";
+import { Alert, Button, Group, Paper, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { useState } from "react";
+import { ConfirmButton, formatTime, TableScroll } from "../components";
+import { errorText, formErrors, type FormErrors } from "../errors";
+import { graphql } from "../gql";
+import { useCan } from "../viewer";
+
+const OptOutsQuery = graphql(`
+  query OptOuts($first: Int, $after: Cursor, $where: OptOutWhere) {
+    optOuts(first: $first, after: $after, where: $where) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          phone
+          reason
+          createdAt
+          createdBy
+        }
+      }
+    }
+  }
+`);
+
+const OptOut = graphql(`
+  mutation OptOut($phone: String!, $reason: String) {
+    optOut(phone: $phone, reason: $reason) {
+      id
+      phone
+    }
+  }
+`);
+
+const OptIn = graphql(`
+  mutation OptIn($phone: String!) {
+    optIn(phone: $phone)
+  }
+`);
 
 export function OptOuts() {
-  return <Title order={1} size="h2">Opt-outs</Title>;
+  const canWrite = useCan("OPERATOR");
+  const [phone, setPhone] = useState("");
+  const [where, setWhere] = useState<string | undefined>(undefined);
+  const [after, setAfter] = useState<string[]>([]);
+  const { data, error, refetch } = useQuery(OptOutsQuery, {
+    variables: { first: 50, after: after.at(-1), where: where ? { phone: where } : undefined },
+  });
+  const [optIn] = useMutation(OptIn);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const conn = data?.optOuts;
+  const rows = conn?.edges?.flatMap((e) => (e?.node ? [e.node] : [])) ?? [];
+  return (
+    <Stack>
+      <Title order={1} size="h2">
+        Opt-outs
+      </Title>
+      <Text size="sm">An opted-out phone is never a recipient again; its unsent messages are cancelled when it opts out.</Text>
+      {canWrite && <OptOutForm onDone={() => void refetch()} />}
+      <form
+        aria-label="Find an opt-out"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setWhere(phone.trim() || undefined);
+          setAfter([]);
+        }}
+      >
+        <Group align="flex-end">
+          <TextInput label="Phone" value={phone} onChange={(e) => setPhone(e.currentTarget.value)} w={200} />
+          <Button type="submit" variant="default">
+            Find
+          </Button>
+        </Group>
+      </form>
+      {(error || actionError) && (
+        <Alert color="red" role="alert">
+          {actionError ?? errorText(error)}
+        </Alert>
+      )}
+      <TableScroll label="Opted-out phones">
+        <Table striped data-testid="opt-outs">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Phone</Table.Th>
+              <Table.Th>Reason</Table.Th>
+              <Table.Th>When</Table.Th>
+              <Table.Th>By</Table.Th>
+              {canWrite && (
+                <Table.Th>
+                  <span className="visually-hidden">Actions</span>
+                </Table.Th>
+              )}
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((r) => (
+              <Table.Tr key={r.id} data-phone={r.phone}>
+                <Table.Td>{r.phone}</Table.Td>
+                <Table.Td>{r.reason || "—"}</Table.Td>
+                <Table.Td>{formatTime(r.createdAt)}</Table.Td>
+                <Table.Td>{r.createdBy}</Table.Td>
+                {canWrite && (
+                  <Table.Td>
+                    <ConfirmButton
+                      title={`Opt ${r.phone} back in?`}
+                      message="Later mailings may select this phone again."
+                      confirmLabel="Opt in"
+                      onConfirm={async () => {
+                        setActionError(null);
+                        try {
+                          await optIn({ variables: { phone: r.phone } });
+                          await refetch();
+                        } catch (e) {
+                          setActionError(errorText(e));
+                        }
+                      }}
+                    >
+                      Opt in
+                    </ConfirmButton>
+                  </Table.Td>
+                )}
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </TableScroll>
+      {conn && (
+        <Group justify="space-between">
+          <Text size="sm">{conn.totalCount.toLocaleString()} opted-out phones</Text>
+          <Group gap="xs">
+            <Button size="compact-sm" variant="default" disabled={after.length === 0} onClick={() => setAfter(after.slice(0, -1))}>
+              Previous
+            </Button>
+            <Button
+              size="compact-sm"
+              variant="default"
+              disabled={!conn.pageInfo.hasNextPage}
+              onClick={() => conn.pageInfo.endCursor && setAfter([...after, conn.pageInfo.endCursor])}
+            >
+              Next
+            </Button>
+          </Group>
+        </Group>
+      )}
+    </Stack>
+  );
+}
+
+function OptOutForm({ onDone }: { onDone: () => void }) {
+  const [phone, setPhone] = useState("");
+  const [reason, setReason] = useState("");
+  const [errors, setErrors] = useState<FormErrors>({ fields: {}, general: [] });
+  const [run, state] = useMutation(OptOut);
+  return (
+    <Paper withBorder p="md">
+      <form
+        aria-label="Opt a phone out"
+        noValidate
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setErrors({ fields: {}, general: [] });
+          try {
+            await run({ variables: { phone: phone.trim(), reason: reason.trim() || undefined } });
+            setPhone("");
+            setReason("");
+            onDone();
+          } catch (ex) {
+            setErrors(formErrors(ex));
+          }
+        }}
+      >
+        <Group align="flex-start">
+          <TextInput label="Phone to opt out" value={phone} onChange={(e) => setPhone(e.currentTarget.value)} error={errors.fields.phone} w={200} required />
+          <TextInput label="Reason" value={reason} onChange={(e) => setReason(e.currentTarget.value)} error={errors.fields.reason} w={260} />
+          <Button type="submit" mt={24} loading={state.loading}>
+            Opt out
+          </Button>
+        </Group>
+        {errors.general.map((g) => (
+          <Alert key={g} color="red" role="alert" mt="sm">
+            {g}
+          </Alert>
+        ))}
+      </form>
+    </Paper>
+  );
 }
