@@ -74,6 +74,8 @@ func TestRoles(t *testing.T) {
 			{`mutation { sendDailyReport { date } }`, auth.Admin},
 			{`mutation { optOut(phone: "79100009999", reason: "x") { id } }`, auth.Operator},
 			{`mutation { optIn(phone: "79100009998") }`, auth.Operator},
+			// A literal is no upload: an allowed caller gets an input error.
+			{`mutation { importClients(file: "not-a-file") { id } }`, auth.Operator},
 		}
 		schema := generated.NewExecutableSchema(generated.Config{}).Schema()
 		covered := map[string]bool{}
