@@ -32,6 +32,7 @@ func robustnessCases() []robustCase {
 	cases = append(cases, graphQLTransportCases()...)
 	cases = append(cases, webSocketCases()...)
 	cases = append(cases, restCases()...)
+	cases = append(cases, audienceCases()...)
 	cases = append(cases, routeCases()...)
 	cases = append(cases, rawHTTPCases()...)
 	return cases
@@ -1242,3 +1243,79 @@ func rawHTTPCases() []robustCase {
 }
 
 func basic(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// audienceCases are hostile requests to the routes of the audience and its
+// data: the CSV import and exports, opt-outs, the audience preview, webhook
+// deliveries and Idempotency-Key.
+func audienceCases() []robustCase {
+	var cases []robustCase
+	csvReq := func(target, body string) hreq {
+		return hreq{method: "POST", target: target, header: []string{"Content-Type: text/csv"}, body: []byte(body)}
+	}
+	jsonReq := func(method, target, body string) hreq {
+		return hreq{method: method, target: target, header: []string{"Content-Type: application/json"}, body: []byte(body)}
+	}
+	bad := hwant{status: http.StatusBadRequest}
+	chunkedCSV := csvReq("/clients/import/", "phone\n79990001001\n")
+	chunkedCSV.chunked = true
+	brokenCSV := hreq{method: "POST", target: "/clients/import/", header: []string{"Content-Type: text/csv", "Transfer-Encoding: chunked"},
+		bodyFn: func(w io.Writer) error { _, err := io.WriteString(w, "5\r\nphone\r\nzz\r\n"); return err }}
+	cases = append(cases,
+		httpCase("audience/import/empty", csvReq("/clients/import/", ""), bad),
+		httpCase("audience/import/header-only", csvReq("/clients/import/", "phone\n"), hwant{}),
+		httpCase("audience/import/no-phone-column", csvReq("/clients/import/", "tag\nvip\n"), bad),
+		httpCase("audience/import/unknown-column", csvReq("/clients/import/", "phone,is_admin\n79990001002,true\n"), bad),
+		httpCase("audience/import/bad-phone", csvReq("/clients/import/", "phone\nnot-a-phone\n"), bad),
+		httpCase("audience/import/invalid-utf8", csvReq("/clients/import/", "phone,tag\n79990001003,\xff\xfe\n"), bad),
+		httpCase("audience/import/nul", csvReq("/clients/import/", "phone,tag\n79990001004,a\x00b\n"), bad),
+		httpCase("audience/import/line-64KiB", csvReq("/clients/import/", "phone,tag\n79990001005,"+strings.Repeat("t", 64<<10)+"\n"), bad),
+		httpCase("audience/import/unbalanced-quote", csvReq("/clients/import/", "phone,tag\n79990001006,\"vip\n"), bad),
+		httpCase("audience/import/bom-crlf", csvReq("/clients/import/", "\xef\xbb\xbfphone,tag\r\n79990001007,\"a,b\"\r\n"), hwant{status: http.StatusCreated}),
+		httpCase("audience/import/mode-bogus", csvReq("/clients/import/?mode=merge", "phone\n79990001008\n"), bad),
+		httpCase("audience/import/skip-invalid-bogus", csvReq("/clients/import/?skip_invalid=maybe", "phone\n79990001009\n"), bad),
+		httpCase("audience/import/json-body", jsonReq("POST", "/clients/import/", `{"phone":"79990001010"}`), hwant{status: http.StatusUnsupportedMediaType}),
+		httpCase("audience/import/chunked", chunkedCSV, hwant{status: http.StatusCreated}),
+		httpCase("audience/import/chunked-broken", brokenCSV, hwant{}),
+		httpCase("audience/import/get-id-letters", hreq{method: "GET", target: "/clients/import/abc/"}, hwant{status: http.StatusNotFound}),
+		httpCase("audience/import/get-id-unknown", hreq{method: "GET", target: "/clients/import/99999999/"}, hwant{status: http.StatusNotFound}),
+		httpCase("audience/import/get-id-overflow", hreq{method: "GET", target: "/clients/import/99999999999999999999/"}, hwant{status: http.StatusNotFound}),
+		httpCase("audience/import/method-PUT", hreq{method: "PUT", target: "/clients/import/"}, hwant{status: http.StatusMethodNotAllowed}),
+
+		httpCase("audience/export/clients", hreq{method: "GET", target: "/clients/export.csv"}, hwant{status: http.StatusOK}),
+		httpCase("audience/export/clients-tag-nul", hreq{method: "GET", target: "/clients/export.csv?tag=%00"}, hwant{field: "tag"}),
+		httpCase("audience/export/clients-code-invalid-utf8", hreq{method: "GET", target: "/clients/export.csv?operator_code=%C3%28"}, hwant{field: "operator_code"}),
+		httpCase("audience/export/clients-method-POST", hreq{method: "POST", target: "/clients/export.csv"}, hwant{status: http.StatusMethodNotAllowed}),
+		httpCase("audience/export/messages", hreq{method: "GET", target: "/mailings/{mailing}/messages.csv"}, hwant{status: http.StatusOK}),
+		httpCase("audience/export/messages-id-letters", hreq{method: "GET", target: "/mailings/abc/messages.csv"}, hwant{status: http.StatusNotFound}),
+		httpCase("audience/export/messages-id-unknown", hreq{method: "GET", target: "/mailings/99999999/messages.csv"}, hwant{status: http.StatusNotFound}),
+
+		httpCase("audience/opt-out/phone-bool", jsonReq("POST", "/opt-outs/", `{"phone":true}`), hwant{field: "phone"}),
+		httpCase("audience/opt-out/phone-letters", jsonReq("POST", "/opt-outs/", `{"phone":"call me"}`), hwant{field: "phone"}),
+		httpCase("audience/opt-out/phone-missing", jsonReq("POST", "/opt-outs/", `{"reason":"x"}`), hwant{field: "phone"}),
+		httpCase("audience/opt-out/reason-number", jsonReq("POST", "/opt-outs/", `{"phone":"79990001011","reason":5}`), hwant{field: "reason"}),
+		httpCase("audience/opt-out/reason-100KiB", jsonReq("POST", "/opt-outs/", `{"phone":"79990001012","reason":"`+strings.Repeat("r", 100<<10)+`"}`), hwant{field: "reason"}),
+		httpCase("audience/opt-out/body-text", hreq{method: "POST", target: "/opt-outs/", header: []string{"Content-Type: text/plain"}, body: []byte("79990001013")}, hwant{status: http.StatusUnsupportedMediaType}),
+		httpCase("audience/opt-out/broken-json", jsonReq("POST", "/opt-outs/", `{"phone":`), bad),
+		httpCase("audience/opt-out/delete-unknown", hreq{method: "DELETE", target: "/opt-outs/79990009999/"}, hwant{status: http.StatusNotFound}),
+		httpCase("audience/opt-out/delete-letters", hreq{method: "DELETE", target: "/opt-outs/abc/"}, hwant{}),
+		httpCase("audience/opt-out/delete-encoded-slash", hreq{method: "DELETE", target: "/opt-outs/7999%2F0001/"}, hwant{}),
+		httpCase("audience/opt-out/list-page-letters", hreq{method: "GET", target: "/opt-outs/?page=abc"}, hwant{status: http.StatusNotFound}),
+		httpCase("audience/opt-out/list-page-size-huge", hreq{method: "GET", target: "/opt-outs/?page_size=99999999999999999999"}, hwant{status: http.StatusOK}),
+
+		httpCase("audience/preview/filter-string", jsonReq("POST", "/mailings/preview/", `{"filter":"vip"}`), hwant{field: "filter"}),
+		httpCase("audience/preview/tags-string", jsonReq("POST", "/mailings/preview/", `{"filter":{"tags":"vip"}}`), hwant{field: "tags"}),
+		httpCase("audience/preview/codes-numbers", jsonReq("POST", "/mailings/preview/", `{"filter":{"operator_codes":[900]}}`), hwant{field: "operator_codes"}),
+		httpCase("audience/preview/tag-nul", jsonReq("POST", "/mailings/preview/", `{"filter":{"tags":["\u0000"]}}`), hwant{}),
+		httpCase("audience/preview/empty", jsonReq("POST", "/mailings/preview/", `{}`), hwant{status: http.StatusOK}),
+		httpCase("audience/preview/body-text", hreq{method: "POST", target: "/mailings/preview/", header: []string{"Content-Type: text/plain"}, body: []byte("x")}, hwant{status: http.StatusUnsupportedMediaType}),
+
+		httpCase("audience/webhooks/page-letters", hreq{method: "GET", target: "/webhooks/deliveries/?page=abc"}, hwant{}),
+		httpCase("audience/webhooks/page-size-negative", hreq{method: "GET", target: "/webhooks/deliveries/?page_size=-5"}, hwant{}),
+
+		httpCase("audience/idempotency/key-10KiB", hreq{method: "POST", target: "/clients/", header: []string{"Content-Type: application/json", "Idempotency-Key: " + strings.Repeat("k", 10<<10)},
+			body: []byte(`{"phone":"79990001014"}`)}, hwant{status: http.StatusBadRequest}),
+		httpCase("audience/idempotency/key-control-chars", hreq{method: "POST", target: "/clients/", header: []string{"Content-Type: application/json", "Idempotency-Key: a\x01b"},
+			body: []byte(`{"phone":"79990001015"}`)}, hwant{raw: true}),
+	)
+	return cases
+}

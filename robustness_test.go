@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -766,7 +767,8 @@ func kindOf(target string) routeKind {
 	switch {
 	case p == "/query":
 		return routeGraphQL
-	case p == "/clients" || p == "/mailings" || strings.HasPrefix(p, "/clients/") || strings.HasPrefix(p, "/mailings/") || strings.HasPrefix(p, "/reports/"):
+	case p == "/clients" || p == "/mailings" || strings.HasPrefix(p, "/clients/") || strings.HasPrefix(p, "/mailings/") || strings.HasPrefix(p, "/reports/") ||
+		strings.HasPrefix(p, "/opt-outs/") || strings.HasPrefix(p, "/webhooks/") || strings.HasPrefix(p, "/audit/"):
 		return routeREST
 	case strings.HasPrefix(p, "/riverui/"):
 		return routeAdmin
@@ -847,6 +849,9 @@ func checkBody(t *testing.T, kind routeKind, r hreq, w hwant, resp hresp, desc s
 		}
 	case mt == "text/event-stream":
 		checkSSE(t, resp.body, desc)
+	case mt == "text/csv" && resp.status == http.StatusOK:
+		_, err := csv.NewReader(bytes.NewReader(resp.body)).ReadAll()
+		require.NoError(t, err, "a CSV answer that is not CSV: %s", desc)
 	case (kind == routeGraphQL || kind == routeREST) && !w.raw && resp.status/100 != 3:
 		t.Fatalf("the route promises JSON: %s", desc)
 	}
