@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -240,5 +241,67 @@ func TestIdempotencyRetention(t *testing.T) {
 		left, err := b.app.db.Ent.IdempotencyKey.Query().Count(ctx)
 		require.NoError(t, err)
 		require.Zero(t, left)
+	})
+}
+
+// keyedCSV posts an import file to /clients/import/ with an Idempotency-Key.
+func keyedCSV(t *testing.T, b *testBundle, query, key, file string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, b.server.URL+"/clients/import/"+query, strings.NewReader(file))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Idempotency-Key", key)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, out
+}
+
+// TestIdempotencyImports: a CSV import with a key runs once over REST and
+// over GraphQL (the file counts by its content, the options too); another
+// file or other options with the key are refused; an import refused for its
+// lines frees its key for the corrected file.
+func TestIdempotencyImports(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		b := setup(t, dbURL, setupOpts{})
+		file := csvOf(0, 20, "keyed")
+
+		resp, first := keyedCSV(t, b, "", "import-1", file)
+		require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", first)
+		resp, again := keyedCSV(t, b, "", "import-1", file)
+		require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", again)
+		require.Equal(t, "true", resp.Header.Get("Idempotent-Replayed"))
+		require.JSONEq(t, string(first), string(again))
+		require.Len(t, clientRows(t, b), 20)
+		resp, body := keyedCSV(t, b, "", "import-1", csvOf(100, 20, "keyed"))
+		require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, "another file: %s", body)
+		resp, body = keyedCSV(t, b, "?mode=upsert", "import-1", file)
+		require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, "other options: %s", body)
+
+		bad := "phone\n79000000001\nnot-a-phone\n"
+		resp, body = keyedCSV(t, b, "", "import-2", bad)
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, "%s", body)
+		resp, body = keyedCSV(t, b, "", "import-2", "phone\n79000000001\n")
+		require.Equal(t, http.StatusCreated, resp.StatusCode, "the corrected file with the refused one's key: %s", body)
+		require.Len(t, clientRows(t, b), 21)
+
+		var out struct{ ImportClients gqlImport }
+		r := uploadGQL(t, b, "", csvOf(200, 10, "gql"), `, idempotencyKey: "import-3"`)
+		require.Empty(t, r.Errors)
+		require.NoError(t, json.Unmarshal(r.Data, &out))
+		firstID := out.ImportClients.ID
+		require.Equal(t, "FINISHED", out.ImportClients.State)
+		r = uploadGQL(t, b, "", csvOf(200, 10, "gql"), `, idempotencyKey: "import-3"`)
+		require.Empty(t, r.Errors)
+		require.NoError(t, json.Unmarshal(r.Data, &out))
+		require.Equal(t, firstID, out.ImportClients.ID, "the repeat answers the first import")
+		require.Len(t, clientRows(t, b), 31)
+		r = uploadGQL(t, b, "", csvOf(300, 10, "gql"), `, idempotencyKey: "import-3"`)
+		require.Len(t, r.Errors, 1)
+		require.Equal(t, "CONFLICT", r.Errors[0].Extensions["code"])
+		require.Len(t, clientRows(t, b), 31)
 	})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/internal/campaign"
 )
 
@@ -124,3 +125,9 @@ func uploadHash(u *graphql.Upload) (string, error) {
 	}
 	return "upload:" + hex.EncodeToString(h.Sum(nil)), nil
 }
+
+// refusedImport carries an import that imported nothing through idempotent
+// as an error, so that its key is freed for the corrected file.
+type refusedImport struct{ imp *ent.ClientImport }
+
+func (refusedImport) Error() string { return "the import was refused" }

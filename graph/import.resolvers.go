@@ -12,6 +12,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/notifyhq/notify/ent"
+	"github.com/notifyhq/notify/ent/clientimport"
 	"github.com/notifyhq/notify/graph/generated"
 	"github.com/notifyhq/notify/graph/model"
 	"github.com/notifyhq/notify/internal/campaign"
@@ -38,13 +39,23 @@ func (r *clientImportResolver) Errors(ctx context.Context, obj *ent.ClientImport
 }
 
 // ImportClients is the resolver for the importClients field.
-func (r *mutationResolver) ImportClients(ctx context.Context, file graphql.Upload, mode *model.ImportMode, skipInvalid *bool) (*ent.ClientImport, error) {
+func (r *mutationResolver) ImportClients(ctx context.Context, file graphql.Upload, mode *model.ImportMode, skipInvalid *bool, idempotencyKey *string) (*ent.ClientImport, error) {
 	opts := campaign.ImportOptions{SkipInvalid: skipInvalid != nil && *skipInvalid}
 	if mode != nil {
 		opts.Mode = campaign.ImportMode(strings.ToLower(string(*mode)))
 	}
-	imp, err := r.Service.ImportClients(ctx, file.File, opts)
-	if errors.Is(err, campaign.ErrImportTooLarge) || errors.Is(err, campaign.ErrImportUnreadable) {
+	imp, err := idempotent(ctx, r.Resolver, idempotencyKey, func(ctx context.Context) (*ent.ClientImport, error) {
+		imp, err := r.Service.ImportClients(ctx, file.File, opts)
+		if err == nil && imp.State == clientimport.StateFailed {
+			return nil, refusedImport{imp} // frees the key: nothing was imported
+		}
+		return imp, err
+	})
+	var refused refusedImport
+	switch {
+	case errors.As(err, &refused):
+		return refused.imp, nil
+	case errors.Is(err, campaign.ErrImportTooLarge) || errors.Is(err, campaign.ErrImportUnreadable):
 		return nil, badInput("file", err.Error())
 	}
 	return imp, err

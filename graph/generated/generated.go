@@ -219,7 +219,7 @@ type ComplexityRoot struct {
 		CreateMailing   func(childComplexity int, input model.CreateMailingInput, idempotencyKey *string) int
 		DeleteClient    func(childComplexity int, id int) int
 		DeleteMailing   func(childComplexity int, id int) int
-		ImportClients   func(childComplexity int, file graphql.Upload, mode *model.ImportMode, skipInvalid *bool) int
+		ImportClients   func(childComplexity int, file graphql.Upload, mode *model.ImportMode, skipInvalid *bool, idempotencyKey *string) int
 		OptIn           func(childComplexity int, phone string) int
 		OptOut          func(childComplexity int, phone string, reason *string) int
 		PauseMailing    func(childComplexity int, id int) int
@@ -346,7 +346,7 @@ type MutationResolver interface {
 	CreateClients(ctx context.Context, input []*model.CreateClientInput, idempotencyKey *string) ([]*ent.Customer, error)
 	UpdateClient(ctx context.Context, id int, input model.UpdateClientInput) (*ent.Customer, error)
 	DeleteClient(ctx context.Context, id int) (int, error)
-	ImportClients(ctx context.Context, file graphql.Upload, mode *model.ImportMode, skipInvalid *bool) (*ent.ClientImport, error)
+	ImportClients(ctx context.Context, file graphql.Upload, mode *model.ImportMode, skipInvalid *bool, idempotencyKey *string) (*ent.ClientImport, error)
 	CreateMailing(ctx context.Context, input model.CreateMailingInput, idempotencyKey *string) (*ent.Mailing, error)
 	UpdateMailing(ctx context.Context, id int, input model.UpdateMailingInput) (*ent.Mailing, error)
 	DeleteMailing(ctx context.Context, id int) (int, error)
@@ -1119,7 +1119,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ImportClients(childComplexity, args["file"].(graphql.Upload), args["mode"].(*model.ImportMode), args["skipInvalid"].(*bool)), true
+		return e.ComplexityRoot.Mutation.ImportClients(childComplexity, args["file"].(graphql.Upload), args["mode"].(*model.ImportMode), args["skipInvalid"].(*bool), args["idempotencyKey"].(*string)), true
 	case "Mutation.optIn":
 		if e.ComplexityRoot.Mutation.OptIn == nil {
 			break
@@ -2639,9 +2639,10 @@ extend type Mutation {
   order; all but phone optional). Up to 10,000 lines the import is done when this
   returns (FINISHED, or FAILED with its errors); a larger file is QUEUED for a job:
   follow it with clientImport or clientImportProgress. Mode INSERT by default. All or
-  nothing unless skipInvalid.
+  nothing unless skipInvalid. idempotencyKey as for createClient (the file counts by its
+  content).
   """
-  importClients(file: Upload!, mode: ImportMode, skipInvalid: Boolean): ClientImport! @hasRole(role: OPERATOR)
+  importClients(file: Upload!, mode: ImportMode, skipInvalid: Boolean, idempotencyKey: String): ClientImport! @hasRole(role: OPERATOR)
 }
 
 extend type Subscription {
@@ -3661,6 +3662,14 @@ func (ec *executionContext) field_Mutation_importClients_args(ctx context.Contex
 		return nil, err
 	}
 	args["skipInvalid"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg3
 	return args, nil
 }
 
@@ -7156,7 +7165,7 @@ func (ec *executionContext) _Mutation_importClients(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ImportClients(ctx, fc.Args["file"].(graphql.Upload), fc.Args["mode"].(*model.ImportMode), fc.Args["skipInvalid"].(*bool))
+			return ec.Resolvers.Mutation().ImportClients(ctx, fc.Args["file"].(graphql.Upload), fc.Args["mode"].(*model.ImportMode), fc.Args["skipInvalid"].(*bool), fc.Args["idempotencyKey"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ClientImport) graphql.Marshaler {

@@ -37,6 +37,17 @@ func (a *API) idempotent(w http.ResponseWriter, r *http.Request, h handlerFunc) 
 	}
 	path := strings.TrimSuffix(r.URL.Path, "/")
 	hash := campaign.RequestHash([]byte(r.Method), []byte(path), raw)
+	a.once(w, r, hash, func() (int, any, error) {
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		return h(r)
+	})
+}
+
+// once answers r, whose request hashes to hash, with run's answer the first
+// time its Idempotency-Key comes, and with that stored answer after. An
+// answer that is an error (an error, or a status of 400 or more) frees the
+// key: it created nothing, and the caller may correct the request.
+func (a *API) once(w http.ResponseWriter, r *http.Request, hash string, run func() (int, any, error)) {
 	claim, stored, err := a.service.ClaimIdempotencyKey(r.Context(), r.Header.Get(idempotencyHeader), hash)
 	if err != nil {
 		a.writeError(w, r, err)
@@ -51,12 +62,14 @@ func (a *API) idempotent(w http.ResponseWriter, r *http.Request, h handlerFunc) 
 		_, _ = w.Write(stored.Body)
 		return
 	}
-	r.Body = io.NopCloser(bytes.NewReader(raw))
-	status, body, err := h(r)
-	if err != nil {
+	release := func() {
 		if rerr := claim.Release(r.Context()); rerr != nil {
 			a.logger.ErrorContext(r.Context(), "error releasing an idempotency key", "error", rerr)
 		}
+	}
+	status, body, err := run()
+	if err != nil {
+		release()
 		a.writeError(w, r, err)
 		return
 	}
@@ -66,13 +79,15 @@ func (a *API) idempotent(w http.ResponseWriter, r *http.Request, h handlerFunc) 
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(body); err != nil {
-			_ = claim.Release(r.Context())
+			release()
 			a.internalError(w, r, err)
 			return
 		}
 		encoded = buf.Bytes()
 	}
-	if err := claim.Complete(r.Context(), campaign.StoredResponse{Status: status, Body: encoded}); err != nil {
+	if status >= http.StatusBadRequest {
+		release()
+	} else if err := claim.Complete(r.Context(), campaign.StoredResponse{Status: status, Body: encoded}); err != nil {
 		// Done and answered; the key stays in progress (a repeat is a 409,
 		// never a second object) until it is pruned.
 		a.logger.ErrorContext(r.Context(), "error storing the answer of an idempotency key", "error", err)

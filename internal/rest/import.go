@@ -1,10 +1,14 @@
 package rest
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,6 +116,8 @@ func operatorOnly(r *http.Request) (int, any, bool) {
 }
 
 // importClients is POST /clients/import/?mode=insert|upsert&skip_invalid=true.
+// With an Idempotency-Key the file is spooled first, to hash it: the key
+// covers the options and the file's content.
 func (a *API) importClients(w http.ResponseWriter, r *http.Request) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "text/csv" {
 		a.writeError(w, r, &mediaTypeError{mediaType: r.Header.Get("Content-Type")})
@@ -126,28 +132,76 @@ func (a *API) importClients(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	imp, err := a.service.ImportClients(r.Context(), r.Body, opts)
+	run := func(body io.Reader) (int, any, error) {
+		imp, err := a.service.ImportClients(r.Context(), body, opts)
+		switch {
+		case errors.Is(err, campaign.ErrImportTooLarge):
+			w.Header().Set("Connection", "close")
+			return http.StatusRequestEntityTooLarge, detail{err.Error() + "."}, nil
+		case errors.Is(err, campaign.ErrImportUnreadable):
+			return 0, nil, badRequest("%s.", err.Error())
+		case err != nil:
+			return 0, nil, err
+		}
+		switch imp.State {
+		case clientimport.StateFinished:
+			return http.StatusCreated, importResult{ImportID: imp.ID, Imported: imp.Imported, Skipped: imp.Skipped, ErrorCount: imp.ErrorCount, Errors: campaign.ImportErrors(imp)}, nil
+		case clientimport.StateFailed:
+			return http.StatusBadRequest, importRefused{ImportID: imp.ID, ErrorCount: imp.ErrorCount, Errors: campaign.ImportErrors(imp)}, nil
+		}
+		w.Header().Set("Location", fmt.Sprintf("/clients/import/%d/", imp.ID))
+		return http.StatusAccepted, importQueued{ImportID: imp.ID}, nil
+	}
+	if r.Header.Get(idempotencyHeader) == "" {
+		status, body, err := run(r.Body)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		a.write(w, r, status, body)
+		return
+	}
+	file, sum, err := spoolHashed(r.Body)
+	if file != nil {
+		defer func() { file.Close(); os.Remove(file.Name()) }()
+	}
 	switch {
 	case errors.Is(err, campaign.ErrImportTooLarge):
 		w.Header().Set("Connection", "close")
 		a.write(w, r, http.StatusRequestEntityTooLarge, detail{err.Error() + "."})
 		return
-	case errors.Is(err, campaign.ErrImportUnreadable):
-		a.writeError(w, r, badRequest("%s.", err.Error()))
-		return
 	case err != nil:
 		a.writeError(w, r, err)
 		return
 	}
-	switch imp.State {
-	case clientimport.StateFinished:
-		a.write(w, r, http.StatusCreated, importResult{ImportID: imp.ID, Imported: imp.Imported, Skipped: imp.Skipped, ErrorCount: imp.ErrorCount, Errors: campaign.ImportErrors(imp)})
-	case clientimport.StateFailed:
-		a.write(w, r, http.StatusBadRequest, importRefused{ImportID: imp.ID, ErrorCount: imp.ErrorCount, Errors: campaign.ImportErrors(imp)})
-	default:
-		w.Header().Set("Location", fmt.Sprintf("/clients/import/%d/", imp.ID))
-		a.write(w, r, http.StatusAccepted, importQueued{ImportID: imp.ID})
+	hash := campaign.RequestHash([]byte(r.Method), []byte("/clients/import"), []byte(opts.Mode), []byte(strconv.FormatBool(opts.SkipInvalid)), sum)
+	a.once(w, r, hash, func() (int, any, error) { return run(file) })
+}
+
+// spoolHashed copies body, up to campaign.MaxImportBytes, into a file of
+// its own (named as the import's spool files, so that the orphans of a
+// dead process are removed alike), rewound, and returns its SHA-256.
+func spoolHashed(body io.Reader) (*os.File, []byte, error) {
+	f, err := os.CreateTemp("", "notify-import-*.csv")
+	if err != nil {
+		return nil, nil, fmt.Errorf("error spooling an import: %w", err)
 	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(body, campaign.MaxImportBytes+1))
+	switch {
+	case err != nil:
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return f, nil, campaign.ErrImportTooLarge
+		}
+		return f, nil, badRequest("%s.", campaign.ErrImportUnreadable.Error())
+	case n > campaign.MaxImportBytes:
+		return f, nil, campaign.ErrImportTooLarge
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return f, nil, fmt.Errorf("error spooling an import: %w", err)
+	}
+	return f, h.Sum(nil), nil
 }
 
 // importOptions reads mode and skip_invalid.
