@@ -27,14 +27,19 @@ func keyedPOST(t *testing.T, b *testBundle, path, key, token string, body any) (
 	t.Helper()
 	raw, err := json.Marshal(body)
 	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, b.server.URL+path, bytes.NewReader(raw))
+	return sendRaw(t, b, http.MethodPost, path, "application/json", key, token, string(raw))
+}
+
+// sendRaw sends body of contentType (none when "") with an Idempotency-Key
+// and a token (none when ""), and returns the response and its body.
+func sendRaw(t *testing.T, b *testBundle, method, path, contentType, key, token, body string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, b.server.URL+path, strings.NewReader(body))
 	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if key != "" {
-		req.Header.Set("Idempotency-Key", key)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	for name, value := range map[string]string{"Content-Type": contentType, "Idempotency-Key": key, "Authorization": "Bearer " + token} {
+		if value != "" && value != "Bearer " {
+			req.Header.Set(name, value)
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -244,21 +249,6 @@ func TestIdempotencyRetention(t *testing.T) {
 	})
 }
 
-// keyedCSV posts an import file to /clients/import/ with an Idempotency-Key.
-func keyedCSV(t *testing.T, b *testBundle, query, key, file string) (*http.Response, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, b.server.URL+"/clients/import/"+query, strings.NewReader(file))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "text/csv")
-	req.Header.Set("Idempotency-Key", key)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp, out
-}
-
 // TestIdempotencyImports: a CSV import with a key runs once over REST and
 // over GraphQL (the file counts by its content, the options too); another
 // file or other options with the key are refused; an import refused for its
@@ -269,22 +259,22 @@ func TestIdempotencyImports(t *testing.T) {
 		b := setup(t, dbURL, setupOpts{})
 		file := csvOf(0, 20, "keyed")
 
-		resp, first := keyedCSV(t, b, "", "import-1", file)
+		resp, first := sendRaw(t, b, http.MethodPost, "/clients/import/", "text/csv", "import-1", "", file)
 		require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", first)
-		resp, again := keyedCSV(t, b, "", "import-1", file)
+		resp, again := sendRaw(t, b, http.MethodPost, "/clients/import/", "text/csv", "import-1", "", file)
 		require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", again)
 		require.Equal(t, "true", resp.Header.Get("Idempotent-Replayed"))
 		require.JSONEq(t, string(first), string(again))
 		require.Len(t, clientRows(t, b), 20)
-		resp, body := keyedCSV(t, b, "", "import-1", csvOf(100, 20, "keyed"))
+		resp, body := sendRaw(t, b, http.MethodPost, "/clients/import/", "text/csv", "import-1", "", csvOf(100, 20, "keyed"))
 		require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, "another file: %s", body)
-		resp, body = keyedCSV(t, b, "?mode=upsert", "import-1", file)
+		resp, body = sendRaw(t, b, http.MethodPost, "/clients/import/?mode=upsert", "text/csv", "import-1", "", file)
 		require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, "other options: %s", body)
 
 		bad := "phone\n79000000001\nnot-a-phone\n"
-		resp, body = keyedCSV(t, b, "", "import-2", bad)
+		resp, body = sendRaw(t, b, http.MethodPost, "/clients/import/", "text/csv", "import-2", "", bad)
 		require.Equal(t, http.StatusBadRequest, resp.StatusCode, "%s", body)
-		resp, body = keyedCSV(t, b, "", "import-2", "phone\n79000000001\n")
+		resp, body = sendRaw(t, b, http.MethodPost, "/clients/import/", "text/csv", "import-2", "", "phone\n79000000001\n")
 		require.Equal(t, http.StatusCreated, resp.StatusCode, "the corrected file with the refused one's key: %s", body)
 		require.Len(t, clientRows(t, b), 21)
 

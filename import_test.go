@@ -313,19 +313,7 @@ func TestImportRoles(t *testing.T) {
 // auditHTTPRaw sends a request with a token and a raw body of contentType.
 func auditHTTPRaw(t *testing.T, b *testBundle, method, path, token, contentType, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, b.server.URL+path, strings.NewReader(body))
-	require.NoError(t, err)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+	resp, out := sendRaw(t, b, method, path, contentType, "", token, body)
 	return resp.StatusCode, string(out)
 }
 
