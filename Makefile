@@ -57,6 +57,10 @@ ui: ## build the web UI (web/: npm ci, typed operations from graph/*.graphqls, t
 	npm run --prefix web typecheck
 	npm run --prefix web build
 
+.PHONY: ui-perf
+ui-perf: ## print the web UI's figures on the real binary: JS gzipped, dashboard first load, clients pages with 100,000 clients, long tasks during a fan-out
+	UI_PERF=1 $(GO) test -count=1 -run '^TestUIPerformance$$' -v -timeout 30m . | grep -E 'PERF|^(---|ok|FAIL)'
+
 .PHONY: build
 build: ## build the binary into ./bin/notify
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/notify .

@@ -3,21 +3,35 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"io"
+	"io/fs"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/stretchr/testify/require"
 
 	"github.com/notifyhq/notify/internal/procstack"
 	"github.com/notifyhq/notify/internal/testdb"
+	"github.com/notifyhq/notify/web"
 )
 
 // The web UI's end-to-end tests (web/e2e/*.mjs): playwright-core drives Debian's
@@ -120,7 +134,7 @@ func (s *uiServer) stop() {
 // "STOP" stops it, "START" starts it.
 func runE2E(t *testing.T, node string, s *uiServer, script string, env ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join("e2e", script))
 	cmd.Dir = "web"
@@ -200,6 +214,178 @@ func TestUIImport(t *testing.T) {
 		s := startUIServer(t, databaseURL)
 		runE2E(t, node, s, "import.mjs")
 	})
+}
+
+// TestUIPerformance prints the UI's figures (make ui-perf; UI_PERF=1): the JavaScript
+// and CSS gzipped, then, on the real binary (Postgres when it answers, else SQLite),
+// the dashboard's first load, pages of the clients screen with 100,000 clients, and
+// the mailing page's long tasks while its mailing fans out to them. It measures, it
+// asserts nothing about time.
+func TestUIPerformance(t *testing.T) {
+	if os.Getenv("UI_PERF") == "" {
+		t.Skip("skipping: the UI's figures are printed by make ui-perf (UI_PERF=1)")
+	}
+	var js, css int
+	err := fs.WalkDir(web.Dist(), "assets", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(web.Dist(), name)
+		if err != nil {
+			return err
+		}
+		var z bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+		_, _ = w.Write(b)
+		_ = w.Close()
+		switch path.Ext(name) {
+		case ".js":
+			js += z.Len()
+		case ".css":
+			css += z.Len()
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	t.Logf("PERF js_gzipped %.1f KB", float64(js)/1024)
+	t.Logf("PERF css_gzipped %.1f KB", float64(css)/1024)
+
+	node := uiTools(t)
+	databaseURL := ""
+	if os.Getenv("UI_PERF_SQLITE") == "" {
+		databaseURL = testdb.Postgres(t)
+	} else {
+		databaseURL = testdb.SQLite(t)
+	}
+	s := startUIServer(t, databaseURL)
+	runE2E(t, node, s, "perf.mjs")
+}
+
+// TestUIOIDC signs in through an OpenID Connect provider (Authorization Code with
+// PKCE): the UI sends the browser to the provider, exchanges the code with its
+// verifier, and the service accepts the JWT it got; the operator's role is read from
+// the token.
+func TestUIOIDC(t *testing.T) {
+	t.Parallel()
+	node := uiTools(t)
+	idp := newPKCEProvider(t, "notify-ui", map[string]any{"roles": []string{"notify:operator"}, "name": "Olga"})
+	s := startUIServer(t, testdb.SQLite(t),
+		"OIDC_ISSUER="+idp.url, "OIDC_AUDIENCE=notify-ui", "OIDC_CLIENT_ID=notify-ui")
+	runE2E(t, node, s, "oidc.mjs", "OIDC_ORIGIN="+idp.url)
+	require.Equal(t, 1, idp.exchanges(), "one code exchanged, with its verifier")
+}
+
+// pkceProvider is the smallest OpenID provider a browser signs in with: discovery,
+// JWKS, an authorization endpoint that approves at once (back to redirect_uri with a
+// code and the state), and a token endpoint that checks the PKCE verifier against the
+// challenge (S256) and returns a signed JWT (as access_token and id_token). It answers
+// CORS, as providers do for public clients.
+type pkceProvider struct {
+	url    string
+	key    *rsa.PrivateKey
+	client string
+	claims map[string]any
+
+	mu        sync.Mutex
+	codes     map[string]pkceCode
+	exchanged int
+}
+
+type pkceCode struct{ challenge, redirect string }
+
+func newPKCEProvider(t *testing.T, clientID string, claims map[string]any) *pkceProvider {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	p := &pkceProvider{key: key, client: clientID, claims: claims, codes: map[string]pkceCode{}}
+	srv := httptest.NewServer(http.HandlerFunc(p.serve))
+	t.Cleanup(srv.Close)
+	p.url = srv.URL
+	return p
+}
+
+func (p *pkceProvider) exchanges() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.exchanged
+}
+
+func (p *pkceProvider) serve(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+	if r.Method == http.MethodOptions {
+		return
+	}
+	switch r.URL.Path {
+	case "/.well-known/openid-configuration":
+		writeJSON(w, map[string]any{
+			"issuer": p.url, "jwks_uri": p.url + "/keys",
+			"authorization_endpoint": p.url + "/auth", "token_endpoint": p.url + "/token",
+			"id_token_signing_alg_values_supported": []string{"RS256"},
+			"response_types_supported":              []string{"code"},
+			"code_challenge_methods_supported":      []string{"S256"},
+		})
+	case "/keys":
+		writeJSON(w, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &p.key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
+	case "/auth":
+		q := r.URL.Query()
+		if q.Get("client_id") != p.client || q.Get("response_type") != "code" || q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" {
+			http.Error(w, "bad authorization request", http.StatusBadRequest)
+			return
+		}
+		code := rand.Text()
+		p.mu.Lock()
+		p.codes[code] = pkceCode{challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri")}
+		p.mu.Unlock()
+		back, err := url.Parse(q.Get("redirect_uri"))
+		if err != nil {
+			http.Error(w, "bad redirect_uri", http.StatusBadRequest)
+			return
+		}
+		v := back.Query()
+		v.Set("code", code)
+		v.Set("state", q.Get("state"))
+		back.RawQuery = v.Encode()
+		http.Redirect(w, r, back.String(), http.StatusFound)
+	case "/token":
+		_ = r.ParseForm()
+		p.mu.Lock()
+		c, ok := p.codes[r.PostForm.Get("code")]
+		delete(p.codes, r.PostForm.Get("code"))
+		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+		if !ok || c.redirect != r.PostForm.Get("redirect_uri") || r.PostForm.Get("client_id") != p.client ||
+			base64.RawURLEncoding.EncodeToString(sum[:]) != c.challenge {
+			p.mu.Unlock()
+			w.WriteHeader(http.StatusBadRequest)
+			writeJSON(w, map[string]string{"error": "invalid_grant"})
+			return
+		}
+		p.exchanged++
+		p.mu.Unlock()
+		now := time.Now()
+		claims := map[string]any{"iss": p.url, "sub": "u-42", "aud": p.client, "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()}
+		for k, v := range p.claims {
+			claims[k] = v
+		}
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: p.key},
+			(&jose.SignerOptions{}).WithType("JWT").WithHeader(jose.HeaderKey("kid"), "k1"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		raw, err := jwt.Signed(signer).Claims(claims).Serialize()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		writeJSON(w, map[string]any{"access_token": raw, "id_token": raw, "token_type": "Bearer", "expires_in": 300})
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 const (

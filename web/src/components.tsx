@@ -143,10 +143,13 @@ export function ConfirmButton({
   );
 }
 
+// One formatter for every time on screen: making one per call costs more than the
+// rendering of a table row.
+const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
 export function formatTime(t: string | null | undefined): string {
   if (!t) return "—";
-  const d = new Date(t);
-  return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return timeFormat.format(new Date(t));
 }
 
 // TableScroll lets a wide table scroll sideways on a narrow screen, from the keyboard too.

@@ -7,7 +7,7 @@ import { Alert, Button, Group, Modal, Stack, Table, Text, TextInput, Title } fro
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from "@tanstack/react-table";
 import { useEffect, useMemo, useState } from "react";
 import { getToken } from "../auth";
-import { ConfirmButton, formatTime, TableScroll } from "../components";
+import { formatTime, TableScroll } from "../components";
 import { errorText, formErrors, type FormErrors } from "../errors";
 import { graphql } from "../gql";
 import type { ClientWhereInput, ClientsQuery as ClientsQueryResult } from "../gql/graphql";
@@ -77,6 +77,8 @@ export function Clients() {
   const [applied, setApplied] = useState(search);
   const [page, setPage] = useState<Page>({ n: 1 });
   const [editing, setEditing] = useState<Row | "new" | null>(null);
+  // One confirmation for the whole table (a dialog per row would slow every page down).
+  const [deleting, setDeleting] = useState<Row | null>(null);
   const [error, setError] = useState<string | null>(null);
   const where = useMemo<ClientWhereInput | undefined>(() => {
     const w: ClientWhereInput = {};
@@ -115,29 +117,15 @@ export function Clients() {
               </Button>
             )}
             {canDelete && (
-              <ConfirmButton
-                color="#b02525"
-                title={`Delete client ${c.row.original.phone}?`}
-                message="The client leaves the directory and its unsent messages are cancelled; what was sent stays in the statistics."
-                confirmLabel="Delete"
-                onConfirm={async () => {
-                  setError(null);
-                  try {
-                    await del({ variables: { id: c.row.original.id } });
-                    await refetch();
-                  } catch (e) {
-                    setError(errorText(e));
-                  }
-                }}
-              >
+              <Button size="compact-sm" variant="outline" color="#b02525" onClick={() => setDeleting(c.row.original)}>
                 Delete
-              </ConfirmButton>
+              </Button>
             )}
           </Group>
         ),
       }),
     ],
-    [canWrite, canDelete, del, refetch],
+    [canWrite, canDelete],
   );
   const table = useReactTable({ data: rows, columns, getCoreRowModel: getCoreRowModel(), getRowId: (r) => r.id });
 
@@ -243,6 +231,31 @@ export function Clients() {
         </Group>
       )}
       {canWrite && <ImportPanel onImported={() => void refetch()} />}
+      <Modal opened={!!deleting} onClose={() => setDeleting(null)} title={`Delete client ${deleting?.phone ?? ""}?`} centered>
+        <Text mb="md">The client leaves the directory and its unsent messages are cancelled; what was sent stays in the statistics.</Text>
+        <Group justify="flex-end">
+          <Button variant="default" onClick={() => setDeleting(null)}>
+            Keep it
+          </Button>
+          <Button
+            color="#b02525"
+            onClick={async () => {
+              const row = deleting;
+              setDeleting(null);
+              setError(null);
+              if (!row) return;
+              try {
+                await del({ variables: { id: row.id } });
+                await refetch();
+              } catch (e) {
+                setError(errorText(e));
+              }
+            }}
+          >
+            Delete
+          </Button>
+        </Group>
+      </Modal>
       <ClientModal
         client={editing}
         onClose={(changed) => {

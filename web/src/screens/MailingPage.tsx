@@ -266,7 +266,7 @@ export function MailingPage({ id }: { id: string }) {
         </Title>
         <Text style={{ whiteSpace: "pre-wrap" }}>{m.text}</Text>
       </Paper>
-      {active && (
+      {(active || feed.received > 0) && (
         <Paper withBorder p="md">
           <Title order={2} size="h4" mb="xs">
             Live status changes

@@ -41,9 +41,9 @@ export function SignIn({ config }: { config: AppConfig }) {
     let cancelled = false;
     setBusy(true);
     finishOIDC(config.oidc, new URLSearchParams(location.search))
-      .then(async (to) => {
-        await client.resetStore().catch(() => {});
-        if (!cancelled) navigate(safeNext(to), true);
+      .then((to) => {
+        // A fresh page: its socket opens with the token.
+        if (!cancelled) location.replace(safeNext(to));
       })
       .catch((e: unknown) => {
         if (!cancelled) {

@@ -1,0 +1,90 @@
+// The UI's figures (run by TestUIPerformance, `make ui-perf`): the dashboard's first
+// load, a page of the clients screen with 100,000 clients, and the mailing page's long
+// tasks while its mailing fans out to those clients. Prints "PERF name value unit".
+import { base, check, done, gql, launch, open, step } from "./lib.mjs";
+
+const N = Number(process.env.PERF_CLIENTS || 100_000);
+const perf = (name, value, unit) => console.log(`PERF ${name} ${typeof value === "number" ? value.toFixed(1) : value} ${unit}`);
+
+step(`${N} clients`);
+for (let i = 0; i < N; i += 10_000) {
+  const batch = Array.from({ length: Math.min(10_000, N - i) }, (_, j) => ({ phone: String(79100000000 + i + j), tag: j % 2 ? "odd" : "even" }));
+  await gql(`mutation ($in: [CreateClientInput!]!) { createClients(input: $in) { id } }`, { in: batch });
+}
+
+const browser = await launch();
+
+step("dashboard first load (cold cache)");
+for (let run = 0; run < 3; run++) {
+  const page = await open(browser);
+  await page.goto(base + "/ui/");
+  await page.getByTestId("total-messages").waitFor();
+  const t = await page.evaluate(() => performance.now());
+  const nav = await page.evaluate(() => {
+    const n = performance.getEntriesByType("navigation")[0];
+    return { dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd };
+  });
+  perf(`dashboard_first_load_run${run + 1}`, t, "ms");
+  perf(`dashboard_dom_content_loaded_run${run + 1}`, nav.dcl, "ms");
+  await page.context().close();
+}
+
+step("clients screen: pages of 100 of 100,000");
+{
+  const page = await open(browser);
+  await page.goto(base + "/ui/clients");
+  await page.getByTestId("clients-total").and(page.locator(`[data-count="${N}"]`)).waitFor();
+  const timings = [];
+  for (const [label, button] of [["next", "Next"], ["next", "Next"], ["last", "Last"], ["previous", "Previous"], ["first", "First"]]) {
+    const before = await page.locator("[data-client]").first().getAttribute("data-client");
+    const t0 = await page.evaluate(() => performance.now());
+    await page.getByRole("button", { name: button, exact: true }).click();
+    await page.waitForFunction((b) => document.querySelector("[data-client]")?.getAttribute("data-client") !== b, before, { polling: "raf" });
+    // When the rows changed (checked every frame), and when the page's request ended.
+    const { t1, responseEnd } = await page.evaluate((t0) => {
+      const q = performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/query") && e.startTime >= t0);
+      return { t1: performance.now(), responseEnd: q.length ? q[q.length - 1].responseEnd : t0 };
+    }, t0);
+    timings.push(t1 - responseEnd);
+    perf(`clients_page_${label}_click_to_rows`, t1 - t0, "ms");
+    perf(`clients_page_${label}_response_to_rows`, t1 - responseEnd, "ms");
+  }
+  perf("clients_page_response_to_rows_max", Math.max(...timings), "ms");
+  await page.context().close();
+}
+
+step("mailing page during the fan-out to every client");
+{
+  const page = await open(browser);
+  await page.goto(base + "/ui/");
+  await page.getByTestId("total-messages").waitFor();
+  await page.evaluate(() => {
+    window.__long = [];
+    new PerformanceObserver((l) => window.__long.push(...l.getEntries().map((e) => e.duration))).observe({ type: "longtask", buffered: true });
+  });
+  const now = Date.now();
+  const { createMailing: m } = await gql(`mutation ($in: CreateMailingInput!) { createMailing(input: $in) { id } }`, {
+    in: { text: "perf", startAt: new Date(now - 60_000).toISOString(), endAt: new Date(now + 3600_000).toISOString() },
+  });
+  await page.evaluate((id) => {
+    history.pushState(null, "", `/ui/mailings/${id}`);
+    dispatchEvent(new PopStateEvent("popstate"));
+  }, m.id);
+  await page.getByTestId("feed").waitFor();
+  const t0 = Date.now();
+  await page.locator('[data-testid="progress"][data-percent="100"]').first().waitFor({ timeout: 15 * 60_000 });
+  const secs = (Date.now() - t0) / 1000;
+  const received = Number((await page.getByTestId("feed-count").innerText()).split(" ")[0].replace(/\D/g, ""));
+  const longs = await page.evaluate(() => window.__long);
+  perf("fanout_messages", N, "messages");
+  perf("fanout_seconds", secs, "s");
+  perf("fanout_rate", N / secs, "msg/s");
+  perf("feed_events_received", received, "events");
+  perf("feed_event_rate", received / secs, "events/s");
+  perf("long_tasks", longs.length, "tasks");
+  perf("long_task_max", longs.length ? Math.max(...longs) : 0, "ms");
+  check(received > 0, "the feed received nothing");
+  await page.context().close();
+}
+await browser.close();
+done();
