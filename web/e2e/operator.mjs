@@ -14,8 +14,21 @@ const browser = await launch();
 const page = await open(browser);
 const statusBadge = () => page.getByRole("heading", { level: 1 }).locator("[data-status]");
 
-step("compose a mailing with a filter");
+step("keyboard: the first Tab reaches the skip link, which moves to the content");
 await page.goto(base + "/ui/mailings/new");
+await page.getByRole("heading", { name: "New mailing", level: 1 }).waitFor();
+await page.keyboard.press("Tab");
+check((await page.evaluate(() => document.activeElement?.textContent)) === "Skip to content", "the first Tab is not the skip link");
+
+step("an error of the API appears under the field it names, in words");
+await page.getByRole("button", { name: "Create mailing" }).click();
+const text = page.getByRole("textbox", { name: /^Text/ });
+await text.and(page.locator('[aria-invalid="true"]')).waitFor();
+const described = await text.getAttribute("aria-describedby");
+const words = await page.evaluate((ids) => ids.split(" ").map((id) => document.getElementById(id)?.textContent ?? "").join(" "), described ?? "");
+check(/character/i.test(words) && !/[{}]/.test(words), `the text field says: ${words}`);
+
+step("compose a mailing with a filter");
 await page.getByRole("textbox", { name: /^Text/ }).fill("Hello from the UI test");
 const audience = (n) => page.locator(`[data-testid="audience-count"][data-count="${n}"]`).waitFor();
 await audience(VIP + 50);
