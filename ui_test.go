@@ -393,3 +393,29 @@ const (
 	uiOperatorToken = "ui-operator-token-0123456789"
 	uiAdminToken    = "ui-admin-token-0123456789"
 )
+
+// TestGreeting: make run tells a person where the UI, GraphiQL, Swagger UI and River's
+// UI are, after the line scripts wait for; logs are text on a terminal only.
+func TestGreeting(t *testing.T) {
+	var out bytes.Buffer
+	greet(&out, "http://localhost:8080")
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Equal(t, "notify listening on http://localhost:8080", lines[0])
+	for _, want := range []string{"http://localhost:8080/ui/", "http://localhost:8080/graphiql/", "http://localhost:8080/docs/", "http://localhost:8080/riverui/"} {
+		require.Contains(t, out.String(), want)
+	}
+
+	require.False(t, isTerminal(&out), "a buffer")
+	null, err := os.Open(os.DevNull)
+	require.NoError(t, err)
+	defer null.Close()
+	require.False(t, isTerminal(null), "/dev/null is a character device, not a terminal")
+	file, err := os.Create(filepath.Join(t.TempDir(), "log"))
+	require.NoError(t, err)
+	defer file.Close()
+	require.False(t, isTerminal(file), "a file")
+	if pty, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0); err == nil {
+		defer pty.Close()
+		require.True(t, isTerminal(pty), "a pseudo-terminal")
+	}
+}
