@@ -88,6 +88,11 @@ step("an operator may change and pause, not delete");
   check((await page.getByRole("button", { name: /^Edit client/ }).count()) > 0, "an operator may edit clients");
   check((await buttons(page, ["Delete", "Send now"])).length === 0, "an operator is offered delete");
   check((await page.getByRole("button", { name: "Import" }).count()) === 1, "an operator may import");
+  // The export carries the tab's token (a plain link could not).
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export CSV" }).click()]);
+  const csv = await (await import("node:fs/promises")).readFile(await download.path(), "utf8");
+  const rows = csv.trim().split(/\r?\n/);
+  check(rows[0].includes("phone") && rows.length === 21, `the export: ${rows.length} lines, header ${rows[0]}`);
   check((await page.getByRole("link", { name: "Audit log" }).count()) === 0, "an operator is offered the audit log");
   checkPage(page);
   await page.context().close();
