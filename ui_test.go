@@ -257,7 +257,8 @@ func TestUIPerformance(t *testing.T) {
 	} else {
 		databaseURL = testdb.SQLite(t)
 	}
-	s := startUIServer(t, databaseURL)
+	// UI_PERF_ENV adds settings of the service (SENDER_CONCURRENCY=512 …).
+	s := startUIServer(t, databaseURL, strings.Fields(os.Getenv("UI_PERF_ENV"))...)
 	runE2E(t, node, s, "perf.mjs")
 }
 
