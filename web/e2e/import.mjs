@@ -34,6 +34,17 @@ await page.getByRole("button", { name: "Import", exact: true }).click();
 await result.and(page.locator('[data-state="FINISHED"]')).waitFor({ timeout: 60_000 });
 check((await result.getAttribute("data-imported")) === "998", `imported ${await result.getAttribute("data-imported")}`);
 await page.getByTestId("clients-total").and(page.locator('[data-count="998"]')).waitFor();
+
+step("a file of 12,000 lines goes to a job: its progress arrives by subscription");
+const big = ["phone,tag"];
+for (let i = 0; i < 12_000; i++) big.push(`${79005000000 + i},big`);
+await page.getByLabel("Skip invalid lines").uncheck();
+await page.locator('input[type="file"]').setInputFiles({ name: "big.csv", mimeType: "text/csv", buffer: Buffer.from(big.join("\n") + "\n") });
+await page.getByRole("button", { name: "Import", exact: true }).click();
+await result.and(page.locator('[data-state="QUEUED"], [data-state="RUNNING"]')).waitFor();
+await result.and(page.locator('[data-state="FINISHED"]')).waitFor({ timeout: 120_000 });
+check((await result.getAttribute("data-imported")) === "12000", `imported ${await result.getAttribute("data-imported")}`);
+await page.getByTestId("clients-total").and(page.locator('[data-count="12998"]')).waitFor();
 checkPage(page);
 await browser.close();
 done();

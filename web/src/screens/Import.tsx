@@ -7,7 +7,7 @@ import { useState } from "react";
 import { TableScroll } from "../components";
 import { errorText, formErrors } from "../errors";
 import { graphql } from "../gql";
-import type { ImportMode } from "../gql/graphql";
+import type { ImportClientsMutation, ImportMode } from "../gql/graphql";
 
 
 const ImportClients = graphql(`
@@ -50,19 +50,25 @@ const ImportProgress = graphql(`
   }
 `);
 
-function Watch({ id }: { id: string }) {
-  useSubscription(ImportProgress, { variables: { id } });
-  return null;
-}
-
 export function ImportPanel({ onImported }: { onImported: () => void }) {
   const [file, setFile] = useState<File | null>(null);
   const [mode, setMode] = useState<string>("INSERT");
   const [skip, setSkip] = useState(false);
   const [fileError, setFileError] = useState<string | null>(null);
-  const [run, state] = useMutation(ImportClients, { onCompleted: (d) => d.importClients.state === "FINISHED" && onImported() });
-  const imp = state.data?.importClients;
-  const working = imp && (imp.state === "QUEUED" || imp.state === "RUNNING");
+  const [run, state] = useMutation(ImportClients);
+  // The import as last heard of: the mutation's answer, then the subscription's.
+  const [imp, setImp] = useState<ImportClientsMutation["importClients"] | null>(null);
+  const working = !!imp && (imp.state === "QUEUED" || imp.state === "RUNNING");
+  useSubscription(ImportProgress, {
+    variables: { id: imp?.id ?? "" },
+    skip: !working,
+    onData: ({ data }) => {
+      const next = data.data?.clientImportProgress;
+      if (!next) return;
+      setImp(next);
+      if (next.state === "FINISHED") onImported();
+    },
+  });
 
   async function submit(e: React.FormEvent) {
     e.preventDefault();
@@ -72,7 +78,11 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
       return;
     }
     try {
-      await run({ variables: { file, mode: mode as ImportMode, skipInvalid: skip } });
+      setImp(null);
+      const res = await run({ variables: { file, mode: mode as ImportMode, skipInvalid: skip } });
+      const got = res.data?.importClients ?? null;
+      setImp(got);
+      if (got?.state === "FINISHED") onImported();
     } catch (ex) {
       const fe = formErrors(ex);
       setFileError(fe.fields.file ?? Object.values(fe.fields)[0] ?? fe.general.join(" "));
@@ -108,7 +118,6 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
           </Button>
         </Group>
       </form>
-      {imp && working && <Watch id={imp.id} />}
       {imp && (
         <Stack mt="md" gap="xs" data-testid="import-result" data-state={imp.state} data-imported={imp.imported} data-errors={imp.errorCount}>
           {working && <Progress value={100} animated aria-label="Importing" />}
