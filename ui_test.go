@@ -69,7 +69,7 @@ type uiServer struct {
 	env  []string
 	url  string
 	proc *procstack.Process
-	logs *bytes.Buffer
+	logs *syncBuffer // written by the process's stderr copier
 }
 
 // uiSlot lets one browser scenario run at a time: Chromium and the service on a small
@@ -94,7 +94,7 @@ func startUIServer(t *testing.T, databaseURL string, env ...string) *uiServer {
 		t:    t,
 		bin:  bin,
 		url:  "http://" + addr,
-		logs: &bytes.Buffer{},
+		logs: &syncBuffer{},
 		env: append([]string{
 			"DATABASE_URL=" + databaseURL,
 			"LISTEN_ADDR=" + addr,
@@ -298,9 +298,10 @@ func newPKCEProvider(t *testing.T, clientID string, claims map[string]any) *pkce
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
 	p := &pkceProvider{key: key, client: clientID, claims: claims, codes: map[string]pkceCode{}}
-	srv := httptest.NewServer(http.HandlerFunc(p.serve))
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
+	p.url = "http://" + srv.Listener.Addr().String() // before it serves: serve reads it
+	srv.Start()
 	t.Cleanup(srv.Close)
-	p.url = srv.URL
 	return p
 }
 
