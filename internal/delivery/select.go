@@ -74,7 +74,8 @@ func (e *Engine) Start(ctx context.Context, mailingID int, startAt time.Time) (O
 		if err != nil {
 			return err
 		}
-		sel = &selection{mailingID: mailingID, filter: campaign.MailingFilter(m), through: *m.RecipientsThrough, span: span}
+		sel = &selection{mailingID: mailingID, filter: campaign.MailingFilter(m), through: *m.RecipientsThrough, span: span,
+			chunk: min(2*e.cfg.BatchSize, e.cfg.SelectChunk)}
 		if span.ok {
 			// Resuming: queue the batches of what is selected, but the last.
 			sel.next = e.batchOf(span, span.last)
@@ -159,6 +160,7 @@ type selection struct {
 	through   int  // the highest client id that can be a recipient
 	span      span // the mailing's messages so far
 	next      int  // the first batch without a job yet
+	chunk     int  // the clients its next chunk selects (firstChunk)
 	selected  int64
 	final     bool // the last chunk is selected
 	stopped   bool // the mailing closed or was deleted meanwhile
@@ -192,12 +194,17 @@ func (e *Engine) span(ctx context.Context, tx *database.Tx, mailingID int) (span
 	return span{ok: first.Valid, first: int(first.Int64), last: int(last.Int64), lastClient: int(client.Int64)}, nil
 }
 
-// selectChunk selects the next chunk of recipients (the next SelectChunk
+// selectChunk selects the next chunk of recipients (the next s.chunk
 // matching clients after the cursor) in one transaction, with the batch jobs
 // of every batch it completes. The batch holding the mailing's last message
 // waits for the next chunk, which may add messages to it: a batch job starts
 // only once its range can get no more messages. The last chunk queues it and
 // marks the selection done.
+//
+// The first chunk is two batches' worth, so that the first batch job is
+// queued after a few milliseconds of inserts rather than after a whole
+// SelectChunk (about 0.3 s for 10,000 clients on Postgres here); each chunk
+// after it doubles, up to SelectChunk.
 func (e *Engine) selectChunk(ctx context.Context, s *selection) error {
 	now := e.now()
 	var (
@@ -227,12 +234,13 @@ func (e *Engine) selectChunk(ctx context.Context, s *selection) error {
 			n     int
 			upper sql.NullInt64
 		)
-		q, args := e.filtered(chunkBoundsPostgres, chunkBoundsSQLite, s.filter, s.span.lastClient, s.through, e.cfg.SelectChunk)
+		q, args := e.filtered(chunkBoundsPostgres, chunkBoundsSQLite, s.filter, s.span.lastClient, s.through, s.chunk)
 		err = tx.QueryRowContext(ctx, q, args...).Scan(&n, &upper)
 		if err != nil {
 			return fmt.Errorf("error selecting recipients of mailing %d: %w", s.mailingID, err)
 		}
-		next.final = n < e.cfg.SelectChunk
+		next.final = n < s.chunk
+		next.chunk = min(2*s.chunk, e.cfg.SelectChunk)
 		if n > 0 {
 			q, args := e.filtered(selectRecipientsPostgres, selectRecipientsSQLite, s.filter, s.span.lastClient, int(upper.Int64), s.mailingID, now)
 			res, err := tx.ExecContext(ctx, q, args...)
