@@ -460,7 +460,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	periodic = append(periodic, jobs.IdempotencyRetentionPeriodicJob(nil))
 	workers := jobs.Workers(a.work, a.engine, &jobs.DailyReportWorker{Reports: a.reports, RetryDelayFunc: opts.reportRetry, Logger: logger},
 		webhook.NewDeliverer(hooks))
-	if a.river, err = river.NewClient(driver, jobs.RiverConfig(a.db.Schema, riverLogger, workers, periodic)); err != nil {
+	if a.river, err = river.NewClient(driver, jobs.RiverConfig(a.db.Schema, riverLogger, workers, periodic, a.engine.BatchWorkers())); err != nil {
 		return nil, fmt.Errorf("error creating River client: %w", err)
 	}
 	// A killed instance's jobs are taken over by the others within about

@@ -31,19 +31,13 @@ func Workers(svc *campaign.Service, engine *delivery.Engine, dailyReport *DailyR
 
 // RiverConfig is the River configuration of the service; periodic are its
 // periodic jobs (the daily report's when email is on).
-func RiverConfig(schema string, logger *slog.Logger, workers *river.Workers, periodic []*river.PeriodicJob) *river.Config {
+func RiverConfig(schema string, logger *slog.Logger, workers *river.Workers, periodic []*river.PeriodicJob, batchWorkers int) *river.Config {
 	return &river.Config{
 		Queues: map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: 2},
 			QueueControl:       {MaxWorkers: 10},
-			// Each batch keeps up to the sender's concurrency in flight;
-			// several batches at once keep the pipe full while one waits
-			// on its database writes. Four rather than eight: a mailing's
-			// first batches are queued together and one instance fetches
-			// up to this many at once, so fewer per instance spreads them
-			// over the instances (README, "Benchmarks": 3 instances gave
-			// 2.05× and 1.83× one instance with 4, 1.72× and 1.74× with 8).
-			QueueSend: {MaxWorkers: 4},
+			// Batch jobs at once (delivery.Engine.BatchWorkers).
+			QueueSend: {MaxWorkers: batchWorkers},
 			// Webhook deliveries: a receiver that hangs holds one of
 			// these for its attempt's timeout, never a sending worker.
 			QueueWebhook: {MaxWorkers: 10},

@@ -13,7 +13,7 @@ import (
 // ("Instance kills") for sender timeouts around the default.
 func TestTakeoverArithmetic(t *testing.T) {
 	const admitWindow = 20 * time.Millisecond // delivery.admitWindow
-	cfg := RiverConfig("", nil, river.NewWorkers(), nil)
+	cfg := RiverConfig("", nil, river.NewWorkers(), nil, 4)
 	for _, ts := range []time.Duration{time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second} {
 		job := SendBatchTimeout(ts)
 		// A run stops admitting A after its start (the engine's stopAt,
