@@ -15,6 +15,11 @@ import (
 	"github.com/notifyhq/notify/internal/webhook"
 )
 
+// WebhookURL is the resolver for the webhookUrl field.
+func (r *mailingResolver) WebhookURL(ctx context.Context, obj *ent.Mailing) (*string, error) {
+	return webhook.VisibleURL(ctx, obj.WebhookURL), nil
+}
+
 // WebhookDeliveries is the resolver for the webhookDeliveries field.
 func (r *queryResolver) WebhookDeliveries(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.WebhookDeliveryWhere) (*ent.WebhookDeliveryConnection, error) {
 	first, last, err := pageArgs(first, last)

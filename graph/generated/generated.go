@@ -338,6 +338,7 @@ type MailingResolver interface {
 	SendWindow(ctx context.Context, obj *ent.Mailing) (*model.SendWindow, error)
 	Stats(ctx context.Context, obj *ent.Mailing) (*campaign.MailingStats, error)
 	Messages(ctx context.Context, obj *ent.Mailing, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], status *status.Message) (*ent.MessageConnection, error)
+	WebhookURL(ctx context.Context, obj *ent.Mailing) (*string, error)
 }
 type MutationResolver interface {
 	OptOut(ctx context.Context, phone string, reason *string) (*ent.OptOut, error)
@@ -2843,11 +2844,17 @@ extend type Query {
 `, BuiltIn: false},
 	{Name: "../webhook.graphqls", Input: `# Webhooks (README, "Webhooks"): the deliveries of lifecycle events to the
 # receivers, and a mailing's own receiver. Operators set webhookUrl on the
-# mailings they write and follow its deliveries, so they read them too.
+# mailings they write and follow its deliveries, so they read them too;
+# viewers read mailings but not webhookUrl, which may carry a token.
 
 extend type Mailing {
-  "Where this mailing's lifecycle events are sent, instead of WEBHOOK_URL; null: WEBHOOK_URL (or none)."
-  webhookUrl: String
+  """
+  Where this mailing's lifecycle events are sent, instead of WEBHOOK_URL; null: WEBHOOK_URL (or none).
+  Null for viewers: the URL may carry its receiver's token. Set, it must be an http or https URL with
+  a host and no user name or password, and reach a public address unless the service runs with
+  WEBHOOK_ALLOW_PRIVATE=true (a delivery to any other fails at once).
+  """
+  webhookUrl: String @goField(forceResolver: true)
 }
 
 extend input CreateMailingInput {
@@ -6028,7 +6035,7 @@ func (ec *executionContext) _Mailing_webhookUrl(ctx context.Context, field graph
 			return ec.fieldContext_Mailing_webhookUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.WebhookURL, nil
+			return ec.Resolvers.Mailing().WebhookURL(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -6039,7 +6046,7 @@ func (ec *executionContext) _Mailing_webhookUrl(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Mailing_webhookUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Mailing", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Mailing", field, true, true, "String")
 }
 
 func (ec *executionContext) _MailingConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MailingConnection) (ret graphql.Marshaler) {
@@ -13310,10 +13317,11 @@ func (ec *executionContext) _Mailing(ctx context.Context, sel ast.SelectionSet, 
 					return ec._Mailing_messages(ctx, field, obj)
 				})
 		case "webhookUrl":
-			out.Values[i] = ec._Mailing_webhookUrl(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Mailing_webhookUrl(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/internal/campaign"
 	"github.com/notifyhq/notify/internal/status"
+	"github.com/notifyhq/notify/internal/webhook"
 )
 
 // mailingJSON is a mailing as REST shows it.
@@ -36,7 +37,9 @@ type windowJSON struct {
 	To   string `json:"to"`
 }
 
-func mailingOut(m *ent.Mailing) mailingJSON {
+// mailingOut is m as REST shows it to the caller of ctx: webhook_url is
+// null for viewers (webhook.VisibleURL).
+func mailingOut(ctx context.Context, m *ent.Mailing) mailingJSON {
 	f := campaign.MailingFilter(m)
 	out := mailingJSON{
 		ID:         m.ID,
@@ -44,7 +47,7 @@ func mailingOut(m *ent.Mailing) mailingJSON {
 		EndAt:      m.EndAt.UTC(),
 		Text:       m.Text,
 		Filter:     filterJSON{OperatorCodes: f.OperatorCodes, Tags: f.Tags},
-		WebhookURL: m.WebhookURL,
+		WebhookURL: webhook.VisibleURL(ctx, m.WebhookURL),
 		Status:     m.Status,
 		CreatedAt:  m.CreatedAt.UTC(),
 		UpdatedAt:  m.UpdatedAt.UTC(),
@@ -164,7 +167,7 @@ func (a *API) listMailings(r *http.Request) (int, any, error) {
 	}
 	pg, err := paginate(r, q.Count, func(ctx context.Context, offset, limit int) ([]*ent.Mailing, error) {
 		return q.Clone().Order(ent.Asc(mailing.FieldID)).Offset(offset).Limit(limit).All(ctx)
-	}, mailingOut)
+	}, func(m *ent.Mailing) mailingJSON { return mailingOut(r.Context(), m) })
 	if err != nil {
 		return 0, nil, err
 	}
@@ -182,7 +185,7 @@ func (a *API) createMailing(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, mailingOut(m), nil
+	return http.StatusCreated, mailingOut(r.Context(), m), nil
 }
 
 // getMailing is GET /mailings/{id}/.
@@ -195,7 +198,7 @@ func (a *API) getMailing(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, mailingOut(m), nil
+	return http.StatusOK, mailingOut(r.Context(), m), nil
 }
 
 // replaceMailing is PUT /mailings/{id}/: start_at, end_at and text are
@@ -224,7 +227,7 @@ func (a *API) patchMailing(r *http.Request, full bool) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, mailingOut(m), nil
+	return http.StatusOK, mailingOut(r.Context(), m), nil
 }
 
 // deleteMailing is DELETE /mailings/{id}/: cancels it if needed and removes
@@ -267,5 +270,5 @@ func (a *API) lifecycle(r *http.Request, action func(context.Context, int) (*ent
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, mailingOut(m), nil
+	return http.StatusOK, mailingOut(r.Context(), m), nil
 }

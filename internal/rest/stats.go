@@ -154,7 +154,7 @@ func (a *API) detailStatistics(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusOK, detailStatistics{
-		Mailing:  mailingOut(m),
+		Mailing:  mailingOut(ctx, m),
 		Total:    stats.Total,
 		ByStatus: stats.ByStatus,
 		Messages: messages,
