@@ -240,9 +240,9 @@ func TestIdempotencyRetention(t *testing.T) {
 		require.Equal(t, http.StatusCreated, resp.StatusCode)
 
 		clock.Set(clock.Now().Add(campaign.IdempotencyTTL + time.Minute))
-		n, err := b.app.work.PruneIdempotencyKeys(ctx)
+		pruned, err := b.app.work.Prune(ctx, 0)
 		require.NoError(t, err)
-		require.Equal(t, 2, n)
+		require.Equal(t, campaign.Pruned{IdempotencyKeys: 2}, pruned)
 		left, err := b.app.db.Ent.IdempotencyKey.Query().Count(ctx)
 		require.NoError(t, err)
 		require.Zero(t, left)

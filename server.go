@@ -454,10 +454,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	} else {
 		logger.Warn("daily report email is off: SMTP_URL is not set (sendDailyReport answers CONFLICT; previews work)")
 	}
-	if cfg.AuditRetention > 0 {
-		periodic = append(periodic, jobs.AuditRetentionPeriodicJob(cfg.AuditRetention, nil))
-	}
-	periodic = append(periodic, jobs.IdempotencyRetentionPeriodicJob(nil))
+	periodic = append(periodic, jobs.PrunePeriodicJob(cfg.AuditRetention))
 	workers := jobs.Workers(a.work, a.engine, &jobs.DailyReportWorker{Reports: a.reports, RetryDelayFunc: opts.reportRetry, Logger: logger},
 		webhook.NewDeliverer(hooks))
 	if a.river, err = river.NewClient(driver, jobs.RiverConfig(a.db.Schema, riverLogger, workers, periodic, a.engine.BatchWorkers())); err != nil {

@@ -23,8 +23,7 @@ func Workers(svc *campaign.Service, engine *delivery.Engine, dailyReport *DailyR
 	river.AddWorker(w, &CloseMailingWorker{Campaign: svc})
 	river.AddWorker(w, &DeliverWebhookWorker{Deliverer: webhooks})
 	river.AddWorker(w, dailyReport)
-	river.AddWorker(w, &AuditRetentionWorker{Campaign: svc})
-	river.AddWorker(w, &IdempotencyRetentionWorker{Campaign: svc})
+	river.AddWorker(w, &PruneWorker{Campaign: svc})
 	river.AddWorker(w, &ImportClientsWorker{Campaign: svc})
 	return w
 }

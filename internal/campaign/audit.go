@@ -184,13 +184,3 @@ func (f AuditFilter) Predicates() []predicate.AuditEntry {
 	}
 	return ps
 }
-
-// PruneAudit deletes the audit entries older than before (AUDIT_RETENTION)
-// and returns how many there were.
-func (s *Service) PruneAudit(ctx context.Context, before time.Time) (int, error) {
-	n, err := s.db.Ent.AuditEntry.Delete().Where(auditentry.AtLT(dbTime(before))).Exec(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("error pruning the audit log: %w", err)
-	}
-	return n, nil
-}

@@ -194,15 +194,3 @@ func (c *Claim) Release(ctx context.Context) error {
 	}
 	return nil
 }
-
-// PruneIdempotencyKeys deletes the keys older than IdempotencyTTL and
-// returns how many there were.
-func (s *Service) PruneIdempotencyKeys(ctx context.Context) (int, error) {
-	n, err := s.db.Ent.IdempotencyKey.Delete().
-		Where(idempotencykey.CreatedAtLT(dbTime(s.now()).Add(-IdempotencyTTL))).
-		Exec(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("error pruning idempotency keys: %w", err)
-	}
-	return n, nil
-}
