@@ -435,6 +435,15 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	}
 	a.service = campaign.New(campaign.Config{DB: apiDB, Scheduler: scheduler, Publisher: publisher, Announcer: announcer, Now: opts.now, Actor: auditActor, Logger: logger})
 	a.work = campaign.New(campaign.Config{DB: a.db, Scheduler: scheduler, Publisher: publisher, Announcer: announcer, Now: opts.now, Actor: auditActor, Logger: logger})
+	// Sends over time for the dashboard (docs/design.md, "Send history"):
+	// the API's service samples the cluster's totals every 10 s until close.
+	historyCtx, stopHistory := context.WithCancel(context.WithoutCancel(ctx))
+	historyDone := make(chan struct{})
+	go func() {
+		defer close(historyDone)
+		a.service.RecordSendHistory(historyCtx)
+	}()
+	a.closers = append(a.closers, func() { stopHistory(); <-historyDone })
 	a.engine = delivery.New(delivery.Deps{DB: a.db, Campaign: a.work, Sender: a.sender, Batches: scheduler, Publisher: publisher, Logger: logger}, opts.engine)
 	// The daily report (docs/product.md, "Statistics and the daily report"): previews always work; the email, and the
 	// periodic job that sends it, only with SMTP_URL.

@@ -268,7 +268,20 @@ type ComplexityRoot struct {
 		Mailings          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MailingOrder, where *ent.MailingWhereInput) int
 		Me                func(childComplexity int) int
 		OptOuts           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.OptOutWhere) int
+		SendHistory       func(childComplexity int, minutes *int) int
 		WebhookDeliveries func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.WebhookDeliveryWhere) int
+	}
+
+	SendBucket struct {
+		At     func(childComplexity int) int
+		Failed func(childComplexity int) int
+		Sent   func(childComplexity int) int
+	}
+
+	SendHistory struct {
+		BucketSeconds func(childComplexity int) int
+		Buckets       func(childComplexity int) int
+		Since         func(childComplexity int) int
 	}
 
 	SendWindow struct {
@@ -363,6 +376,7 @@ type QueryResolver interface {
 	AudiencePreview(ctx context.Context, filter model.ClientFilterInput) (*model.AudiencePreview, error)
 	AuditLog(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *model.AuditLogWhere) (*ent.AuditEntryConnection, error)
 	Client(ctx context.Context, id int) (*ent.Customer, error)
+	SendHistory(ctx context.Context, minutes *int) (*campaign.SendHistory, error)
 	ClientImport(ctx context.Context, id int) (*ent.ClientImport, error)
 	Mailing(ctx context.Context, id int) (*ent.Mailing, error)
 	DailyReport(ctx context.Context, date *time.Time) (*model.DailyReport, error)
@@ -1410,6 +1424,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.OptOuts(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*model.OptOutWhere)), true
+	case "Query.sendHistory":
+		if e.ComplexityRoot.Query.SendHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_sendHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SendHistory(childComplexity, args["minutes"].(*int)), true
 	case "Query.webhookDeliveries":
 		if e.ComplexityRoot.Query.WebhookDeliveries == nil {
 			break
@@ -1421,6 +1446,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.WebhookDeliveries(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*model.WebhookDeliveryWhere)), true
+
+	case "SendBucket.at":
+		if e.ComplexityRoot.SendBucket.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendBucket.At(childComplexity), true
+	case "SendBucket.failed":
+		if e.ComplexityRoot.SendBucket.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendBucket.Failed(childComplexity), true
+	case "SendBucket.sent":
+		if e.ComplexityRoot.SendBucket.Sent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendBucket.Sent(childComplexity), true
+
+	case "SendHistory.bucketSeconds":
+		if e.ComplexityRoot.SendHistory.BucketSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendHistory.BucketSeconds(childComplexity), true
+	case "SendHistory.buckets":
+		if e.ComplexityRoot.SendHistory.Buckets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendHistory.Buckets(childComplexity), true
+	case "SendHistory.since":
+		if e.ComplexityRoot.SendHistory.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendHistory.Since(childComplexity), true
 
 	case "SendWindow.from":
 		if e.ComplexityRoot.SendWindow.From == nil {
@@ -2580,6 +2643,33 @@ enum WebhookDeliveryState @goModel(model: "github.com/notifyhq/notify/internal/s
   FAILED
 }
 `, BuiltIn: false},
+	{Name: "../history.graphqls", Input: `# Sends over time (docs/design.md, "Send history"): the dashboard's chart. Each instance
+# samples the cluster's totals every 10 s and keeps an hour in memory, so the history
+# starts when the instance that answers started.
+
+"Messages that reached a final status during one bucket, [at, at + bucketSeconds)."
+type SendBucket {
+  at: Time!
+  "Reached SENT."
+  sent: Int!
+  "Reached FAILED or EXPIRED."
+  failed: Int!
+}
+
+type SendHistory {
+  "The start of the first bucket this instance can give: it started then (or its hour of samples begins then). Null until its first sample."
+  since: Time
+  "The span of every bucket (10)."
+  bucketSeconds: Int!
+  "Oldest first, one per bucket that has ended, from the first in the span asked; a sample the instance missed has its sends spread over the buckets of the gap."
+  buckets: [SendBucket!]!
+}
+
+extend type Query {
+  "The sends of the last minutes (1–60), in buckets of 10 s, as the instance answering sampled them: nothing before it started."
+  sendHistory(minutes: Int = 60): SendHistory!
+}
+`, BuiltIn: false},
 	{Name: "../import.graphqls", Input: `# CSV import of clients (README, "Importing and exporting clients"): operators and up.
 # Uploads follow the GraphQL multipart request spec.
 
@@ -3272,6 +3362,30 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_SendBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_SendBucket_at(ctx, field)
+	case "sent":
+		return ec.fieldContext_SendBucket_sent(ctx, field)
+	case "failed":
+		return ec.fieldContext_SendBucket_failed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SendBucket", field.Name)
+}
+
+func (ec *executionContext) childFields_SendHistory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "since":
+		return ec.fieldContext_SendHistory_since(ctx, field)
+	case "bucketSeconds":
+		return ec.fieldContext_SendHistory_bucketSeconds(ctx, field)
+	case "buckets":
+		return ec.fieldContext_SendHistory_buckets(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SendHistory", field.Name)
 }
 
 func (ec *executionContext) childFields_SendWindow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4097,6 +4211,20 @@ func (ec *executionContext) field_Query_optOuts_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["where"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_sendHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "minutes",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["minutes"] = arg0
 	return args, nil
 }
 
@@ -8127,6 +8255,50 @@ func (ec *executionContext) fieldContext_Query_client(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_sendHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_sendHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SendHistory(ctx, fc.Args["minutes"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *campaign.SendHistory) graphql.Marshaler {
+			return ec.marshalNSendHistory2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐSendHistory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_sendHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SendHistory(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_sendHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_clientImport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8482,6 +8654,153 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SendBucket_at(ctx context.Context, field graphql.CollectedField, obj *campaign.SendBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendBucket_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SendBucket_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SendBucket", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SendBucket_sent(ctx context.Context, field graphql.CollectedField, obj *campaign.SendBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendBucket_sent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SendBucket_sent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SendBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SendBucket_failed(ctx context.Context, field graphql.CollectedField, obj *campaign.SendBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendBucket_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SendBucket_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SendBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SendHistory_since(ctx context.Context, field graphql.CollectedField, obj *campaign.SendHistory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendHistory_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SendHistory_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SendHistory", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SendHistory_bucketSeconds(ctx context.Context, field graphql.CollectedField, obj *campaign.SendHistory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendHistory_bucketSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BucketSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SendHistory_bucketSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SendHistory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SendHistory_buckets(ctx context.Context, field graphql.CollectedField, obj *campaign.SendHistory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendHistory_buckets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Buckets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []campaign.SendBucket) graphql.Marshaler {
+			return ec.marshalNSendBucket2ᚕgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐSendBucketᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SendHistory_buckets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SendHistory",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SendBucket(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14073,6 +14392,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_client(ctx, field)
 				})
+		case "sendHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_sendHistory(ctx, field)
+				})
 		case "clientImport":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -14128,6 +14453,92 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sendBucketImplementors = []string{"SendBucket"}
+
+func (ec *executionContext) _SendBucket(ctx context.Context, sel ast.SelectionSet, obj *campaign.SendBucket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sendBucketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SendBucket")
+		case "at":
+			out.Values[i] = ec._SendBucket_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sent":
+			out.Values[i] = ec._SendBucket_sent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._SendBucket_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sendHistoryImplementors = []string{"SendHistory"}
+
+func (ec *executionContext) _SendHistory(ctx context.Context, sel ast.SelectionSet, obj *campaign.SendHistory) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sendHistoryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SendHistory")
+		case "since":
+			out.Values[i] = ec._SendHistory_since(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "bucketSeconds":
+			out.Values[i] = ec._SendHistory_bucketSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "buckets":
+			out.Values[i] = ec._SendHistory_buckets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -15239,6 +15650,34 @@ func (ec *executionContext) unmarshalNRole2githubᚗcomᚋnotifyhqᚋnotifyᚋgr
 
 func (ec *executionContext) marshalNRole2githubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐRole(ctx context.Context, sel ast.SelectionSet, v model.Role) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNSendBucket2githubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐSendBucket(ctx context.Context, sel ast.SelectionSet, v campaign.SendBucket) graphql.Marshaler {
+	return ec._SendBucket(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSendBucket2ᚕgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐSendBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []campaign.SendBucket) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSendBucket2githubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐSendBucket(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSendHistory2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐSendHistory(ctx context.Context, sel ast.SelectionSet, v *campaign.SendHistory) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SendHistory!")
+		return graphql.Null
+	}
+	return ec._SendHistory(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNStatusCount2githubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋcampaignᚐStatusCount(ctx context.Context, sel ast.SelectionSet, v campaign.StatusCount) graphql.Marshaler {

@@ -47,6 +47,7 @@ type Service struct {
 	actor     ActorFunc
 	logger    *slog.Logger
 	rates     *rateTracker
+	history   *sendSampler // sends over time (history.go)
 }
 
 // Config holds the dependencies of a Service.
@@ -83,6 +84,7 @@ func New(cfg Config) *Service {
 	clock := s.now
 	s.now = func() time.Time { return clock().UTC() }
 	s.rates = newRateTracker(s.now)
+	s.history = &sendSampler{}
 	return s
 }
 

@@ -1,0 +1,137 @@
+package campaign
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestSendHistory drives the sampler with a fake clock: buckets are the
+// differences between the samples at their ends, a missed sample's
+// difference is spread over the gap, the first sample of a slot stands, and
+// an hour is kept.
+func TestSendHistory(t *testing.T) {
+	t.Parallel()
+	// A slot's start, and a read 40 ms into it, as the sampler's timer makes.
+	start := time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)
+	bucket := func(i int) time.Time { return start.Add(time.Duration(i) * HistoryBucket) }
+	read := func(i int) time.Time { return bucket(i).Add(40 * time.Millisecond) }
+
+	t.Run("EmptyBeforeTheFirstSample", func(t *testing.T) {
+		t.Parallel()
+		var h sendSampler
+		got := h.history(start, 60)
+		require.Nil(t, got.Since)
+		require.Equal(t, 10, got.BucketSeconds)
+		require.Empty(t, got.Buckets)
+		require.NotNil(t, got.Buckets, "an empty list, not null")
+	})
+
+	t.Run("DifferencesBetweenSamples", func(t *testing.T) {
+		t.Parallel()
+		clock := &fakeClock{t: start.Add(3700 * time.Millisecond)} // started mid-slot
+		var h sendSampler
+		h.record(clock.now(), sendTotals{sent: 1000, failed: 10})
+		clock.t = read(1)
+		h.record(clock.now(), sendTotals{sent: 1500, failed: 12})
+		clock.t = read(2)
+		h.record(clock.now(), sendTotals{sent: 1500, failed: 12})
+		clock.t = read(3)
+		h.record(clock.now(), sendTotals{sent: 2100, failed: 20})
+		clock.advance(5 * time.Second) // inside slot 3: its bucket has not ended
+
+		got := h.history(clock.now(), 60)
+		require.Equal(t, start, *got.Since, "the slot the instance started in")
+		require.Equal(t, []SendBucket{
+			{At: bucket(0), Sent: 500, Failed: 2},
+			{At: bucket(1), Sent: 0, Failed: 0},
+			{At: bucket(2), Sent: 600, Failed: 8},
+		}, got.Buckets)
+	})
+
+	t.Run("FirstSampleOfASlotStands", func(t *testing.T) {
+		t.Parallel()
+		var h sendSampler
+		h.record(read(0), sendTotals{sent: 100})
+		h.record(read(0).Add(5*time.Second), sendTotals{sent: 900}) // a second read in slot 0
+		h.record(read(1), sendTotals{sent: 1000})
+		h.record(read(0), sendTotals{sent: 5}) // the clock went back
+		got := h.history(read(1), 60)
+		require.Equal(t, []SendBucket{{At: bucket(0), Sent: 900}}, got.Buckets)
+	})
+
+	t.Run("MissedSamplesSpreadOverTheGap", func(t *testing.T) {
+		t.Parallel()
+		var h sendSampler
+		h.record(read(0), sendTotals{sent: 0, failed: 0})
+		// Slots 1 and 2 were not read (the database did not answer).
+		h.record(read(3), sendTotals{sent: 100, failed: 2})
+		got := h.history(read(3), 60)
+		require.Equal(t, []SendBucket{
+			{At: bucket(0), Sent: 33, Failed: 0},
+			{At: bucket(1), Sent: 33, Failed: 1},
+			{At: bucket(2), Sent: 34, Failed: 1},
+		}, got.Buckets)
+	})
+
+	t.Run("TotalsGoingDownCountAsNothing", func(t *testing.T) {
+		t.Parallel()
+		var h sendSampler
+		h.record(read(0), sendTotals{sent: 500, failed: 50})
+		h.record(read(1), sendTotals{sent: 200, failed: 60}) // a mailing deleted with its messages
+		got := h.history(read(1), 60)
+		require.Equal(t, []SendBucket{{At: bucket(0), Sent: 0, Failed: 10}}, got.Buckets)
+	})
+
+	t.Run("TheLastMinutesOfAnHour", func(t *testing.T) {
+		t.Parallel()
+		clock := &fakeClock{t: read(0)}
+		var h sendSampler
+		// Two hours of samples, 10 sent in each bucket.
+		const slots = 2 * 360
+		for i := 0; i <= slots; i++ {
+			clock.t = read(i)
+			h.record(clock.now(), sendTotals{sent: 10 * i})
+		}
+		got := h.history(clock.now(), 60)
+		require.Len(t, got.Buckets, 360)
+		require.Equal(t, bucket(slots-360), got.Buckets[0].At)
+		require.Equal(t, bucket(slots-1), got.Buckets[359].At)
+		for _, b := range got.Buckets {
+			require.Equal(t, 10, b.Sent)
+		}
+		require.Equal(t, bucket(slots-360), *got.Since, "the oldest sample kept")
+
+		got = h.history(clock.now(), 1)
+		require.Len(t, got.Buckets, 6)
+		require.Equal(t, bucket(slots-6), got.Buckets[0].At)
+
+		// Half a minute without samples: the window moves on, the gap is spread.
+		clock.advance(30 * time.Second)
+		h.record(clock.now(), sendTotals{sent: 10*slots + 60})
+		got = h.history(clock.now(), 1)
+		require.Equal(t, []SendBucket{
+			{At: bucket(slots - 3), Sent: 10},
+			{At: bucket(slots - 2), Sent: 10},
+			{At: bucket(slots - 1), Sent: 10},
+			{At: bucket(slots), Sent: 20},
+			{At: bucket(slots + 1), Sent: 20},
+			{At: bucket(slots + 2), Sent: 20},
+		}, got.Buckets)
+	})
+
+	t.Run("MinutesOutOfRange", func(t *testing.T) {
+		t.Parallel()
+		s := New(Config{Now: (&fakeClock{t: start}).now})
+		for _, m := range []int{0, -1, HistoryMinutes + 1} {
+			_, err := s.SendHistory(m)
+			var v *ValidationError
+			require.ErrorAs(t, err, &v, "minutes %d", m)
+			require.Contains(t, err.Error(), "minutes")
+		}
+		h, err := s.SendHistory(HistoryMinutes)
+		require.NoError(t, err)
+		require.Empty(t, h.Buckets)
+	})
+}
