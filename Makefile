@@ -40,6 +40,7 @@ fuzz: ## fuzz the validators for a while (FUZZTIME, default 20s each)
 	$(GO) test ./graph/scalar -run '^$$' -fuzz '^FuzzMarshalTime$$' -fuzztime $${FUZZTIME:-20s}
 	$(GO) test ./internal/live -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $${FUZZTIME:-20s}
 	$(GO) test ./internal/rest -run '^$$' -fuzz '^FuzzDecodeBody$$' -fuzztime $${FUZZTIME:-20s}
+	$(GO) test ./internal/webhook -run '^$$' -fuzz '^FuzzForbidden$$' -fuzztime $${FUZZTIME:-20s}
 
 .PHONY: bench
 bench: ## the live-status delivery benchmark, then end-to-end benchmarks on Postgres (real binary, fake sender; 1 and 3 instances, CPU per message); prints medians

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/ent/webhookdelivery"
+	"github.com/notifyhq/notify/internal/auth"
 	"github.com/notifyhq/notify/internal/config"
 	"github.com/notifyhq/notify/internal/fakesender"
 	"github.com/notifyhq/notify/internal/status"
@@ -281,7 +284,9 @@ func TestWebhookPerMailingURL(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dbURL string) {
 		global := newReceiver(t, nil)
 		own := newReceiver(t, nil)
-		b := webhookSetup(t, dbURL, global, 2*time.Second, 50*time.Millisecond, setupOpts{})
+		// The receivers are on loopback, which a mailing's own URL may
+		// reach only with WEBHOOK_ALLOW_PRIVATE (TestWebhookSSRF).
+		b := webhookSetup(t, dbURL, global, 2*time.Second, 50*time.Millisecond, setupOpts{env: map[string]string{"WEBHOOK_ALLOW_PRIVATE": "true"}})
 		start := time.Now().Add(time.Hour)
 		id := b.createMailing(t, start, start.Add(time.Hour), `, webhookUrl: "`+own.server.URL+`/mine"`)
 		var got struct{ Mailing struct{ WebhookURL *string } }
@@ -301,6 +306,143 @@ func TestWebhookPerMailingURL(t *testing.T) {
 		b.mustGQL(t, `mutation($id: ID!) { updateMailing(id: $id, input: {webhookUrl: null}) { webhookUrl } }`, map[string]any{"id": other}, nil)
 		b.mustGQL(t, `query($id: ID!) { mailing(id: $id) { webhookUrl } }`, map[string]any{"id": other}, &got)
 		require.Nil(t, got.Mailing.WebhookURL)
+	})
+}
+
+// TestWebhookSSRF: without WEBHOOK_ALLOW_PRIVATE a mailing's own
+// webhookUrl reaches only public addresses: one on 127.0.0.1, one naming
+// localhost and the cloud metadata address 169.254.169.254 are never
+// connected to; each delivery fails at once, with the reason as its last
+// error, and is not tried again. WEBHOOK_URL, set by the operator, still
+// reaches its receiver on loopback. A webhookUrl that is not an http(s) URL
+// with a host, or holds a user name or password, is refused on input,
+// naming the field in GraphQL and REST.
+func TestWebhookSSRF(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		global := newReceiver(t, nil)
+		own := newReceiver(t, nil)
+		b := webhookSetup(t, dbURL, global, 2*time.Second, 50*time.Millisecond, setupOpts{})
+		_, port, err := net.SplitHostPort(own.server.Listener.Addr().String())
+		require.NoError(t, err)
+		start := time.Now().Add(time.Hour)
+		want := map[string]string{
+			own.server.URL + "/mine":                   "refused: 127.0.0.1 is a loopback address",
+			"http://localhost:" + port + "/mine":       "refused: localhost resolves to",
+			"http://169.254.169.254/latest/meta-data/": "refused: 169.254.169.254 is a link-local address",
+		}
+		for url := range want {
+			id := b.createMailing(t, start, start.Add(time.Hour), `, webhookUrl: "`+url+`"`)
+			b.mustGQL(t, `mutation($id: ID!) { cancelMailing(id: $id) { id } }`, map[string]any{"id": id}, nil)
+		}
+		// The operator's WEBHOOK_URL, on loopback too, is trusted.
+		id := b.createMailing(t, start, start.Add(time.Hour), "")
+		b.mustGQL(t, `mutation($id: ID!) { cancelMailing(id: $id) { id } }`, map[string]any{"id": id}, nil)
+		global.waitEvents(t, 30*time.Second, "WEBHOOK_URL's event", func(es []receivedEvent) bool { return len(es) == 1 })
+
+		waitFor(t, 30*time.Second, "the refused deliveries failed, WEBHOOK_URL's delivered", func() bool {
+			n := map[status.Delivery]int{}
+			for _, d := range b.deliveries(t) {
+				n[d.State]++
+			}
+			return n[status.Undelivered] == len(want) && n[status.Delivered] == 1
+		})
+		for _, d := range b.deliveries(t) {
+			if d.URL == global.server.URL+"/hooks" {
+				require.Equal(t, status.Delivered, d.State)
+				continue
+			}
+			require.Equal(t, status.Undelivered, d.State, d.URL)
+			require.Equal(t, 1, d.Attempts, "not tried again: %s", d.URL)
+			require.Nil(t, d.NextAttemptAt)
+			require.NotNil(t, d.LastError, d.URL)
+			require.Contains(t, *d.LastError, want[d.URL])
+			require.Contains(t, *d.LastError, "WEBHOOK_ALLOW_PRIVATE=true")
+		}
+		require.Empty(t, own.attemptTimes(), "the mailings' own receiver was never reached")
+		requireWebhookLogged(t, b, "refused: 127.0.0.1 is a loopback address")
+		// Their jobs end, cancelled: none waits for a retry.
+		waitFor(t, 10*time.Second, "the delivery jobs ended", func() bool {
+			var active, cancelled int
+			require.NoError(t, b.app.db.SQL.QueryRowContext(context.Background(),
+				`SELECT COUNT(*) FILTER (WHERE state NOT IN ('completed', 'cancelled', 'discarded')), COUNT(*) FILTER (WHERE state = 'cancelled') FROM river_job WHERE kind = 'deliver_webhook'`).Scan(&active, &cancelled))
+			return active == 0 && cancelled == len(want)
+		})
+
+		var out struct {
+			WebhookDeliveries struct {
+				Edges []struct{ Node struct{ State, LastError string } }
+			}
+		}
+		b.mustGQL(t, `{ webhookDeliveries(first: 10, where: {state: FAILED}) { edges { node { state lastError } } } }`, nil, &out)
+		require.Len(t, out.WebhookDeliveries.Edges, len(want))
+
+		// Refused on input, naming the field.
+		for _, bad := range []string{"https://user:pw@hooks.example/n", "https://user@hooks.example/n", "file:///etc/passwd", "gopher://hooks.example/", "http://:8080/", "http://hooks.example:99999/", "http:hooks.example"} {
+			resp := b.gql(t, `mutation($u: String) { createMailing(input: {startAt: "2030-01-01T00:00:00Z", endAt: "2030-01-02T00:00:00Z", text: "x", webhookUrl: $u}) { id } }`, map[string]any{"u": bad})
+			requireBadInput(t, resp, "webhookUrl")
+			resp = b.gql(t, `mutation($id: ID!, $u: String) { updateMailing(id: $id, input: {webhookUrl: $u}) { id } }`, map[string]any{"id": id, "u": bad})
+			requireBadInput(t, resp, "webhookUrl")
+		}
+		rest := newRESTClient(t, b)
+		res := rest.do(t, "POST", "/mailings/", map[string]any{
+			"start_at": start, "end_at": start.Add(time.Hour), "text": "x", "webhook_url": "https://user:pw@hooks.example/n",
+		}, invalidRequest)
+		require.Equal(t, http.StatusBadRequest, res.Status, "body: %s", res.Body)
+		require.Contains(t, res.object(t), "webhook_url")
+		require.NotContains(t, string(res.Body), "pw@", "the refusal does not repeat the URL")
+	})
+}
+
+// TestWebhookURLHiddenFromViewers: a mailing's webhookUrl may carry its
+// receiver's token, so viewers read it as null, in GraphQL (one mailing, a
+// page of them) and REST (the mailing, the list, its detailed
+// statistics); operators, who set it, and admins read it.
+func TestWebhookURLHiddenFromViewers(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		rc := newReceiver(t, nil)
+		b := webhookSetup(t, dbURL, rc, 2*time.Second, 50*time.Millisecond, setupOpts{env: map[string]string{"API_TOKENS": roleTokensEnv()}})
+		const hook = "https://hooks.example/notify?token=s3cret-of-the-receiver"
+		start := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+		end := time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339)
+		r := auditGQL(t, b, roleTokens[auth.Operator], "", `mutation { createMailing(input: {startAt: "`+start+`", endAt: "`+end+`", text: "x", webhookUrl: "`+hook+`"}) { id webhookUrl } }`)
+		id := gqlID(t, r, "createMailing")
+		require.Contains(t, string(r.Data), hook)
+
+		for role, want := range map[auth.Role]any{auth.Viewer: nil, auth.Operator: hook, auth.Admin: hook} {
+			token := roleTokens[role]
+			r := auditGQL(t, b, token, "", fmt.Sprintf(`{ mailing(id: %d) { webhookUrl } mailings(first: 10) { edges { node { id webhookUrl } } } }`, id))
+			require.Empty(t, r.Errors, "%s: %+v", role, r.Errors)
+			var data struct {
+				Mailing  struct{ WebhookURL any }
+				Mailings struct {
+					Edges []struct{ Node struct{ WebhookURL any } }
+				}
+			}
+			require.NoError(t, json.Unmarshal(r.Data, &data))
+			require.Equal(t, want, data.Mailing.WebhookURL, role.String())
+			require.Len(t, data.Mailings.Edges, 1)
+			require.Equal(t, want, data.Mailings.Edges[0].Node.WebhookURL, role.String())
+
+			for _, path := range []string{fmt.Sprintf("/mailings/%d/", id), "/mailings/"} {
+				code, body := auditHTTP(t, b, http.MethodGet, path, token, "", nil)
+				require.Equal(t, http.StatusOK, code, "%s", body)
+				if want == nil {
+					require.NotContains(t, string(body), "s3cret", "%s reads %s", role, path)
+				} else {
+					require.Contains(t, string(body), "s3cret", "%s reads %s", role, path)
+				}
+			}
+			code, body := auditHTTP(t, b, http.MethodGet, fmt.Sprintf("/mailings/%d/detail_statistics/", id), token, "", nil)
+			require.Equal(t, http.StatusOK, code, "%s", body)
+			var detail struct {
+				Mailing map[string]any `json:"mailing"`
+			}
+			require.NoError(t, json.Unmarshal(body, &detail))
+			require.Contains(t, detail.Mailing, "webhook_url")
+			require.Equal(t, want, detail.Mailing["webhook_url"], role.String())
+		}
 	})
 }
 

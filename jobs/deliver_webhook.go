@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -30,9 +31,15 @@ type DeliverWebhookWorker struct {
 	Deliverer *webhook.Deliverer
 }
 
-// Work makes one attempt; an error has River try again at NextRetry.
+// Work makes one attempt; an error has River try again at NextRetry,
+// except a refused destination (webhook.ErrRefused): the delivery failed
+// for good, so the job is cancelled.
 func (w *DeliverWebhookWorker) Work(ctx context.Context, job *river.Job[DeliverWebhookArgs]) error {
-	return w.Deliverer.Deliver(ctx, job.Args.DeliveryID, job.Attempt, job.Attempt >= job.MaxAttempts)
+	err := w.Deliverer.Deliver(ctx, job.Args.DeliveryID, job.Attempt, job.Attempt >= job.MaxAttempts)
+	if errors.Is(err, webhook.ErrRefused) {
+		return river.JobCancel(err)
+	}
+	return err
 }
 
 // NextRetry is when the next attempt is due: the delivery's own backoff,

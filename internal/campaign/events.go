@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/notifyhq/notify/ent"
@@ -73,8 +74,12 @@ func mailingEvent(typ string, m *ent.Mailing, extra map[string]any) Event {
 }
 
 // checkWebhookURL checks a mailing's webhook receiver: an http or https URL
-// of at most 2,048 characters, accepted only while webhooks are on
-// (WEBHOOK_SECRET is set: events are signed with it).
+// with a host and no user name or password, of at most 2,048 characters,
+// accepted only while webhooks are on (WEBHOOK_SECRET is set: events are
+// signed with it). Where it may connect to is checked when it is sent
+// (internal/webhook/guard.go: public addresses only, unless
+// WEBHOOK_ALLOW_PRIVATE), after name resolution, which is the only place a
+// name's address can be known.
 func checkWebhookURL(v *ValidationError, raw *string, on bool) {
 	if raw == nil {
 		return
@@ -85,9 +90,22 @@ func checkWebhookURL(v *ValidationError, raw *string, on bool) {
 		v.add("webhookUrl", "webhooks are off: the service has no WEBHOOK_SECRET")
 	case len(*raw) > 2048:
 		v.add("webhookUrl", "must be at most 2048 characters")
-	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		v.add("webhookUrl", "must be an http or https URL")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.Opaque != "":
+		v.add("webhookUrl", "must be an http or https URL with a host, such as https://hooks.example/notify")
+	case u.User != nil:
+		v.add("webhookUrl", "must not hold a user name or password (a token may go in the path or query)")
+	case !validPort(u.Port()):
+		v.add("webhookUrl", "must have a port from 1 to 65535")
 	}
+}
+
+// validPort reports whether a URL's port is absent or 1 to 65535.
+func validPort(p string) bool {
+	if p == "" {
+		return true
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 func equalPtr[T comparable](a, b *T) bool {

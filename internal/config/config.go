@@ -49,6 +49,7 @@ type Config struct {
 	AuditRetention    time.Duration // AUDIT_RETENTION, default 0 (off): audit entries older than this are pruned
 	WebhookURL        string        // WEBHOOK_URL: the receiver of lifecycle events (README, "Webhooks"); "" for none
 	WebhookSecret     string        // WEBHOOK_SECRET: whsec_… signing secret; webhooks are off without it
+	WebhookPrivate    bool          // WEBHOOK_ALLOW_PRIVATE, default false: a mailing's webhookUrl may reach loopback, private and link-local addresses (WEBHOOK_URL always may)
 	LogLevel          slog.Level    // LOG_LEVEL, default info
 	LogFormat         string        // LOG_FORMAT: json (default) or text
 }
@@ -156,6 +157,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.WebhookURL = get("WEBHOOK_URL")
 	c.WebhookSecret = get("WEBHOOK_SECRET")
+	c.WebhookPrivate = boolean("WEBHOOK_ALLOW_PRIVATE", false)
 	if err := c.LogLevel.UnmarshalText([]byte(cmp.Or(get("LOG_LEVEL"), "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: must be debug, info, warn or error, got %q", get("LOG_LEVEL")))
 	}

@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -41,11 +43,15 @@ type Config struct {
 	Timeout time.Duration
 	// Backoff is the wait after failed attempt n (default Backoff).
 	Backoff func(n int) time.Duration
-	// Client sends the requests (default: a client that follows no
-	// redirect: a 3xx is a failed attempt).
-	Client *http.Client
-	Now    func() time.Time
-	Logger *slog.Logger
+	// TrustedURL is WEBHOOK_URL: set by the operator, its deliveries may
+	// reach any address. Every other URL (a mailing's webhookUrl) reaches
+	// only public addresses (guard.go), unless AllowPrivate.
+	TrustedURL string
+	// AllowPrivate (WEBHOOK_ALLOW_PRIVATE) lets a mailing's webhookUrl
+	// reach loopback, private, link-local and other non-public addresses.
+	AllowPrivate bool
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 // Deliverer makes the attempts of webhook deliveries; the River job of each
@@ -55,27 +61,32 @@ type Deliverer struct {
 	signer  *Signer
 	timeout time.Duration
 	backoff func(int) time.Duration
-	client  *http.Client
-	now     func() time.Time
-	logger  *slog.Logger
+	// client sends to mailings' own URLs; trusted to TrustedURL.
+	client     *http.Client
+	trusted    *http.Client
+	trustedURL string
+	now        func() time.Time
+	logger     *slog.Logger
 }
 
 // NewDeliverer returns a Deliverer.
 func NewDeliverer(c Config) *Deliverer {
 	d := &Deliverer{
-		db:      c.DB,
-		signer:  c.Signer,
-		timeout: cmp.Or(c.Timeout, 10*time.Second),
-		backoff: c.Backoff,
-		client:  c.Client,
-		now:     c.Now,
-		logger:  cmp.Or(c.Logger, slog.Default()),
+		db:         c.DB,
+		signer:     c.Signer,
+		timeout:    cmp.Or(c.Timeout, 10*time.Second),
+		backoff:    c.Backoff,
+		trusted:    newClient(false),
+		trustedURL: c.TrustedURL,
+		now:        c.Now,
+		logger:     cmp.Or(c.Logger, slog.Default()),
 	}
 	if d.backoff == nil {
 		d.backoff = Backoff
 	}
-	if d.client == nil {
-		d.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	d.client = d.trusted
+	if !c.AllowPrivate {
+		d.client = newClient(true)
 	}
 	if d.now == nil {
 		d.now = time.Now
@@ -93,7 +104,9 @@ func (d *Deliverer) NextAttempt(n int) time.Time { return d.now().Add(d.backoff(
 // records it on the delivery's row: attempts, the answer's status or the
 // error, and when the next attempt is due (or delivered_at, or failed). It
 // returns nil when the receiver took it (a 2xx answer) or there is nothing
-// to deliver, else the attempt's error, for River to try again.
+// to deliver, else the attempt's error, for River to try again. A
+// destination refused (an error matching ErrRefused) fails the delivery at
+// once: it is not tried again.
 func (d *Deliverer) Deliver(ctx context.Context, id, n int, last bool) error {
 	w, err := d.db.Ent.WebhookDelivery.Get(ctx, id)
 	if ent.IsNotFound(err) {
@@ -116,7 +129,7 @@ func (d *Deliverer) Deliver(ctx context.Context, id, n int, last bool) error {
 	switch {
 	case attemptErr == nil:
 		upd.SetState(status.Delivered).SetDeliveredAt(now).ClearLastError().ClearNextAttemptAt()
-	case last:
+	case last || errors.Is(attemptErr, ErrRefused):
 		upd.SetState(status.Undelivered).SetLastError(attemptErr.Error()).ClearNextAttemptAt()
 	default:
 		upd.SetLastError(attemptErr.Error()).SetNextAttemptAt(now.Add(d.backoff(n)))
@@ -133,7 +146,7 @@ func (d *Deliverer) Deliver(ctx context.Context, id, n int, last bool) error {
 		level = slog.LevelWarn
 	}
 	d.logger.Log(ctx, level, "webhook attempt", "delivery_id", id, "event", w.Event, "attempt", n,
-		"http_status", code, "error", errString(attemptErr), "given_up", attemptErr != nil && last)
+		"http_status", code, "error", errString(attemptErr), "given_up", attemptErr != nil && (last || errors.Is(attemptErr, ErrRefused)))
 	return attemptErr
 }
 
@@ -146,19 +159,40 @@ func (d *Deliverer) attempt(ctx context.Context, w *ent.WebhookDelivery) (int, e
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 	body := []byte(w.Payload)
+	// Checked when it was written (a mailing's webhookUrl, WEBHOOK_URL);
+	// checked again for rows older than the checks.
+	if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return 0, fmt.Errorf("%w: not an http or https URL with a host", ErrRefused)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("%w: not an http or https URL with a host", ErrRefused)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "notify-webhooks")
 	if err := d.signer.Sign(req.Header, w.WebhookID, d.now(), body); err != nil {
 		return 0, err
 	}
-	resp, err := d.client.Do(req)
+	client := d.client
+	if d.trustedURL != "" && w.URL == d.trustedURL {
+		client = d.trusted
+	}
+	resp, err := client.Do(req)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
+		var refused *RefusedError
+		var urlErr *url.Error
+		switch {
+		case errors.As(err, &refused):
+			if _, err := netip.ParseAddr(req.URL.Hostname()); err != nil {
+				refused.Host = req.URL.Hostname()
+			}
+			return 0, refused
+		case errors.Is(err, context.DeadlineExceeded):
 			return 0, fmt.Errorf("no answer within %s", d.timeout)
+		case errors.As(err, &urlErr):
+			// Without the URL, which may hold a token (README,
+			// "Webhooks"): the delivery shows it to those who may see it.
+			return 0, urlErr.Err
 		}
 		return 0, err
 	}
