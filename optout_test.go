@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/ent/customer"
 	"github.com/notifyhq/notify/ent/message"
 	"github.com/notifyhq/notify/internal/auth"
@@ -131,6 +132,66 @@ func TestOptOutCancelsUnsentBeforeNextAttempt(t *testing.T) {
 				require.Equal(t, 1, c.Count)
 			}
 		}
+		requireCountsMatch(t, b)
+	})
+}
+
+// TestOptOutByTheMessagesPhone: a message goes to the phone its client had
+// when the mailing selected it. After the client's phone changed, opting
+// out its new phone leaves that message alone, and opting out the old one,
+// where it is going, cancels it: it is never tried again, while the others
+// are sent.
+func TestOptOutByTheMessagesPhone(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dbURL string) {
+		b := setup(t, dbURL, setupOpts{})
+		b.createClients(t, 0, 3, "UTC")
+		b.fake.SetOutage(true)
+		now := time.Now()
+		id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+		waitFor(t, 30*time.Second, "every message tried once", func() bool {
+			ms := b.messages(t)
+			for _, m := range ms {
+				if m.Attempts == 0 {
+					return false
+				}
+			}
+			return len(ms) == 3
+		})
+		moved, err := b.app.db.Ent.Customer.Query().Where(customer.Phone(phoneOf(1))).OnlyID(context.Background())
+		require.NoError(t, err)
+		b.mustGQL(t, `mutation($id: ID!, $p: String!) { updateClient(id: $id, input: {phone: $p}) { id } }`,
+			map[string]any{"id": moved, "p": phoneOf(100)}, nil)
+
+		messageTo := func(phone string) *ent.Message {
+			t.Helper()
+			for _, m := range b.messages(t) {
+				if m.Phone == phone {
+					return m
+				}
+			}
+			t.Fatalf("no message to %s", phone)
+			return nil
+		}
+		b.optOut(t, phoneOf(100), "the client's new phone")
+		target := messageTo(phoneOf(1))
+		require.Equal(t, status.Retrying, target.Status, "the message goes to the old phone, which did not opt out")
+		require.Equal(t, moved, *target.CustomerID)
+
+		b.optOut(t, phoneOf(1), "the old phone")
+		target = messageTo(phoneOf(1))
+		require.Equal(t, status.MessageCanceled, target.Status)
+		require.Equal(t, "opted out: the old phone", *target.LastError)
+		require.Nil(t, target.NextAttemptAt)
+		tried := b.fake.Requests(int64(target.ID))
+
+		b.fake.SetOutage(false)
+		b.waitMailing(t, id, "FINISHED", 60*time.Second)
+		require.Equal(t, tried, b.fake.Requests(int64(target.ID)), "no attempt after the opt-out")
+		require.Zero(t, b.fake.Accepted(int64(target.ID)))
+		byStatus := countByStatus(b.messages(t))
+		require.Equal(t, 2, byStatus[status.Sent])
+		require.Equal(t, 1, byStatus[status.MessageCanceled])
 		requireCountsMatch(t, b)
 	})
 }

@@ -371,11 +371,17 @@ func TestWebhookSSRF(t *testing.T) {
 
 		var out struct {
 			WebhookDeliveries struct {
-				Edges []struct{ Node struct{ State, LastError string } }
+				Edges []struct {
+					Node struct{ State, LastError string }
+				}
 			}
 		}
 		b.mustGQL(t, `{ webhookDeliveries(first: 10, where: {state: FAILED}) { edges { node { state lastError } } } }`, nil, &out)
 		require.Len(t, out.WebhookDeliveries.Edges, len(want))
+		for _, e := range out.WebhookDeliveries.Edges {
+			require.Equal(t, "FAILED", e.Node.State)
+			require.Contains(t, e.Node.LastError, "refused: ")
+		}
 
 		// Refused on input, naming the field.
 		for _, bad := range []string{"https://user:pw@hooks.example/n", "https://user@hooks.example/n", "file:///etc/passwd", "gopher://hooks.example/", "http://:8080/", "http://hooks.example:99999/", "http:hooks.example"} {

@@ -10,7 +10,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/notifyhq/notify/ent"
-	"github.com/notifyhq/notify/ent/customer"
+	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/ent/message"
 	"github.com/notifyhq/notify/ent/optout"
 	"github.com/notifyhq/notify/ent/predicate"
@@ -21,7 +21,9 @@ import (
 // Opt-outs (docs/product.md, "Opt-outs"): a phone that must never receive a
 // message again. They are kept by phone, so a client deleted and created
 // again stays out; recipient selection leaves them out (RecipientsPostgres,
-// RecipientsSQLite), and opting a phone out cancels its unsent messages.
+// RecipientsSQLite), and opting a phone out cancels the unsent messages to
+// it: those whose own phone it is (a message keeps the phone its client had
+// when it was selected, and goes to that one).
 
 // Actions and target of the audit log for opt-outs.
 const (
@@ -97,8 +99,8 @@ func checkReason(v *ValidationError, field, reason string) {
 
 // OptOut opts phone out: it is recorded (once: opting out a phone already
 // out returns the existing opt-out unchanged), and in the same transaction
-// the unsent messages of the clients with that phone become cancelled with
-// the last error "opted out: <reason>". On Postgres it first takes the
+// the unsent messages to that phone become cancelled with the last error
+// "opted out: <reason>". On Postgres it first takes the
 // sending lock of each mailing concerned exclusive, as a cancel does, so a
 // batch starting requests for one of them finishes first and every later
 // admission sees the cancelled messages (internal/delivery re-checks what it
@@ -154,17 +156,23 @@ func (s *Service) OptOut(ctx context.Context, phone, reason string) (*ent.OptOut
 	return out, nil
 }
 
-// cancelOptedOut cancels the unsent messages of the clients with phone, in
-// tx, and returns the status changes to publish after commit.
+// cancelOptedOut cancels the unsent messages to phone, in tx, and returns
+// the status changes to publish after commit. A message goes to its own
+// phone, copied from its client when it was selected, so that is the phone
+// matched, not the clients' phones now: after a client's phone changed, an
+// opt-out of the old phone still cancels the message on its way there, and
+// one of the new phone leaves it. Only mailings that are not closed have
+// unsent messages; naming them finds the messages through the
+// (mailing_id, status, id) index on both databases, as a cancel does.
 func (s *Service) cancelOptedOut(ctx context.Context, tx *database.Tx, phone, lastError string) ([]StatusChange, error) {
-	clientIDs, err := tx.Ent.Customer.Query().Where(customer.Phone(phone)).IDs(ctx)
+	open, err := tx.Ent.Mailing.Query().Where(mailing.StatusNotIn(status.Finished, status.MailingCanceled)).IDs(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("error finding the clients of %s: %w", phone, err)
+		return nil, fmt.Errorf("error finding the open mailings: %w", err)
 	}
-	if len(clientIDs) == 0 {
+	if len(open) == 0 {
 		return nil, nil
 	}
-	unsent := []predicate.Message{message.CustomerIDIn(clientIDs...), message.StatusIn(Unsent...)}
+	unsent := []predicate.Message{message.MailingIDIn(open...), message.StatusIn(Unsent...), message.Phone(phone)}
 	if s.db.Dialect == dialect.Postgres {
 		var mailingIDs []int
 		err := tx.Ent.Message.Query().Where(unsent...).Unique(true).Select(message.FieldMailingID).Scan(ctx, &mailingIDs)
