@@ -20,13 +20,12 @@ import (
 
 // Error codes of the API, in extensions.code (README, the GraphQL bullet and "Security").
 const (
-	CodeBadUserInput    = "BAD_USER_INPUT"
-	CodeNotFound        = "NOT_FOUND"
-	CodeConflict        = "CONFLICT"
-	CodeUnauthenticated = "UNAUTHENTICATED"
-	CodeInternal        = "INTERNAL"
-	CodeTimeout         = "TIMEOUT"
-	CodeCancelled       = "CANCELLED"
+	CodeBadUserInput = "BAD_USER_INPUT"
+	CodeNotFound     = "NOT_FOUND"
+	CodeConflict     = "CONFLICT"
+	CodeInternal     = "INTERNAL"
+	CodeTimeout      = "TIMEOUT"
+	CodeCancelled    = "CANCELLED"
 	// CodeBadRequest is a request gqlgen could not read: not a GraphQL
 	// request (a body that is not JSON, or not a request object),
 	// variables that are not an object, a persisted-query extension it

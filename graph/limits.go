@@ -18,7 +18,6 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/notifyhq/notify/internal/campaign"
-	"github.com/notifyhq/notify/internal/live"
 )
 
 // Limits bound what one request may make the server do (README, "Security").
@@ -73,7 +72,6 @@ const (
 	CodeDepthLimit       = "DEPTH_LIMIT_EXCEEDED"
 	CodeComplexityLimit  = "COMPLEXITY_LIMIT_EXCEEDED"
 	CodeRequestTooLarge  = "REQUEST_TOO_LARGE"
-	CodeTooManyStreams   = live.CodeTooManyStreams
 	maxSelectionsWalked  = 100000
 	errWorkLimitExceeded = "operation is too large to check"
 )

@@ -269,6 +269,3 @@ func (t *Takeover) Stop() {
 		t.conn = nil
 	}
 }
-
-// ID is the River client ID whose liveness this instance holds.
-func (t *Takeover) ID() string { return t.id }

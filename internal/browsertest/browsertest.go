@@ -381,20 +381,11 @@ func (b *Browser) Click(ctx context.Context, sel string) error {
 	return nil
 }
 
-// Type focuses the first element that the CSS selector sel matches and sends text to it
-// as key presses ("\n" is Enter). It adds to what the element holds already.
-func (b *Browser) Type(ctx context.Context, sel, text string) error {
-	if err := b.Do(ctx, chromedp.SendKeys(chromedp.CSS(sel), text, chromedp.NodeVisible)); err != nil {
-		return fmt.Errorf("error typing into %q: %w", sel, err)
-	}
-	return nil
-}
-
 // SetInputValue replaces the value of the input, textarea or select that the CSS selector
 // sel matches, the way a user's edit reaches a React page: it focuses the element, sets
 // the value, fires the input and change events and blurs it (Swagger UI's parameter
 // inputs are debounced and pass a value on only after 350 ms or on blur). It is much
-// faster than Type for long text.
+// faster than key presses for long text.
 func (b *Browser) SetInputValue(ctx context.Context, sel, value string) error {
 	if err := b.WaitVisible(ctx, sel); err != nil {
 		return err
@@ -413,16 +404,6 @@ func (b *Browser) SetInputValue(ctx context.Context, sel, value string) error {
 		return fmt.Errorf("error setting the value of %q: %w", sel, err)
 	}
 	return nil
-}
-
-// Text waits until the first element that the CSS selector sel matches is visible and
-// returns its rendered text (innerText).
-func (b *Browser) Text(ctx context.Context, sel string) (string, error) {
-	s, err := Run(ctx, b, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
-	if err != nil {
-		return "", fmt.Errorf("error reading the text of %q: %w", sel, err)
-	}
-	return s, nil
 }
 
 // Evaluate runs the JavaScript expression js in the page and decodes its result into T

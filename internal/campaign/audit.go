@@ -27,12 +27,11 @@ const (
 	ActionMailingCreate = "mailing.create"
 	ActionMailingUpdate = "mailing.update"
 	ActionMailingDelete = "mailing.delete"
-	ActionMailingPause  = "mailing.pause"
-	ActionMailingResume = "mailing.resume"
-	ActionMailingCancel = "mailing.cancel"
-	TargetClient        = "client"
-	TargetMailing       = "mailing"
-	anonymousActor      = "anonymous"
+	// mailing.pause, mailing.resume and mailing.cancel are "mailing." and
+	// the lifecycle's action (Service.transition).
+	TargetClient   = "client"
+	TargetMailing  = "mailing"
+	anonymousActor = "anonymous"
 )
 
 // ActorFunc names who makes the writes of a request, and the request's id.

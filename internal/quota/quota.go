@@ -152,9 +152,6 @@ func (l *Limiter) Close() {
 	<-l.claiming
 }
 
-// Limit returns the requests per second of the cluster.
-func (l *Limiter) Limit() int { return l.cfg.Limit }
-
 // Wait blocks until this instance holds a token of the current second and
 // takes it, or returns an error: the context's, or the store's when a claim
 // failed (the caller then does not send).
