@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -78,6 +80,14 @@ type ImportOptions struct {
 	MaxLines int
 }
 
+// check refuses a mode other than insert, upsert or empty.
+func (o ImportOptions) check() error {
+	if o.Mode != "" && o.Mode != ImportInsert && o.Mode != ImportUpsert {
+		return invalid("mode", "must be insert or upsert")
+	}
+	return nil
+}
+
 func (o ImportOptions) withDefaults() ImportOptions {
 	o.Mode = cmp.Or(o.Mode, ImportInsert)
 	if o.MaxLines <= 0 || o.MaxLines > MaxImportLines {
@@ -100,20 +110,62 @@ var ErrImportTooLarge = fmt.Errorf("an import file is at most %d MiB", MaxImport
 // read (a malformed chunked body, a client gone mid-way).
 var ErrImportUnreadable = errors.New("the import file could not be read")
 
-// ImportClients imports the CSV file read from body. It returns the
-// import's row: finished or failed for a file of at most SyncImportLines
-// lines, queued for a larger one. An error is returned only when the file
-// could not be taken at all: ErrImportTooLarge, ErrImportUnreadable, a
-// database error.
+// ImportClients imports the CSV file read from body: SpoolImport, then
+// ImportSpooled. It returns the import's row: finished or failed for a file
+// of at most SyncImportLines lines, queued for a larger one. An error is
+// returned only when the file could not be taken at all: ErrImportTooLarge,
+// ErrImportUnreadable, an error writing the spool file or a database error.
 func (s *Service) ImportClients(ctx context.Context, body io.Reader, opts ImportOptions) (*ent.ClientImport, error) {
-	opts = opts.withDefaults()
-	if opts.Mode != ImportInsert && opts.Mode != ImportUpsert {
-		return nil, invalid("mode", "must be insert or upsert")
+	if err := opts.check(); err != nil {
+		return nil, err
 	}
-	spool, lines, err := spoolImport(body)
+	f, err := spoolImport(body, nil)
 	if err != nil {
 		return nil, err
 	}
+	return s.ImportSpooled(ctx, f, opts)
+}
+
+// ImportFile is an import file spooled to a temporary file by SpoolImport,
+// its lines counted and its content hashed.
+type ImportFile struct {
+	path  string
+	lines int
+	// SHA256 is the SHA-256 of the file's content (what an idempotency
+	// key's request hash covers).
+	SHA256 []byte
+	// taken is set once ImportSpooled owns the file.
+	taken bool
+}
+
+// SpoolImport copies body, up to MaxImportBytes, into a temporary file,
+// counting its lines and hashing it on the way, in constant memory: the
+// file is read once, whether or not its hash is needed first (an
+// idempotency key). Returns ErrImportTooLarge, ErrImportUnreadable (the
+// upload broke off), or an error writing the file (an internal error).
+// The caller passes the file to ImportSpooled or removes it (Remove).
+func SpoolImport(body io.Reader) (*ImportFile, error) {
+	return spoolImport(body, sha256.New())
+}
+
+// Remove removes the spooled file, unless ImportSpooled took it.
+func (f *ImportFile) Remove() {
+	if !f.taken {
+		os.Remove(f.path)
+	}
+}
+
+// ImportSpooled imports a file spooled by SpoolImport and takes it over:
+// the file is removed when the import ends, or left to the job of a large
+// import. It returns what ImportClients returns.
+func (s *Service) ImportSpooled(ctx context.Context, f *ImportFile, opts ImportOptions) (*ent.ClientImport, error) {
+	f.taken = true
+	spool := f.path
+	if err := opts.check(); err != nil {
+		os.Remove(spool)
+		return nil, err
+	}
+	opts = opts.withDefaults()
 	name, requestID := s.actorOf(ctx)
 	create := func(c *ent.Client) *ent.ClientImportCreate {
 		return c.ClientImport.Create().
@@ -124,7 +176,7 @@ func (s *Service) ImportClients(ctx context.Context, body io.Reader, opts Import
 			SetCreatedAt(s.now()).
 			SetUpdatedAt(s.now())
 	}
-	if lines > SyncImportLines+1 { // the header is not a client
+	if f.lines > SyncImportLines+1 { // the header is not a client
 		sched, ok := s.scheduler.(ImportScheduler)
 		if !ok {
 			os.Remove(spool)
@@ -142,7 +194,7 @@ func (s *Service) ImportClients(ctx context.Context, body io.Reader, opts Import
 			os.Remove(spool)
 			return nil, err
 		}
-		s.logger.InfoContext(ctx, "client import queued", "import_id", imp.ID, "lines", lines-1)
+		s.logger.InfoContext(ctx, "client import queued", "import_id", imp.ID, "lines", f.lines-1)
 		return imp, nil
 	}
 	defer os.Remove(spool)
@@ -150,12 +202,12 @@ func (s *Service) ImportClients(ctx context.Context, body io.Reader, opts Import
 	if err != nil {
 		return nil, fmt.Errorf("error creating the import: %w", err)
 	}
-	f, err := os.Open(spool)
+	file, err := os.Open(spool)
 	if err != nil {
 		return nil, s.failImport(ctx, imp.ID, err)
 	}
-	defer f.Close()
-	return s.runImport(ctx, imp, f, opts)
+	defer file.Close()
+	return s.runImport(ctx, imp, file, opts)
 }
 
 // RunImport runs the queued import id from its spooled file (the job of a
@@ -240,10 +292,10 @@ const staleSpoolAge = time.Hour
 
 var removeStaleSpools sync.Once
 
-// spoolImport copies body into a temporary file and counts its lines. The
-// first call of a process removes the orphaned spool files of processes
-// before it.
-func spoolImport(body io.Reader) (path string, lines int, err error) {
+// spoolImport copies body into a temporary file, counts its lines and,
+// when h is not nil, hashes it into h (SpoolImport). The first call of a
+// process removes the orphaned spool files of processes before it.
+func spoolImport(body io.Reader, h hash.Hash) (_ *ImportFile, err error) {
 	removeStaleSpools.Do(func() {
 		old, _ := filepath.Glob(filepath.Join(os.TempDir(), spoolPattern))
 		for _, name := range old {
@@ -254,7 +306,7 @@ func spoolImport(body io.Reader) (path string, lines int, err error) {
 	})
 	f, err := os.CreateTemp("", spoolPattern)
 	if err != nil {
-		return "", 0, fmt.Errorf("error creating the import's spool file: %w", err)
+		return nil, fmt.Errorf("error creating the import's spool file: %w", err)
 	}
 	defer func() {
 		if cerr := f.Close(); err == nil && cerr != nil {
@@ -264,22 +316,26 @@ func spoolImport(body io.Reader) (path string, lines int, err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	c := &lineCounter{w: f}
+	c := &lineCounter{w: f, h: h}
 	src := &readErr{r: io.LimitReader(body, MaxImportBytes+1)}
 	n, err := io.Copy(c, src)
 	switch {
 	case src.err != nil:
-		return "", 0, fmt.Errorf("%w: %v", ErrImportUnreadable, src.err)
+		return nil, fmt.Errorf("%w: %v", ErrImportUnreadable, src.err)
 	case err != nil:
-		return "", 0, fmt.Errorf("error writing the import's spool file: %w", err)
+		return nil, fmt.Errorf("error writing the import's spool file: %w", err)
 	}
 	if n > MaxImportBytes {
-		return "", 0, ErrImportTooLarge
+		return nil, ErrImportTooLarge
 	}
 	if c.last != '\n' && n > 0 {
 		c.lines++
 	}
-	return f.Name(), c.lines, nil
+	out := &ImportFile{path: f.Name(), lines: c.lines}
+	if h != nil {
+		out.SHA256 = h.Sum(nil)
+	}
+	return out, nil
 }
 
 // readErr keeps the error of its reader (io.EOF aside), to tell a broken
@@ -297,9 +353,11 @@ func (e *readErr) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// lineCounter counts the newlines written through it.
+// lineCounter counts the newlines written through it, and hashes what it
+// writes into h when h is not nil.
 type lineCounter struct {
 	w     io.Writer
+	h     hash.Hash
 	lines int
 	last  byte
 }
@@ -308,6 +366,9 @@ func (c *lineCounter) Write(p []byte) (int, error) {
 	c.lines += bytes.Count(p, []byte{'\n'})
 	if len(p) > 0 {
 		c.last = p[len(p)-1]
+	}
+	if c.h != nil {
+		c.h.Write(p) // never fails
 	}
 	return c.w.Write(p)
 }

@@ -3,6 +3,7 @@ package campaign
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -355,13 +356,17 @@ func TestSpoolRemovesOrphans(t *testing.T) {
 	old := time.Now().Add(-2 * time.Hour)
 	require.NoError(t, os.Chtimes(orphan, old, old))
 	require.NoError(t, os.Chtimes(other, old, old))
-	path, lines, err := spoolImport(strings.NewReader("phone\n79000000001\n"))
+	f, err := SpoolImport(strings.NewReader("phone\n79000000001\n"))
 	require.NoError(t, err)
-	require.Equal(t, 2, lines)
+	require.Equal(t, 2, f.lines)
 	require.NoFileExists(t, orphan)
 	require.FileExists(t, recent)
 	require.FileExists(t, other)
-	require.FileExists(t, path)
+	require.FileExists(t, f.path)
+	sum := sha256.Sum256([]byte("phone\n79000000001\n"))
+	require.Equal(t, sum[:], f.SHA256, "the spooled content's hash")
+	f.Remove()
+	require.NoFileExists(t, f.path)
 }
 
 // TestStaleImportEnds: an import queued or running on an instance that

@@ -1,13 +1,10 @@
 package rest
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -116,8 +113,8 @@ func operatorOnly(r *http.Request) (int, any, bool) {
 }
 
 // importClients is POST /clients/import/?mode=insert|upsert&skip_invalid=true.
-// With an Idempotency-Key the file is spooled first, to hash it: the key
-// covers the options and the file's content.
+// With an Idempotency-Key the file is spooled (and hashed) first, then the
+// key claimed: it covers the options and the file's content.
 func (a *API) importClients(w http.ResponseWriter, r *http.Request) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "text/csv" {
 		a.writeError(w, r, &mediaTypeError{mediaType: r.Header.Get("Content-Type")})
@@ -132,15 +129,11 @@ func (a *API) importClients(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	run := func(body io.Reader) (int, any, error) {
-		imp, err := a.service.ImportClients(r.Context(), body, opts)
-		switch {
-		case errors.Is(err, campaign.ErrImportTooLarge):
-			w.Header().Set("Connection", "close")
-			return http.StatusRequestEntityTooLarge, detail{err.Error() + "."}, nil
-		case errors.Is(err, campaign.ErrImportUnreadable):
-			return 0, nil, badRequest("%s.", err.Error())
-		case err != nil:
+	answer := func(imp *ent.ClientImport, err error) (int, any, error) {
+		if status, body, ok := a.spoolFailure(w, err); ok {
+			return status, body, nil
+		}
+		if err != nil {
 			return 0, nil, err
 		}
 		switch imp.State {
@@ -152,56 +145,43 @@ func (a *API) importClients(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Location", fmt.Sprintf("/clients/import/%d/", imp.ID))
 		return http.StatusAccepted, importQueued{ImportID: imp.ID}, nil
 	}
-	if r.Header.Get(idempotencyHeader) == "" {
-		status, body, err := run(r.Body)
+	reply := func(status int, body any, err error) {
 		if err != nil {
 			a.writeError(w, r, err)
 			return
 		}
 		a.write(w, r, status, body)
+	}
+	if r.Header.Get(idempotencyHeader) == "" {
+		reply(answer(a.service.ImportClients(r.Context(), r.Body, opts)))
 		return
 	}
-	file, sum, err := spoolHashed(r.Body)
-	if file != nil {
-		defer func() { file.Close(); os.Remove(file.Name()) }()
+	file, err := campaign.SpoolImport(r.Body)
+	if err != nil {
+		reply(answer(nil, err))
+		return
 	}
+	defer file.Remove() // unless the import took it
+	hash := campaign.RequestHash([]byte(r.Method), []byte("/clients/import"), []byte(opts.Mode), []byte(strconv.FormatBool(opts.SkipInvalid)), file.SHA256)
+	a.once(w, r, hash, func() (int, any, error) {
+		return answer(a.service.ImportSpooled(r.Context(), file, opts))
+	})
+}
+
+// spoolFailure maps the errors of taking an import's file that are the
+// caller's: 413 for a file over campaign.MaxImportBytes (the connection
+// closed: the rest of the body is not read), 400 for an upload that broke
+// off. Any other error (writing the spool file, the database) is not
+// mapped here: writeError answers 500.
+func (a *API) spoolFailure(w http.ResponseWriter, err error) (int, any, bool) {
 	switch {
 	case errors.Is(err, campaign.ErrImportTooLarge):
 		w.Header().Set("Connection", "close")
-		a.write(w, r, http.StatusRequestEntityTooLarge, detail{err.Error() + "."})
-		return
-	case err != nil:
-		a.writeError(w, r, err)
-		return
+		return http.StatusRequestEntityTooLarge, detail{err.Error() + "."}, true
+	case errors.Is(err, campaign.ErrImportUnreadable):
+		return http.StatusBadRequest, detail{err.Error() + "."}, true
 	}
-	hash := campaign.RequestHash([]byte(r.Method), []byte("/clients/import"), []byte(opts.Mode), []byte(strconv.FormatBool(opts.SkipInvalid)), sum)
-	a.once(w, r, hash, func() (int, any, error) { return run(file) })
-}
-
-// spoolHashed copies body, up to campaign.MaxImportBytes, into a file of
-// its own (named as the import's spool files, so that the orphans of a
-// dead process are removed alike), rewound, and returns its SHA-256.
-func spoolHashed(body io.Reader) (*os.File, []byte, error) {
-	f, err := os.CreateTemp("", "notify-import-*.csv")
-	if err != nil {
-		return nil, nil, fmt.Errorf("error spooling an import: %w", err)
-	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(body, campaign.MaxImportBytes+1))
-	switch {
-	case err != nil:
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return f, nil, campaign.ErrImportTooLarge
-		}
-		return f, nil, badRequest("%s.", campaign.ErrImportUnreadable.Error())
-	case n > campaign.MaxImportBytes:
-		return f, nil, campaign.ErrImportTooLarge
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return f, nil, fmt.Errorf("error spooling an import: %w", err)
-	}
-	return f, h.Sum(nil), nil
+	return 0, nil, false
 }
 
 // importOptions reads mode and skip_invalid.
