@@ -31,7 +31,10 @@ type importExportResult struct {
 	// and its run from start to finish
 	uploaded, toStart, run time.Duration
 	importRSS, exportRSS   float64 // MB, VmHWM
-	idleRSS                float64 // MB, VmHWM of the export's process before the export
+	// CPU seconds of the import, from the request to its end: the
+	// service's, and Postgres's (every postgres process, see pgCPUSeconds)
+	serviceCPU, postgresCPU float64
+	idleRSS                 float64 // MB, VmHWM of the export's process before the export
 }
 
 // benchImportExport runs the import then the export runs times and prints
@@ -49,8 +52,8 @@ func benchImportExport(admin *sql.DB, dbURL, bin string, lines, runs int, doImpo
 			fail(fmt.Errorf("import/export run %d: %w", i+1, err))
 		}
 		if doImport {
-			fmt.Printf("  import run %d: %d clients in %s = %.0f rows/s (202 after %s, job started at %s, ran %s), service peak RSS %.0f MB\n", i+1, lines, r.importTime.Round(time.Millisecond), r.importRate,
-				r.uploaded.Round(time.Millisecond), r.toStart.Round(time.Millisecond), r.run.Round(time.Millisecond), r.importRSS)
+			fmt.Printf("  import run %d: %d clients in %s = %.0f rows/s (202 after %s, job started at %s, ran %s), service peak RSS %.0f MB; CPU: service %.2f s, Postgres %.2f s\n", i+1, lines, r.importTime.Round(time.Millisecond), r.importRate,
+				r.uploaded.Round(time.Millisecond), r.toStart.Round(time.Millisecond), r.run.Round(time.Millisecond), r.importRSS, r.serviceCPU, r.postgresCPU)
 		}
 		if doExport {
 			fmt.Printf("  export run %d: %d clients in %s = %.0f rows/s, exporting process peak RSS %.0f MB (%.0f MB before the export)\n", i+1, lines, r.exportTime.Round(time.Millisecond), r.exportRate, r.exportRSS, r.idleRSS)
@@ -66,8 +69,9 @@ func benchImportExport(admin *sql.DB, dbURL, bin string, lines, runs int, doImpo
 		return v[len(v)/2]
 	}
 	if doImport {
-		fmt.Printf("import (%d lines, REST, job path), median of %d: %.0f rows/s (target ≥ 150000), peak RSS %.0f MB (target < 150)\n",
-			lines, len(results), med(func(r importExportResult) float64 { return r.importRate }), med(func(r importExportResult) float64 { return r.importRSS }))
+		fmt.Printf("import (%d lines, REST, job path), median of %d: %.0f rows/s (target ≥ 150000), peak RSS %.0f MB (target < 150); CPU: service %.2f s, Postgres %.2f s\n",
+			lines, len(results), med(func(r importExportResult) float64 { return r.importRate }), med(func(r importExportResult) float64 { return r.importRSS }),
+			med(func(r importExportResult) float64 { return r.serviceCPU }), med(func(r importExportResult) float64 { return r.postgresCPU }))
 	}
 	if doExport {
 		fmt.Printf("export (%d clients), median of %d: %.0f rows/s (target ≥ 300000), peak RSS %.0f MB, %.0f MB before it\n",
@@ -124,6 +128,7 @@ func importExportOnce(admin *sql.DB, dbURL, bin, file string, lines int, doExpor
 		return r, err
 	}
 	defer body.Close()
+	cpu0, pg0 := cpuSeconds(svc.Cmd.Process.Pid), pgCPUSeconds()
 	began := time.Now()
 	resp, err := http.Post(svc.URL+"/clients/import/", "text/csv", body)
 	if err != nil {
@@ -161,6 +166,7 @@ func importExportOnce(admin *sql.DB, dbURL, bin, file string, lines int, doExpor
 			return r, err
 		}
 	}
+	r.serviceCPU, r.postgresCPU = cpuSeconds(svc.Cmd.Process.Pid)-cpu0, pgCPUSeconds()-pg0
 	var started, finished time.Time
 	if err := db.QueryRow("SELECT started_at, finished_at FROM client_imports WHERE id = $1", queued.ImportID).Scan(&started, &finished); err != nil {
 		return r, err
