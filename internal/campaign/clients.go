@@ -34,11 +34,8 @@ type ClientPatch struct {
 // Client returns the client with id. Returns ErrNotFound if there is none.
 func (s *Service) Client(ctx context.Context, id int) (*ent.Customer, error) {
 	c, err := s.db.Ent.Customer.Get(ctx, id)
-	if ent.IsNotFound(err) {
-		return nil, notFound("client", id)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("error loading client %d: %w", id, err)
+		return nil, loadErr("client", id, err)
 	}
 	return c, nil
 }
@@ -186,11 +183,8 @@ func (s *Service) UpdateClient(ctx context.Context, id int, p ClientPatch) (*ent
 	var c *ent.Customer
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
 		cur, err := tx.Ent.Customer.Get(ctx, id)
-		if ent.IsNotFound(err) {
-			return notFound("client", id)
-		}
 		if err != nil {
-			return fmt.Errorf("error loading client %d: %w", id, err)
+			return loadErr("client", id, err)
 		}
 		if p.Phone != nil && *p.Phone != cur.Phone {
 			exists, err := tx.Ent.Customer.Query().Where(customer.Phone(*p.Phone)).Exist(ctx)
@@ -229,11 +223,8 @@ func (s *Service) DeleteClient(ctx context.Context, id int) error {
 	var changes []StatusChange
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
 		cur, err := tx.Ent.Customer.Get(ctx, id)
-		if ent.IsNotFound(err) {
-			return notFound("client", id)
-		}
 		if err != nil {
-			return fmt.Errorf("error loading client %d: %w", id, err)
+			return loadErr("client", id, err)
 		}
 		changes, err = s.settleUnsent(ctx, tx, s.now(), message.CustomerID(id), status.MessageCanceled)
 		if err != nil {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/notifyhq/notify/ent"
 )
 
 // ErrNotFound is returned when the client or mailing asked for does not exist.
@@ -69,4 +71,13 @@ func conflict(format string, args ...any) error {
 
 func notFound(what string, id int) error {
 	return fmt.Errorf("%w: %s %d", ErrNotFound, what, id)
+}
+
+// loadErr is the error of loading what id, err not nil: ErrNotFound when
+// there is none.
+func loadErr(what string, id int, err error) error {
+	if ent.IsNotFound(err) {
+		return notFound(what, id)
+	}
+	return fmt.Errorf("error loading %s %d: %w", what, id, err)
 }

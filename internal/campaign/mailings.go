@@ -88,11 +88,8 @@ func (in MailingInput) validate(now time.Time, webhooks bool) (Filter, *sendwind
 // Mailing returns the mailing with id. Returns ErrNotFound if there is none.
 func (s *Service) Mailing(ctx context.Context, id int) (*ent.Mailing, error) {
 	m, err := s.db.Ent.Mailing.Get(ctx, id)
-	if ent.IsNotFound(err) {
-		return nil, notFound("mailing", id)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("error loading mailing %d: %w", id, err)
+		return nil, loadErr("mailing", id, err)
 	}
 	return m, nil
 }
@@ -346,11 +343,8 @@ func lockMailing(ctx context.Context, tx *database.Tx, dialectName string, id in
 		q = q.ForUpdate()
 	}
 	m, err := q.Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, notFound("mailing", id)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("error loading mailing %d: %w", id, err)
+		return nil, loadErr("mailing", id, err)
 	}
 	return m, nil
 }

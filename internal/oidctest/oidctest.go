@@ -69,13 +69,9 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 // AddKey makes a key, publishes it in the JWKS beside the others and signs
 // new tokens with it.
 func (p *Provider) AddKey(t testing.TB, kid string) {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p.UnpublishedKey(t, kid)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.keys[kid] = k
 	p.published = append(p.published, kid)
 	p.signing = kid
 }
