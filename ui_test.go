@@ -174,7 +174,8 @@ func runE2E(t *testing.T, node string, s *uiServer, script string, env ...string
 
 // TestUIOperator is the operator's day in the UI, open mode: compose a mailing with a
 // filter and watch the audience count follow it, start it and watch its progress bar
-// reach 100 % with no reload; pause from the page, see a resume made elsewhere arrive
+// reach 100 % with no reload; open the dashboard and find its sends in the chart at
+// once, from the service's history; pause from the page, see a resume made elsewhere arrive
 // through the subscription, cancel with a confirmation; survive a restart of the
 // service ("reconnecting", then caught up); axe-core on every screen at 1280×800 and
 // 390×844.
@@ -185,6 +186,18 @@ func TestUIOperator(t *testing.T) {
 		s := startUIServer(t, databaseURL)
 		runE2E(t, node, s, "operator.mjs")
 	})
+}
+
+// TestUIKeyboard reaches and triggers the main actions with the keyboard only (Tab,
+// Shift+Tab, Enter, Space, Escape): the skip link, the navigation, the new mailing form
+// filled and submitted, a confirmation dialog kept in focus, closed with Escape (the
+// focus back on its button) and confirmed. On SQLite only: the keyboard's paths do not
+// depend on the database.
+func TestUIKeyboard(t *testing.T) {
+	t.Parallel()
+	node := uiTools(t)
+	s := startUIServer(t, testdb.SQLite(t))
+	runE2E(t, node, s, "keyboard.mjs")
 }
 
 // TestUIRoles signs in with API tokens of each role: a viewer is offered no write

@@ -2,7 +2,7 @@
 // connection banner and the screen of the current path.
 import { useQuery } from "@apollo/client/react";
 import { Alert, Badge, Button, Center, Loader } from "@mantine/core";
-import { useEffect, type ReactNode } from "react";
+import { useEffect, useRef, type ReactNode } from "react";
 import { useConnection } from "./apollo";
 import { clearToken, getToken } from "./auth";
 import type { AppConfig } from "./config";
@@ -84,6 +84,17 @@ function Shell({ viewer, children }: { viewer: Viewer; children: ReactNode }) {
   const { path } = useLocation();
   const connection = useConnection();
   const current = (to: string) => (to === "/ui" ? path === "/ui" : path === to || path.startsWith(to + "/"));
+  // A new screen takes the focus to its content, as a page load would take it to the
+  // top: the keyboard goes on from there, and a screen reader reads the new screen. The
+  // link or button that led there is often gone with the old screen, which would leave
+  // the focus on the page itself and the next Tab back at the skip link.
+  const main = useRef<HTMLElement>(null);
+  const shown = useRef(path);
+  useEffect(() => {
+    if (path === shown.current) return;
+    shown.current = path;
+    main.current?.focus({ preventScroll: true });
+  }, [path]);
   return (
     <>
       <a className="skip-link" href="#main">
@@ -134,7 +145,7 @@ function Shell({ viewer, children }: { viewer: Viewer; children: ReactNode }) {
           Connection lost: reconnecting… The screen catches up when the service is back.
         </div>
       )}
-      <main id="main" className="shell-main">
+      <main id="main" className="shell-main" ref={main} tabIndex={-1}>
         {children}
       </main>
     </>

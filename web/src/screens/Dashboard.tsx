@@ -1,8 +1,9 @@
-// The dashboard: messages by status, sends over time (sampled from the totals while the
-// page is open), and the mailings in progress with live progress bars.
+// The dashboard: messages by status, sends over time (the service's history of the last
+// hour, then samples taken while the page is open), and the mailings in progress with
+// live progress bars.
 import { useQuery } from "@apollo/client/react";
 import { Alert, Group, Paper, SimpleGrid, Stack, Text, Title } from "@mantine/core";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { MailingProgress, StatusBadge } from "../components";
@@ -33,27 +34,86 @@ const DashboardQuery = graphql(`
   }
 `);
 
+// The service's sends of the last hour in 10 s buckets, from its own samples of the
+// totals (docs/design.md, "Send history"): read once, the live samples follow it.
+const SendHistoryQuery = graphql(`
+  query SendHistory {
+    sendHistory(minutes: 60) {
+      since
+      bucketSeconds
+      buckets {
+        at
+        sent
+        failed
+      }
+    }
+  }
+`);
+
 const SAMPLE_MS = 2_000;
-const KEEP = 300; // 10 minutes of samples
+const SPAN_S = 3600; // the chart shows the last hour
+
+type Series = { t: number[]; sent: number[]; failed: number[] };
 
 export function Dashboard() {
   const { data, error } = useQuery(DashboardQuery, { pollInterval: SAMPLE_MS, fetchPolicy: "network-only" });
-  const [series, setSeries] = useState<{ t: number[]; sent: number[]; failed: number[] }>({ t: [], sent: [], failed: [] });
-  const last = useRef<{ sent: number; failed: number } | null>(null);
+  const { data: historyData } = useQuery(SendHistoryQuery, { fetchPolicy: "network-only" });
+  const [live, setLive] = useState<Series>({ t: [], sent: [], failed: [] });
+  const last = useRef<{ sent: number; failed: number; at: number } | null>(null);
   const g = data?.generalStatistics;
   useEffect(() => {
     if (!g) return;
     const count = (s: string) => g.byStatus.find((c) => c.status === s)?.count ?? 0;
-    const now = { sent: count("SENT"), failed: count("FAILED") + count("EXPIRED") };
+    const now = { sent: count("SENT"), failed: count("FAILED") + count("EXPIRED"), at: Date.now() / 1000 };
     const prev = last.current;
     last.current = now;
     if (!prev) return;
-    setSeries((s) => ({
-      t: [...s.t, Date.now() / 1000].slice(-KEEP),
-      sent: [...s.sent, Math.max(0, now.sent - prev.sent) / (SAMPLE_MS / 1000)].slice(-KEEP),
-      failed: [...s.failed, Math.max(0, now.failed - prev.failed) / (SAMPLE_MS / 1000)].slice(-KEEP),
-    }));
+    const secs = Math.max(0.001, now.at - prev.at);
+    setLive((s) => {
+      const keep = s.t.findIndex((t) => t >= now.at - SPAN_S);
+      const from = keep < 0 ? s.t.length : keep;
+      return {
+        t: [...s.t.slice(from), now.at],
+        sent: [...s.sent.slice(from), Math.max(0, now.sent - prev.sent) / secs],
+        failed: [...s.failed.slice(from), Math.max(0, now.failed - prev.failed) / secs],
+      };
+    });
   }, [g]);
+
+  // The history's buckets as rates at their ends (a live sample is the rate over the
+  // 2 s before it), then the live samples outside the history's span.
+  const h = historyData?.sendHistory;
+  const chart = useMemo(() => {
+    const hist: Series = { t: [], sent: [], failed: [] };
+    let sent = 0;
+    const cutoff = (live.t[live.t.length - 1] ?? Date.now() / 1000) - SPAN_S;
+    for (const b of h?.buckets ?? []) {
+      if (Date.parse(b.at) / 1000 < cutoff) continue;
+      hist.t.push(Date.parse(b.at) / 1000 + h!.bucketSeconds);
+      hist.sent.push(b.sent / h!.bucketSeconds);
+      hist.failed.push(b.failed / h!.bucketSeconds);
+      sent += b.sent;
+    }
+    const first = hist.t[0] ?? Infinity;
+    const lastT = hist.t[hist.t.length - 1] ?? -Infinity;
+    const out: Series = { t: [], sent: [], failed: [] };
+    const push = (s: Series, i: number) => {
+      out.t.push(s.t[i]);
+      out.sent.push(s.sent[i]);
+      out.failed.push(s.failed[i]);
+    };
+    live.t.forEach((t, i) => t < first && push(live, i));
+    hist.t.forEach((_, i) => push(hist, i));
+    let liveAfter = 0;
+    live.t.forEach((t, i) => {
+      if (t > lastT) {
+        push(live, i);
+        liveAfter++;
+      }
+    });
+    return { series: out, historyPoints: hist.t.length, historySent: sent, livePoints: liveAfter };
+  }, [h, live]);
+  const since = h?.since ? new Date(h.since) : null;
 
   const active = g?.perMailing.filter((m) => m.status === "RUNNING" || m.status === "PAUSED" || m.status === "SCHEDULED") ?? [];
   return (
@@ -79,10 +139,17 @@ export function Dashboard() {
             <Title order={2} size="h4">
               Sends per second
             </Title>
-            <Text size="sm" mb="xs">
-              Sampled every {SAMPLE_MS / 1000} s while this page is open.
+            <Text size="sm" mb="xs" data-testid="sends-chart-caption">
+              {since
+                ? `The last hour in ${h!.bucketSeconds} s buckets, as the service has sampled it since ${since.toLocaleTimeString()} (it keeps no history from before it started), then every ${SAMPLE_MS / 1000} s while this page is open.`
+                : `Every ${SAMPLE_MS / 1000} s while this page is open.`}
             </Text>
-            <SendsChart series={series} />
+            <SendsChart
+              series={chart.series}
+              historyPoints={chart.historyPoints}
+              historySent={chart.historySent}
+              livePoints={chart.livePoints}
+            />
           </Paper>
           <Paper withBorder p="md">
             <Title order={2} size="h4" mb="xs">
@@ -119,7 +186,17 @@ function Total({ label, value }: { label: string; value: number }) {
   );
 }
 
-function SendsChart({ series }: { series: { t: number[]; sent: number[]; failed: number[] } }) {
+function SendsChart({
+  series,
+  historyPoints,
+  historySent,
+  livePoints,
+}: {
+  series: Series;
+  historyPoints: number;
+  historySent: number;
+  livePoints: number;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   useEffect(() => {
@@ -151,5 +228,17 @@ function SendsChart({ series }: { series: { t: number[]; sent: number[]; failed:
   useEffect(() => {
     plot.current?.setData([series.t, series.sent, series.failed]);
   }, [series]);
-  return <div ref={ref} className="chart" role="img" aria-label="Chart of messages sent and failed per second" data-testid="sends-chart" />;
+  return (
+    <div
+      ref={ref}
+      className="chart"
+      role="img"
+      aria-label={`Chart of messages sent and failed per second: ${historySent.toLocaleString()} sent in the service's history of the last hour`}
+      data-testid="sends-chart"
+      data-points={series.t.length}
+      data-history-points={historyPoints}
+      data-history-sent={historySent}
+      data-live-points={livePoints}
+    />
+  );
 }

@@ -1,0 +1,156 @@
+// The main actions with the keyboard only (run by TestUIKeyboard in ui_test.go): Tab,
+// Shift+Tab, Enter, Space and Escape, never the mouse. The skip link; the navigation to
+// the mailings; the new mailing form opened, filled (text, a tag, the send window's
+// checkbox) and submitted; on a running mailing, the cancel confirmation opened, kept
+// closed with Escape (the focus back on its button, never outside the dialog while it
+// is open), opened again and confirmed.
+import { base, check, checkPage, done, gql, hhmm, launch, open, phones, step } from "./lib.mjs";
+
+const N = 30;
+step("clients, and a mailing waiting for its send window");
+await gql(`mutation ($in: [CreateClientInput!]!) { createClients(input: $in) { id } }`, {
+  in: phones(N, 79003000000).map((phone) => ({ phone, tag: "kbd", timezone: "UTC" })),
+});
+const now = new Date();
+const { createMailing: waiting } = await gql(
+  `mutation ($in: CreateMailingInput!) { createMailing(input: $in) { id } }`,
+  {
+    in: {
+      text: "Waits for its window",
+      startAt: new Date(now.getTime() - 60_000).toISOString(),
+      endAt: new Date(now.getTime() + 24 * 3600_000).toISOString(),
+      filter: { tags: ["kbd"] },
+      sendWindow: { from: hhmm(new Date(now.getTime() + 2 * 3600_000)), to: hhmm(new Date(now.getTime() + 3 * 3600_000)) },
+    },
+  },
+);
+
+const browser = await launch();
+const page = await open(browser);
+
+// focused describes the element that has the focus, for the failures.
+const focused = () =>
+  page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return "the page itself";
+    const name = (el.getAttribute("aria-label") || el.textContent || el.getAttribute("name") || "").trim().slice(0, 40);
+    return `<${el.tagName.toLowerCase()}> "${name}"`;
+  });
+const hasFocus = (target) => target.evaluate((el) => el === document.activeElement);
+
+// tabTo presses Tab (Shift+Tab when back) until target has the focus, and fails when
+// it is not reached: a control the keyboard cannot reach.
+async function tabTo(target, what, { back = false, max = 80 } = {}) {
+  await target.waitFor();
+  for (let i = 1; i <= max; i++) {
+    await page.keyboard.press(back ? "Shift+Tab" : "Tab");
+    if (await hasFocus(target)) return i;
+  }
+  throw new Error(`${what}: not reached in ${max} presses of ${back ? "Shift+Tab" : "Tab"} (the focus is on ${await focused()})`);
+}
+
+// ring checks that the focused control shows where the focus is.
+async function ring(target, what) {
+  const visible = await target.evaluate((el) => {
+    const s = getComputedStyle(el);
+    return (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== "none";
+  });
+  check(visible, `${what} has the focus but shows no focus ring`);
+}
+
+step("the skip link moves past the navigation to the content");
+await page.goto(base + "/ui/");
+await page.getByRole("heading", { name: "Dashboard", level: 1 }).waitFor();
+const skip = page.getByRole("link", { name: "Skip to content" });
+await tabTo(skip, "the skip link", { max: 1 });
+await page.keyboard.press("Enter");
+await page.keyboard.press("Tab");
+const inMain = await page.evaluate(() => !!document.activeElement?.closest("main"));
+check(inMain, `after the skip link, Tab went to ${await focused()}, not into the content`);
+
+step("the navigation: Mailings, then New mailing, with Enter");
+await page.goto(base + "/ui/");
+await page.getByRole("heading", { name: "Dashboard", level: 1 }).waitFor();
+const navMailings = page.getByRole("navigation", { name: "Screens" }).getByRole("link", { name: "Mailings" });
+await tabTo(navMailings, "the Mailings link");
+await ring(navMailings, "the Mailings link");
+await page.keyboard.press("Enter");
+await page.getByRole("heading", { name: "Mailings", level: 1 }).waitFor();
+const newMailing = page.getByRole("link", { name: "New mailing" });
+// A new screen takes the focus to its content: the next Tab is its first control.
+await tabTo(newMailing, "New mailing", { max: 1 });
+await ring(newMailing, "New mailing");
+await page.keyboard.press("Enter");
+await page.getByRole("heading", { name: "New mailing", level: 1 }).waitFor();
+
+step("the form: text, a tag with Enter, the window's checkbox with Space, submitted with Enter");
+const text = page.getByRole("textbox", { name: /^Text/ });
+await tabTo(text, "the text, the form's first control", { max: 1 });
+await page.keyboard.type("Typed without a mouse");
+const tags = page.getByRole("combobox", { name: "Tags" });
+await tabTo(tags, "the tags");
+await page.keyboard.type("kbd");
+await page.keyboard.press("Enter");
+check(page.url().endsWith("/ui/mailings/new"), "Enter in the tags submitted the form");
+await page.locator(`[data-testid="audience-count"][data-count="${N}"]`).waitFor();
+const windowBox = page.getByRole("checkbox", { name: /daily window/ });
+await tabTo(windowBox, "the send window's checkbox");
+await page.keyboard.press("Space");
+await page.getByRole("textbox", { name: "From", exact: true }).waitFor();
+check(await windowBox.isChecked(), "Space did not tick the send window");
+await page.keyboard.press("Space");
+await page.getByRole("textbox", { name: "From", exact: true }).waitFor({ state: "detached" });
+const create = page.getByRole("button", { name: "Create mailing" });
+await tabTo(create, "Create mailing");
+await ring(create, "Create mailing");
+await page.keyboard.press("Enter");
+await page.waitForURL(/\/ui\/mailings\/\d+$/);
+const created = page.url().split("/").pop();
+check(created !== waiting.id, "no new mailing");
+await page.getByRole("heading", { level: 1 }).locator("[data-status]").waitFor();
+check(await page.evaluate(() => !!document.activeElement?.closest("main")), `after the form, the focus is on ${await focused()}, not on the new screen`);
+const { mailing } = await gql(`query ($id: ID!) { mailing(id: $id) { text filter { tags } sendWindow { from } } }`, { id: created });
+check(mailing.text === "Typed without a mouse" && mailing.filter.tags.join() === "kbd" && mailing.sendWindow === null, `the mailing: ${JSON.stringify(mailing)}`);
+
+step("from the list to the waiting mailing, with Enter");
+await tabTo(navMailings, "the Mailings link");
+await page.keyboard.press("Enter");
+await page.getByRole("heading", { name: "Mailings", level: 1 }).waitFor();
+const row = page.locator(`[data-mailing="${waiting.id}"]`).getByRole("link").first();
+await tabTo(row, `mailing ${waiting.id} in the list`);
+await page.keyboard.press("Enter");
+await page.waitForURL(new RegExp(`/ui/mailings/${waiting.id}$`));
+const statusBadge = () => page.getByRole("heading", { level: 1 }).locator("[data-status]");
+await statusBadge().and(page.locator('[data-status="RUNNING"]')).waitFor();
+
+step("the cancel confirmation: Enter opens it, the focus stays in it, Escape closes it");
+const cancel = page.getByRole("button", { name: "Cancel mailing" });
+await tabTo(cancel, "Cancel mailing");
+await ring(cancel, "Cancel mailing");
+await page.keyboard.press("Enter");
+const dialog = page.getByRole("dialog");
+await dialog.waitFor();
+const inDialog = () => page.evaluate(() => !!document.activeElement?.closest('[role="dialog"]'));
+check(await inDialog(), `the dialog opened with the focus on ${await focused()}`);
+for (let i = 0; i < 6; i++) {
+  await page.keyboard.press(i % 2 ? "Shift+Tab" : "Tab");
+  check(await inDialog(), `Tab left the open dialog for ${await focused()}`);
+}
+await page.keyboard.press("Escape");
+await dialog.waitFor({ state: "detached" });
+check(await hasFocus(cancel), `Escape closed the dialog and left the focus on ${await focused()}, not on its button`);
+await statusBadge().and(page.locator('[data-status="RUNNING"]')).waitFor();
+
+step("Space opens it again; Tab to the confirmation, Space confirms");
+await page.keyboard.press("Space");
+await dialog.waitFor();
+const confirm = dialog.getByRole("button", { name: "Cancel the mailing" });
+await tabTo(confirm, "Cancel the mailing, in the dialog", { max: 6 });
+await ring(confirm, "Cancel the mailing");
+await page.keyboard.press("Space");
+await statusBadge().and(page.locator('[data-status="CANCELLED"]')).waitFor();
+await page.locator(`[data-testid="count-CANCELLED"][data-count="${N}"]`).waitFor();
+
+checkPage(page);
+await browser.close();
+done();
