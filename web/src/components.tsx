@@ -1,9 +1,9 @@
-// Pieces the screens share: status badges, the stacked progress bar, confirmations.
+// Pieces the screens share: status badges, the stacked progress bar, confirmations,
+// the rows and pages of a connection.
 import { Badge, Button, Group, Modal, Progress, Text, Tooltip } from "@mantine/core";
 import { useState, type ReactNode } from "react";
 
 export const messageStatuses = ["QUEUED", "RETRYING", "SENT", "FAILED", "EXPIRED", "CANCELLED"] as const;
-export type MessageStatusName = (typeof messageStatuses)[number];
 
 // Colours with white text above the 4.5:1 contrast of WCAG AA.
 export const statusColor: Record<string, string> = {
@@ -158,5 +158,45 @@ export function TableScroll({ label, children }: { label: string; children: Reac
     <div className="table-scroll" tabIndex={0} role="region" aria-label={label}>
       {children}
     </div>
+  );
+}
+
+type Connection<T> = { edges?: readonly ({ node?: T | null } | null)[] | null } | null | undefined;
+
+// nodesOf is the rows of a connection: the nodes of its edges.
+export function nodesOf<T>(conn: Connection<T>): T[] {
+  return conn?.edges?.flatMap((e) => (e?.node ? [e.node] : [])) ?? [];
+}
+
+// CursorPager shows how many rows a connection has and steps through its pages; cursors
+// holds the end cursors of the pages before the current one (the last is its "after").
+export function CursorPager({
+  cursors: [cursors, setCursors],
+  conn,
+  noun,
+  back,
+  on,
+}: {
+  cursors: [string[], (cursors: string[]) => void];
+  conn: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor?: string | null } };
+  noun: string;
+  back: string;
+  on: string;
+}) {
+  const end = conn.pageInfo.endCursor;
+  return (
+    <Group justify="space-between">
+      <Text size="sm">
+        {conn.totalCount.toLocaleString()} {noun}
+      </Text>
+      <Group gap="xs">
+        <Button size="compact-sm" variant="default" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+          {back}
+        </Button>
+        <Button size="compact-sm" variant="default" disabled={!conn.pageInfo.hasNextPage} onClick={() => end && setCursors([...cursors, end])}>
+          {on}
+        </Button>
+      </Group>
+    </Group>
   );
 }

@@ -3,7 +3,7 @@
 import { useQuery } from "@apollo/client/react";
 import { Alert, Button, Code, Group, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useState } from "react";
-import { formatTime, TableScroll } from "../components";
+import { CursorPager, formatTime, nodesOf, TableScroll } from "../components";
 import { errorText } from "../errors";
 import { graphql } from "../gql";
 import type { AuditLogWhere } from "../gql/graphql";
@@ -47,7 +47,7 @@ export function Audit() {
     );
   }
   const conn = data?.auditLog;
-  const rows = conn?.edges?.flatMap((e) => (e?.node ? [e.node] : [])) ?? [];
+  const rows = nodesOf(conn);
   return (
     <Stack>
       <Title order={1} size="h2">
@@ -119,24 +119,7 @@ export function Audit() {
           </Table.Tbody>
         </Table>
       </TableScroll>
-      {conn && (
-        <Group justify="space-between">
-          <Text size="sm">{conn.totalCount.toLocaleString()} entries</Text>
-          <Group gap="xs">
-            <Button size="compact-sm" variant="default" disabled={after.length === 0} onClick={() => setAfter(after.slice(0, -1))}>
-              Newer
-            </Button>
-            <Button
-              size="compact-sm"
-              variant="default"
-              disabled={!conn.pageInfo.hasNextPage}
-              onClick={() => conn.pageInfo.endCursor && setAfter([...after, conn.pageInfo.endCursor])}
-            >
-              Older
-            </Button>
-          </Group>
-        </Group>
-      )}
+      {conn && <CursorPager cursors={[after, setAfter]} conn={conn} noun="entries" back="Newer" on="Older" />}
     </Stack>
   );
 }

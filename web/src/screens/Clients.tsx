@@ -7,7 +7,7 @@ import { Alert, Button, Group, Modal, Stack, Table, Text, TextInput, Title } fro
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from "@tanstack/react-table";
 import { useEffect, useMemo, useState } from "react";
 import { getToken } from "../auth";
-import { formatTime, TableScroll } from "../components";
+import { formatTime, nodesOf, TableScroll } from "../components";
 import { errorText, formErrors, type FormErrors } from "../errors";
 import { graphql } from "../gql";
 import type { ClientWhereInput, ClientsQuery as ClientsQueryResult } from "../gql/graphql";
@@ -95,7 +95,7 @@ export function Clients() {
   const { data, error: loadError, refetch } = useQuery(ClientsQuery, { variables: vars });
   const [del] = useMutation(DeleteClient);
   const conn = data?.clients;
-  const rows = useMemo(() => conn?.edges?.flatMap((e) => (e?.node ? [e.node] : [])) ?? [], [conn]);
+  const rows = useMemo(() => nodesOf(conn), [conn]);
   const pages = conn ? Math.max(1, Math.ceil(conn.totalCount / PAGE)) : 1;
 
   const columns = useMemo(

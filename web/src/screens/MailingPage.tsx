@@ -7,7 +7,7 @@ import { Alert, Button, Group, Loader, Paper, SegmentedControl, Stack, Table, Te
 import { print } from "graphql";
 import { useEffect, useRef, useState } from "react";
 import { rawSubscribe, useConnection } from "../apollo";
-import { ConfirmButton, formatTime, MailingProgress, messageStatuses, StatusBadge , TableScroll } from "../components";
+import { ConfirmButton, formatTime, MailingProgress, messageStatuses, nodesOf, StatusBadge, TableScroll } from "../components";
 import { errorText } from "../errors";
 import { graphql } from "../gql";
 import type { MessageStatus, StatusFeedSubscription } from "../gql/graphql";
@@ -311,7 +311,7 @@ function Messages({ id, live, received }: { id: string; live: boolean; received:
     return () => clearTimeout(t);
   }, [received, live, refetch]);
   const conn = data?.mailing?.messages;
-  const rows = conn?.edges?.flatMap((e) => (e?.node ? [e.node] : [])) ?? [];
+  const rows = nodesOf(conn);
   const pages = conn ? Math.max(1, Math.ceil(conn.totalCount / PAGE)) : 1;
   return (
     <Paper withBorder p="md">

@@ -3,7 +3,7 @@
 import { useQuery, useSubscription } from "@apollo/client/react";
 import { Alert, Button, Group, Loader, Select, Table, Text, Title } from "@mantine/core";
 import { useState } from "react";
-import { formatTime, MailingProgress, StatusBadge , TableScroll } from "../components";
+import { formatTime, MailingProgress, nodesOf, StatusBadge, TableScroll } from "../components";
 import { errorText } from "../errors";
 import { graphql } from "../gql";
 import type { MailingStatus } from "../gql/graphql";
@@ -74,7 +74,7 @@ export function Mailings() {
     variables: { first: 50, where: status ? { status: status as MailingStatus } : undefined },
     pollInterval: 15_000,
   });
-  const rows = data?.mailings.edges?.flatMap((e) => (e?.node ? [e.node] : [])) ?? [];
+  const rows = nodesOf(data?.mailings);
   return (
     <>
       <Group justify="space-between" mb="md">

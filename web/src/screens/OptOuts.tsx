@@ -3,7 +3,7 @@
 import { useMutation, useQuery } from "@apollo/client/react";
 import { Alert, Button, Group, Paper, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useState } from "react";
-import { ConfirmButton, formatTime, TableScroll } from "../components";
+import { ConfirmButton, CursorPager, formatTime, nodesOf, TableScroll } from "../components";
 import { errorText, formErrors, type FormErrors } from "../errors";
 import { graphql } from "../gql";
 import { useCan } from "../viewer";
@@ -55,7 +55,7 @@ export function OptOuts() {
   const [optIn] = useMutation(OptIn);
   const [actionError, setActionError] = useState<string | null>(null);
   const conn = data?.optOuts;
-  const rows = conn?.edges?.flatMap((e) => (e?.node ? [e.node] : [])) ?? [];
+  const rows = nodesOf(conn);
   return (
     <Stack>
       <Title order={1} size="h2">
@@ -130,24 +130,7 @@ export function OptOuts() {
           </Table.Tbody>
         </Table>
       </TableScroll>
-      {conn && (
-        <Group justify="space-between">
-          <Text size="sm">{conn.totalCount.toLocaleString()} opted-out phones</Text>
-          <Group gap="xs">
-            <Button size="compact-sm" variant="default" disabled={after.length === 0} onClick={() => setAfter(after.slice(0, -1))}>
-              Previous
-            </Button>
-            <Button
-              size="compact-sm"
-              variant="default"
-              disabled={!conn.pageInfo.hasNextPage}
-              onClick={() => conn.pageInfo.endCursor && setAfter([...after, conn.pageInfo.endCursor])}
-            >
-              Next
-            </Button>
-          </Group>
-        </Group>
-      )}
+      {conn && <CursorPager cursors={[after, setAfter]} conn={conn} noun="opted-out phones" back="Previous" on="Next" />}
     </Stack>
   );
 }
