@@ -99,14 +99,9 @@ var (
 		PrimaryKey: []*schema.Column{ClientsColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "customer_operator_code",
+				Name:    "customer_operator_code_tag",
 				Unique:  false,
-				Columns: []*schema.Column{ClientsColumns[2]},
-			},
-			{
-				Name:    "customer_tag",
-				Unique:  false,
-				Columns: []*schema.Column{ClientsColumns[3]},
+				Columns: []*schema.Column{ClientsColumns[2], ClientsColumns[3]},
 			},
 		},
 	}
