@@ -3,7 +3,8 @@
 // the mailings; the new mailing form opened, filled (text, a tag, the send window's
 // checkbox) and submitted; on a running mailing, the cancel confirmation opened, kept
 // closed with Escape (the focus back on its button, never outside the dialog while it
-// is open), opened again and confirmed.
+// is open), opened again and confirmed; on the clients, New client's dialog filled and
+// sent (the focus back on its button), a client's Delete kept with Escape, then confirmed.
 import { base, check, checkPage, done, gql, hhmm, launch, open, phones, step } from "./lib.mjs";
 
 const N = 30;
@@ -116,8 +117,8 @@ step("from the list to the waiting mailing, with Enter");
 await tabTo(navMailings, "the Mailings link");
 await page.keyboard.press("Enter");
 await page.getByRole("heading", { name: "Mailings", level: 1 }).waitFor();
-const row = page.locator(`[data-mailing="${waiting.id}"]`).getByRole("link").first();
-await tabTo(row, `mailing ${waiting.id} in the list`);
+const listed = page.locator(`[data-mailing="${waiting.id}"]`).getByRole("link").first();
+await tabTo(listed, `mailing ${waiting.id} in the list`);
 await page.keyboard.press("Enter");
 await page.waitForURL(new RegExp(`/ui/mailings/${waiting.id}$`));
 const statusBadge = () => page.getByRole("heading", { level: 1 }).locator("[data-status]");
@@ -150,6 +151,40 @@ await ring(confirm, "Cancel the mailing");
 await page.keyboard.press("Space");
 await statusBadge().and(page.locator('[data-status="CANCELLED"]')).waitFor();
 await page.locator(`[data-testid="count-CANCELLED"][data-count="${N}"]`).waitFor();
+
+step("clients: New client with Enter, filled and sent with Enter; the focus comes back to its button");
+const navClients = page.getByRole("navigation", { name: "Screens" }).getByRole("link", { name: "Clients" });
+await tabTo(navClients, "the Clients link");
+await page.keyboard.press("Enter");
+await page.getByRole("heading", { name: "Clients", level: 1 }).waitFor();
+const newClient = page.getByRole("button", { name: "New client" });
+await tabTo(newClient, "New client");
+await ring(newClient, "New client");
+await page.keyboard.press("Enter");
+await dialog.waitFor();
+const phone = dialog.getByRole("textbox", { name: /^Phone/ });
+await tabTo(phone, "the phone, in the dialog", { max: 4 });
+await page.keyboard.type("79005550001");
+await page.keyboard.press("Enter");
+await dialog.waitFor({ state: "detached" });
+const row = (p) => page.getByRole("row").filter({ hasText: p });
+await row("79005550001").waitFor();
+check(await hasFocus(newClient), `after the dialog, the focus is on ${await focused()}, not on New client`);
+
+step("clients: Delete, Escape keeps the client, Delete again and Enter on the confirmation");
+const del = row("79005550001").getByRole("button", { name: /^Delete/ });
+await tabTo(del, "the client's Delete");
+await page.keyboard.press("Enter");
+await dialog.waitFor();
+check(await inDialog(), `the dialog opened with the focus on ${await focused()}`);
+await page.keyboard.press("Escape");
+await dialog.waitFor({ state: "detached" });
+check(await hasFocus(del), `Escape closed the dialog and left the focus on ${await focused()}, not on the client's Delete`);
+await page.keyboard.press("Enter");
+await dialog.waitFor();
+await tabTo(dialog.getByRole("button", { name: "Delete" }), "Delete, in the dialog", { max: 6 });
+await page.keyboard.press("Enter");
+await row("79005550001").waitFor({ state: "detached" });
 
 checkPage(page);
 await browser.close();

@@ -297,7 +297,6 @@ function ClientModal({ client, onClose }: { client: Row | "new" | null; onClose:
     if (client === "new") setForm({ phone: "", tag: "", operatorCode: "", timezone: "UTC" });
     else if (client) setForm({ phone: client.phone, tag: client.tag, operatorCode: client.operatorCode, timezone: client.timezone });
   }, [client]);
-  if (!client) return null;
   const err = (f: string) => errors.fields[f];
   async function submit(e: React.FormEvent) {
     e.preventDefault();
@@ -320,34 +319,37 @@ function ClientModal({ client, onClose }: { client: Row | "new" | null; onClose:
     }
   }
   return (
-    <Modal opened onClose={() => onClose(false)} title={isNew ? "New client" : `Edit client ${client.phone}`}>
-      <form onSubmit={submit} noValidate>
-        <Stack>
-          {errors.general.map((g) => (
-            <Alert key={g} color="red" role="alert">
-              {g}
-            </Alert>
-          ))}
-          <TextInput label="Phone" description="7 and ten digits" value={form.phone} onChange={(e) => setForm({ ...form, phone: e.currentTarget.value })} error={err("phone")} required />
-          <TextInput label="Tag" value={form.tag} onChange={(e) => setForm({ ...form, tag: e.currentTarget.value })} error={err("tag")} />
-          <TextInput
-            label="Operator code"
-            description={isNew ? "Three digits; taken from the phone when empty" : "Three digits"}
-            value={form.operatorCode}
-            onChange={(e) => setForm({ ...form, operatorCode: e.currentTarget.value })}
-            error={err("operatorCode")}
-          />
-          <TextInput label="Time zone" description="An IANA name, such as Europe/Moscow" value={form.timezone} onChange={(e) => setForm({ ...form, timezone: e.currentTarget.value })} error={err("timezone")} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => onClose(false)}>
-              Back
-            </Button>
-            <Button type="submit" loading={cs.loading || us.loading}>
-              {isNew ? "Create" : "Save"}
-            </Button>
-          </Group>
-        </Stack>
-      </form>
+    // Mounted while closed, so that closing gives the focus back to the button that opened it.
+    <Modal opened={!!client} onClose={() => onClose(false)} title={isNew ? "New client" : `Edit client ${client?.phone ?? ""}`}>
+      {client && (
+        <form onSubmit={submit} noValidate>
+          <Stack>
+            {errors.general.map((g) => (
+              <Alert key={g} color="red" role="alert">
+                {g}
+              </Alert>
+            ))}
+            <TextInput label="Phone" description="7 and ten digits" value={form.phone} onChange={(e) => setForm({ ...form, phone: e.currentTarget.value })} error={err("phone")} required />
+            <TextInput label="Tag" value={form.tag} onChange={(e) => setForm({ ...form, tag: e.currentTarget.value })} error={err("tag")} />
+            <TextInput
+              label="Operator code"
+              description={isNew ? "Three digits; taken from the phone when empty" : "Three digits"}
+              value={form.operatorCode}
+              onChange={(e) => setForm({ ...form, operatorCode: e.currentTarget.value })}
+              error={err("operatorCode")}
+            />
+            <TextInput label="Time zone" description="An IANA name, such as Europe/Moscow" value={form.timezone} onChange={(e) => setForm({ ...form, timezone: e.currentTarget.value })} error={err("timezone")} />
+            <Group justify="flex-end">
+              <Button variant="default" onClick={() => onClose(false)}>
+                Back
+              </Button>
+              <Button type="submit" loading={cs.loading || us.loading}>
+                {isNew ? "Create" : "Save"}
+              </Button>
+            </Group>
+          </Stack>
+        </form>
+      )}
     </Modal>
   );
 }
