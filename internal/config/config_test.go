@@ -112,3 +112,18 @@ func TestAPITokens(t *testing.T) {
 	require.ErrorContains(t, err, `API_TOKENS: entry 2 ("ops"): the token is shorter than 16 characters`)
 	require.NotContains(t, err.Error(), "tooshort")
 }
+
+// TestWebhookAllowPrivate: a mailing's webhookUrl reaches only public
+// addresses by default; WEBHOOK_ALLOW_PRIVATE=true lifts that, and a value
+// that is not a boolean stops the start naming the variable.
+func TestWebhookAllowPrivate(t *testing.T) {
+	t.Parallel()
+	c, err := load(nil)
+	require.NoError(t, err)
+	require.False(t, c.WebhookPrivate)
+	c, err = load(map[string]string{"WEBHOOK_ALLOW_PRIVATE": "true"})
+	require.NoError(t, err)
+	require.True(t, c.WebhookPrivate)
+	_, err = load(map[string]string{"WEBHOOK_ALLOW_PRIVATE": "yes please"})
+	require.ErrorContains(t, err, "WEBHOOK_ALLOW_PRIVATE: must be true or false")
+}
