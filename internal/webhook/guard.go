@@ -36,6 +36,7 @@ type RefusedError struct {
 	Why string
 }
 
+// Error says what was refused and why, and how to allow it.
 func (e *RefusedError) Error() string {
 	what := e.Addr.String()
 	if e.Host != "" && e.Host != what {
@@ -49,10 +50,10 @@ func (e *RefusedError) Error() string {
 // Is makes errors.Is(err, ErrRefused) hold.
 func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
 
-// Special-purpose IPv4 ranges refused besides those netip.Addr classifies
-// (IANA's special-purpose address registry, RFC 6890): none reaches a
-// receiver on the internet, and some reach the provider's own services
-// (100.100.100.200 is a cloud's metadata address).
+// Special-purpose ranges refused besides those netip.Addr classifies (IANA's
+// special-purpose address registries, RFC 6890): none reaches a receiver on
+// the internet, and some reach the provider's own services (100.100.100.200
+// is a cloud's metadata address).
 var refusedPrefixes = []struct {
 	prefix netip.Prefix
 	why    string
