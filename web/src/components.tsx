@@ -1,7 +1,8 @@
-// Pieces the screens share: status badges, the stacked progress bar, confirmations,
+// Pieces the screens share: status badges, the stacked progress bar, confirmations, errors,
 // the rows and pages of a connection.
-import { Badge, Button, Group, Modal, Progress, Text, Tooltip } from "@mantine/core";
+import { Alert, Badge, Button, Group, Modal, Progress, Text, Tooltip, type AlertProps } from "@mantine/core";
 import { useState, type ReactNode } from "react";
+import { errorText } from "./errors";
 
 export const messageStatuses = ["QUEUED", "RETRYING", "SENT", "FAILED", "EXPIRED", "CANCELLED"] as const;
 
@@ -198,5 +199,16 @@ export function CursorPager({
         </Button>
       </Group>
     </Group>
+  );
+}
+
+// ErrorAlert shows an error when there is one: a message as it is, an API error in the
+// user's words (errorText).
+export function ErrorAlert({ error, ...props }: { error: unknown } & AlertProps) {
+  if (!error) return null;
+  return (
+    <Alert color="red" role="alert" {...props}>
+      {typeof error === "string" ? error : errorText(error)}
+    </Alert>
   );
 }

@@ -3,8 +3,7 @@
 import { useQuery } from "@apollo/client/react";
 import { Alert, Button, Code, Group, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useState } from "react";
-import { CursorPager, formatTime, nodesOf, TableScroll } from "../components";
-import { errorText } from "../errors";
+import { CursorPager, ErrorAlert, formatTime, nodesOf, TableScroll } from "../components";
 import { graphql } from "../gql";
 import type { AuditLogWhere } from "../gql/graphql";
 import { useCan } from "../viewer";
@@ -80,11 +79,7 @@ export function Audit() {
           </Button>
         </Group>
       </form>
-      {error && (
-        <Alert color="red" role="alert">
-          {errorText(error)}
-        </Alert>
-      )}
+      <ErrorAlert error={error} />
       <TableScroll label="Audit entries">
         <Table striped data-testid="audit">
           <Table.Thead>

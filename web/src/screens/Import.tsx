@@ -2,30 +2,37 @@
 // (importClients); a large file is worked by a job whose progress arrives through
 // clientImportProgress. Invalid lines are listed with their line, column and reason.
 import { useMutation, useSubscription } from "@apollo/client/react";
-import { Alert, Button, Checkbox, FileInput, Group, Paper, Progress, Select, Stack, Table, Text, Title } from "@mantine/core";
+import { Button, Checkbox, FileInput, Group, Paper, Progress, Select, Stack, Table, Text, Title } from "@mantine/core";
 import { useState } from "react";
-import { TableScroll } from "../components";
-import { errorText, formErrors } from "../errors";
+import { ErrorAlert, TableScroll } from "../components";
+import { formErrors } from "../errors";
 import { graphql } from "../gql";
 import type { ImportClientsMutation, ImportMode } from "../gql/graphql";
 
 
+// What the import's mutation and its progress subscription both read.
+graphql(`
+  fragment ImportState on ClientImport {
+    id
+    state
+    mode
+    skipInvalid
+    lines
+    imported
+    skipped
+    errorCount
+    errors {
+      line
+      field
+      message
+    }
+  }
+`);
+
 const ImportClients = graphql(`
   mutation ImportClients($file: Upload!, $mode: ImportMode, $skipInvalid: Boolean) {
     importClients(file: $file, mode: $mode, skipInvalid: $skipInvalid) {
-      id
-      state
-      mode
-      skipInvalid
-      lines
-      imported
-      skipped
-      errorCount
-      errors {
-        line
-        field
-        message
-      }
+      ...ImportState
     }
   }
 `);
@@ -33,19 +40,7 @@ const ImportClients = graphql(`
 const ImportProgress = graphql(`
   subscription ClientImportProgress($id: ID!) {
     clientImportProgress(id: $id) {
-      id
-      state
-      mode
-      skipInvalid
-      lines
-      imported
-      skipped
-      errorCount
-      errors {
-        line
-        field
-        message
-      }
+      ...ImportState
     }
   }
 `);
@@ -153,11 +148,7 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
           {imp.errors.length > 200 && <Text size="sm">The first 200 of {imp.errorCount.toLocaleString()} invalid lines are shown.</Text>}
         </Stack>
       )}
-      {state.error && !fileError && (
-        <Alert color="red" role="alert" mt="sm">
-          {errorText(state.error)}
-        </Alert>
-      )}
+      <ErrorAlert error={!fileError && state.error} mt="sm" />
     </Paper>
   );
 }

@@ -4,6 +4,7 @@
 import { useMutation, useQuery } from "@apollo/client/react";
 import { Alert, Button, Checkbox, Group, Loader, Paper, SimpleGrid, Stack, TagsInput, Text, Textarea, TextInput, Title } from "@mantine/core";
 import { useEffect, useMemo, useState } from "react";
+import { ErrorAlert } from "../components";
 import { formErrors, type FormErrors } from "../errors";
 import { graphql } from "../gql";
 import type { CreateMailingInput, UpdateMailingInput } from "../gql/graphql";
@@ -11,22 +12,29 @@ import { linkProps, navigate } from "../router";
 import { useCan } from "../viewer";
 import { AudienceCount } from "./Audience";
 
+// What the form edits, as it loads it and as an update answers it.
+graphql(`
+  fragment MailingEdit on Mailing {
+    id
+    text
+    status
+    startAt
+    endAt
+    filter {
+      tags
+      operatorCodes
+    }
+    sendWindow {
+      from
+      to
+    }
+  }
+`);
+
 const EditQuery = graphql(`
   query MailingForEdit($id: ID!) {
     mailing(id: $id) {
-      id
-      text
-      status
-      startAt
-      endAt
-      filter {
-        tags
-        operatorCodes
-      }
-      sendWindow {
-        from
-        to
-      }
+      ...MailingEdit
     }
   }
 `);
@@ -43,19 +51,7 @@ const Create = graphql(`
 const Update = graphql(`
   mutation UpdateMailing($id: ID!, $input: UpdateMailingInput!) {
     updateMailing(id: $id, input: $input) {
-      id
-      status
-      text
-      startAt
-      endAt
-      filter {
-        tags
-        operatorCodes
-      }
-      sendWindow {
-        from
-        to
-      }
+      ...MailingEdit
     }
   }
 `);
@@ -187,9 +183,7 @@ export function MailingForm({ id }: { id?: string }) {
         </Title>
         {finished && <Alert color="gray">This mailing is {status?.toLowerCase()}: it can no longer change.</Alert>}
         {errors.general.map((g) => (
-          <Alert key={g} color="red" role="alert">
-            {g}
-          </Alert>
+          <ErrorAlert key={g} error={g} />
         ))}
         <Textarea
           label="Text"

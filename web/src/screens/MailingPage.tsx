@@ -7,7 +7,7 @@ import { Alert, Button, Group, Loader, Paper, SegmentedControl, Stack, Table, Te
 import { print } from "graphql";
 import { useEffect, useRef, useState } from "react";
 import { rawSubscribe, useConnection } from "../apollo";
-import { ConfirmButton, formatTime, MailingProgress, messageStatuses, nodesOf, StatusBadge, TableScroll } from "../components";
+import { ConfirmButton, ErrorAlert, formatTime, MailingProgress, messageStatuses, nodesOf, StatusBadge, TableScroll } from "../components";
 import { errorText } from "../errors";
 import { graphql } from "../gql";
 import type { MessageStatus, StatusFeedSubscription } from "../gql/graphql";
@@ -164,7 +164,7 @@ export function MailingPage({ id }: { id: string }) {
   const feed = useStatusFeed(id, !!m && active);
 
   if (loading && !data) return <Loader aria-label="Loading the mailing" />;
-  if (error && !data) return <Alert color="red" role="alert">{errorText(error)}</Alert>;
+  if (error && !data) return <ErrorAlert error={error} />;
   if (!m)
     return (
       <Alert color="gray" title="No such mailing">
@@ -245,11 +245,7 @@ export function MailingPage({ id }: { id: string }) {
           )}
         </Group>
       </Group>
-      {actionError && (
-        <Alert color="red" role="alert" data-testid="action-error">
-          {actionError}
-        </Alert>
-      )}
+      <ErrorAlert error={actionError} data-testid="action-error" />
       <Paper withBorder p="md">
         <Title order={2} size="h4" mb="xs">
           Progress
@@ -329,11 +325,7 @@ function Messages({ id, live, received }: { id: string; live: boolean; received:
         data={[{ value: "ALL", label: "all" }, ...messageStatuses.map((s) => ({ value: s, label: s.toLowerCase() }))]}
         styles={{ root: { flexWrap: "wrap" } }}
       />
-      {error && (
-        <Alert color="red" role="alert">
-          {errorText(error)}
-        </Alert>
-      )}
+      <ErrorAlert error={error} />
       <TableScroll label="Messages">
         <Table striped data-testid="messages">
           <Table.Thead>

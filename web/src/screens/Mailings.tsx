@@ -1,10 +1,9 @@
 // The mailings, newest first, each with its status and progress kept live by a
 // mailingProgress subscription while it can still change.
 import { useQuery, useSubscription } from "@apollo/client/react";
-import { Alert, Button, Group, Loader, Select, Table, Text, Title } from "@mantine/core";
+import { Button, Group, Loader, Select, Table, Text, Title } from "@mantine/core";
 import { useState } from "react";
-import { formatTime, MailingProgress, nodesOf, StatusBadge, TableScroll } from "../components";
-import { errorText } from "../errors";
+import { ErrorAlert, formatTime, MailingProgress, nodesOf, StatusBadge, TableScroll } from "../components";
 import { graphql } from "../gql";
 import type { MailingStatus } from "../gql/graphql";
 import { linkProps } from "../router";
@@ -95,11 +94,7 @@ export function Mailings() {
           </Text>
         )}
       </Group>
-      {error && (
-        <Alert color="red" role="alert" mb="sm">
-          {errorText(error)}
-        </Alert>
-      )}
+      <ErrorAlert error={error} mb="sm" />
       {loading && !data && <Loader aria-label="Loading mailings" />}
       {rows.filter((m) => live.has(m.status)).map((m) => (
         <LiveStats key={m.id} id={m.id} />

@@ -1,9 +1,9 @@
 // Opt-outs: phones that never receive a mailing again. Operators opt a phone out (its
 // unsent messages are cancelled) or back in.
 import { useMutation, useQuery } from "@apollo/client/react";
-import { Alert, Button, Group, Paper, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { Button, Group, Paper, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useState } from "react";
-import { ConfirmButton, CursorPager, formatTime, nodesOf, TableScroll } from "../components";
+import { ConfirmButton, CursorPager, ErrorAlert, formatTime, nodesOf, TableScroll } from "../components";
 import { errorText, formErrors, type FormErrors } from "../errors";
 import { graphql } from "../gql";
 import { useCan } from "../viewer";
@@ -78,11 +78,7 @@ export function OptOuts() {
           </Button>
         </Group>
       </form>
-      {(error || actionError) && (
-        <Alert color="red" role="alert">
-          {actionError ?? errorText(error)}
-        </Alert>
-      )}
+      <ErrorAlert error={actionError ?? error} />
       <TableScroll label="Opted-out phones">
         <Table striped data-testid="opt-outs">
           <Table.Thead>
@@ -166,9 +162,7 @@ function OptOutForm({ onDone }: { onDone: () => void }) {
           </Button>
         </Group>
         {errors.general.map((g) => (
-          <Alert key={g} color="red" role="alert" mt="sm">
-            {g}
-          </Alert>
+          <ErrorAlert key={g} error={g} mt="sm" />
         ))}
       </form>
     </Paper>

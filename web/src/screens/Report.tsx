@@ -2,7 +2,7 @@
 import { useMutation, useQuery } from "@apollo/client/react";
 import { Alert, Button, Group, Loader, Paper, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useState } from "react";
-import { formatTime, StatusBadge, TableScroll } from "../components";
+import { ErrorAlert, formatTime, StatusBadge, TableScroll } from "../components";
 import { errorText, formErrors } from "../errors";
 import { graphql } from "../gql";
 import { useCan } from "../viewer";
@@ -89,16 +89,8 @@ export function Report() {
           {sent}
         </Alert>
       )}
-      {sendError && (
-        <Alert color="red" role="alert">
-          {sendError}
-        </Alert>
-      )}
-      {error && !dateError && (
-        <Alert color="red" role="alert">
-          {errorText(error)}
-        </Alert>
-      )}
+      <ErrorAlert error={sendError} />
+      <ErrorAlert error={!dateError && error} />
       {loading && !r && <Loader aria-label="Loading the report" />}
       {r && (
         <>

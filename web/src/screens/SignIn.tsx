@@ -1,10 +1,11 @@
 // Sign-in: an API token (API_TOKENS), or the OIDC provider (Authorization Code + PKCE)
 // when the service names one. The token is checked by asking the service who it is.
 import { useApolloClient } from "@apollo/client/react";
-import { Alert, Button, Center, Divider, Paper, PasswordInput, Stack, Text, Title } from "@mantine/core";
+import { Button, Center, Divider, Paper, PasswordInput, Stack, Text, Title } from "@mantine/core";
 import { useEffect, useState } from "react";
 import { clearToken, finishOIDC, setToken, startOIDC } from "../auth";
 import type { AppConfig } from "../config";
+import { ErrorAlert } from "../components";
 import { errorText } from "../errors";
 import { graphql } from "../gql";
 import { navigate, useLocation } from "../router";
@@ -88,11 +89,7 @@ export function SignIn({ config }: { config: AppConfig }) {
               <Title order={1} size="h2">
                 Sign in to Notify
               </Title>
-              {error && (
-                <Alert color="red" role="alert" data-testid="signin-error">
-                  {error}
-                </Alert>
-              )}
+              <ErrorAlert error={error} data-testid="signin-error" />
               {config.oidc && (
                 <>
                   <Button
