@@ -104,6 +104,9 @@ type csvParser struct {
 	// when the header does not name it.
 	col   [4]int
 	lines int
+	// opt holds the current line's tag, timezone and operator code for
+	// validate.
+	opt [3]string
 }
 
 var utf8BOM = []byte("\xEF\xBB\xBF")
@@ -224,16 +227,20 @@ func (p *csvParser) validate(row csvRow) (importRow, []ImportLineError) {
 	if len(errs) > 0 {
 		return importRow{}, errs
 	}
+	// The optional values point into the parser (p.opt), not at a copy of
+	// each per line: three allocations fewer a line, and the row takes the
+	// values before the next line.
 	in := ClientInput{}
 	in.Phone, _ = p.value(row, 0)
-	if v, ok := p.value(row, 1); ok {
-		in.Tag = &v
+	var ok bool
+	if p.opt[0], ok = p.value(row, 1); ok {
+		in.Tag = &p.opt[0]
 	}
-	if v, ok := p.value(row, 2); ok {
-		in.Timezone = &v
+	if p.opt[1], ok = p.value(row, 2); ok {
+		in.Timezone = &p.opt[1]
 	}
-	if v, ok := p.value(row, 3); ok {
-		in.OperatorCode = &v
+	if p.opt[2], ok = p.value(row, 3); ok {
+		in.OperatorCode = &p.opt[2]
 	}
 	in, v := in.normalized()
 	for _, f := range v.Fields {
