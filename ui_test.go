@@ -191,8 +191,9 @@ func TestUIOperator(t *testing.T) {
 // TestUIKeyboard reaches and triggers the main actions with the keyboard only (Tab,
 // Shift+Tab, Enter, Space, Escape): the skip link, the navigation, the new mailing form
 // filled and submitted, a confirmation dialog kept in focus, closed with Escape (the
-// focus back on its button) and confirmed, a client created in its dialog and deleted.
-// On SQLite only: the keyboard's paths do not depend on the database.
+// focus back on its button) and confirmed, a client created in its dialog and deleted, a
+// phone opted out and back in. On SQLite only: the keyboard's paths do not depend on the
+// database.
 func TestUIKeyboard(t *testing.T) {
 	t.Parallel()
 	node := uiTools(t)

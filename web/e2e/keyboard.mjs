@@ -4,7 +4,8 @@
 // checkbox) and submitted; on a running mailing, the cancel confirmation opened, kept
 // closed with Escape (the focus back on its button, never outside the dialog while it
 // is open), opened again and confirmed; on the clients, New client's dialog filled and
-// sent (the focus back on its button), a client's Delete kept with Escape, then confirmed.
+// sent (the focus back on its button), a client's Delete kept with Escape, then confirmed;
+// a phone opted out with its form and back in through its confirmation.
 import { base, check, checkPage, done, gql, hhmm, launch, open, phones, step } from "./lib.mjs";
 
 const N = 30;
@@ -185,6 +186,26 @@ await dialog.waitFor();
 await tabTo(dialog.getByRole("button", { name: "Delete" }), "Delete, in the dialog", { max: 6 });
 await page.keyboard.press("Enter");
 await row("79005550001").waitFor({ state: "detached" });
+
+step("opt-outs: a phone opted out with the form's Enter, and back in through its confirmation");
+const navOptOuts = page.getByRole("navigation", { name: "Screens" }).getByRole("link", { name: "Opt-outs" });
+await tabTo(navOptOuts, "the Opt-outs link");
+await page.keyboard.press("Enter");
+await page.getByRole("heading", { name: "Opt-outs", level: 1 }).waitFor();
+await tabTo(page.getByRole("textbox", { name: /^Phone to opt out/ }), "the phone to opt out", { max: 3 });
+await page.keyboard.type("79003000001");
+await page.keyboard.press("Tab");
+await page.keyboard.type("asked by phone");
+await page.keyboard.press("Enter");
+const optedOut = page.locator('[data-phone="79003000001"]');
+await optedOut.waitFor();
+const optIn = optedOut.getByRole("button", { name: "Opt in" });
+await tabTo(optIn, "the phone's Opt in");
+await page.keyboard.press("Enter");
+await dialog.waitFor();
+await tabTo(dialog.getByRole("button", { name: "Opt in" }), "Opt in, in the dialog", { max: 6 });
+await page.keyboard.press("Enter");
+await optedOut.waitFor({ state: "detached" });
 
 checkPage(page);
 await browser.close();
