@@ -33,15 +33,7 @@ const MailingQuery = graphql(`
         to
       }
       stats {
-        mailingID
-        status
-        total
-        rate
-        eta
-        byStatus {
-          status
-          count
-        }
+        ...MailingLive
       }
     }
   }

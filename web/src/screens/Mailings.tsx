@@ -25,13 +25,7 @@ const MailingsQuery = graphql(`
           startAt
           endAt
           stats {
-            mailingID
-            status
-            total
-            byStatus {
-              status
-              count
-            }
+            ...MailingCounts
           }
         }
       }
@@ -39,18 +33,32 @@ const MailingsQuery = graphql(`
   }
 `);
 
+// A mailing's counts as its progress bar reads them (MailingProgress), and with its
+// rate and ETA as its page shows them, which the subscription keeps fresh in the cache.
+graphql(`
+  fragment MailingCounts on MailingStats {
+    mailingID
+    status
+    total
+    byStatus {
+      status
+      count
+    }
+  }
+`);
+
+graphql(`
+  fragment MailingLive on MailingStats {
+    ...MailingCounts
+    rate
+    eta
+  }
+`);
+
 export const ProgressSubscription = graphql(`
   subscription MailingProgress($id: ID!) {
     mailingProgress(mailingID: $id) {
-      mailingID
-      status
-      total
-      rate
-      eta
-      byStatus {
-        status
-        count
-      }
+      ...MailingLive
     }
   }
 `);

@@ -22,13 +22,7 @@ const ReportQuery = graphql(`
           count
         }
         perMailing {
-          mailingID
-          status
-          total
-          byStatus {
-            status
-            count
-          }
+          ...MailingCounts
         }
       }
     }
