@@ -427,6 +427,9 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	var announcer campaign.Announcer
 	hooks := opts.webhooks
 	hooks.DB, hooks.Logger = a.db, logger
+	// WEBHOOK_URL is the operator's: trusted. A mailing's webhookUrl reaches
+	// only public addresses unless WEBHOOK_ALLOW_PRIVATE (internal/webhook/guard.go).
+	hooks.TrustedURL, hooks.AllowPrivate = cfg.WebhookURL, cfg.WebhookPrivate
 	if cfg.WebhookSecret != "" {
 		if hooks.Signer, err = webhook.NewSigner(cfg.WebhookSecret); err != nil {
 			return nil, fmt.Errorf("WEBHOOK_SECRET: %w", err)
