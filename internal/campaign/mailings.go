@@ -338,6 +338,12 @@ func lockMailing(ctx context.Context, tx *database.Tx, dialectName string, id in
 	if err := lockSending(ctx, tx, dialectName, id, "pg_advisory_xact_lock"); err != nil {
 		return nil, err
 	}
+	return mailingForUpdate(ctx, tx, dialectName, id)
+}
+
+// mailingForUpdate loads a mailing with its row locked FOR UPDATE on
+// Postgres. Returns ErrNotFound.
+func mailingForUpdate(ctx context.Context, tx *database.Tx, dialectName string, id int) (*ent.Mailing, error) {
 	q := tx.Ent.Mailing.Query().Where(mailing.ID(id))
 	if dialectName == dialect.Postgres {
 		q = q.ForUpdate()

@@ -3,13 +3,11 @@ package campaign
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
-	"entgo.io/ent/dialect"
-
 	"github.com/notifyhq/notify/ent"
-	"github.com/notifyhq/notify/ent/mailing"
 	"github.com/notifyhq/notify/internal/database"
 	"github.com/notifyhq/notify/internal/status"
 )
@@ -23,16 +21,12 @@ import (
 // stale: the mailing is gone, closed, or its start_at moved since the job
 // was scheduled (docs/product.md, "Lifecycle").
 func (s *Service) StartMailing(ctx context.Context, tx *database.Tx, id int, startAt time.Time) (*ent.Mailing, error) {
-	q := tx.Ent.Mailing.Query().Where(mailing.ID(id))
-	if s.db.Dialect == dialect.Postgres {
-		q = q.ForUpdate()
-	}
-	m, err := q.Only(ctx)
-	if ent.IsNotFound(err) {
+	m, err := mailingForUpdate(ctx, tx, s.db.Dialect, id)
+	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("error locking mailing %d: %w", id, err)
+		return nil, err
 	}
 	if m.Status.Closed() || !m.StartAt.Equal(startAt) {
 		return nil, nil
