@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"slices"
 	"strconv"
 	"time"
 
@@ -60,14 +59,7 @@ func benchImportExport(admin *sql.DB, dbURL, bin string, lines, runs int, doImpo
 		}
 		results = append(results, r)
 	}
-	med := func(f func(importExportResult) float64) float64 {
-		v := make([]float64, len(results))
-		for i, r := range results {
-			v[i] = f(r)
-		}
-		slices.Sort(v)
-		return v[len(v)/2]
-	}
+	med := func(f func(importExportResult) float64) float64 { return medianBy(results, f) }
 	if doImport {
 		fmt.Printf("import (%d lines, REST, job path), median of %d: %.0f rows/s (target ≥ 150000), peak RSS %.0f MB (target < 150); CPU: service %.2f s, Postgres %.2f s\n",
 			lines, len(results), med(func(r importExportResult) float64 { return r.importRate }), med(func(r importExportResult) float64 { return r.importRSS }),

@@ -132,14 +132,7 @@ func main() {
 				r.toSelected.Round(time.Millisecond), r.toFirstSent.Round(time.Millisecond), r.serviceCPU, r.postgresCPU)
 			results = append(results, r)
 		}
-		med := func(f func(result) float64) float64 {
-			v := make([]float64, len(results))
-			for i, r := range results {
-				v[i] = f(r)
-			}
-			slices.Sort(v)
-			return v[len(v)/2]
-		}
+		med := func(f func(result) float64) float64 { return medianBy(results, f) }
 		rate := med(func(r result) float64 { return r.rate })
 		medians[sc.name] = rate
 		fmt.Printf("%s (recipients=%d, sender latency=%s, SENDER_CONCURRENCY=%d, instances=%d), median of %d: %.0f msg/s, CPU per message: service %.1f µs, Postgres %.1f µs; peak RSS %.0f MB, generalStatistics during fan-out p50 %.1f ms p99 %.1f ms, at rest p50 %.1f ms p99 %.1f ms\n",
@@ -172,6 +165,15 @@ func main() {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// medianBy is the median of f over the runs' results (medianOf in preview.go).
+func medianBy[R any](results []R, f func(R) float64) float64 {
+	v := make([]float64, len(results))
+	for i, r := range results {
+		v[i] = f(r)
+	}
+	return medianOf(v)
+}
 
 // stackEnv is a running service with its fake sender, on a fresh schema.
 type stackEnv struct {
@@ -441,7 +443,7 @@ func benchSubscribers(admin *sql.DB, dbURL, bin string, recipients, runs int, lo
 		p50s, p99s = append(p50s, ms(sres.p50)), append(p99s, ms(sres.p99))
 		c50s, c99s = append(c50s, ms(sres.commitP50)), append(c99s, ms(sres.commitP99))
 	}
-	m := func(v []float64) float64 { s := slices.Clone(v); slices.Sort(s); return s[len(s)/2] }
+	m := medianOf // preview.go
 	fmt.Printf("subscribers (recipients=%d, %d mailingProgress + %d messageStatusChanged), median of %d: %.0f msg/s without, %.0f msg/s with (%.0f%%; median of the pairs' ratios %.0f%%), commit-to-client p50 %.0f ms p99 %.0f ms (worst run %.0f ms), write-to-client p50 %.0f ms p99 %.0f ms\n",
 		recipients, load.progress, load.status, runs, m(bare), m(loaded), 100*m(loaded)/m(bare), m(ratios), m(c50s), m(c99s), slices.Max(c99s), m(p50s), m(p99s))
 	// The machine's speed drifts between runs: how far the pairs' median
