@@ -9,9 +9,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/lib/pq"
@@ -78,7 +78,8 @@ type Takeover struct {
 	grace  time.Duration
 	logger *slog.Logger
 
-	mu   sync.Mutex
+	// conn is the liveness session. Only one goroutine uses it at a time:
+	// StartTakeover, then loop, then Stop (after loop ended).
 	conn *sql.Conn
 	// deadSince is when each owner was first seen without its lock (by
 	// this instance, at its ticks, continuously).
@@ -120,9 +121,7 @@ func (t *Takeover) lock(ctx context.Context) error {
 		conn.Close()
 		return err
 	}
-	t.mu.Lock()
 	t.conn = conn
-	t.mu.Unlock()
 	return nil
 }
 
@@ -146,10 +145,7 @@ func (t *Takeover) loop(ctx context.Context) {
 // keepAlive pings the liveness session (so that no idle timeout ends it) and
 // opens a new one when it broke.
 func (t *Takeover) keepAlive(ctx context.Context) {
-	t.mu.Lock()
-	conn := t.conn
-	t.mu.Unlock()
-	if conn != nil {
+	if conn := t.conn; conn != nil {
 		pctx, cancel := context.WithTimeout(ctx, TakeoverInterval)
 		err := conn.PingContext(pctx)
 		cancel()
@@ -159,9 +155,7 @@ func (t *Takeover) keepAlive(ctx context.Context) {
 		t.logger.Warn("liveness session lost; taking the lock again", "client_id", t.id, "error", err)
 		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		conn.Close()
-		t.mu.Lock()
 		t.conn = nil
-		t.mu.Unlock()
 	}
 	lctx, cancel := context.WithTimeout(ctx, TakeoverInterval)
 	defer cancel()
@@ -207,11 +201,7 @@ func (t *Takeover) rescue(ctx context.Context) error {
 			delete(t.deadSince, o)
 		}
 	}
-	for o := range t.deadSince {
-		if !seen[o] {
-			delete(t.deadSince, o)
-		}
-	}
+	maps.DeleteFunc(t.deadSince, func(o string, _ time.Time) bool { return !seen[o] })
 	return nil
 }
 
@@ -249,18 +239,13 @@ func (t *Takeover) takeOver(ctx context.Context, owner string, now time.Time) (i
 		return 0, err
 	}
 	n, _ := res.RowsAffected()
-	if err := tx.Commit(); err != nil {
-		return 0, err
-	}
-	return n, nil
+	return n, tx.Commit()
 }
 
 // Stop ends the look for orphans and releases the liveness lock.
 func (t *Takeover) Stop() {
 	t.stop()
 	<-t.done
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.conn != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
