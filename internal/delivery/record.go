@@ -167,8 +167,7 @@ func (e *Engine) write(ctx context.Context, updates []update, now time.Time, aga
 		defer rows.Close()
 		for rows.Next() {
 			var id int
-			var customer sql.NullInt64
-			if err := rows.Scan(&id, &customer); err != nil {
+			if err := rows.Scan(&id); err != nil {
 				return nil, err
 			}
 			written[id] = true
@@ -183,8 +182,7 @@ func (e *Engine) write(ctx context.Context, updates []update, now time.Time, aga
 		defer stmt.Close()
 		for _, u := range updates {
 			var id int
-			var customer sql.NullInt64
-			err := stmt.QueryRowContext(ctx, u.msg.id, string(u.status), u.attempts, u.next, u.lastError, u.sentAt, u.text, now, again).Scan(&id, &customer)
+			err := stmt.QueryRowContext(ctx, u.msg.id, string(u.status), u.attempts, u.next, u.lastError, u.sentAt, u.text, now, again).Scan(&id)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}

@@ -117,7 +117,7 @@ FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::timestamptz[], $5::text[
 WHERE m.id = v.id
   AND (m.status IN ('queued', 'retrying') OR (v.status = 'sent' AND m.status IN ('cancelled', 'expired'))
        OR ($9::boolean AND m.status = v.status AND m.attempts = v.attempts))
-RETURNING m.id, m.customer_id`
+RETURNING m.id`
 
 	applyUpdateSQLite = `
 UPDATE messages SET
@@ -131,7 +131,7 @@ UPDATE messages SET
 WHERE id = ?1
   AND (status IN ('queued', 'retrying') OR (?2 = 'sent' AND status IN ('cancelled', 'expired'))
        OR (?9 AND status = ?2 AND attempts = ?3))
-RETURNING id, customer_id`
+RETURNING id`
 )
 
 var dollarParam = regexp.MustCompile(`\$(\d+)`)
