@@ -163,9 +163,7 @@ func (s *Service) UpdateMailing(ctx context.Context, id int, p MailingPatch) (*e
 		}
 		v := &ValidationError{}
 		ch := diffMailing(cur, p, v)
-		if p.WebhookURL != nil {
-			checkWebhookURL(v, p.WebhookURL, s.announcer != nil)
-		}
+		checkWebhookURL(v, p.WebhookURL, s.announcer != nil)
 		if err := v.err(); err != nil {
 			return err
 		}
@@ -207,12 +205,7 @@ func (s *Service) UpdateMailing(ctx context.Context, id int, p MailingPatch) (*e
 			upd.SetText(*p.Text)
 		}
 		if ch.filter {
-			f := Filter{}
-			if p.Filter != nil {
-				f = *p.Filter
-			}
-			f = checkFilter(v, f)
-			upd.SetFilterOperatorCodes(f.OperatorCodes).SetFilterTags(f.Tags)
+			upd.SetFilterOperatorCodes(ch.newFilter.OperatorCodes).SetFilterTags(ch.newFilter.Tags)
 		}
 		if ch.webhook {
 			upd.SetNillableWebhookURL(p.WebhookURL)
@@ -260,6 +253,7 @@ func (s *Service) UpdateMailing(ctx context.Context, id int, p MailingPatch) (*e
 type mailingChanges struct {
 	startAt, endAt, text, filter, window bool
 	webhook                              bool
+	newFilter                            Filter // normalized
 	newWindow                            *sendwindow.Window
 }
 
@@ -287,6 +281,7 @@ func diffMailing(cur *ent.Mailing, p MailingPatch, v *ValidationError) mailingCh
 		f = checkFilter(v, f)
 		old := MailingFilter(cur)
 		ch.filter = !slices.Equal(f.OperatorCodes, old.OperatorCodes) || !slices.Equal(f.Tags, old.Tags)
+		ch.newFilter = f
 	}
 	if p.WebhookURL != nil || p.ClearWebhookURL {
 		ch.webhook = !equalPtr(p.WebhookURL, cur.WebhookURL)
