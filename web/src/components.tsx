@@ -1,8 +1,9 @@
 // Pieces the screens share: status badges, the stacked progress bar, confirmations, errors,
-// the rows and pages of a connection.
-import { Alert, Badge, Button, Group, Modal, Progress, Text, Tooltip, type AlertProps } from "@mantine/core";
+// filter forms, the rows and pages of a connection.
+import { Alert, Badge, Button, Group, Modal, Progress, Text, TextInput, Tooltip, type AlertProps, type GroupProps } from "@mantine/core";
 import { useState, type ReactNode } from "react";
 import { errorText } from "./errors";
+import { graphql } from "./gql";
 
 export const messageStatuses = ["QUEUED", "RETRYING", "SENT", "FAILED", "EXPIRED", "CANCELLED"] as const;
 
@@ -144,6 +145,55 @@ export function ConfirmButton({
   );
 }
 
+// FilterForm is a row of text fields that filter a list: what is typed applies when the
+// form is submitted (onApply, with every field as typed), not at each key.
+export function FilterForm<K extends string>({
+  label,
+  fields,
+  submit,
+  onApply,
+}: {
+  label: string;
+  fields: readonly { key: K; label: string; placeholder?: string; w: number }[];
+  submit: string;
+  onApply: (values: Record<K, string>) => void;
+}) {
+  const [values, setValues] = useState(() => Object.fromEntries(fields.map((f) => [f.key, ""])) as Record<K, string>);
+  return (
+    <form
+      aria-label={label}
+      onSubmit={(e) => {
+        e.preventDefault();
+        onApply(values);
+      }}
+    >
+      <Group align="flex-end">
+        {fields.map((f) => (
+          <TextInput
+            key={f.key}
+            label={f.label}
+            placeholder={f.placeholder}
+            value={values[f.key]}
+            onChange={(e) => setValues({ ...values, [f.key]: e.currentTarget.value })}
+            w={f.w}
+          />
+        ))}
+        <Button type="submit" variant="default">
+          {submit}
+        </Button>
+      </Group>
+    </form>
+  );
+}
+
+// filledIn is the fields of a filter form that are filled in, trimmed (a filter's where or
+// query string); undefined when none is.
+export function filledIn<K extends string>(fields: Record<K, string>): Partial<Record<K, string>> | undefined {
+  const out: Partial<Record<K, string>> = {};
+  for (const k in fields) if (fields[k].trim()) out[k] = fields[k].trim();
+  return Object.keys(out).length ? out : undefined;
+}
+
 // One formatter for every time on screen: making one per call costs more than the
 // rendering of a table row.
 const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -168,6 +218,23 @@ type Connection<T> = { edges?: readonly ({ node?: T | null } | null)[] | null } 
 export function nodesOf<T>(conn: Connection<T>): T[] {
   return conn?.edges?.flatMap((e) => (e?.node ? [e.node] : [])) ?? [];
 }
+
+// What the pagers read of a connection's pageInfo: CursorPager the way on (NextPage),
+// PagePager the way back too (Pages).
+graphql(`
+  fragment NextPage on PageInfo {
+    hasNextPage
+    endCursor
+  }
+`);
+
+graphql(`
+  fragment Pages on PageInfo {
+    ...NextPage
+    hasPreviousPage
+    startCursor
+  }
+`);
 
 // CursorPager shows how many rows a connection has and steps through its pages; cursors
 // holds the end cursors of the pages before the current one (the last is its "after").
@@ -197,6 +264,76 @@ export function CursorPager({
         <Button size="compact-sm" variant="default" disabled={!conn.pageInfo.hasNextPage} onClick={() => end && setCursors([...cursors, end])}>
           {on}
         </Button>
+      </Group>
+    </Group>
+  );
+}
+
+// Page is where a PagePager stands: page n, reached after or before a cursor, or the last
+// page (last: true, whose number only the total tells).
+export type Page = { n: number; after?: string; before?: string; last?: boolean };
+
+// pageVariables are a connection's arguments for page, in pages of size rows.
+export function pageVariables(page: Page, size: number): { first?: number; after?: string; last?: number; before?: string } {
+  if (page.last) return { last: size };
+  if (page.before) return { last: size, before: page.before };
+  return { first: size, after: page.after };
+}
+
+// PagePager shows how many rows a connection has and which page of them is shown, and
+// steps to the page before or after by their cursors; with ends, to the first and the
+// last page too. testId names the total (with its count in data-count).
+export function PagePager({
+  page: [page, setPage],
+  conn,
+  size,
+  noun,
+  ends = false,
+  testId,
+  ...props
+}: {
+  page: [Page, (page: Page) => void];
+  conn: { totalCount: number; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor?: string | null; endCursor?: string | null } };
+  size: number;
+  noun: string;
+  ends?: boolean;
+  testId?: string;
+} & GroupProps) {
+  const { totalCount, pageInfo } = conn;
+  const pages = Math.max(1, Math.ceil(totalCount / size));
+  const n = page.last ? pages : page.n;
+  return (
+    <Group justify="space-between" {...props}>
+      <Text size="sm" data-testid={testId} data-count={totalCount}>
+        {totalCount.toLocaleString()} {noun} · page {n.toLocaleString()} of {pages.toLocaleString()}
+      </Text>
+      <Group gap="xs">
+        {ends && (
+          <Button size="compact-sm" variant="default" disabled={page.n <= 1 && !page.last} onClick={() => setPage({ n: 1 })}>
+            First
+          </Button>
+        )}
+        <Button
+          size="compact-sm"
+          variant="default"
+          disabled={!pageInfo.hasPreviousPage}
+          onClick={() => setPage({ n: Math.max(1, n - 1), before: pageInfo.startCursor ?? undefined })}
+        >
+          Previous
+        </Button>
+        <Button
+          size="compact-sm"
+          variant="default"
+          disabled={!pageInfo.hasNextPage || page.last}
+          onClick={() => setPage({ n: n + 1, after: pageInfo.endCursor ?? undefined })}
+        >
+          Next
+        </Button>
+        {ends && (
+          <Button size="compact-sm" variant="default" disabled={page.last || !pageInfo.hasNextPage} onClick={() => setPage({ n: pages, last: true })}>
+            Last
+          </Button>
+        )}
       </Group>
     </Group>
   );

@@ -1,9 +1,9 @@
 // The audit log (admins): every write, newest first, with who, what, when, the changed
 // fields and the request; filtered by actor, action and target type.
 import { useQuery } from "@apollo/client/react";
-import { Alert, Button, Code, Group, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Code, Stack, Table, Text, Title } from "@mantine/core";
 import { useState } from "react";
-import { CursorPager, ErrorAlert, formatTime, nodesOf, TableScroll } from "../components";
+import { CursorPager, ErrorAlert, filledIn, FilterForm, formatTime, nodesOf, TableScroll } from "../components";
 import { graphql } from "../gql";
 import type { AuditLogWhere } from "../gql/graphql";
 import { useCan } from "../viewer";
@@ -13,8 +13,7 @@ const AuditQuery = graphql(`
     auditLog(first: $first, after: $after, where: $where) {
       totalCount
       pageInfo {
-        hasNextPage
-        endCursor
+        ...NextPage
       }
       edges {
         node {
@@ -34,7 +33,6 @@ const AuditQuery = graphql(`
 
 export function Audit() {
   const isAdmin = useCan("ADMIN");
-  const [filter, setFilter] = useState({ actor: "", action: "", targetType: "" });
   const [where, setWhere] = useState<AuditLogWhere | undefined>(undefined);
   const [after, setAfter] = useState<string[]>([]);
   const { data, error } = useQuery(AuditQuery, { variables: { first: 50, after: after.at(-1), where }, skip: !isAdmin });
@@ -52,33 +50,19 @@ export function Audit() {
       <Title order={1} size="h2">
         Audit log
       </Title>
-      <form
-        aria-label="Filter the audit log"
-        onSubmit={(e) => {
-          e.preventDefault();
-          const w: AuditLogWhere = {};
-          if (filter.actor.trim()) w.actor = filter.actor.trim();
-          if (filter.action.trim()) w.action = filter.action.trim();
-          if (filter.targetType.trim()) w.targetType = filter.targetType.trim();
-          setWhere(Object.keys(w).length ? w : undefined);
+      <FilterForm
+        label="Filter the audit log"
+        fields={[
+          { key: "actor", label: "Actor", w: 160 },
+          { key: "action", label: "Action", placeholder: "mailing.cancel", w: 170 },
+          { key: "targetType", label: "Target type", placeholder: "client or mailing", w: 150 },
+        ]}
+        submit="Filter"
+        onApply={(filter) => {
+          setWhere(filledIn(filter));
           setAfter([]);
         }}
-      >
-        <Group align="flex-end">
-          <TextInput label="Actor" value={filter.actor} onChange={(e) => setFilter({ ...filter, actor: e.currentTarget.value })} w={160} />
-          <TextInput label="Action" placeholder="mailing.cancel" value={filter.action} onChange={(e) => setFilter({ ...filter, action: e.currentTarget.value })} w={170} />
-          <TextInput
-            label="Target type"
-            placeholder="client or mailing"
-            value={filter.targetType}
-            onChange={(e) => setFilter({ ...filter, targetType: e.currentTarget.value })}
-            w={150}
-          />
-          <Button type="submit" variant="default">
-            Filter
-          </Button>
-        </Group>
-      </form>
+      />
       <ErrorAlert error={error} />
       <TableScroll label="Audit entries">
         <Table striped data-testid="audit">

@@ -3,11 +3,11 @@
 // delete by role, import a CSV file with live progress and a report of its bad lines,
 // and export the matching clients as CSV.
 import { useMutation, useQuery } from "@apollo/client/react";
-import { Alert, Button, Group, Modal, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { Button, Group, Modal, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from "@tanstack/react-table";
 import { useEffect, useMemo, useState } from "react";
 import { getToken } from "../auth";
-import { formatTime, nodesOf, TableScroll } from "../components";
+import { ErrorAlert, filledIn, FilterForm, formatTime, nodesOf, PagePager, pageVariables, TableScroll, type Page } from "../components";
 import { errorText, formErrors, type FormErrors } from "../errors";
 import { graphql } from "../gql";
 import type { ClientWhereInput, ClientsQuery as ClientsQueryResult } from "../gql/graphql";
@@ -19,10 +19,7 @@ const ClientsQuery = graphql(`
     clients(first: $first, after: $after, last: $last, before: $before, where: $where) {
       totalCount
       pageInfo {
-        hasNextPage
-        hasPreviousPage
-        startCursor
-        endCursor
+        ...Pages
       }
       edges {
         node {
@@ -68,35 +65,23 @@ type Row = NonNullable<NonNullable<NonNullable<ClientsQueryResult["clients"]["ed
 const PAGE = 100;
 const col = createColumnHelper<Row>();
 
-type Page = { n: number; after?: string; before?: string; last?: boolean };
-
 export function Clients() {
   const canWrite = useCan("OPERATOR");
   const canDelete = useCan("ADMIN");
-  const [search, setSearch] = useState({ phone: "", tag: "", operatorCode: "" });
-  const [applied, setApplied] = useState(search);
+  const [applied, setApplied] = useState({ phone: "", tag: "", operatorCode: "" });
   const [page, setPage] = useState<Page>({ n: 1 });
   const [editing, setEditing] = useState<Row | "new" | null>(null);
   // One confirmation for the whole table (a dialog per row would slow every page down).
   const [deleting, setDeleting] = useState<Row | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const where = useMemo<ClientWhereInput | undefined>(() => {
-    const w: ClientWhereInput = {};
-    if (applied.phone.trim()) w.phoneContains = applied.phone.trim();
-    if (applied.tag.trim()) w.tag = applied.tag.trim();
-    if (applied.operatorCode.trim()) w.operatorCode = applied.operatorCode.trim();
-    return Object.keys(w).length ? w : undefined;
-  }, [applied]);
-  const vars = page.last
-    ? { last: PAGE, where }
-    : page.before
-      ? { last: PAGE, before: page.before, where }
-      : { first: PAGE, after: page.after, where };
-  const { data, error: loadError, refetch } = useQuery(ClientsQuery, { variables: vars });
+  const where = useMemo<ClientWhereInput | undefined>(
+    () => filledIn({ phoneContains: applied.phone, tag: applied.tag, operatorCode: applied.operatorCode }),
+    [applied],
+  );
+  const { data, error: loadError, refetch } = useQuery(ClientsQuery, { variables: { ...pageVariables(page, PAGE), where } });
   const [del] = useMutation(DeleteClient);
   const conn = data?.clients;
   const rows = useMemo(() => nodesOf(conn), [conn]);
-  const pages = conn ? Math.max(1, Math.ceil(conn.totalCount / PAGE)) : 1;
 
   const columns = useMemo(
     () => [
@@ -129,13 +114,8 @@ export function Clients() {
   );
   const table = useReactTable({ data: rows, columns, getCoreRowModel: getCoreRowModel(), getRowId: (r) => r.id });
 
-  const exportHref = "/clients/export.csv" + (() => {
-    const q = new URLSearchParams();
-    if (applied.tag.trim()) q.set("tag", applied.tag.trim());
-    if (applied.operatorCode.trim()) q.set("operator_code", applied.operatorCode.trim());
-    const s = q.toString();
-    return s ? "?" + s : "";
-  })();
+  const exportQuery = filledIn({ tag: applied.tag, operator_code: applied.operatorCode });
+  const exportHref = "/clients/export.csv" + (exportQuery ? "?" + new URLSearchParams(exportQuery as Record<string, string>) : "");
 
   return (
     <Stack>
@@ -150,33 +130,20 @@ export function Clients() {
           {canWrite && <Button onClick={() => setEditing("new")}>New client</Button>}
         </Group>
       </Group>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
+      <FilterForm
+        label="Search clients"
+        fields={[
+          { key: "phone", label: "Phone contains", w: 180 },
+          { key: "tag", label: "Tag", w: 160 },
+          { key: "operatorCode", label: "Operator code", w: 140 },
+        ]}
+        submit="Search"
+        onApply={(search) => {
           setApplied(search);
           setPage({ n: 1 });
         }}
-        aria-label="Search clients"
-      >
-        <Group align="flex-end">
-          <TextInput label="Phone contains" value={search.phone} onChange={(e) => setSearch({ ...search, phone: e.currentTarget.value })} w={180} />
-          <TextInput label="Tag" value={search.tag} onChange={(e) => setSearch({ ...search, tag: e.currentTarget.value })} w={160} />
-          <TextInput
-            label="Operator code"
-            value={search.operatorCode}
-            onChange={(e) => setSearch({ ...search, operatorCode: e.currentTarget.value })}
-            w={140}
-          />
-          <Button type="submit" variant="default">
-            Search
-          </Button>
-        </Group>
-      </form>
-      {(loadError || error) && (
-        <Alert color="red" role="alert">
-          {error ?? errorText(loadError)}
-        </Alert>
-      )}
+      />
+      <ErrorAlert error={error ?? loadError} />
       <TableScroll label="Clients">
         <Table striped highlightOnHover data-testid="clients">
           <Table.Thead>
@@ -199,37 +166,7 @@ export function Clients() {
           </Table.Tbody>
         </Table>
       </TableScroll>
-      {conn && (
-        <Group justify="space-between">
-          <Text size="sm" data-testid="clients-total" data-count={conn.totalCount}>
-            {conn.totalCount.toLocaleString()} clients · page {page.last ? pages : page.n} of {pages.toLocaleString()}
-          </Text>
-          <Group gap="xs">
-            <Button size="compact-sm" variant="default" disabled={page.n <= 1 && !page.last} onClick={() => setPage({ n: 1 })}>
-              First
-            </Button>
-            <Button
-              size="compact-sm"
-              variant="default"
-              disabled={!conn.pageInfo.hasPreviousPage && (page.n <= 1 || page.last === undefined)}
-              onClick={() => setPage({ n: (page.last ? pages : page.n) - 1, before: conn.pageInfo.startCursor ?? undefined })}
-            >
-              Previous
-            </Button>
-            <Button
-              size="compact-sm"
-              variant="default"
-              disabled={!conn.pageInfo.hasNextPage || page.last}
-              onClick={() => setPage({ n: page.n + 1, after: conn.pageInfo.endCursor ?? undefined })}
-            >
-              Next
-            </Button>
-            <Button size="compact-sm" variant="default" disabled={page.last || !conn.pageInfo.hasNextPage} onClick={() => setPage({ n: pages, last: true })}>
-              Last
-            </Button>
-          </Group>
-        </Group>
-      )}
+      {conn && <PagePager page={[page, setPage]} conn={conn} size={PAGE} noun="clients" ends testId="clients-total" />}
       {canWrite && <ImportPanel onImported={() => void refetch()} />}
       <Modal opened={!!deleting} onClose={() => setDeleting(null)} title={`Delete client ${deleting?.phone ?? ""}?`} centered>
         <Text mb="md">The client leaves the directory and its unsent messages are cancelled; what was sent stays in the statistics.</Text>
@@ -325,9 +262,7 @@ function ClientModal({ client, onClose }: { client: Row | "new" | null; onClose:
         <form onSubmit={submit} noValidate>
           <Stack>
             {errors.general.map((g) => (
-              <Alert key={g} color="red" role="alert">
-                {g}
-              </Alert>
+              <ErrorAlert key={g} error={g} />
             ))}
             <TextInput label="Phone" description="7 and ten digits" value={form.phone} onChange={(e) => setForm({ ...form, phone: e.currentTarget.value })} error={err("phone")} required />
             <TextInput label="Tag" value={form.tag} onChange={(e) => setForm({ ...form, tag: e.currentTarget.value })} error={err("tag")} />

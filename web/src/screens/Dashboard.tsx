@@ -2,12 +2,11 @@
 // hour, then samples taken while the page is open), and the mailings in progress with
 // live progress bars.
 import { useQuery } from "@apollo/client/react";
-import { Alert, Group, Paper, SimpleGrid, Stack, Text, Title } from "@mantine/core";
+import { Group, Paper, SimpleGrid, Stack, Text, Title } from "@mantine/core";
 import { useEffect, useMemo, useRef, useState } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { MailingProgress, StatusBadge } from "../components";
-import { errorText } from "../errors";
+import { ErrorAlert, MailingProgress, StatusBadge } from "../components";
 import { graphql } from "../gql";
 import { linkProps } from "../router";
 import { LiveStats } from "./Mailings";
@@ -22,13 +21,7 @@ const DashboardQuery = graphql(`
         count
       }
       perMailing(limit: 20) {
-        mailingID
-        status
-        total
-        byStatus {
-          status
-          count
-        }
+        ...MailingCounts
       }
     }
   }
@@ -121,11 +114,7 @@ export function Dashboard() {
       <Title order={1} size="h2">
         Dashboard
       </Title>
-      {error && (
-        <Alert color="red" role="alert">
-          {errorText(error)}
-        </Alert>
-      )}
+      <ErrorAlert error={error} />
       {g && (
         <>
           <SimpleGrid cols={{ base: 2, sm: 4, lg: 8 }} data-testid="totals">

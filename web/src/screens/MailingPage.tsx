@@ -7,7 +7,19 @@ import { Alert, Button, Group, Loader, Paper, SegmentedControl, Stack, Table, Te
 import { print } from "graphql";
 import { useEffect, useRef, useState } from "react";
 import { rawSubscribe, useConnection } from "../apollo";
-import { ConfirmButton, ErrorAlert, formatTime, MailingProgress, messageStatuses, nodesOf, StatusBadge, TableScroll } from "../components";
+import {
+  ConfirmButton,
+  ErrorAlert,
+  formatTime,
+  MailingProgress,
+  messageStatuses,
+  nodesOf,
+  PagePager,
+  pageVariables,
+  StatusBadge,
+  TableScroll,
+  type Page,
+} from "../components";
 import { errorText } from "../errors";
 import { graphql } from "../gql";
 import type { MessageStatus, StatusFeedSubscription } from "../gql/graphql";
@@ -46,10 +58,7 @@ const MessagesQuery = graphql(`
       messages(first: $first, after: $after, last: $last, before: $before, status: $status) {
         totalCount
         pageInfo {
-          hasNextPage
-          hasPreviousPage
-          startCursor
-          endCursor
+          ...Pages
         }
         edges {
           node {
@@ -280,12 +289,8 @@ const PAGE = 50;
 
 function Messages({ id, live, received }: { id: string; live: boolean; received: number }) {
   const [status, setStatus] = useState<string>("ALL");
-  const [page, setPage] = useState<{ after?: string; before?: string; n: number }>({ n: 1 });
-  const vars = {
-    id,
-    status: status === "ALL" ? undefined : (status as MessageStatus),
-    ...(page.before ? { last: PAGE, before: page.before } : { first: PAGE, after: page.after }),
-  };
+  const [page, setPage] = useState<Page>({ n: 1 });
+  const vars = { id, status: status === "ALL" ? undefined : (status as MessageStatus), ...pageVariables(page, PAGE) };
   const { data, error, refetch } = useQuery(MessagesQuery, { variables: vars });
   // While events arrive, the table is read again at most every 2 s.
   const lastRefetch = useRef(0);
@@ -300,7 +305,6 @@ function Messages({ id, live, received }: { id: string; live: boolean; received:
   }, [received, live, refetch]);
   const conn = data?.mailing?.messages;
   const rows = nodesOf(conn);
-  const pages = conn ? Math.max(1, Math.ceil(conn.totalCount / PAGE)) : 1;
   return (
     <Paper withBorder p="md">
       <Title order={2} size="h4" mb="xs">
@@ -350,31 +354,7 @@ function Messages({ id, live, received }: { id: string; live: boolean; received:
           </Table.Tbody>
         </Table>
       </TableScroll>
-      {conn && (
-        <Group mt="sm" justify="space-between">
-          <Text size="sm">
-            {conn.totalCount.toLocaleString()} messages · page {page.n} of {pages}
-          </Text>
-          <Group gap="xs">
-            <Button
-              size="compact-sm"
-              variant="default"
-              disabled={page.n <= 1}
-              onClick={() => setPage({ before: conn.pageInfo.startCursor ?? undefined, n: page.n - 1 })}
-            >
-              Previous
-            </Button>
-            <Button
-              size="compact-sm"
-              variant="default"
-              disabled={!conn.pageInfo.hasNextPage}
-              onClick={() => setPage({ after: conn.pageInfo.endCursor ?? undefined, n: page.n + 1 })}
-            >
-              Next
-            </Button>
-          </Group>
-        </Group>
-      )}
+      {conn && <PagePager page={[page, setPage]} conn={conn} size={PAGE} noun="messages" mt="sm" />}
     </Paper>
   );
 }

@@ -14,8 +14,7 @@ const MailingsQuery = graphql(`
     mailings(first: $first, after: $after, where: $where, orderBy: { field: CREATED_AT, direction: DESC }) {
       totalCount
       pageInfo {
-        hasNextPage
-        endCursor
+        ...NextPage
       }
       edges {
         node {

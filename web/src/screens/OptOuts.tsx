@@ -3,7 +3,7 @@
 import { useMutation, useQuery } from "@apollo/client/react";
 import { Button, Group, Paper, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useState } from "react";
-import { ConfirmButton, CursorPager, ErrorAlert, formatTime, nodesOf, TableScroll } from "../components";
+import { ConfirmButton, CursorPager, ErrorAlert, FilterForm, formatTime, nodesOf, TableScroll } from "../components";
 import { errorText, formErrors, type FormErrors } from "../errors";
 import { graphql } from "../gql";
 import { useCan } from "../viewer";
@@ -13,8 +13,7 @@ const OptOutsQuery = graphql(`
     optOuts(first: $first, after: $after, where: $where) {
       totalCount
       pageInfo {
-        hasNextPage
-        endCursor
+        ...NextPage
       }
       edges {
         node {
@@ -46,7 +45,6 @@ const OptIn = graphql(`
 
 export function OptOuts() {
   const canWrite = useCan("OPERATOR");
-  const [phone, setPhone] = useState("");
   const [where, setWhere] = useState<string | undefined>(undefined);
   const [after, setAfter] = useState<string[]>([]);
   const { data, error, refetch } = useQuery(OptOutsQuery, {
@@ -63,21 +61,15 @@ export function OptOuts() {
       </Title>
       <Text size="sm">An opted-out phone is never a recipient again; its unsent messages are cancelled when it opts out.</Text>
       {canWrite && <OptOutForm onDone={() => void refetch()} />}
-      <form
-        aria-label="Find an opt-out"
-        onSubmit={(e) => {
-          e.preventDefault();
+      <FilterForm
+        label="Find an opt-out"
+        fields={[{ key: "phone", label: "Phone", w: 200 }]}
+        submit="Find"
+        onApply={({ phone }) => {
           setWhere(phone.trim() || undefined);
           setAfter([]);
         }}
-      >
-        <Group align="flex-end">
-          <TextInput label="Phone" value={phone} onChange={(e) => setPhone(e.currentTarget.value)} w={200} />
-          <Button type="submit" variant="default">
-            Find
-          </Button>
-        </Group>
-      </form>
+      />
       <ErrorAlert error={actionError ?? error} />
       <TableScroll label="Opted-out phones">
         <Table striped data-testid="opt-outs">
