@@ -282,10 +282,7 @@ func (g *group) add(rc *graphql.OperationContext) *member {
 // the group outlives the member that started it.
 func (g *group) start(ctx context.Context, rc *graphql.OperationContext, exec graphql.GraphExecutor) {
 	ctx, g.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	var responses graphql.ResponseHandler
-	if g.hub.cfg.Execute != nil {
-		responses = g.hub.cfg.Execute(ctx, rc)
-	}
+	responses := g.hub.Direct(ctx, rc)
 	g.direct = responses != nil
 	if !g.direct {
 		responses, ctx = exec.DispatchOperation(ctx, rc)
