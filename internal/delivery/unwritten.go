@@ -101,11 +101,7 @@ func (w *unwritten) len() int {
 }
 
 // full reports whether admission must wait: limit outcomes or more held.
-func (w *unwritten) full() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.entries) >= w.limit
-}
+func (w *unwritten) full() bool { return w.len() >= w.limit }
 
 // holds reports whether the outcome of message id is held.
 func (w *unwritten) holds(id int) bool {
