@@ -119,11 +119,7 @@ func mailingPatch(in model.UpdateMailingInput) (campaign.MailingPatch, error) {
 		p.WebhookURL, p.ClearWebhookURL = u, u == nil
 	}
 	if w, set := in.SendWindow.ValueOK(); set {
-		if w == nil {
-			p.ClearWindow = true
-		} else {
-			p.Window = windowInput(w)
-		}
+		p.Window, p.ClearWindow = windowInput(w), w == nil
 	}
 	return p, nil
 }
