@@ -134,12 +134,10 @@ func (s *Service) CloseMailing(ctx context.Context, id int) (bool, error) {
 // did.
 func (s *Service) FinishIfDone(ctx context.Context, id int) (bool, error) {
 	now := s.now()
-	var n int
+	finished := false
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
-		var err error
-		n, err = tx.Ent.Mailing.Update().
+		m, err := tx.Ent.Mailing.UpdateOneID(id).
 			Where(
-				mailing.ID(id),
 				mailing.StatusEQ(status.Running),
 				mailing.RecipientsSelectedAtNotNil(),
 				mailing.Not(mailing.HasMessageCountsWith(messagecount.StatusIn(Unsent...), messagecount.CountGT(0))),
@@ -147,25 +145,25 @@ func (s *Service) FinishIfDone(ctx context.Context, id int) (bool, error) {
 			SetStatus(status.Finished).
 			SetUpdatedAt(now).
 			Save(ctx)
-		if err != nil || n == 0 {
-			return err
+		if ent.IsNotFound(err) {
+			return nil // gone, or not done yet
 		}
-		m, err := tx.Ent.Mailing.Get(ctx, id)
 		if err != nil {
 			return err
 		}
+		finished = true
 		return s.announceFinished(ctx, tx, m)
 	})
 	if err != nil {
 		return false, fmt.Errorf("error finishing mailing %d: %w", id, err)
 	}
-	if n > 0 {
+	if finished {
 		s.logger.InfoContext(ctx, "mailing finished", "mailing_id", id)
 		if s.publisher != nil {
 			s.publisher.MailingChanged(ctx, id)
 		}
 	}
-	return n > 0, nil
+	return finished, nil
 }
 
 // announceFinished announces a mailing that finished, in tx:
