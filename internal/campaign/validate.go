@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -22,10 +23,7 @@ const (
 
 // ValidPhone reports whether s is 7 followed by 10 ASCII digits.
 func ValidPhone(s string) bool {
-	if len(s) != 11 || s[0] != '7' {
-		return false
-	}
-	return allDigits(s)
+	return len(s) == 11 && s[0] == '7' && allDigits(s)
 }
 
 // ValidOperatorCode reports whether s is exactly 3 ASCII digits.
@@ -110,17 +108,11 @@ func checkFilter(v *ValidationError, f Filter) Filter {
 	if len(f.Tags) > MaxFilterValues {
 		v.add("filter.tags", "must have at most %d values", MaxFilterValues)
 	}
-	for _, c := range f.OperatorCodes {
-		if !ValidOperatorCode(c) {
-			v.add("filter.operatorCodes", "%q is not 3 digits", c)
-			break
-		}
+	if i := slices.IndexFunc(f.OperatorCodes, func(c string) bool { return !ValidOperatorCode(c) }); i >= 0 {
+		v.add("filter.operatorCodes", "%q is not 3 digits", f.OperatorCodes[i])
 	}
-	for _, t := range f.Tags {
-		if utf8.RuneCountInString(t) > MaxTagLength || !validText(t) {
-			v.add("filter.tags", "each tag must be valid text of at most %d characters", MaxTagLength)
-			break
-		}
+	if slices.ContainsFunc(f.Tags, func(t string) bool { return utf8.RuneCountInString(t) > MaxTagLength || !validText(t) }) {
+		v.add("filter.tags", "each tag must be valid text of at most %d characters", MaxTagLength)
 	}
 	return Filter{OperatorCodes: dedupe(f.OperatorCodes), Tags: dedupe(f.Tags)}
 }
