@@ -154,8 +154,10 @@ type AuditFilter struct {
 	From, To *time.Time
 }
 
-// ValidFilterText reports whether s can be compared by both databases: UTF-8
-// without NUL bytes (Postgres refuses either in a text parameter).
+// ValidFilterText reports whether s is text both databases store and can
+// compare: UTF-8 without NUL bytes (Postgres refuses either in a text
+// parameter). Tags, mailing texts, opt-out reasons and idempotency keys are
+// checked with it too.
 func ValidFilterText(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

@@ -167,7 +167,7 @@ func checkIdempotencyKey(key string) error {
 		v.add(IdempotencyField, "must not be empty")
 	case len(key) > MaxIdempotencyKey:
 		v.add(IdempotencyField, "must be at most %d bytes, got %d", MaxIdempotencyKey, len(key))
-	case !validText(key):
+	case !ValidFilterText(key):
 		v.add(IdempotencyField, "must be valid UTF-8 text without NUL characters")
 	}
 	return v.err()

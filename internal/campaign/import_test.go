@@ -315,7 +315,7 @@ func FuzzImportCSV(f *testing.F) {
 			if len(errs) == 0 {
 				require.True(t, ValidPhone(r.phone), r.phone)
 				require.True(t, ValidOperatorCode(r.operatorCode), r.operatorCode)
-				require.True(t, validText(r.tag) && utf8.RuneCountInString(r.tag) <= MaxTagLength, r.tag)
+				require.True(t, ValidFilterText(r.tag) && utf8.RuneCountInString(r.tag) <= MaxTagLength, r.tag)
 				_, err := sendwindow.LoadZone(r.timezone)
 				require.NoError(t, err)
 			}

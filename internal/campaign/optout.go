@@ -90,7 +90,7 @@ func checkOptOut(phone, reason string) error {
 }
 
 func checkReason(v *ValidationError, field, reason string) {
-	if !validText(reason) {
+	if !ValidFilterText(reason) {
 		v.add(field, "must be valid UTF-8 text without NUL characters")
 	} else if n := utf8.RuneCountInString(reason); n > MaxReasonSize {
 		v.add(field, "must be at most %d characters, got %d", MaxReasonSize, n)

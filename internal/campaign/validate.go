@@ -3,7 +3,6 @@ package campaign
 import (
 	"errors"
 	"slices"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -43,12 +42,6 @@ func allDigits(s string) bool {
 	return true
 }
 
-// validText reports whether s is UTF-8 that both databases store: Postgres
-// refuses NUL in text.
-func validText(s string) bool {
-	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
-}
-
 func checkPhone(v *ValidationError, field, phone string) {
 	if !ValidPhone(phone) {
 		v.add(field, "must be 7 followed by 10 digits, e.g. 79001234567")
@@ -62,7 +55,7 @@ func checkOperatorCode(v *ValidationError, field, code string) {
 }
 
 func checkTag(v *ValidationError, field, tag string) {
-	if !validText(tag) {
+	if !ValidFilterText(tag) {
 		v.add(field, "must be valid UTF-8 text without NUL characters")
 	} else if n := utf8.RuneCountInString(tag); n > MaxTagLength {
 		v.add(field, "must be at most %d characters, got %d", MaxTagLength, n)
@@ -77,7 +70,7 @@ func checkTimezone(v *ValidationError, field, tz string) {
 
 func checkText(v *ValidationError, field, text string) {
 	switch n := utf8.RuneCountInString(text); {
-	case !validText(text):
+	case !ValidFilterText(text):
 		v.add(field, "must be valid UTF-8 text without NUL characters")
 	case n == 0:
 		v.add(field, "must not be empty")
@@ -111,7 +104,7 @@ func checkFilter(v *ValidationError, f Filter) Filter {
 	if i := slices.IndexFunc(f.OperatorCodes, func(c string) bool { return !ValidOperatorCode(c) }); i >= 0 {
 		v.add("filter.operatorCodes", "%q is not 3 digits", f.OperatorCodes[i])
 	}
-	if slices.ContainsFunc(f.Tags, func(t string) bool { return utf8.RuneCountInString(t) > MaxTagLength || !validText(t) }) {
+	if slices.ContainsFunc(f.Tags, func(t string) bool { return utf8.RuneCountInString(t) > MaxTagLength || !ValidFilterText(t) }) {
 		v.add("filter.tags", "each tag must be valid text of at most %d characters", MaxTagLength)
 	}
 	return Filter{OperatorCodes: dedupe(f.OperatorCodes), Tags: dedupe(f.Tags)}
