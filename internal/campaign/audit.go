@@ -123,27 +123,25 @@ func clientFields(c *ent.Customer) map[string]any {
 
 // mailingFields are the fields of a mailing the audit log records.
 func mailingFields(m *ent.Mailing) map[string]any {
-	f := map[string]any{
+	return map[string]any{
 		"start_at":              auditTime(m.StartAt),
 		"end_at":                auditTime(m.EndAt),
 		"text":                  m.Text,
 		"filter_operator_codes": nonNil(m.FilterOperatorCodes),
 		"filter_tags":           nonNil(m.FilterTags),
-		"window_from":           nil,
-		"window_to":             nil,
-		"webhook_url":           nil,
+		"window_from":           orNil(m.WindowFrom),
+		"window_to":             orNil(m.WindowTo),
+		"webhook_url":           orNil(m.WebhookURL),
 		"status":                string(m.Status),
 	}
-	if m.WindowFrom != nil {
-		f["window_from"] = *m.WindowFrom
+}
+
+// orNil is *s, or a nil interface when s is nil (JSON null in the audit log).
+func orNil(s *string) any {
+	if s == nil {
+		return nil
 	}
-	if m.WindowTo != nil {
-		f["window_to"] = *m.WindowTo
-	}
-	if m.WebhookURL != nil {
-		f["webhook_url"] = *m.WebhookURL
-	}
-	return f
+	return *s
 }
 
 // AuditFilter selects audit entries; nil fields do not constrain.
