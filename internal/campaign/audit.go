@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -66,7 +67,7 @@ func (s *Service) recordMany(ctx context.Context, tx *database.Tx, action, targe
 		name = anonymousActor
 	}
 	at := dbTime(s.now())
-	for chunk := range chunks(targets, 1000) {
+	for chunk := range slices.Chunk(targets, 1000) {
 		builders := make([]*ent.AuditEntryCreate, len(chunk))
 		for i, t := range chunk {
 			changes, err := json.Marshal(diffFields(t.before, t.after))

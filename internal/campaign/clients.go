@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 
 	"github.com/notifyhq/notify/ent"
@@ -107,7 +108,7 @@ func (s *Service) CreateClients(ctx context.Context, ins []ClientInput) ([]*ent.
 		}
 		// ent builds one INSERT per chunk; 1000 rows × 6 columns stays well
 		// under both databases' bind-parameter limits.
-		for chunk := range chunks(ins, 1000) {
+		for chunk := range slices.Chunk(ins, 1000) {
 			builders := make([]*ent.CustomerCreate, len(chunk))
 			for i, in := range chunk {
 				builders[i] = tx.Ent.Customer.Create().
@@ -149,7 +150,7 @@ func checkPhonesFree(ctx context.Context, tx *database.Tx, ins []ClientInput) er
 		phones[i] = in.Phone
 	}
 	v := &ValidationError{}
-	for chunk := range chunks(phones, 5000) {
+	for chunk := range slices.Chunk(phones, 5000) {
 		taken, err := tx.Ent.Customer.Query().Where(customer.PhoneIn(chunk...)).Select(customer.FieldPhone).Strings(ctx)
 		if err != nil {
 			return fmt.Errorf("error checking phones: %w", err)

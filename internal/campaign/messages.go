@@ -3,7 +3,7 @@ package campaign
 import (
 	"context"
 	"fmt"
-	"iter"
+	"slices"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -43,7 +43,7 @@ func (s *Service) settleUnsent(ctx context.Context, tx *database.Tx, now time.Ti
 		ids[i] = m.ID
 		changes[i] = StatusChange{MessageID: m.ID, MailingID: m.MailingID, ClientID: m.CustomerID, Status: to, Attempts: m.Attempts, At: now}
 	}
-	for chunk := range chunks(ids, 5000) {
+	for chunk := range slices.Chunk(ids, 5000) {
 		err := tx.Ent.Message.Update().
 			Where(message.IDIn(chunk...), message.StatusIn(Unsent...)).
 			SetStatus(to).
@@ -73,19 +73,6 @@ func (s *Service) published(ctx context.Context, changes []StatusChange) {
 		if !seen[c.MailingID] {
 			seen[c.MailingID] = true
 			s.publisher.MailingChanged(ctx, c.MailingID)
-		}
-	}
-}
-
-// chunks yields successive slices of at most n items of s.
-func chunks[T any](s []T, n int) iter.Seq[[]T] {
-	return func(yield func([]T) bool) {
-		for len(s) > 0 {
-			k := min(n, len(s))
-			if !yield(s[:k]) {
-				return
-			}
-			s = s[k:]
 		}
 	}
 }
