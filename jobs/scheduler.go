@@ -14,6 +14,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -101,12 +102,10 @@ func (s *Scheduler) InsertBatches(ctx context.Context, tx *database.Tx, batches 
 		params[i] = river.InsertManyParams{Args: SendBatchArgs{MailingID: b.MailingID, FirstID: b.FirstID, LastID: b.LastID}}
 	}
 	// Chunks keep each statement's parameters well inside the databases' limits.
-	for len(params) > 0 {
-		n := min(len(params), 1000)
-		if _, err := s.client.InsertManyTx(ctx, tx.Tx, params[:n]); err != nil {
+	for chunk := range slices.Chunk(params, 1000) {
+		if _, err := s.client.InsertManyTx(ctx, tx.Tx, chunk); err != nil {
 			return fmt.Errorf("error inserting batch jobs of mailing %d: %w", batches[0].MailingID, err)
 		}
-		params = params[n:]
 	}
 	return nil
 }
