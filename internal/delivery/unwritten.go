@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"slices"
 	"sync"
@@ -180,11 +181,7 @@ func (w *unwritten) snapshot() [][]heldOutcome {
 		w.running = false
 		return nil
 	}
-	all := make([]heldOutcome, 0, len(w.entries))
-	for _, h := range w.entries {
-		all = append(all, h)
-	}
-	slices.SortFunc(all, func(a, b heldOutcome) int {
+	all := slices.SortedFunc(maps.Values(w.entries), func(a, b heldOutcome) int {
 		return cmp.Or(cmp.Compare(a.mailingID, b.mailingID), cmp.Compare(a.u.msg.id, b.u.msg.id))
 	})
 	var groups [][]heldOutcome
@@ -262,12 +259,8 @@ func (w *unwritten) logLost(hs []heldOutcome, msg string, err error) {
 // database) and returns how many there were.
 func (w *unwritten) abandon(err error) int {
 	w.mu.Lock()
-	hs := make([]heldOutcome, 0, len(w.entries))
-	for _, h := range w.entries {
-		hs = append(hs, h)
-	}
+	hs := slices.SortedFunc(maps.Values(w.entries), func(a, b heldOutcome) int { return cmp.Compare(a.u.msg.id, b.u.msg.id) })
 	w.mu.Unlock()
-	slices.SortFunc(hs, func(a, b heldOutcome) int { return cmp.Compare(a.u.msg.id, b.u.msg.id) })
 	w.logLost(hs, "not written before shutdown", err)
 	return len(hs)
 }
