@@ -78,7 +78,8 @@ func (u coderWebsocket) Accept(w http.ResponseWriter, r *http.Request, options t
 		h.refuse()
 		return nil, err
 	}
-	h.conn = &coderConn{conn: conn, raw: h.raw, closeWait: closeWriteTimeout, stopping: u.stopping, maxLive: u.MaxSubscriptions, live: map[string]bool{}}
+	h.conn = &coderConn{conn: conn, raw: h.raw, closeWait: closeWriteTimeout, stopping: u.stopping, maxLive: u.MaxSubscriptions, live: map[string]bool{},
+		ids: map[*graphql.OperationContext]string{}}
 	return h.conn, nil
 }
 
@@ -495,9 +496,6 @@ func (e subscriptionIDs) CreateOperationContext(ctx context.Context, params *gra
 	rc, errs := e.GraphExecutor.CreateOperationContext(ctx, params)
 	if c := e.h.conn; c != nil && rc != nil && errs == nil && plain(c.subscribing) {
 		c.mu.Lock() // DispatchOperation runs on a goroutine of its own
-		if c.ids == nil {
-			c.ids = map[*graphql.OperationContext]string{}
-		}
 		c.ids[rc] = c.subscribing
 		c.mu.Unlock()
 	}
