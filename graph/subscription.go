@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -127,13 +128,8 @@ func (r *Resolver) loadMessages(ctx context.Context, burst []*event.MessageEvent
 
 // selects reports whether the subscription's selection asks for field.
 func selects(ctx context.Context, field string) bool {
-	fc := graphql.GetFieldContext(ctx)
-	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), fc.Field.Selections, []string{"MessageStatusEvent"}) {
-		if f.Name == field {
-			return true
-		}
-	}
-	return false
+	fields := graphql.CollectFields(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, []string{"MessageStatusEvent"})
+	return slices.ContainsFunc(fields, func(f graphql.CollectedField) bool { return f.Name == field })
 }
 
 // A subscription's stream carries values only, so an error in the middle of
