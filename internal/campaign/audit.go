@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -57,15 +58,18 @@ type auditTarget struct {
 	before, after map[string]any
 }
 
-// recordMany writes one entry per target, in one INSERT per 1000.
-func (s *Service) recordMany(ctx context.Context, tx *database.Tx, action, targetType string, targets []auditTarget) error {
-	name, requestID := "", ""
+// actorOf is the caller of ctx as the audit log names it (anonymousActor
+// without one), and the request id.
+func (s *Service) actorOf(ctx context.Context) (name, requestID string) {
 	if s.actor != nil {
 		name, requestID = s.actor(ctx)
 	}
-	if name == "" {
-		name = anonymousActor
-	}
+	return cmp.Or(name, anonymousActor), requestID
+}
+
+// recordMany writes one entry per target, in one INSERT per 1000.
+func (s *Service) recordMany(ctx context.Context, tx *database.Tx, action, targetType string, targets []auditTarget) error {
+	name, requestID := s.actorOf(ctx)
 	at := dbTime(s.now())
 	for chunk := range slices.Chunk(targets, 1000) {
 		builders := make([]*ent.AuditEntryCreate, len(chunk))

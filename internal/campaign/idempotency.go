@@ -109,7 +109,7 @@ func (s *Service) ClaimIdempotencyKey(ctx context.Context, key, requestHash stri
 	if err := checkIdempotencyKey(key); err != nil {
 		return nil, nil, err
 	}
-	principal, _ := s.actorName(ctx)
+	principal, _ := s.actorOf(ctx)
 	now := dbTime(s.now())
 	var (
 		claim  *Claim

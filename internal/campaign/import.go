@@ -680,14 +680,6 @@ func (s *Service) recordImport(ctx context.Context, tx *database.Tx, imp *ent.Cl
 	return nil
 }
 
-// actorOf names the caller of ctx for the import's row and audit entry.
-func (s *Service) actorOf(ctx context.Context) (name, requestID string) {
-	if s.actor != nil {
-		name, requestID = s.actor(ctx)
-	}
-	return cmp.Or(name, anonymousActor), requestID
-}
-
 // ImportWait is how often WatchImport looks at an import's row.
 const ImportWait = 250 * time.Millisecond
 

@@ -121,7 +121,7 @@ func (s *Service) OptOut(ctx context.Context, phone, reason string) (*ent.OptOut
 		case err == nil:
 			out = existing
 		case ent.IsNotFound(err):
-			name, _ := s.actorName(ctx)
+			name, _ := s.actorOf(ctx)
 			out, err = tx.Ent.OptOut.Create().
 				SetPhone(phone).
 				SetReason(reason).
@@ -257,15 +257,4 @@ func optOutFields(o *ent.OptOut) map[string]any {
 		"created_by": o.CreatedBy,
 		"created_at": auditTime(o.CreatedAt),
 	}
-}
-
-// actorName is the caller's name as the audit log writes it.
-func (s *Service) actorName(ctx context.Context) (name, requestID string) {
-	if s.actor != nil {
-		name, requestID = s.actor(ctx)
-	}
-	if name == "" {
-		name = anonymousActor
-	}
-	return name, requestID
 }
