@@ -142,18 +142,18 @@ func isRequestError(ctx context.Context, err error, e *gqlerror.Error) bool {
 // caller to quote when asking what went wrong (the log lines carry it too).
 func addRequestID(ctx context.Context, err *gqlerror.Error) {
 	if id := requestlog.ID(ctx); id != "" {
-		if err.Extensions == nil {
-			err.Extensions = map[string]any{}
-		}
-		err.Extensions["requestId"] = id
+		setExtension(err, "requestId", id)
 	}
 }
 
-func setCode(e *gqlerror.Error, code string) {
+func setCode(e *gqlerror.Error, code string) { setExtension(e, "code", code) }
+
+// setExtension sets e's extension key, making e's extensions if need be.
+func setExtension(e *gqlerror.Error, key string, value any) {
 	if e.Extensions == nil {
 		e.Extensions = map[string]any{}
 	}
-	e.Extensions["code"] = code
+	e.Extensions[key] = value
 }
 
 // isArgumentError reports whether err is gqlgen failing to unmarshal an
