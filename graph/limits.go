@@ -50,21 +50,21 @@ type Limits struct {
 
 // withDefaults returns l with every unset field at its default.
 func (l Limits) withDefaults() Limits {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	if l.MaxBodyBytes <= 0 {
-		l.MaxBodyBytes = 1 << 20
-	}
-	def(&l.MaxTokens, 10000)
-	def(&l.MaxDepth, 10)
-	def(&l.MaxComplexity, 20000)
-	def(&l.MaxSubscriptionsPerSocket, 100)
-	def(&l.MaxSSEStreams, 1000)
-	def(&l.MaxFieldsPerSelection, 250)
+	orDefault(&l.MaxBodyBytes, 1<<20)
+	orDefault(&l.MaxTokens, 10000)
+	orDefault(&l.MaxDepth, 10)
+	orDefault(&l.MaxComplexity, 20000)
+	orDefault(&l.MaxSubscriptionsPerSocket, 100)
+	orDefault(&l.MaxSSEStreams, 1000)
+	orDefault(&l.MaxFieldsPerSelection, 250)
 	return l
+}
+
+// orDefault sets *v to d unless it is positive.
+func orDefault[T int | int64](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
 }
 
 // Error codes of the limits, in extensions.code.
