@@ -46,7 +46,8 @@ type Batch struct {
 	LastID    int
 }
 
-// BatchScheduler inserts batch jobs inside the caller's transaction.
+// BatchScheduler inserts batch jobs inside the caller's transaction, one
+// per batch (none for none).
 type BatchScheduler interface {
 	InsertBatches(ctx context.Context, tx *database.Tx, batches []Batch) error
 }

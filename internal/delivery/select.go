@@ -272,10 +272,8 @@ func (e *Engine) selectChunk(ctx context.Context, s *selection) error {
 			for k := next.next; k < end; k++ {
 				batches = append(batches, e.batch(s.mailingID, next.span, k))
 			}
-			if len(batches) > 0 {
-				if err := e.batches.InsertBatches(ctx, tx, batches); err != nil {
-					return err
-				}
+			if err := e.batches.InsertBatches(ctx, tx, batches); err != nil {
+				return err
 			}
 			next.next = max(next.next, end)
 		}
@@ -384,9 +382,6 @@ func (e *Engine) dispatch(ctx context.Context, tx *database.Tx, m *ent.Mailing) 
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("error listing batches of mailing %d: %w", m.ID, err)
-	}
-	if len(batches) == 0 {
-		return nil
 	}
 	return e.batches.InsertBatches(ctx, tx, batches)
 }
