@@ -166,18 +166,10 @@ func checkPhonesFree(ctx context.Context, tx *database.Tx, ins []ClientInput) er
 // *ValidationError naming the field.
 func (s *Service) UpdateClient(ctx context.Context, id int, p ClientPatch) (*ent.Customer, error) {
 	v := &ValidationError{}
-	if p.Phone != nil {
-		checkPhone(v, "phone", *p.Phone)
-	}
-	if p.OperatorCode != nil {
-		checkOperatorCode(v, "operatorCode", *p.OperatorCode)
-	}
-	if p.Tag != nil {
-		checkTag(v, "tag", *p.Tag)
-	}
-	if p.Timezone != nil {
-		checkTimezone(v, "timezone", *p.Timezone)
-	}
+	checkSet(v, "phone", p.Phone, checkPhone)
+	checkSet(v, "operatorCode", p.OperatorCode, checkOperatorCode)
+	checkSet(v, "tag", p.Tag, checkTag)
+	checkSet(v, "timezone", p.Timezone, checkTimezone)
 	if err := v.err(); err != nil {
 		return nil, err
 	}

@@ -42,6 +42,13 @@ func allDigits(s string) bool {
 	return true
 }
 
+// checkSet runs check on the value of a patch's field when the patch sets it.
+func checkSet(v *ValidationError, field string, value *string, check func(v *ValidationError, field, value string)) {
+	if value != nil {
+		check(v, field, *value)
+	}
+}
+
 func checkPhone(v *ValidationError, field, phone string) {
 	if !ValidPhone(phone) {
 		v.add(field, "must be 7 followed by 10 digits, e.g. 79001234567")
