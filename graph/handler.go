@@ -120,9 +120,7 @@ type execution interface {
 func setUpExecution(e execution, cfg HandlerConfig) {
 	limits := cfg.Limits.withDefaults()
 	timeout := cfg.OperationTimeout
-	if timeout <= 0 {
-		timeout = DefaultOperationTimeout
-	}
+	orDefault(&timeout, DefaultOperationTimeout)
 	e.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation != ast.Subscription {
 			// The deadline of a query or mutation: database calls made with

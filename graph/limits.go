@@ -60,8 +60,9 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// orDefault sets *v to d unless it is positive.
-func orDefault[T int | int64](v *T, d T) {
+// orDefault sets *v to d unless it is positive (a count, a size or a
+// time.Duration).
+func orDefault[T ~int | ~int64](v *T, d T) {
 	if *v <= 0 {
 		*v = d
 	}
