@@ -145,12 +145,10 @@ func (s *Service) RecordSendHistory(ctx context.Context) {
 			s.logger.WarnContext(ctx, "send history: error sampling the totals", "error", err)
 		}
 		now := s.now()
-		timer := time.NewTimer(HistoryBucket - now.Sub(now.Truncate(HistoryBucket)))
 		select {
 		case <-ctx.Done():
-			timer.Stop()
 			return
-		case <-timer.C:
+		case <-time.After(HistoryBucket - now.Sub(now.Truncate(HistoryBucket))):
 		}
 	}
 }

@@ -289,14 +289,11 @@ func (b *Bus) runGroup(g *group) {
 			return
 		}
 		if wait := time.Until(last.Add(b.cfg.ProgressInterval)); wait > 0 {
-			t := time.NewTimer(wait)
 			select {
-			case <-t.C:
+			case <-time.After(wait):
 			case <-g.done:
-				t.Stop()
 				return
 			case <-b.ctx.Done():
-				t.Stop()
 				return
 			}
 		}

@@ -301,12 +301,10 @@ func (b *Bus) flushLoop() {
 		if err := b.flush(b.ctx); err != nil {
 			// Retry shortly: the batch is marked lost, so subscribers get
 			// a notice and progress a fresh snapshot once it goes out.
-			t := time.NewTimer(time.Second)
 			select {
-			case <-t.C:
+			case <-time.After(time.Second):
 				b.signal()
 			case <-b.ctx.Done():
-				t.Stop()
 			}
 		}
 	}

@@ -65,11 +65,9 @@ func (b *Bus) listen(ctx context.Context) error {
 	// that is not there.
 	listened := make(chan error, 1)
 	go func() { listened <- b.listener.Listen(b.channel) }()
-	timer := time.NewTimer(listenTimeout)
-	defer timer.Stop()
 	select {
 	case err = <-listened:
-	case <-timer.C:
+	case <-time.After(listenTimeout):
 		err = errors.New("timed out")
 	case <-ctx.Done():
 		err = ctx.Err()
