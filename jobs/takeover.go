@@ -53,9 +53,7 @@ var takeoverKinds = []string{SendBatchArgs{}.Kind(), StartMailingArgs{}.Kind(), 
 func ClientID() string {
 	host, _ := os.Hostname()
 	host = strings.NewReplacer(".", "_", "-", "_", ":", "_").Replace(cmp.Or(host, "unknown_host"))
-	if len(host) > 60 {
-		host = host[:60]
-	}
+	host = host[:min(len(host), 60)]
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return fmt.Sprintf("%s_%d_%s", host, os.Getpid(), hex.EncodeToString(b))
