@@ -244,10 +244,14 @@ func (s *Service) RunImport(ctx context.Context, id int, spool string, opts Impo
 	return s.runImport(ctx, imp, f, opts)
 }
 
-// ClientImport returns the import with id, or ErrNotFound. An import not
+// ClientImport returns the import with id, or ErrNotFound; on SQLite, a
+// running import as its progress stands in memory. An import not
 // heard from in StaleImportAge (queued or running on an instance that
 // stopped) is ended as failed first.
 func (s *Service) ClientImport(ctx context.Context, id int) (*ent.ClientImport, error) {
+	if v, ok := s.running.Load(id); ok {
+		return v.(*ent.ClientImport), nil // running on SQLite (progressFunc)
+	}
 	imp, err := s.db.Ent.ClientImport.Get(ctx, id)
 	if ent.IsNotFound(err) {
 		return nil, notFound("import", id)
@@ -427,6 +431,10 @@ var errImportRefused = errors.New("import refused")
 func (s *Service) runImport(ctx context.Context, imp *ent.ClientImport, src io.ReadSeeker, opts ImportOptions) (*ent.ClientImport, error) {
 	var out importOutcome
 	var ended *ent.ClientImport
+	if s.db.Dialect != dialect.Postgres {
+		s.running.Store(imp.ID, imp)
+		defer s.running.Delete(imp.ID)
+	}
 	progress := s.progressFunc(ctx, imp.ID)
 	err := s.db.InTxOnce(ctx, func(tx *database.Tx) error {
 		direct := false
@@ -643,10 +651,17 @@ const progressEvery = 50_000
 // progressFunc returns what records that an import has read lines lines:
 // on Postgres, the row's lines through another connection (the import's
 // own transaction shows nothing before it commits); on SQLite, whose one
-// connection the import holds, nothing.
+// connection the import holds until it ends, a copy of the row in memory
+// (running), which ClientImport answers from: SQLite means one instance.
 func (s *Service) progressFunc(ctx context.Context, id int) func(lines int) {
 	if s.db.Dialect != dialect.Postgres {
-		return func(int) {}
+		return func(lines int) {
+			if v, ok := s.running.Load(id); ok {
+				imp := *v.(*ent.ClientImport)
+				imp.Lines, imp.UpdatedAt = lines, s.now()
+				s.running.Store(id, &imp)
+			}
+		}
 	}
 	return func(lines int) {
 		if _, err := s.db.SQL.ExecContext(ctx, "UPDATE client_imports SET lines = $1, updated_at = $2 WHERE id = $3", lines, s.now(), id); err != nil {

@@ -401,3 +401,52 @@ func TestStaleImportEnds(t *testing.T) {
 		require.NoFileExists(t, spool)
 	})
 }
+
+// TestImportProgressWhileRunning: a running import's lines read so far
+// can be seen before it ends — on Postgres in its row, on SQLite (whose
+// one connection the import holds) from memory.
+func TestImportProgressWhileRunning(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, s *Service) {
+		ctx := context.Background()
+		const lines = 3 * progressEvery
+		var b strings.Builder
+		b.WriteString("phone\n")
+		for i := range lines {
+			fmt.Fprintf(&b, "7%010d\n", i)
+		}
+		spool := t.TempDir() + "/big.csv"
+		require.NoError(t, os.WriteFile(spool, []byte(b.String()), 0o600))
+		imp, err := s.db.Ent.ClientImport.Create().SetCreatedAt(s.now()).SetUpdatedAt(s.now()).Save(ctx)
+		require.NoError(t, err)
+
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.RunImport(ctx, imp.ID, spool, ImportOptions{})
+			done <- err
+		}()
+		seen := 0
+		for running := true; running; {
+			select {
+			case err := <-done:
+				require.NoError(t, err)
+				running = false
+			default:
+				// A read that reached SQLite's one connection as the
+				// import's transaction took it waits for the transaction:
+				// polls have a deadline, as the API's operations do.
+				pctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+				got, err := s.ClientImport(pctx, imp.ID)
+				cancel()
+				if err == nil && got.State == clientimport.StateRunning && got.Lines > 0 {
+					seen = max(seen, got.Lines)
+				}
+			}
+		}
+		require.GreaterOrEqual(t, seen, progressEvery, "no progress seen while the import ran")
+		got, err := s.ClientImport(ctx, imp.ID)
+		require.NoError(t, err)
+		require.Equal(t, clientimport.StateFinished, got.State)
+		require.Equal(t, lines, got.Lines)
+		require.Equal(t, lines, clientCount(t, s))
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/notifyhq/notify/ent"
@@ -48,6 +49,9 @@ type Service struct {
 	logger    *slog.Logger
 	rates     *rateTracker
 	history   *sendSampler // sends over time (history.go)
+	// running holds the imports running on SQLite (id → *ent.ClientImport),
+	// whose progress cannot reach the database before they end (import.go).
+	running sync.Map
 }
 
 // Config holds the dependencies of a Service.
