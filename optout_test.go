@@ -78,19 +78,7 @@ func TestOptOutNeverARecipient(t *testing.T) {
 func TestOptOutCancelsUnsentBeforeNextAttempt(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dbURL string) {
-		b := setup(t, dbURL, setupOpts{})
-		b.createClients(t, 0, 3, "UTC")
-		b.fake.SetOutage(true)
-		now := time.Now()
-		id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
-		waitFor(t, 30*time.Second, "every message tried once", func() bool {
-			for _, m := range b.messages(t) {
-				if m.Attempts == 0 {
-					return false
-				}
-			}
-			return len(b.messages(t)) == 3
-		})
+		b, id := waitingMailing(t, dbURL)
 		b.optOut(t, phoneOf(1), "replied STOP")
 
 		var target int64
@@ -144,20 +132,7 @@ func TestOptOutCancelsUnsentBeforeNextAttempt(t *testing.T) {
 func TestOptOutByTheMessagesPhone(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dbURL string) {
-		b := setup(t, dbURL, setupOpts{})
-		b.createClients(t, 0, 3, "UTC")
-		b.fake.SetOutage(true)
-		now := time.Now()
-		id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
-		waitFor(t, 30*time.Second, "every message tried once", func() bool {
-			ms := b.messages(t)
-			for _, m := range ms {
-				if m.Attempts == 0 {
-					return false
-				}
-			}
-			return len(ms) == 3
-		})
+		b, id := waitingMailing(t, dbURL)
 		moved, err := b.app.db.Ent.Customer.Query().Where(customer.Phone(phoneOf(1))).OnlyID(context.Background())
 		require.NoError(t, err)
 		b.mustGQL(t, `mutation($id: ID!, $p: String!) { updateClient(id: $id, input: {phone: $p}) { id } }`,
@@ -331,4 +306,26 @@ func TestOptOutStopsALoadedBatch(t *testing.T) {
 		}
 		requireCountsMatch(t, b)
 	})
+}
+
+// waitingMailing starts a mailing to three clients while the sending API is
+// down and returns once each message was tried once and waits for its next
+// attempt.
+func waitingMailing(t *testing.T, dbURL string) (*testBundle, string) {
+	t.Helper()
+	b := setup(t, dbURL, setupOpts{})
+	b.createClients(t, 0, 3, "UTC")
+	b.fake.SetOutage(true)
+	now := time.Now()
+	id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+	waitFor(t, 30*time.Second, "every message tried once", func() bool {
+		ms := b.messages(t)
+		for _, m := range ms {
+			if m.Attempts == 0 {
+				return false
+			}
+		}
+		return len(ms) == 3
+	})
+	return b, id
 }

@@ -79,10 +79,7 @@ func TestOutboxAndDeliver(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
-		db, err := database.Open(ctx, dbURL)
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		require.NoError(t, db.Migrate(ctx, slog.New(slog.DiscardHandler)))
+		db := migrated(t, dbURL)
 
 		var answer atomic.Int32
 		answer.Store(http.StatusServiceUnavailable)
@@ -150,4 +147,14 @@ func TestOutboxAndDeliver(t *testing.T) {
 		require.Nil(t, d2.NextAttemptAt)
 		require.Equal(t, webhook.MaxAttempts, d2.Attempts)
 	})
+}
+
+// migrated opens the test database at dbURL and migrates it.
+func migrated(t *testing.T, dbURL string) *database.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), dbURL)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	require.NoError(t, db.Migrate(context.Background(), slog.New(slog.DiscardHandler)))
+	return db
 }
