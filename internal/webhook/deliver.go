@@ -119,6 +119,7 @@ func (d *Deliverer) Deliver(ctx context.Context, id, n int, last bool) error {
 		return nil
 	}
 	code, attemptErr := d.attempt(ctx, w)
+	givenUp := attemptErr != nil && (last || errors.Is(attemptErr, ErrRefused))
 	now := d.now().UTC()
 	upd := d.db.Ent.WebhookDelivery.UpdateOneID(id).SetAttempts(max(n, w.Attempts+1))
 	if code != 0 {
@@ -129,7 +130,7 @@ func (d *Deliverer) Deliver(ctx context.Context, id, n int, last bool) error {
 	switch {
 	case attemptErr == nil:
 		upd.SetState(status.Delivered).SetDeliveredAt(now).ClearLastError().ClearNextAttemptAt()
-	case last || errors.Is(attemptErr, ErrRefused):
+	case givenUp:
 		upd.SetState(status.Undelivered).SetLastError(attemptErr.Error()).ClearNextAttemptAt()
 	default:
 		upd.SetLastError(attemptErr.Error()).SetNextAttemptAt(now.Add(d.backoff(n)))
@@ -146,7 +147,7 @@ func (d *Deliverer) Deliver(ctx context.Context, id, n int, last bool) error {
 		level = slog.LevelWarn
 	}
 	d.logger.Log(ctx, level, "webhook attempt", "delivery_id", id, "event", w.Event, "attempt", n,
-		"http_status", code, "error", errString(attemptErr), "given_up", attemptErr != nil && (last || errors.Is(attemptErr, ErrRefused)))
+		"http_status", code, "error", errString(attemptErr), "given_up", givenUp)
 	return attemptErr
 }
 
