@@ -13,7 +13,8 @@ run: ## start the service on the embedded SQLite database (./data/notify.db)
 
 .PHONY: test
 test: ## run every test (the Postgres suite runs when Postgres answers; CI=true requires it)
-	$(GO) test -race -count=1 -timeout 30m ./...
+	@set -o pipefail; log=$$(mktemp); $(GO) test -race -count=1 -timeout 30m ./... 2>&1 | tee $$log \
+	  || { echo "== the failed tests, again (the output above is long):"; grep -E -A20 -- '--- FAIL|^panic:' $$log | head -300; rm -f $$log; exit 1; }; rm -f $$log
 
 .PHONY: generate
 generate: ## regenerate ent, gqlgen and migrations from ent/schema and graph/*.graphqls
