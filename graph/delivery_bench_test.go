@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/notifyhq/notify/internal/campaign"
-	"github.com/notifyhq/notify/internal/database"
 	"github.com/notifyhq/notify/internal/event"
 	"github.com/notifyhq/notify/internal/live"
 	"github.com/notifyhq/notify/internal/status"
@@ -112,10 +111,7 @@ func statusServer(tb testing.TB) (*event.Bus, *live.Hub, *httptest.Server) {
 // says (its limits), closed when tb ends.
 func statusBus(tb testing.TB, cfg event.Config) *event.Bus {
 	ctx := context.Background()
-	db, err := database.Open(ctx, testdb.SQLite(tb))
-	require.NoError(tb, err)
-	tb.Cleanup(func() { db.Close() })
-	cfg.DB, cfg.Logger = db, slog.New(slog.DiscardHandler)
+	cfg.DB, cfg.Logger = testdb.Open(tb, testdb.SQLite(tb)), slog.New(slog.DiscardHandler)
 	cfg.Stats = func(context.Context, int) (*campaign.MailingStats, error) { return nil, nil }
 	bus, err := event.New(ctx, cfg)
 	require.NoError(tb, err)

@@ -47,10 +47,7 @@ func TestScheduler(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
 		logger := slog.New(slog.DiscardHandler)
-		db, err := database.Open(ctx, dbURL)
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		require.NoError(t, db.Migrate(ctx, logger))
+		db := testdb.Migrated(t, dbURL)
 		driver, err := db.RiverDriver(ctx)
 		require.NoError(t, err)
 		s, err := NewScheduler(driver, db.Schema, logger)

@@ -21,7 +21,6 @@ import (
 	"github.com/notifyhq/notify/ent/auditentry"
 	"github.com/notifyhq/notify/ent/clientimport"
 	"github.com/notifyhq/notify/ent/customer"
-	"github.com/notifyhq/notify/internal/database"
 	"github.com/notifyhq/notify/internal/sendwindow"
 	"github.com/notifyhq/notify/internal/testdb"
 )
@@ -33,12 +32,7 @@ func onBothDatabases(t *testing.T, fn func(t *testing.T, s *Service)) {
 		url  func(testing.TB) string
 	}{{"sqlite", testdb.SQLite}, {"postgres", testdb.Postgres}} {
 		t.Run(db.name, func(t *testing.T) {
-			ctx := context.Background()
-			d, err := database.Open(ctx, db.url(t))
-			require.NoError(t, err)
-			t.Cleanup(func() { d.Close() })
-			require.NoError(t, d.Migrate(ctx, slog.New(slog.DiscardHandler)))
-			fn(t, New(Config{DB: d, Logger: slog.New(slog.DiscardHandler)}))
+			fn(t, New(Config{DB: testdb.Migrated(t, db.url(t)), Logger: slog.New(slog.DiscardHandler)}))
 		})
 	}
 }

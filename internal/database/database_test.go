@@ -7,7 +7,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/notifyhq/notify/internal/database"
 	"github.com/notifyhq/notify/internal/testdb"
 )
 
@@ -16,9 +15,7 @@ import (
 func TestStatementTimeoutForTheAPI(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := database.Open(ctx, testdb.Postgres(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
+	db := testdb.Open(t, testdb.Postgres(t))
 	api, err := db.WithStatementTimeout(ctx, 100*time.Millisecond)
 	require.NoError(t, err)
 	t.Cleanup(func() { api.Close() })
@@ -40,9 +37,7 @@ func TestStatementTimeoutForTheAPI(t *testing.T) {
 func TestStatementTimeoutOnSQLite(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := database.Open(ctx, testdb.SQLite(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
+	db := testdb.Open(t, testdb.SQLite(t))
 	api, err := db.WithStatementTimeout(ctx, time.Second)
 	require.NoError(t, err)
 	require.Same(t, db, api)

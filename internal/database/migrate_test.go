@@ -3,12 +3,10 @@ package database_test
 import (
 	"context"
 	"database/sql"
-	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/notifyhq/notify/internal/database"
 	"github.com/notifyhq/notify/internal/testdb"
 )
 
@@ -19,10 +17,7 @@ import (
 func TestCounterTriggersFromAnySearchPath(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := database.Open(ctx, testdb.Postgres(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	require.NoError(t, db.Migrate(ctx, slog.New(slog.DiscardHandler)))
+	db := testdb.Migrated(t, testdb.Postgres(t))
 
 	outside, err := sql.Open("postgres", testdb.PostgresURL())
 	require.NoError(t, err)

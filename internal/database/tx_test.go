@@ -3,7 +3,6 @@ package database_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"testing"
 
 	"github.com/lib/pq"
@@ -14,23 +13,12 @@ import (
 	"github.com/notifyhq/notify/internal/testdb"
 )
 
-// open opens and migrates a database of the test's own.
-func open(t *testing.T, dbURL string) *database.DB {
-	t.Helper()
-	ctx := context.Background()
-	db, err := database.Open(ctx, dbURL)
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	require.NoError(t, db.Migrate(ctx, slog.New(slog.DiscardHandler)))
-	return db
-}
-
 // TestInTx: ent and plain SQL in one transaction commit together, roll
 // back together on an error and on a panic (which goes on up).
 func TestInTx(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dbURL string) {
-		db := open(t, dbURL)
+		db := testdb.Migrated(t, dbURL)
 		ctx := context.Background()
 		count := func() int {
 			n, err := db.Ent.Customer.Query().Count(ctx)
@@ -64,7 +52,7 @@ func TestInTx(t *testing.T) {
 // times); InTxOnce and other errors do not.
 func TestInTxRunsAgainAfterDeadlock(t *testing.T) {
 	t.Parallel()
-	db := open(t, testdb.SQLite(t))
+	db := testdb.Migrated(t, testdb.SQLite(t))
 	ctx := context.Background()
 	for _, code := range []pqerror.Code{"40P01", "40001"} {
 		runs := 0

@@ -90,12 +90,8 @@ var t0 = time.Date(2030, 1, 7, 12, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T, dbURL string, faults fakesender.Faults, cfg delivery.Config) *harness {
 	t.Helper()
-	ctx := context.Background()
 	logger := slog.New(slog.DiscardHandler)
-	db, err := database.Open(ctx, dbURL)
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	require.NoError(t, db.Migrate(ctx, logger))
+	db := testdb.Migrated(t, dbURL)
 	h := &harness{db: db, batches: &batches{}, clock: &clock{t: t0}}
 	h.svc = campaign.New(campaign.Config{DB: db, Scheduler: noJobs{}, Now: h.clock.Now, Logger: logger})
 	fake, url, stop, err := fakesender.Start(fakesender.Config{Token: "token", Faults: faults, Seed: 1, Logger: logger})

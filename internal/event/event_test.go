@@ -85,10 +85,7 @@ func setup(t *testing.T, databaseURL string, o setupOpts) *testBundle {
 	ctx := context.Background()
 	db := o.db
 	if db == nil {
-		var err error
-		db, err = database.Open(ctx, databaseURL)
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
+		db = testdb.Open(t, databaseURL)
 	}
 	stats := o.stats
 	if stats == nil {
@@ -499,9 +496,7 @@ func BenchmarkMessagesChanged(b *testing.B) {
 				url = testdb.Postgres(b)
 			}
 			ctx := context.Background()
-			db, err := database.Open(ctx, url)
-			require.NoError(b, err)
-			defer db.Close()
+			db := testdb.Open(b, url)
 			stats := &fakeStats{byID: map[int]*campaign.MailingStats{}}
 			bus, err := New(ctx, Config{DB: db, Stats: stats.load, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			require.NoError(b, err)

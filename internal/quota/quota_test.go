@@ -12,7 +12,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/notifyhq/notify/internal/database"
 	"github.com/notifyhq/notify/internal/testdb"
 )
 
@@ -193,22 +192,10 @@ func TestLimiterCancelledWait(t *testing.T) {
 	require.ErrorIs(t, l2.Wait(ctx), context.Canceled)
 }
 
-// openPostgres returns a migrated Postgres schema of its own.
-func openPostgres(t *testing.T) *database.DB {
-	t.Helper()
-	url := testdb.Postgres(t)
-	ctx := context.Background()
-	db, err := database.Open(ctx, url)
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	require.NoError(t, db.Migrate(ctx, slog.New(slog.DiscardHandler)))
-	return db
-}
-
 // The upsert grants chunks, then what is left, then nothing, by the clock
 // it is given; a new second starts whole; prune deletes old seconds.
 func TestPostgresClaim(t *testing.T) {
-	db := openPostgres(t)
+	db := testdb.Migrated(t, testdb.Postgres(t))
 	at := t0.Add(950 * time.Millisecond)
 	s := &postgresStore{db: db.SQL, clock: func() time.Time { return at }}
 	defer s.close()
@@ -271,7 +258,7 @@ func TestPostgresClaim(t *testing.T) {
 // Many claimers at once (each a store with its connection, as instances): together they get exactly
 // the limit of the second, never more.
 func TestPostgresClaimsNeverPassTheLimit(t *testing.T) {
-	db := openPostgres(t)
+	db := testdb.Migrated(t, testdb.Postgres(t))
 	at := t0.Add(950 * time.Millisecond)
 	var (
 		wg      sync.WaitGroup
@@ -299,7 +286,7 @@ func TestPostgresClaimsNeverPassTheLimit(t *testing.T) {
 // every second (by Postgres's clock, the same as this host's) grants at
 // most the limit, and each limiter gets a fair share.
 func TestPostgresLimitersShareTheQuota(t *testing.T) {
-	db := openPostgres(t)
+	db := testdb.Migrated(t, testdb.Postgres(t))
 	const limit, instances, workers = 120, 3, 8
 	ctx, cancel := context.WithTimeout(context.Background(), 3500*time.Millisecond)
 	defer cancel()

@@ -207,10 +207,7 @@ type fixture struct {
 func newFixture(t *testing.T, databaseURL string) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := database.Open(ctx, databaseURL)
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	require.NoError(t, db.Migrate(ctx, discard))
+	db := testdb.Migrated(t, databaseURL)
 	f := &fixture{
 		db:       db,
 		campaign: campaign.New(campaign.Config{DB: db, Now: func() time.Time { return at("2026-11-26T08:00:00Z") }, Logger: discard}),

@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/notifyhq/notify/internal/campaign"
-	"github.com/notifyhq/notify/internal/database"
 	"github.com/notifyhq/notify/internal/testdb"
 )
 
@@ -24,11 +22,7 @@ import (
 // same request succeeds once the spool can be written. Not parallel: it
 // sets TMPDIR and RLIMIT_FSIZE.
 func TestImportSpoolFailure(t *testing.T) {
-	ctx := context.Background()
-	d, err := database.Open(ctx, testdb.SQLite(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { d.Close() })
-	require.NoError(t, d.Migrate(ctx, slog.New(slog.DiscardHandler)))
+	d := testdb.Migrated(t, testdb.SQLite(t))
 	srv := httptest.NewServer(New(Config{Service: campaign.New(campaign.Config{DB: d, Logger: slog.New(slog.DiscardHandler)}), Logger: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(srv.Close)
 	file := "phone\n" + strings.Repeat("79000000001\n", 8_000) // 96 kB; refused for its repeated phone

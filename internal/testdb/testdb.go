@@ -8,12 +8,15 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"log/slog"
 	"net/url"
 	"os"
 	"testing"
 	"time"
 
 	_ "github.com/lib/pq" // registers "postgres"
+
+	"github.com/notifyhq/notify/internal/database"
 )
 
 // DefaultPostgresURL is the Postgres used when TEST_DATABASE_URL is unset.
@@ -82,4 +85,26 @@ func Each(t *testing.T, fn func(t *testing.T, databaseURL string)) {
 		t.Parallel()
 		fn(t, Postgres(t))
 	})
+}
+
+// Open opens the database at databaseURL for t, closed when t ends.
+func Open(t testing.TB, databaseURL string) *database.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), databaseURL)
+	if err != nil {
+		t.Fatalf("opening the test database: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Migrated opens the database at databaseURL for t, as Open does, and
+// migrates it.
+func Migrated(t testing.TB, databaseURL string) *database.DB {
+	t.Helper()
+	db := Open(t, databaseURL)
+	if err := db.Migrate(context.Background(), slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatalf("migrating the test database: %v", err)
+	}
+	return db
 }

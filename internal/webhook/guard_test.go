@@ -114,7 +114,7 @@ func TestDeliverRefusesPrivateDestinations(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
-		db := migrated(t, dbURL)
+		db := testdb.Migrated(t, dbURL)
 
 		var requests atomic.Int32
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -79,7 +78,7 @@ func TestOutboxAndDeliver(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
-		db := migrated(t, dbURL)
+		db := testdb.Migrated(t, dbURL)
 
 		var answer atomic.Int32
 		answer.Store(http.StatusServiceUnavailable)
@@ -147,14 +146,4 @@ func TestOutboxAndDeliver(t *testing.T) {
 		require.Nil(t, d2.NextAttemptAt)
 		require.Equal(t, webhook.MaxAttempts, d2.Attempts)
 	})
-}
-
-// migrated opens the test database at dbURL and migrates it.
-func migrated(t *testing.T, dbURL string) *database.DB {
-	t.Helper()
-	db, err := database.Open(context.Background(), dbURL)
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	require.NoError(t, db.Migrate(context.Background(), slog.New(slog.DiscardHandler)))
-	return db
 }
