@@ -115,6 +115,7 @@ type Engine struct {
 	unwritten *unwritten
 	// hungWrites counts outcome writes left running past WriteTimeout.
 	hungWrites atomic.Int32
+	requests   requestGoroutines
 }
 
 // Drain makes running batches stop starting requests and yield (their jobs
@@ -164,6 +165,7 @@ func New(d Deps, cfg Config) *Engine {
 	if e.now == nil {
 		e.now = d.Campaign.Now
 	}
+	e.requests.next = make(chan func())
 	e.unwritten = newUnwritten(e.cfg, e.logger, e.applyWithin)
 	// Times go to the database in UTC: SQLite compares them as text.
 	clock := e.now
