@@ -5,17 +5,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"io"
 	"io/fs"
 	"net"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path"
@@ -25,10 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/stretchr/testify/require"
 
+	"github.com/notifyhq/notify/internal/auth"
+	"github.com/notifyhq/notify/internal/oidctest"
 	"github.com/notifyhq/notify/internal/procstack"
 	"github.com/notifyhq/notify/internal/testdb"
 	"github.com/notifyhq/notify/web"
@@ -130,9 +122,19 @@ func (s *uiServer) stop() {
 }
 
 // runE2E runs web/e2e/<script> against s. A line "RESTART" from the script stops the
-// service and starts it again (the script waits for "go" on its stdin); a line
-// "STOP" stops it, "START" starts it.
+// service (the script waits for "stopped" on its stdin), "START" starts it again
+// ("started").
 func runE2E(t *testing.T, node string, s *uiServer, script string, env ...string) string {
+	t.Helper()
+	return runE2EWith(t, node, s, script, nil, env...)
+}
+
+// e2eCommands are more lines a script may print to have the test act: the test runs
+// the function and answers "done".
+type e2eCommands map[string]func()
+
+// runE2EWith is runE2E with the script's own commands.
+func runE2EWith(t *testing.T, node string, s *uiServer, script string, cmds e2eCommands, env ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Minute)
 	defer cancel()
@@ -165,6 +167,11 @@ func runE2E(t *testing.T, node string, s *uiServer, script string, env ...string
 		case "START":
 			s.start()
 			_, _ = io.WriteString(stdin, "started\n")
+		default:
+			if cmd := cmds[line]; cmd != nil {
+				cmd()
+				_, _ = io.WriteString(stdin, "done\n")
+			}
 		}
 	}
 	err = cmd.Wait()
@@ -279,129 +286,27 @@ func TestUIPerformance(t *testing.T) {
 // TestUIOIDC signs in through an OpenID Connect provider (Authorization Code with
 // PKCE): the UI sends the browser to the provider, exchanges the code with its
 // verifier, and the service accepts the JWT it got; the operator's role is read from
-// the token.
+// the token. The provider's tokens live 4 s and come with refresh tokens: the UI
+// renews its token by itself before it expires, and goes on working after the first
+// one is refused, its socket too when it reconnects; when the provider refuses the
+// refresh token (REVOKE), the next refusal of the API sends the tab through the
+// provider again, back to the same screen.
 func TestUIOIDC(t *testing.T) {
 	t.Parallel()
 	node := uiTools(t)
-	idp := newPKCEProvider(t, "notify-ui", map[string]any{"roles": []string{"notify:operator"}, "name": "Olga"})
+	idp := oidctest.New(t)
+	idp.AddClient(oidctest.Client{
+		ID: "notify-ui", Subject: "u-42", TTL: 4 * time.Second, Refresh: true,
+		Claims: map[string]any{"roles": []string{"notify:operator"}, "name": "Olga"},
+	})
+	// The service accepts a token for auth.DefaultLeeway past its exp: with the
+	// provider's clock that far behind, a token is refused its 4 s after it is issued.
+	idp.SetClockOffset(-auth.DefaultLeeway)
 	s := startUIServer(t, testdb.SQLite(t),
-		"OIDC_ISSUER="+idp.url, "OIDC_AUDIENCE=notify-ui", "OIDC_CLIENT_ID=notify-ui")
-	runE2E(t, node, s, "oidc.mjs", "OIDC_ORIGIN="+idp.url)
-	require.Equal(t, 1, idp.exchanges(), "one code exchanged, with its verifier")
-}
-
-// pkceProvider is the smallest OpenID provider a browser signs in with: discovery,
-// JWKS, an authorization endpoint that approves at once (back to redirect_uri with a
-// code and the state), and a token endpoint that checks the PKCE verifier against the
-// challenge (S256) and returns a signed JWT (as access_token and id_token). It answers
-// CORS, as providers do for public clients.
-type pkceProvider struct {
-	url    string
-	key    *rsa.PrivateKey
-	client string
-	claims map[string]any
-
-	mu        sync.Mutex
-	codes     map[string]pkceCode
-	exchanged int
-}
-
-type pkceCode struct{ challenge, redirect string }
-
-func newPKCEProvider(t *testing.T, clientID string, claims map[string]any) *pkceProvider {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	p := &pkceProvider{key: key, client: clientID, claims: claims, codes: map[string]pkceCode{}}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
-	p.url = "http://" + srv.Listener.Addr().String() // before it serves: serve reads it
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return p
-}
-
-func (p *pkceProvider) exchanges() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.exchanged
-}
-
-func (p *pkceProvider) serve(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
-	if r.Method == http.MethodOptions {
-		return
-	}
-	switch r.URL.Path {
-	case "/.well-known/openid-configuration":
-		writeJSON(w, map[string]any{
-			"issuer": p.url, "jwks_uri": p.url + "/keys",
-			"authorization_endpoint": p.url + "/auth", "token_endpoint": p.url + "/token",
-			"id_token_signing_alg_values_supported": []string{"RS256"},
-			"response_types_supported":              []string{"code"},
-			"code_challenge_methods_supported":      []string{"S256"},
-		})
-	case "/keys":
-		writeJSON(w, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &p.key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
-	case "/auth":
-		q := r.URL.Query()
-		if q.Get("client_id") != p.client || q.Get("response_type") != "code" || q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" {
-			http.Error(w, "bad authorization request", http.StatusBadRequest)
-			return
-		}
-		code := rand.Text()
-		p.mu.Lock()
-		p.codes[code] = pkceCode{challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri")}
-		p.mu.Unlock()
-		back, err := url.Parse(q.Get("redirect_uri"))
-		if err != nil {
-			http.Error(w, "bad redirect_uri", http.StatusBadRequest)
-			return
-		}
-		v := back.Query()
-		v.Set("code", code)
-		v.Set("state", q.Get("state"))
-		back.RawQuery = v.Encode()
-		http.Redirect(w, r, back.String(), http.StatusFound)
-	case "/token":
-		_ = r.ParseForm()
-		p.mu.Lock()
-		c, ok := p.codes[r.PostForm.Get("code")]
-		delete(p.codes, r.PostForm.Get("code"))
-		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
-		if !ok || c.redirect != r.PostForm.Get("redirect_uri") || r.PostForm.Get("client_id") != p.client ||
-			base64.RawURLEncoding.EncodeToString(sum[:]) != c.challenge {
-			p.mu.Unlock()
-			w.WriteHeader(http.StatusBadRequest)
-			writeJSON(w, map[string]string{"error": "invalid_grant"})
-			return
-		}
-		p.exchanged++
-		p.mu.Unlock()
-		now := time.Now()
-		claims := map[string]any{"iss": p.url, "sub": "u-42", "aud": p.client, "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()}
-		for k, v := range p.claims {
-			claims[k] = v
-		}
-		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: p.key},
-			(&jose.SignerOptions{}).WithType("JWT").WithHeader(jose.HeaderKey("kid"), "k1"))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		raw, err := jwt.Signed(signer).Claims(claims).Serialize()
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		writeJSON(w, map[string]any{"access_token": raw, "id_token": raw, "token_type": "Bearer", "expires_in": 300})
-	default:
-		http.NotFound(w, r)
-	}
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
+		"OIDC_ISSUER="+idp.Issuer, "OIDC_AUDIENCE=notify-ui", "OIDC_CLIENT_ID=notify-ui")
+	runE2EWith(t, node, s, "oidc.mjs", e2eCommands{"REVOKE": idp.RevokeRefreshTokens}, "OIDC_ORIGIN="+idp.Issuer)
+	require.Equal(t, 2, idp.Exchanges(), "two sign-ins, each a code exchanged with its verifier: the first and the one after the revocation")
+	require.Positive(t, idp.Refreshes(), "tokens renewed with the refresh token")
 }
 
 const (

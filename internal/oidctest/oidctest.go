@@ -3,14 +3,25 @@
 // /.well-known/openid-configuration, a JWKS of several keys at /keys, and
 // tokens signed with any of them, on an httptest server. Keys can be added
 // and removed while it runs, as a provider rotating its keys does.
+//
+// A browser signs in at it too (AddClient): an authorization endpoint at
+// /auth that approves at once, and a token endpoint at /token that
+// exchanges a code for tokens (Authorization Code with PKCE, S256) and, for
+// a client that has them, a refresh token for new tokens
+// (grant_type=refresh_token). It answers CORS, as providers do for public
+// clients.
 package oidctest
 
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -28,12 +39,41 @@ type Provider struct {
 	published []string                   // the kids of the JWKS, in order
 	signing   string                     // the kid new tokens are signed with
 	jwksHits  int
+	offset    time.Duration // SetClockOffset
+
+	clients   map[string]Client   // AddClient, by client_id
+	codes     map[string]authCode // codes of /auth not yet exchanged
+	refresh   map[string]string   // refresh tokens not yet used, to their client_id
+	exchanged int                 // codes exchanged for tokens
+	refreshed int                 // refresh tokens exchanged for tokens
 }
+
+// Client is a public client that signs in at the provider with the
+// Authorization Code flow and PKCE, as a browser application does.
+type Client struct {
+	ID      string         // client_id, and the aud of its tokens
+	Subject string         // the sub of its tokens
+	Claims  map[string]any // more claims of its tokens (name, roles…)
+	// TTL is the lifetime of its tokens (exp − iat); 0 is five minutes.
+	TTL time.Duration
+	// Refresh makes the token endpoint return a refresh token with the
+	// client's tokens, and take it once (grant_type=refresh_token) for new
+	// ones and a new refresh token: a used one is refused, as providers that
+	// rotate refresh tokens do.
+	Refresh bool
+}
+
+type authCode struct{ client, challenge, redirect string }
 
 // New starts a provider publishing one key, "key-1", which signs tokens;
 // it stops when t ends.
 func New(t testing.TB) *Provider {
-	p := &Provider{keys: map[string]*rsa.PrivateKey{}}
+	p := &Provider{
+		keys:    map[string]*rsa.PrivateKey{},
+		clients: map[string]Client{},
+		codes:   map[string]authCode{},
+		refresh: map[string]string{},
+	}
 	srv := httptest.NewServer(http.HandlerFunc(p.serve))
 	t.Cleanup(srv.Close)
 	p.Issuer = srv.URL
@@ -42,6 +82,12 @@ func New(t testing.TB) *Provider {
 }
 
 func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	switch r.URL.Path {
 	case "/.well-known/openid-configuration":
@@ -51,7 +97,13 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 			"id_token_signing_alg_values_supported": []string{"RS256"},
 			"response_types_supported":              []string{"code"},
 			"subject_types_supported":               []string{"public"},
+			"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
+			"code_challenge_methods_supported":      []string{"S256"},
 		})
+	case "/auth":
+		p.authorize(w, r)
+	case "/token":
+		p.token(w, r)
 	case "/keys":
 		p.mu.Lock()
 		p.jwksHits++
@@ -111,7 +163,9 @@ func (p *Provider) JWKSFetches() int {
 // Claims returns the claims of a valid token for sub and audience, valid
 // for five minutes, with extra added (a nil value deletes a claim).
 func (p *Provider) Claims(sub, audience string, extra map[string]any) map[string]any {
-	now := time.Now()
+	p.mu.Lock()
+	now := time.Now().Add(p.offset)
+	p.mu.Unlock()
 	c := map[string]any{
 		"iss": p.Issuer, "sub": sub, "aud": audience,
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
@@ -137,20 +191,158 @@ func (p *Provider) Sign(t testing.TB, claims map[string]any) string {
 // SignWith returns claims signed with the key made as keyKid, its header
 // naming headerKid.
 func (p *Provider) SignWith(t testing.TB, keyKid, headerKid string, claims map[string]any) string {
-	p.mu.Lock()
-	k := p.keys[keyKid]
-	p.mu.Unlock()
-	if k == nil {
-		t.Fatalf("oidctest: no key %q", keyKid)
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: k},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader(jose.HeaderKey("kid"), headerKid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := jwt.Signed(signer).Claims(claims).Serialize()
+	raw, err := p.sign(keyKid, headerKid, claims)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return raw
+}
+
+func (p *Provider) sign(keyKid, headerKid string, claims map[string]any) (string, error) {
+	p.mu.Lock()
+	k := p.keys[keyKid]
+	p.mu.Unlock()
+	if k == nil {
+		return "", fmt.Errorf("oidctest: no key %q", keyKid)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: k},
+		(&jose.SignerOptions{}).WithType("JWT").WithHeader(jose.HeaderKey("kid"), headerKid))
+	if err != nil {
+		return "", err
+	}
+	return jwt.Signed(signer).Claims(claims).Serialize()
+}
+
+// AddClient lets c sign in at /auth and /token.
+func (p *Provider) AddClient(c Client) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clients[c.ID] = c
+}
+
+// SetClockOffset sets the provider's clock d off the real one: the iat, nbf
+// and exp of the tokens it makes from then on (Claims and the token
+// endpoint's) are moved by d. A clock behind (d < 0) by the leeway the
+// service allows past exp makes a token refused its TTL after it is issued.
+func (p *Provider) SetClockOffset(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.offset = d
+}
+
+// Exchanges returns how many authorization codes were exchanged for tokens:
+// how many times a browser signed in.
+func (p *Provider) Exchanges() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.exchanged
+}
+
+// Refreshes returns how many refresh tokens were exchanged for new tokens.
+func (p *Provider) Refreshes() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refreshed
+}
+
+// RevokeRefreshTokens forgets every refresh token issued so far: each is
+// refused from then on (invalid_grant), as after a sign-out elsewhere.
+// Codes exchanged later get new ones.
+func (p *Provider) RevokeRefreshTokens() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.refresh)
+}
+
+// authorize is the authorization endpoint: it approves a client's request
+// at once, back to its redirect_uri with a code and the state.
+func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	back, err := url.Parse(q.Get("redirect_uri"))
+	p.mu.Lock()
+	_, known := p.clients[q.Get("client_id")]
+	p.mu.Unlock()
+	if !known || err != nil || !back.IsAbs() || q.Get("response_type") != "code" ||
+		q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" {
+		http.Error(w, "bad authorization request", http.StatusBadRequest)
+		return
+	}
+	code := rand.Text()
+	p.mu.Lock()
+	p.codes[code] = authCode{client: q.Get("client_id"), challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri")}
+	p.mu.Unlock()
+	v := back.Query()
+	v.Set("code", code)
+	v.Set("state", q.Get("state"))
+	back.RawQuery = v.Encode()
+	http.Redirect(w, r, back.String(), http.StatusFound)
+}
+
+// token is the token endpoint: a code with its PKCE verifier, or a refresh
+// token, for the client's tokens.
+func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.ParseForm() != nil {
+		tokenError(w, "invalid_request")
+		return
+	}
+	f := r.PostForm
+	p.mu.Lock()
+	c, known := p.clients[f.Get("client_id")]
+	ok := false
+	switch f.Get("grant_type") {
+	case "authorization_code":
+		code, found := p.codes[f.Get("code")]
+		delete(p.codes, f.Get("code"))
+		sum := sha256.Sum256([]byte(f.Get("code_verifier")))
+		ok = found && code.client == c.ID && code.redirect == f.Get("redirect_uri") &&
+			base64.RawURLEncoding.EncodeToString(sum[:]) == code.challenge
+		if ok {
+			p.exchanged++
+		}
+	case "refresh_token":
+		client, found := p.refresh[f.Get("refresh_token")]
+		delete(p.refresh, f.Get("refresh_token"))
+		ok = found && client == c.ID
+		if ok {
+			p.refreshed++
+		}
+	}
+	now := time.Now().Add(p.offset)
+	kid := p.signing
+	refresh := ""
+	if ok && c.Refresh {
+		refresh = rand.Text()
+		p.refresh[refresh] = c.ID
+	}
+	p.mu.Unlock()
+	if !known || !ok {
+		tokenError(w, "invalid_grant")
+		return
+	}
+	ttl := c.TTL
+	if ttl == 0 {
+		ttl = 5 * time.Minute
+	}
+	claims := map[string]any{"iss": p.Issuer, "sub": c.Subject, "aud": c.ID,
+		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(ttl).Unix()}
+	for k, v := range c.Claims {
+		claims[k] = v
+	}
+	raw, err := p.sign(kid, kid, claims)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	answer := map[string]any{"access_token": raw, "id_token": raw, "token_type": "Bearer", "expires_in": int(ttl.Seconds())}
+	if refresh != "" {
+		answer["refresh_token"] = refresh
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(answer)
+}
+
+// tokenError answers a refused token request (RFC 6749 §5.2).
+func tokenError(w http.ResponseWriter, code string) {
+	w.WriteHeader(http.StatusBadRequest)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": code})
 }

@@ -6,8 +6,13 @@
 // banner says "reconnecting"; when it comes back, every active query is fetched again
 // and graphql-ws subscribes again (mailingProgress answers with a fresh snapshot), so
 // the screen catches up by itself.
+//
+// Credentials that the API refuses (HTTP 401, UNAUTHENTICATED, or a socket closed with
+// 4403) are renewed once (auth.ts: a provider's refresh token) and the operation sent
+// again with the new token; without a new token the tab signs in again
+// (onUnauthenticated). Each request and each (re)connection of the socket takes the
+// token of the moment, renewed first when it is due.
 import { ApolloClient, ApolloLink, InMemoryCache } from "@apollo/client";
-import { ServerError } from "@apollo/client/errors";
 import { SetContextLink } from "@apollo/client/link/context";
 import { ErrorLink } from "@apollo/client/link/error";
 import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
@@ -15,7 +20,9 @@ import { getMainDefinition } from "@apollo/client/utilities";
 import UploadHttpLink from "apollo-upload-client/UploadHttpLink.mjs";
 import { createClient } from "graphql-ws";
 import { useSyncExternalStore } from "react";
-import { getToken } from "./auth";
+import { from, mergeMap, tap, throwError } from "rxjs";
+import { fresh, getToken, renew } from "./auth";
+import { unauthenticated } from "./errors";
 
 export type Connection = "connecting" | "online" | "reconnecting";
 
@@ -76,7 +83,8 @@ export function createApollo(onUnauthenticated: () => void) {
     shouldRetry: (e) => !((e as CloseEvent | undefined)?.code === 4403 && !getToken()),
     // Back off a little, then try every 2 s: a restarted service is picked up quickly.
     retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** retries, 2_000))),
-    connectionParams: () => {
+    connectionParams: async () => {
+      await fresh();
       sentToken = getToken();
       return authorization();
     },
@@ -93,8 +101,12 @@ export function createApollo(onUnauthenticated: () => void) {
       closed: (event) => {
         const code = (event as CloseEvent | undefined)?.code;
         // The token this socket presented was refused (not a socket opened before
-        // the sign-in, whose refusal says nothing of the token set since).
-        if ((code === 4403 || code === 4401) && sentToken && sentToken === getToken()) onUnauthenticated();
+        // the sign-in, whose refusal says nothing of the token set since): renewed,
+        // the socket's next try takes the new one (connectionParams waits for it).
+        const refused = sentToken;
+        if ((code === 4403 || code === 4401) && refused && refused === getToken()) {
+          void renew().then((ok) => !ok && refused === getToken() && onUnauthenticated());
+        }
         setConnection(everConnected ? "reconnecting" : "connecting");
       },
       error: () => setConnection(everConnected ? "reconnecting" : "connecting"),
@@ -102,13 +114,27 @@ export function createApollo(onUnauthenticated: () => void) {
   });
 
   wsClient = ws;
-  const auth = new SetContextLink((prev) => ({
-    headers: { ...(prev.headers as Record<string, string> | undefined), ...authorization() },
-  }));
-  const errors = new ErrorLink(({ error }) => {
-    if (ServerError.is(error) && error.statusCode === 401) onUnauthenticated();
+  const auth = new SetContextLink(async (prev) => {
+    await fresh();
+    return { headers: { ...(prev.headers as Record<string, string> | undefined), ...authorization() } };
   });
-  const http = ApolloLink.from([auth, errors, new UploadHttpLink({ uri: "/query" })]);
+  const errors = new ErrorLink(({ error, operation, forward }) => {
+    if (!unauthenticated(error)) return;
+    // Sent with a token renewed since: send it again. Else renew it first.
+    const sent = (operation.getContext().headers as Record<string, string> | undefined)?.authorization;
+    const renewed = sent !== authorization().authorization ? Promise.resolve(true) : renew();
+    return from(renewed).pipe(
+      mergeMap((ok) => {
+        if (!ok) {
+          onUnauthenticated();
+          return throwError(() => error);
+        }
+        // Through auth again, which sets the new token.
+        return forward(operation).pipe(tap({ error: (e: unknown) => unauthenticated(e) && onUnauthenticated() }));
+      }),
+    );
+  });
+  const http = ApolloLink.from([errors, auth, new UploadHttpLink({ uri: "/query" })]);
   const link = ApolloLink.split(
     ({ query }) => {
       const def = getMainDefinition(query);

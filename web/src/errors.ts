@@ -56,6 +56,13 @@ export function formErrors(err: unknown): FormErrors {
   return out;
 }
 
+// unauthenticated reports whether the API refused err's credentials (HTTP 401, or a
+// GraphQL error UNAUTHENTICATED).
+export function unauthenticated(err: unknown): boolean {
+  if (ServerError.is(err)) return err.statusCode === 401;
+  return CombinedGraphQLErrors.is(err) && err.errors.some((e) => e.extensions?.code === "UNAUTHENTICATED");
+}
+
 // errorText is every error of err in one line, for places without fields.
 export function errorText(err: unknown): string {
   const e = formErrors(err);

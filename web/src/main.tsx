@@ -7,8 +7,8 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { createApollo } from "./apollo";
 import { App } from "./App";
-import { clearToken } from "./auth";
-import { loadConfig } from "./config";
+import { clearToken, fromProvider, mayGoAgain, startOIDC, startRenewal } from "./auth";
+import { loadConfig, type AppConfig } from "./config";
 import { navigate } from "./router";
 
 // The nonce of this page's Content-Security-Policy, for the <style> elements Mantine adds.
@@ -24,18 +24,35 @@ const theme = createTheme({
   fontFamilyMonospace: "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace",
 });
 
-function signInAgain() {
+// signInAgain follows a refusal of the tab's credentials that renewal could not
+// mend: a tab signed in through the provider goes through it again by itself (the
+// provider's own session usually lets it straight back), then back to this page;
+// else, or a second time within a minute, the sign-in screen says why, and signing
+// in there comes back here too.
+let leaving = false;
+function signInAgain(config: AppConfig) {
+  if (leaving || location.pathname.startsWith("/ui/signin")) return;
+  const here = location.pathname + location.search;
+  const viaProvider = fromProvider();
   clearToken();
-  if (!location.pathname.startsWith("/ui/signin")) {
-    navigate("/ui/signin?next=" + encodeURIComponent(location.pathname + location.search) + "&expired=1", true);
+  const screen = () => navigate("/ui/signin?next=" + encodeURIComponent(here) + "&expired=1", true);
+  if (viaProvider && config.oidc && mayGoAgain()) {
+    leaving = true;
+    startOIDC(config.oidc, here).catch(() => {
+      leaving = false;
+      screen();
+    });
+    return;
   }
+  screen();
 }
 
 const root = createRoot(document.getElementById("root")!);
 
 loadConfig()
   .then((config) => {
-    const { client } = createApollo(signInAgain);
+    startRenewal(config.oidc);
+    const { client } = createApollo(() => signInAgain(config));
     root.render(
       <StrictMode>
         <MantineProvider theme={theme} getStyleNonce={() => nonce} defaultColorScheme="light">
