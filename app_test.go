@@ -170,21 +170,3 @@ func logJobs(t *testing.T, a *app) {
 		t.Logf("job %d %s %s attempt=%d scheduled_at=%v errors=%s", id, kind, state, attempt, scheduled, errors)
 	}
 }
-
-// testClock is a clock a test sets.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}

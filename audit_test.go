@@ -374,7 +374,7 @@ func TestAuditRolledBack(t *testing.T) {
 func TestAuditRetention(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dbURL string) {
-		clock := &testClock{}
+		clock := &testdb.Clock{}
 		now := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
 		clock.Set(now)
 		b := setup(t, dbURL, setupOpts{env: map[string]string{"AUDIT_RETENTION": "720h"}, options: appOptions{now: clock.Now}, noRiver: true})

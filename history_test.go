@@ -28,7 +28,7 @@ func TestSendHistoryQuery(t *testing.T) {
 		// The service's clock stands at the start of a bucket, near the
 		// real time River and the sender follow.
 		t0 := time.Now().UTC().Truncate(campaign.HistoryBucket)
-		clock := &testClock{t: t0}
+		clock := testdb.NewClock(t0)
 		b := setup(t, dbURL, setupOpts{
 			faults:  fakesender.Faults{RejectRate: 0.3},
 			env:     map[string]string{"API_TOKENS": roleTokensEnv()},

@@ -224,7 +224,7 @@ func TestIdempotencyKeysPerCaller(t *testing.T) {
 func TestIdempotencyRetention(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dbURL string) {
-		clock := &testClock{t: time.Now().UTC()}
+		clock := testdb.NewClock(time.Now().UTC())
 		b := setup(t, dbURL, setupOpts{options: appOptions{now: clock.Now}})
 		ctx := context.Background()
 		resp, _ := keyedPOST(t, b, "/clients/", "old", "", map[string]any{"phone": "79001113000"})

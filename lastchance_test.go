@@ -28,7 +28,7 @@ const lastChanceTimeout = 10 * time.Second
 
 // lastChanceMailing creates a client tagged tag and a mailing of it ending at
 // end, with the clock at end − 5 min, and returns the mailing's id.
-func lastChanceMailing(t *testing.T, b *testBundle, clock *testClock, tag string, phone int, end time.Time) int {
+func lastChanceMailing(t *testing.T, b *testBundle, clock *testdb.Clock, tag string, phone int, end time.Time) int {
 	t.Helper()
 	clock.Set(end.Add(-5 * time.Minute))
 	b.mustGQL(t, fmt.Sprintf(`mutation { createClient(input: {phone: "7%010d", tag: %q, timezone: "UTC"}) { id } }`, phone, tag), nil, nil)
@@ -76,7 +76,7 @@ func (b *testBundle) waitAttempts(t *testing.T, mailingID, n int) *ent.Message {
 // seventh 26 s before end. Its backoff is then at least 30 s — past end_at —
 // and the message must be retrying, due for its last chance a whole timeout
 // before end_at.
-func failSevenTimes(t *testing.T, b *testBundle, clock *testClock, mailingID int, end time.Time) *ent.Message {
+func failSevenTimes(t *testing.T, b *testBundle, clock *testdb.Clock, mailingID int, end time.Time) *ent.Message {
 	t.Helper()
 	m := b.waitAttempts(t, mailingID, 1)
 	for n := 2; n <= 6; n++ {
@@ -106,7 +106,7 @@ func failSevenTimes(t *testing.T, b *testBundle, clock *testClock, mailingID int
 func TestLastAttemptBeforeEndAtEndToEnd(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dbURL string) {
-		clock := &testClock{t: time.Now().UTC()}
+		clock := testdb.NewClock(time.Now().UTC())
 		b := setup(t, dbURL, setupOpts{
 			faults:  fakesender.Faults{ErrorRate: 1},
 			env:     map[string]string{"SENDER_TIMEOUT": lastChanceTimeout.String()},
@@ -186,7 +186,7 @@ func TestLastChanceAfterCircuitOpenEndToEnd(t *testing.T) {
 		require.NoError(t, err)
 		t.Cleanup(stopFake)
 		env := map[string]string{"SENDER_URL": fakeURL, "SENDER_TIMEOUT": lastChanceTimeout.String()}
-		clock := &testClock{t: time.Now().UTC()}
+		clock := testdb.NewClock(time.Now().UTC())
 		engine := delivery.Config{MaxSnooze: 100 * time.Millisecond}
 
 		// One failure opens the breaker for an hour: past end_at.

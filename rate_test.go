@@ -18,7 +18,7 @@ func TestMailingRateAndETA(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dbURL string) {
 		real := time.Now().UTC()
-		clock := &testClock{t: real}
+		clock := testdb.NewClock(real)
 		b := setup(t, dbURL, setupOpts{options: appOptions{now: clock.Now}})
 		b.createClients(t, 0, 3, "UTC")
 		id := b.createMailing(t, real.Add(-time.Minute), real.Add(time.Hour), "")

@@ -162,7 +162,7 @@ func TestReportSMTPDownThenUp(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		srv := smtptest.Start(t)
 		srv.Stop()
-		clock := &testClock{t: time.Date(2026, 11, 26, 8, 0, 30, 0, time.UTC)}
+		clock := testdb.NewClock(time.Date(2026, 11, 26, 8, 0, 30, 0, time.UTC))
 		b := setup(t, databaseURL, setupOpts{
 			env: reportEnv(srv),
 			options: appOptions{
@@ -201,7 +201,7 @@ func TestReportTwoInstances(t *testing.T) {
 	t.Parallel()
 	databaseURL := testdb.Postgres(t)
 	srv := smtptest.Start(t)
-	clock := &testClock{t: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)}
+	clock := testdb.NewClock(time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC))
 	opts := setupOpts{
 		env:     reportEnv(srv),
 		options: appOptions{now: clock.Now, reportTick: river.PeriodicInterval(250 * time.Millisecond)},

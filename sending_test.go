@@ -174,7 +174,7 @@ func TestSendWindowPerClientZone(t *testing.T) {
 		if base.After(real) {
 			base = base.AddDate(0, 0, -1)
 		}
-		clock := &testClock{t: base}
+		clock := testdb.NewClock(base)
 		b := setup(t, dbURL, setupOpts{options: appOptions{now: clock.Now, engine: delivery.Config{MaxSnooze: 100 * time.Millisecond}}})
 		b.createClients(t, 0, 10, "Europe/Moscow")
 		b.createClients(t, 10, 10, "Asia/Yekaterinburg")
@@ -409,7 +409,7 @@ func TestDeleteClientMidMailing(t *testing.T) {
 		if base.After(real) {
 			base = base.AddDate(0, 0, -1)
 		}
-		clock := &testClock{t: base}
+		clock := testdb.NewClock(base)
 		b := setup(t, dbURL, setupOpts{options: appOptions{now: clock.Now, engine: delivery.Config{MaxSnooze: 100 * time.Millisecond}}})
 		b.createClients(t, 0, 1, "Europe/Moscow")    // 09:30 there: inside the window
 		b.createClients(t, 1, 1, "America/New_York") // the middle of the night

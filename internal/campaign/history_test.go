@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/notifyhq/notify/internal/testdb"
 )
 
 // TestSendHistory drives the sampler with a fake clock: buckets are the
@@ -30,18 +32,18 @@ func TestSendHistory(t *testing.T) {
 
 	t.Run("DifferencesBetweenSamples", func(t *testing.T) {
 		t.Parallel()
-		clock := &fakeClock{t: start.Add(3700 * time.Millisecond)} // started mid-slot
+		clock := testdb.NewClock(start.Add(3700 * time.Millisecond)) // started mid-slot
 		var h sendSampler
-		h.record(clock.now(), sendTotals{sent: 1000, failed: 10})
-		clock.t = read(1)
-		h.record(clock.now(), sendTotals{sent: 1500, failed: 12})
-		clock.t = read(2)
-		h.record(clock.now(), sendTotals{sent: 1500, failed: 12})
-		clock.t = read(3)
-		h.record(clock.now(), sendTotals{sent: 2100, failed: 20})
-		clock.advance(5 * time.Second) // inside slot 3: its bucket has not ended
+		h.record(clock.Now(), sendTotals{sent: 1000, failed: 10})
+		clock.Set(read(1))
+		h.record(clock.Now(), sendTotals{sent: 1500, failed: 12})
+		clock.Set(read(2))
+		h.record(clock.Now(), sendTotals{sent: 1500, failed: 12})
+		clock.Set(read(3))
+		h.record(clock.Now(), sendTotals{sent: 2100, failed: 20})
+		clock.Advance(5 * time.Second) // inside slot 3: its bucket has not ended
 
-		got := h.history(clock.now(), 60)
+		got := h.history(clock.Now(), 60)
 		require.Equal(t, start, *got.Since, "the slot the instance started in")
 		require.Equal(t, []SendBucket{
 			{At: bucket(0), Sent: 500, Failed: 2},
@@ -86,15 +88,15 @@ func TestSendHistory(t *testing.T) {
 
 	t.Run("TheLastMinutesOfAnHour", func(t *testing.T) {
 		t.Parallel()
-		clock := &fakeClock{t: read(0)}
+		clock := testdb.NewClock(read(0))
 		var h sendSampler
 		// Two hours of samples, 10 sent in each bucket.
 		const slots = 2 * 360
 		for i := 0; i <= slots; i++ {
-			clock.t = read(i)
-			h.record(clock.now(), sendTotals{sent: 10 * i})
+			clock.Set(read(i))
+			h.record(clock.Now(), sendTotals{sent: 10 * i})
 		}
-		got := h.history(clock.now(), 60)
+		got := h.history(clock.Now(), 60)
 		require.Len(t, got.Buckets, 360)
 		require.Equal(t, bucket(slots-360), got.Buckets[0].At)
 		require.Equal(t, bucket(slots-1), got.Buckets[359].At)
@@ -103,14 +105,14 @@ func TestSendHistory(t *testing.T) {
 		}
 		require.Equal(t, bucket(slots-360), *got.Since, "the oldest sample kept")
 
-		got = h.history(clock.now(), 1)
+		got = h.history(clock.Now(), 1)
 		require.Len(t, got.Buckets, 6)
 		require.Equal(t, bucket(slots-6), got.Buckets[0].At)
 
 		// Half a minute without samples: the window moves on, the gap is spread.
-		clock.advance(30 * time.Second)
-		h.record(clock.now(), sendTotals{sent: 10*slots + 60})
-		got = h.history(clock.now(), 1)
+		clock.Advance(30 * time.Second)
+		h.record(clock.Now(), sendTotals{sent: 10*slots + 60})
+		got = h.history(clock.Now(), 1)
 		require.Equal(t, []SendBucket{
 			{At: bucket(slots - 3), Sent: 10},
 			{At: bucket(slots - 2), Sent: 10},
@@ -123,7 +125,7 @@ func TestSendHistory(t *testing.T) {
 
 	t.Run("MinutesOutOfRange", func(t *testing.T) {
 		t.Parallel()
-		s := New(Config{Now: (&fakeClock{t: start}).now})
+		s := New(Config{Now: testdb.NewClock(start).Now})
 		for _, m := range []int{0, -1, HistoryMinutes + 1} {
 			_, err := s.SendHistory(m)
 			var v *ValidationError

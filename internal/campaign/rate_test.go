@@ -7,14 +7,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/notifyhq/notify/internal/status"
+	"github.com/notifyhq/notify/internal/testdb"
 )
 
-// fakeClock is a clock a test moves by hand.
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) now() time.Time          { return c.t }
-func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
-func newFakeClock() *fakeClock               { return &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
+func newFakeClock() *testdb.Clock { return testdb.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) }
 func statsOf(id int, st status.Mailing, sent, queued int) *MailingStats {
 	byStatus, total := counts(map[status.Message]int{status.Sent: sent, status.Queued: queued})
 	return &MailingStats{MailingID: id, Status: st, Total: total, ByStatus: byStatus}
@@ -26,12 +22,12 @@ func TestRate(t *testing.T) {
 	t.Run("UnknownUntilASecondWatched", func(t *testing.T) {
 		t.Parallel()
 		clock := newFakeClock()
-		r := newRateTracker(clock.now)
+		r := newRateTracker(clock.Now)
 		st := statsOf(1, status.Running, 0, 1000)
 		r.observe(st)
 		require.Nil(t, st.Rate)
 		require.Nil(t, st.ETA)
-		clock.advance(500 * time.Millisecond)
+		clock.Advance(500 * time.Millisecond)
 		st = statsOf(1, status.Running, 50, 950)
 		r.observe(st)
 		require.Nil(t, st.Rate, "half a second is too short for a rate")
@@ -40,7 +36,7 @@ func TestRate(t *testing.T) {
 	t.Run("SteadyRateAndETA", func(t *testing.T) {
 		t.Parallel()
 		clock := newFakeClock()
-		r := newRateTracker(clock.now)
+		r := newRateTracker(clock.Now)
 		var st *MailingStats
 		// 100 messages a second for 5 s, read every 250 ms.
 		for i := 0; i <= 20; i++ {
@@ -48,25 +44,25 @@ func TestRate(t *testing.T) {
 			st = statsOf(1, status.Running, sent, 2000-sent)
 			r.observe(st)
 			if i < 20 {
-				clock.advance(250 * time.Millisecond)
+				clock.Advance(250 * time.Millisecond)
 			}
 		}
 		require.NotNil(t, st.Rate)
 		require.InDelta(t, 100, *st.Rate, 0.001)
 		require.NotNil(t, st.ETA)
 		// 1500 unsent at 100/s: 15 s from now.
-		require.Equal(t, clock.now().Add(15*time.Second), *st.ETA)
+		require.Equal(t, clock.Now().Add(15*time.Second), *st.ETA)
 	})
 
 	t.Run("OnlyTheLastTenSecondsCount", func(t *testing.T) {
 		t.Parallel()
 		clock := newFakeClock()
-		r := newRateTracker(clock.now)
+		r := newRateTracker(clock.Now)
 		sent := 0
 		// 20 s at 200/s, then 10 s at 50/s, read every second.
 		for i := 0; i < 30; i++ {
 			r.observe(statsOf(1, status.Running, sent, 100000-sent))
-			clock.advance(time.Second)
+			clock.Advance(time.Second)
 			if i < 20 {
 				sent += 200
 			} else {
@@ -81,11 +77,11 @@ func TestRate(t *testing.T) {
 	t.Run("BaselineInterpolatedAtWindowStart", func(t *testing.T) {
 		t.Parallel()
 		clock := newFakeClock()
-		r := newRateTracker(clock.now)
+		r := newRateTracker(clock.Now)
 		// Read at 0 s (0 sent) and 20 s (2000 sent, 100/s): the window's
 		// start (10 s) is interpolated at 1000.
 		r.observe(statsOf(1, status.Running, 0, 5000))
-		clock.advance(20 * time.Second)
+		clock.Advance(20 * time.Second)
 		st := statsOf(1, status.Running, 2000, 3000)
 		r.observe(st)
 		require.InDelta(t, 100, *st.Rate, 0.001)
@@ -94,22 +90,22 @@ func TestRate(t *testing.T) {
 	t.Run("NoETAWhenPausedFinishedOrIdle", func(t *testing.T) {
 		t.Parallel()
 		clock := newFakeClock()
-		r := newRateTracker(clock.now)
+		r := newRateTracker(clock.Now)
 		r.observe(statsOf(1, status.Running, 0, 100))
-		clock.advance(2 * time.Second)
+		clock.Advance(2 * time.Second)
 		paused := statsOf(1, status.Paused, 50, 50)
 		r.observe(paused)
 		require.InDelta(t, 25, *paused.Rate, 0.001)
 		require.Nil(t, paused.ETA)
 
-		clock.advance(2 * time.Second)
+		clock.Advance(2 * time.Second)
 		finished := statsOf(1, status.Finished, 100, 0)
 		r.observe(finished)
 		require.NotNil(t, finished.Rate)
 		require.Nil(t, finished.ETA)
 
 		r.observe(statsOf(2, status.Running, 10, 90))
-		clock.advance(2 * time.Second)
+		clock.Advance(2 * time.Second)
 		idle := statsOf(2, status.Running, 10, 90)
 		r.observe(idle)
 		require.Equal(t, 0.0, *idle.Rate)
@@ -119,17 +115,17 @@ func TestRate(t *testing.T) {
 	t.Run("MailingsApartAndForgotten", func(t *testing.T) {
 		t.Parallel()
 		clock := newFakeClock()
-		r := newRateTracker(clock.now)
+		r := newRateTracker(clock.Now)
 		r.observe(statsOf(1, status.Running, 0, 100))
 		r.observe(statsOf(2, status.Running, 0, 100))
-		clock.advance(2 * time.Second)
+		clock.Advance(2 * time.Second)
 		a, b := statsOf(1, status.Running, 20, 80), statsOf(2, status.Running, 60, 40)
 		r.observe(a)
 		r.observe(b)
 		require.InDelta(t, 10, *a.Rate, 0.001)
 		require.InDelta(t, 30, *b.Rate, 0.001)
 
-		clock.advance(rateForget + RateWindow)
+		clock.Advance(rateForget + RateWindow)
 		r.observe(statsOf(3, status.Running, 0, 1))
 		r.mu.Lock()
 		defer r.mu.Unlock()

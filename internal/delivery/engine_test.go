@@ -26,24 +26,6 @@ import (
 // the test sets; without River (the batches the engine queues are recorded
 // and run by the test) and without the rest of the service.
 
-// clock is the domain clock a test sets.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // batches records the batch jobs the engine queues.
 type batches struct {
 	mu   sync.Mutex
@@ -82,7 +64,7 @@ type harness struct {
 	engine  *delivery.Engine
 	fake    *fakesender.Fake
 	batches *batches
-	clock   *clock
+	clock   *testdb.Clock
 }
 
 // t0 is the harness clock's start: a Monday noon, UTC.
@@ -92,7 +74,7 @@ func newHarness(t *testing.T, dbURL string, faults fakesender.Faults, cfg delive
 	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
 	db := testdb.Migrated(t, dbURL)
-	h := &harness{db: db, batches: &batches{}, clock: &clock{t: t0}}
+	h := &harness{db: db, batches: &batches{}, clock: testdb.NewClock(t0)}
 	h.svc = campaign.New(campaign.Config{DB: db, Scheduler: noJobs{}, Now: h.clock.Now, Logger: logger})
 	fake, url, stop, err := fakesender.Start(fakesender.Config{Token: "token", Faults: faults, Seed: 1, Logger: logger})
 	require.NoError(t, err)

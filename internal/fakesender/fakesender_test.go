@@ -21,6 +21,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/notifyhq/notify/internal/fakesender"
+	"github.com/notifyhq/notify/internal/testdb"
 )
 
 // waitTimeout bounds every wait in these tests.
@@ -111,18 +112,6 @@ func waitCtx(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
-
-// fakeClock is a settable clock for outage windows and request times.
-type fakeClock struct{ ns atomic.Int64 }
-
-func newFakeClock(t time.Time) *fakeClock {
-	c := &fakeClock{}
-	c.set(t)
-	return c
-}
-
-func (c *fakeClock) now() time.Time  { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *fakeClock) set(t time.Time) { c.ns.Store(t.UnixNano()) }
 
 func TestSend(t *testing.T) {
 	t.Parallel()
@@ -473,12 +462,12 @@ func TestStats(t *testing.T) {
 		t.Parallel()
 		t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 		t1 := t0.Add(time.Second)
-		clock := newFakeClock(t0)
-		b := setup(t, fakesender.Config{Token: testToken, NowFunc: clock.now})
+		clock := testdb.NewClock(t0)
+		b := setup(t, fakesender.Config{Token: testToken, NowFunc: clock.Now})
 		for id := int64(1); id <= 3; id++ {
 			b.send(t, id)
 		}
-		clock.set(t1)
+		clock.Set(t1)
 		b.send(t, 4)
 		b.send(t, 4)
 
@@ -541,16 +530,16 @@ func TestOutage(t *testing.T) {
 	t.Run("Windows", func(t *testing.T) {
 		t.Parallel()
 		t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-		clock := newFakeClock(t0.Add(-time.Nanosecond))
-		b := setup(t, fakesender.Config{Token: testToken, NowFunc: clock.now, Faults: fakesender.Faults{
+		clock := testdb.NewClock(t0.Add(-time.Nanosecond))
+		b := setup(t, fakesender.Config{Token: testToken, NowFunc: clock.Now, Faults: fakesender.Faults{
 			Outages: []fakesender.Outage{{From: t0, To: t0.Add(10 * time.Second)}, {From: t0.Add(time.Minute)}},
 		}})
 		require.Equal(t, http.StatusOK, b.send(t, 1).status)
-		clock.set(t0)
+		clock.Set(t0)
 		require.Equal(t, http.StatusServiceUnavailable, b.send(t, 2).status)
-		clock.set(t0.Add(10 * time.Second))
+		clock.Set(t0.Add(10 * time.Second))
 		require.Equal(t, http.StatusOK, b.send(t, 3).status)
-		clock.set(t0.Add(time.Hour))
+		clock.Set(t0.Add(time.Hour))
 		require.Equal(t, http.StatusServiceUnavailable, b.send(t, 4).status)
 	})
 

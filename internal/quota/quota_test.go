@@ -17,22 +17,10 @@ import (
 
 // fakeClock is a controlled clock: Sleep moves it forward.
 type fakeClock struct {
+	*testdb.Clock
 	mu     sync.Mutex
-	t      time.Time
 	slept  []time.Duration
 	cancel bool // Sleep fails as a cancelled context would
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
 }
 
 func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
@@ -42,7 +30,7 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	if c.cancel {
 		return context.Canceled
 	}
-	c.t = c.t.Add(d)
+	c.Advance(d)
 	return ctx.Err()
 }
 
@@ -81,7 +69,7 @@ func TestChunkDefaults(t *testing.T) {
 // A second's quota is taken in chunks and no more; the next caller waits for
 // the next second, whose quota is whole again.
 func TestLimiterSecondByController(t *testing.T) {
-	clk := &fakeClock{t: t0.Add(950 * time.Millisecond)} // the last slice: all released
+	clk := &fakeClock{Clock: testdb.NewClock(t0.Add(950 * time.Millisecond))} // the last slice: all released
 	cs := &countingStore{store: &memoryStore{now: clk.Now}}
 	l := newLimiter(cs, Config{Limit: 100, Chunk: 5, Now: clk.Now, Sleep: clk.Sleep})
 	ctx := context.Background()
@@ -108,7 +96,7 @@ func TestLimiterSecondByController(t *testing.T) {
 // A second's quota is released a tenth at a time: callers with more demand
 // than the quota get a tenth per 100 ms, waiting for each slice.
 func TestLimiterReleasesSlices(t *testing.T) {
-	clk := &fakeClock{t: t0}
+	clk := &fakeClock{Clock: testdb.NewClock(t0)}
 	l := newLimiter(&memoryStore{now: clk.Now}, Config{Limit: 100, Chunk: 5, Now: clk.Now, Sleep: clk.Sleep})
 	perSlice := map[time.Duration]int{}
 	for range 100 {
@@ -144,7 +132,7 @@ func TestReleased(t *testing.T) {
 // Grants never pass the limit, however many ask at once; the last chunk of a
 // second is what is left.
 func TestMemoryStoreGrantsWhatIsLeft(t *testing.T) {
-	clk := &fakeClock{t: t0.Add(950 * time.Millisecond)}
+	clk := &fakeClock{Clock: testdb.NewClock(t0.Add(950 * time.Millisecond))}
 	s := &memoryStore{now: clk.Now}
 	var got []int
 	for range 4 {
@@ -162,7 +150,7 @@ func TestMemoryStoreGrantsWhatIsLeft(t *testing.T) {
 // A failed claim is returned to every caller for errorPause without asking
 // the store again; after it the store is asked again.
 func TestLimiterStoreError(t *testing.T) {
-	clk := &fakeClock{t: t0}
+	clk := &fakeClock{Clock: testdb.NewClock(t0)}
 	boom := errors.New("connection refused")
 	cs := &countingStore{store: &memoryStore{now: clk.Now}, err: boom}
 	l := newLimiter(cs, Config{Limit: 100, Now: clk.Now, Sleep: clk.Sleep, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -179,7 +167,7 @@ func TestLimiterStoreError(t *testing.T) {
 // A caller whose context ends while it waits for the next second gets the
 // context's error and no token.
 func TestLimiterCancelledWait(t *testing.T) {
-	clk := &fakeClock{t: t0.Add(900 * time.Millisecond)}
+	clk := &fakeClock{Clock: testdb.NewClock(t0.Add(900 * time.Millisecond))}
 	l := newLimiter(&memoryStore{now: clk.Now}, Config{Limit: 1, Now: clk.Now, Sleep: clk.Sleep})
 	require.NoError(t, l.Wait(context.Background()))
 	clk.cancel = true

@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/notifyhq/notify/internal/testdb"
 )
 
 type breakerBundle struct {
 	b     *breaker
-	clock *fakeClock
+	clock *testdb.Clock
 	obs   *recordingObserver
 }
 
