@@ -30,61 +30,50 @@ func TestSendHistory(t *testing.T) {
 		require.NotNil(t, got.Buckets, "an empty list, not null")
 	})
 
-	t.Run("DifferencesBetweenSamples", func(t *testing.T) {
-		t.Parallel()
-		clock := testdb.NewClock(start.Add(3700 * time.Millisecond)) // started mid-slot
-		var h sendSampler
-		h.record(clock.Now(), sendTotals{sent: 1000, failed: 10})
-		clock.Set(read(1))
-		h.record(clock.Now(), sendTotals{sent: 1500, failed: 12})
-		clock.Set(read(2))
-		h.record(clock.Now(), sendTotals{sent: 1500, failed: 12})
-		clock.Set(read(3))
-		h.record(clock.Now(), sendTotals{sent: 2100, failed: 20})
-		clock.Advance(5 * time.Second) // inside slot 3: its bucket has not ended
-
-		got := h.history(clock.Now(), 60)
-		require.Equal(t, start, *got.Since, "the slot the instance started in")
-		require.Equal(t, []SendBucket{
-			{At: bucket(0), Sent: 500, Failed: 2},
-			{At: bucket(1), Sent: 0, Failed: 0},
-			{At: bucket(2), Sent: 600, Failed: 8},
-		}, got.Buckets)
-	})
-
-	t.Run("FirstSampleOfASlotStands", func(t *testing.T) {
-		t.Parallel()
-		var h sendSampler
-		h.record(read(0), sendTotals{sent: 100})
-		h.record(read(0).Add(5*time.Second), sendTotals{sent: 900}) // a second read in slot 0
-		h.record(read(1), sendTotals{sent: 1000})
-		h.record(read(0), sendTotals{sent: 5}) // the clock went back
-		got := h.history(read(1), 60)
-		require.Equal(t, []SendBucket{{At: bucket(0), Sent: 900}}, got.Buckets)
-	})
-
-	t.Run("MissedSamplesSpreadOverTheGap", func(t *testing.T) {
-		t.Parallel()
-		var h sendSampler
-		h.record(read(0), sendTotals{sent: 0, failed: 0})
+	// Samples recorded in order, then the history read at a time: a bucket
+	// is the difference between the samples at its ends; the first sample
+	// is in slot 0, which Since names.
+	type sample struct {
+		at     time.Time
+		totals sendTotals
+	}
+	for _, tc := range []struct {
+		name    string
+		samples []sample
+		at      time.Time
+		want    []SendBucket
+	}{
+		{"DifferencesBetweenSamples", []sample{
+			{start.Add(3700 * time.Millisecond), sendTotals{sent: 1000, failed: 10}}, // started mid-slot
+			{read(1), sendTotals{sent: 1500, failed: 12}},
+			{read(2), sendTotals{sent: 1500, failed: 12}},
+			{read(3), sendTotals{sent: 2100, failed: 20}},
+		}, read(3).Add(5 * time.Second), // inside slot 3: its bucket has not ended
+			[]SendBucket{{At: bucket(0), Sent: 500, Failed: 2}, {At: bucket(1), Sent: 0, Failed: 0}, {At: bucket(2), Sent: 600, Failed: 8}}},
+		{"FirstSampleOfASlotStands", []sample{
+			{read(0), sendTotals{sent: 100}},
+			{read(0).Add(5 * time.Second), sendTotals{sent: 900}}, // a second read in slot 0
+			{read(1), sendTotals{sent: 1000}},
+			{read(0), sendTotals{sent: 5}}, // the clock went back
+		}, read(1), []SendBucket{{At: bucket(0), Sent: 900}}},
 		// Slots 1 and 2 were not read (the database did not answer).
-		h.record(read(3), sendTotals{sent: 100, failed: 2})
-		got := h.history(read(3), 60)
-		require.Equal(t, []SendBucket{
-			{At: bucket(0), Sent: 33, Failed: 0},
-			{At: bucket(1), Sent: 33, Failed: 1},
-			{At: bucket(2), Sent: 34, Failed: 1},
-		}, got.Buckets)
-	})
-
-	t.Run("TotalsGoingDownCountAsNothing", func(t *testing.T) {
-		t.Parallel()
-		var h sendSampler
-		h.record(read(0), sendTotals{sent: 500, failed: 50})
-		h.record(read(1), sendTotals{sent: 200, failed: 60}) // a mailing deleted with its messages
-		got := h.history(read(1), 60)
-		require.Equal(t, []SendBucket{{At: bucket(0), Sent: 0, Failed: 10}}, got.Buckets)
-	})
+		{"MissedSamplesSpreadOverTheGap", []sample{{read(0), sendTotals{sent: 0, failed: 0}}, {read(3), sendTotals{sent: 100, failed: 2}}},
+			read(3), []SendBucket{{At: bucket(0), Sent: 33, Failed: 0}, {At: bucket(1), Sent: 33, Failed: 1}, {At: bucket(2), Sent: 34, Failed: 1}}},
+		// A mailing deleted with its messages.
+		{"TotalsGoingDownCountAsNothing", []sample{{read(0), sendTotals{sent: 500, failed: 50}}, {read(1), sendTotals{sent: 200, failed: 60}}},
+			read(1), []SendBucket{{At: bucket(0), Sent: 0, Failed: 10}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var h sendSampler
+			for _, s := range tc.samples {
+				h.record(s.at, s.totals)
+			}
+			got := h.history(tc.at, 60)
+			require.Equal(t, start, *got.Since, "the slot of the first sample")
+			require.Equal(t, tc.want, got.Buckets)
+		})
+	}
 
 	t.Run("TheLastMinutesOfAnHour", func(t *testing.T) {
 		t.Parallel()
