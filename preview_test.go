@@ -184,24 +184,8 @@ func TestAudiencePreviewViewer(t *testing.T) {
 // with a fresh count of the clients.
 func requireClientCountsMatch(t *testing.T, b *testBundle) {
 	t.Helper()
-	read := func(query string) map[string]int {
-		rows, err := b.app.db.SQL.Query(query)
-		require.NoError(t, err)
-		defer rows.Close()
-		out := map[string]int{}
-		for rows.Next() {
-			var code, tag string
-			var n int
-			require.NoError(t, rows.Scan(&code, &tag, &n))
-			if n != 0 {
-				out[code+"/"+tag] = n
-			}
-		}
-		require.NoError(t, rows.Err())
-		return out
-	}
 	require.Equal(t,
-		read(`SELECT operator_code, tag, count(*) FROM clients GROUP BY operator_code, tag`),
-		read(`SELECT operator_code, tag, count FROM client_counts`),
+		countsByKey(t, b, `SELECT operator_code, tag, count(*) FROM clients GROUP BY operator_code, tag`),
+		countsByKey(t, b, `SELECT operator_code, tag, count FROM client_counts`),
 		"client_counts agree with the clients")
 }

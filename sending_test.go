@@ -164,18 +164,24 @@ func TestSenderDownUntilEnd(t *testing.T) {
 	})
 }
 
+// setupAtSixThirty starts an app whose clock stands at 06:30 UTC today (or
+// yesterday, before then): 09:30 in Moscow and 11:30 in Yekaterinburg,
+// inside a 09:00–21:00 window, and the middle of the night in New York.
+func setupAtSixThirty(t *testing.T, dbURL string) (*testBundle, *testdb.Clock, time.Time) {
+	t.Helper()
+	real := time.Now().UTC()
+	base := time.Date(real.Year(), real.Month(), real.Day(), 6, 30, 0, 0, time.UTC)
+	if base.After(real) {
+		base = base.AddDate(0, 0, -1)
+	}
+	clock := testdb.NewClock(base)
+	return setup(t, dbURL, setupOpts{options: appOptions{now: clock.Now, engine: delivery.Config{MaxSnooze: 100 * time.Millisecond}}}), clock, base
+}
+
 func TestSendWindowPerClientZone(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dbURL string) {
-		// 06:30 UTC is 09:30 in Moscow and 11:30 in Yekaterinburg, inside a
-		// 09:00–21:00 window, and the middle of the night in New York.
-		real := time.Now().UTC()
-		base := time.Date(real.Year(), real.Month(), real.Day(), 6, 30, 0, 0, time.UTC)
-		if base.After(real) {
-			base = base.AddDate(0, 0, -1)
-		}
-		clock := testdb.NewClock(base)
-		b := setup(t, dbURL, setupOpts{options: appOptions{now: clock.Now, engine: delivery.Config{MaxSnooze: 100 * time.Millisecond}}})
+		b, clock, base := setupAtSixThirty(t, dbURL)
 		b.createClients(t, 0, 10, "Europe/Moscow")
 		b.createClients(t, 10, 10, "Asia/Yekaterinburg")
 		b.createClients(t, 20, 10, "America/New_York")
@@ -371,30 +377,30 @@ func mustAtoi(t *testing.T, s string) int {
 // triggers) equal a fresh count of the messages.
 func requireCountsMatch(t *testing.T, b *testBundle) {
 	t.Helper()
-	type key struct {
-		mailing int
-		status  string
-	}
-	read := func(query string) map[key]int {
-		rows, err := b.app.db.SQL.Query(query)
-		require.NoError(t, err)
-		defer rows.Close()
-		out := map[key]int{}
-		for rows.Next() {
-			var k key
-			var n int
-			require.NoError(t, rows.Scan(&k.mailing, &k.status, &n))
-			if n != 0 {
-				out[k] = n
-			}
-		}
-		require.NoError(t, rows.Err())
-		return out
-	}
 	require.Equal(t,
-		read(`SELECT mailing_id, status, count(*) FROM messages GROUP BY mailing_id, status`),
-		read(`SELECT mailing_id, status, count FROM message_counts`),
+		countsByKey(t, b, `SELECT mailing_id, status, count(*) FROM messages GROUP BY mailing_id, status`),
+		countsByKey(t, b, `SELECT mailing_id, status, count FROM message_counts`),
 		"message_counts agree with the messages")
+}
+
+// countsByKey reads the rows of a query of two key columns and a count:
+// the counts that are not 0, by their keys joined with "/".
+func countsByKey(t *testing.T, b *testBundle, query string) map[string]int {
+	t.Helper()
+	rows, err := b.app.db.SQL.Query(query)
+	require.NoError(t, err)
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var k1, k2 string
+		var n int
+		require.NoError(t, rows.Scan(&k1, &k2, &n))
+		if n != 0 {
+			out[k1+"/"+k2] = n
+		}
+	}
+	require.NoError(t, rows.Err())
+	return out
 }
 
 // TestDeleteClientMidMailing deletes two clients of a running mailing: the
@@ -404,13 +410,7 @@ func requireCountsMatch(t *testing.T, b *testBundle) {
 func TestDeleteClientMidMailing(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dbURL string) {
-		real := time.Now().UTC()
-		base := time.Date(real.Year(), real.Month(), real.Day(), 6, 30, 0, 0, time.UTC)
-		if base.After(real) {
-			base = base.AddDate(0, 0, -1)
-		}
-		clock := testdb.NewClock(base)
-		b := setup(t, dbURL, setupOpts{options: appOptions{now: clock.Now, engine: delivery.Config{MaxSnooze: 100 * time.Millisecond}}})
+		b, _, base := setupAtSixThirty(t, dbURL)
 		b.createClients(t, 0, 1, "Europe/Moscow")    // 09:30 there: inside the window
 		b.createClients(t, 1, 1, "America/New_York") // the middle of the night
 		id := b.createMailing(t, base.Add(-time.Minute), base.Add(48*time.Hour), `, sendWindow: {from: "09:00", to: "21:00"}`)
