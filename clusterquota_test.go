@@ -21,14 +21,18 @@ import (
 // the machine, bounds the rate.
 const clusterQuota = 100
 
-// startCluster starts n instances on one Postgres schema, all sending to
-// fake under SENDER_MAX_RPS_CLUSTER=clusterQuota. Batches are small (25
-// messages) so that every instance's River takes some: each instance then
-// has more demand than the quota until the mailing's tail.
-func startCluster(t *testing.T, dbURL string, fake *fakesender.Fake, fakeURL string, n int) []*testBundle {
+// startCluster starts a fake sending API and three instances on a new
+// Postgres schema, all sending to it under SENDER_MAX_RPS_CLUSTER=
+// clusterQuota, and a mailing to n clients. Batches are small (25 messages)
+// so that every instance's River takes some: each instance then has more
+// demand than the quota until the mailing's tail.
+func startCluster(t *testing.T, n int) (fake *fakesender.Fake, cluster []*testBundle, mailingID string) {
 	t.Helper()
-	var out []*testBundle
-	for range n {
+	dbURL := testdb.Postgres(t)
+	fake, fakeURL, stopFake, err := fakesender.Start(fakesender.Config{Token: testToken, Seed: 1})
+	require.NoError(t, err)
+	t.Cleanup(stopFake)
+	for range 3 {
 		b := setup(t, dbURL, setupOpts{
 			env: map[string]string{
 				"SENDER_URL":             fakeURL,
@@ -43,18 +47,13 @@ func startCluster(t *testing.T, dbURL string, fake *fakesender.Fake, fakeURL str
 		// quota's own, and room for the writes) instead of 40.
 		b.app.db.SQL.SetMaxOpenConns(12)
 		b.app.db.SQL.SetMaxIdleConns(12)
-		out = append(out, b)
+		cluster = append(cluster, b)
 	}
-	return out
-}
-
-// createManyClients imports n clients, 1,000 a request (a query's token
-// limit allows about 1,400).
-func createManyClients(t *testing.T, b *testBundle, n int) {
-	t.Helper()
+	// The clients 1,000 a request (a query's token limit allows about 1,400).
 	for first := 0; first < n; first += 1000 {
-		b.createClients(t, first, min(1000, n-first), "UTC")
+		cluster[0].createClients(t, first, min(1000, n-first), "UTC")
 	}
+	return fake, cluster, cluster[0].startMailing(t, "")
 }
 
 // senderRequests returns how many requests an instance made to the sending
@@ -103,16 +102,8 @@ func requirePerSecondCap(t *testing.T, fake *fakesender.Fake) (secs []int64, per
 // Not parallel: its three instances already use many of the test Postgres's
 // connections.
 func TestClusterQuota(t *testing.T) {
-	dbURL := testdb.Postgres(t)
-	fake, fakeURL, stopFake, err := fakesender.Start(fakesender.Config{Token: testToken, Seed: 1})
-	require.NoError(t, err)
-	t.Cleanup(stopFake)
-	cluster := startCluster(t, dbURL, fake, fakeURL, 3)
-
 	const n = 7 * clusterQuota // 7 s at the quota
-	createManyClients(t, cluster[0], n)
-	now := time.Now()
-	id := cluster[0].createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+	fake, cluster, id := startCluster(t, n)
 	cluster[0].waitMailing(t, id, "FINISHED", 2*time.Minute)
 	requireEachSentOnce(t, cluster[0], n)
 
@@ -145,16 +136,8 @@ func TestClusterQuota(t *testing.T) {
 // two, never more than it, and finish the mailing.
 // Not parallel, like TestClusterQuota.
 func TestClusterQuotaInstanceDies(t *testing.T) {
-	dbURL := testdb.Postgres(t)
-	fake, fakeURL, stopFake, err := fakesender.Start(fakesender.Config{Token: testToken, Seed: 1})
-	require.NoError(t, err)
-	t.Cleanup(stopFake)
-	cluster := startCluster(t, dbURL, fake, fakeURL, 3)
-
 	const n = 10 * clusterQuota // 10 s at the quota
-	createManyClients(t, cluster[0], n)
-	now := time.Now()
-	id := cluster[0].createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+	fake, cluster, id := startCluster(t, n)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	require.NoError(t, fake.WaitForRequests(ctx, 2*clusterQuota))

@@ -49,8 +49,7 @@ func TestOptOutNeverARecipient(t *testing.T) {
 		b.optOut(t, phoneOf(3), "")
 		b.optOut(t, phoneOf(3), "again") // already out: nothing changes
 
-		now := time.Now()
-		id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+		id := b.startMailing(t, "")
 		b.waitMailing(t, id, "FINISHED", 30*time.Second)
 		require.Equal(t, []string{phoneOf(0), phoneOf(2)}, b.recipientPhones(t, id))
 
@@ -64,7 +63,7 @@ func TestOptOutNeverARecipient(t *testing.T) {
 		b.mustGQL(t, `mutation { optIn(phone: "`+phoneOf(1)+`") }`, nil, &in)
 		require.False(t, in.OptIn, "not opted out any more")
 
-		id = b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+		id = b.startMailing(t, "")
 		b.waitMailing(t, id, "FINISHED", 30*time.Second)
 		require.Equal(t, []string{phoneOf(0), phoneOf(1), phoneOf(2)}, b.recipientPhones(t, id))
 		requireCountsMatch(t, b)
@@ -184,8 +183,7 @@ func TestOptOutSurvivesClientRecreate(t *testing.T) {
 		}
 		b.createClients(t, 0, 2, "UTC")
 
-		now := time.Now()
-		id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+		id := b.startMailing(t, "")
 		b.waitMailing(t, id, "FINISHED", 30*time.Second)
 		require.Equal(t, []string{phoneOf(1)}, b.recipientPhones(t, id))
 	})
@@ -288,8 +286,7 @@ func TestOptOutStopsALoadedBatch(t *testing.T) {
 			env:    map[string]string{"SENDER_CONCURRENCY": "1"},
 		})
 		b.createClients(t, 0, 5, "UTC")
-		now := time.Now()
-		id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+		id := b.startMailing(t, "")
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		require.NoError(t, b.fake.WaitForRequests(ctx, 1))
@@ -316,8 +313,7 @@ func waitingMailing(t *testing.T, dbURL string) (*testBundle, string) {
 	b := setup(t, dbURL, setupOpts{})
 	b.createClients(t, 0, 3, "UTC")
 	b.fake.SetOutage(true)
-	now := time.Now()
-	id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+	id := b.startMailing(t, "")
 	waitFor(t, 30*time.Second, "every message tried once", func() bool {
 		ms := b.messages(t)
 		for _, m := range ms {

@@ -56,8 +56,7 @@ func outageSetup(t *testing.T, databaseURL string) *testBundle {
 func runThroughOutage(t *testing.T, b *testBundle, outlastRun bool, cut, restore func()) {
 	t.Helper()
 	b.createClients(t, 0, outageClients, "UTC")
-	now := time.Now()
-	id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+	id := b.startMailing(t, "")
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -72,8 +72,7 @@ func TestAudiencePreviewMatchesRecipients(t *testing.T) {
 			{"Nobody", `{operatorCodes: ["999"]}`, `, filter: {operatorCodes: ["999"]}`},
 		} {
 			p := b.preview(t, tc.gql)
-			now := time.Now()
-			id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), tc.mailing)
+			id := b.startMailing(t, tc.mailing)
 			b.waitMailing(t, id, "FINISHED", 30*time.Second)
 			phones := b.recipientPhones(t, id)
 			require.Equal(t, len(phones), p.Count, tc.name)
@@ -108,8 +107,7 @@ func TestAudiencePreviewMatchesRecipients(t *testing.T) {
 			{`{tags: ["t9", ""]}`, `, filter: {tags: ["t9", ""]}`},
 		} {
 			p := b.preview(t, f.gql)
-			now := time.Now()
-			id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), f.mailing)
+			id := b.startMailing(t, f.mailing)
 			b.waitMailing(t, id, "FINISHED", 30*time.Second)
 			require.Equal(t, len(b.recipientPhones(t, id)), p.Count, f.gql)
 		}

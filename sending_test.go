@@ -41,6 +41,14 @@ func (b *testBundle) createMailing(t *testing.T, start, end time.Time, extra str
 	return out.CreateMailing.ID
 }
 
+// startMailing creates a mailing that started a minute ago and ends in an
+// hour, and returns its id.
+func (b *testBundle) startMailing(t *testing.T, extra string) string {
+	t.Helper()
+	now := time.Now()
+	return b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), extra)
+}
+
 // mailingStatus returns the GraphQL status of a mailing.
 func (b *testBundle) mailingStatus(t *testing.T, id string) string {
 	t.Helper()
@@ -91,8 +99,7 @@ func TestSendThousandClients(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dbURL string) {
 		b := setup(t, dbURL, setupOpts{})
 		b.createClients(t, 0, 1000, "UTC")
-		now := time.Now()
-		id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+		id := b.startMailing(t, "")
 		b.waitMailing(t, id, "FINISHED", 2*time.Minute)
 		requireEachSentOnce(t, b, 1000)
 		for _, m := range b.messages(t) {
@@ -226,8 +233,7 @@ func TestPermanentRejection(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dbURL string) {
 		b := setup(t, dbURL, setupOpts{faults: fakesender.Faults{RejectRate: 0.3}})
 		b.createClients(t, 0, 60, "UTC")
-		now := time.Now()
-		id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+		id := b.startMailing(t, "")
 		b.waitMailing(t, id, "FINISHED", time.Minute)
 		byStatus := countByStatus(b.messages(t))
 		require.Positive(t, byStatus[status.Failed])
@@ -258,8 +264,7 @@ func TestCancelAndDeleteStopSending(t *testing.T) {
 		defer cancel()
 		for _, action := range []string{"cancel", "delete"} {
 			b.fake.Reset()
-			now := time.Now()
-			id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+			id := b.startMailing(t, "")
 			require.NoError(t, b.fake.WaitForAccepted(ctx, 20))
 			if action == "cancel" {
 				var out struct{ CancelMailing struct{ Status string } }
@@ -308,8 +313,7 @@ func TestScheduledStartAndPause(t *testing.T) {
 
 		t.Run("a paused mailing sends nothing until resumed", func(t *testing.T) {
 			b.fake.Reset()
-			now := time.Now()
-			id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+			id := b.startMailing(t, "")
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			require.NoError(t, b.fake.WaitForAccepted(ctx, 10))
@@ -342,8 +346,7 @@ func TestRestartMidMailing(t *testing.T) {
 
 		first := setup(t, dbURL, setupOpts{env: env})
 		first.createClients(t, 0, 500, "UTC")
-		now := time.Now()
-		id := first.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+		id := first.startMailing(t, "")
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		require.NoError(t, fake.WaitForAccepted(ctx, 100))
@@ -463,8 +466,7 @@ func TestSelectionInChunks(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dbURL string) {
 		b := setup(t, dbURL, setupOpts{options: appOptions{engine: delivery.Config{SelectChunk: 70, BatchSize: 50}}})
 		b.createClients(t, 0, 1000, "UTC")
-		now := time.Now()
-		id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+		id := b.startMailing(t, "")
 		b.waitMailing(t, id, "FINISHED", 2*time.Minute)
 		requireEachSentOnce(t, b, 1000)
 		requireCountsMatch(t, b)
@@ -529,8 +531,7 @@ func TestCancelMidSelection(t *testing.T) {
 			options: appOptions{engine: delivery.Config{SelectChunk: 40, BatchSize: 20}},
 		})
 		b.createClients(t, 0, 1000, "UTC")
-		now := time.Now()
-		id := b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), "")
+		id := b.startMailing(t, "")
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		require.NoError(t, b.fake.WaitForAccepted(ctx, 20))
