@@ -90,20 +90,23 @@ func (b *testBundle) do(t *testing.T, client *http.Client, method, path, body, a
 	return reply{status: resp.StatusCode, header: resp.Header, body: data}, nil
 }
 
-// send sends a valid request for id with the test token and requires an answer.
-func (b *testBundle) send(t *testing.T, id int64) reply {
+// request sends a request (as do) with b.client and requires an answer.
+func (b *testBundle) request(t *testing.T, method, path, body, auth string) reply {
 	t.Helper()
-	r, err := b.do(t, b.client, http.MethodPost, "/v1/send/"+strconv.FormatInt(id, 10),
-		sendBody(id, 79001234567, "hello"), "Bearer "+testToken)
+	r, err := b.do(t, b.client, method, path, body, auth)
 	require.NoError(t, err)
 	return r
 }
 
+// send sends a valid request for id with the test token and requires an answer.
+func (b *testBundle) send(t *testing.T, id int64) reply {
+	t.Helper()
+	return b.request(t, http.MethodPost, "/v1/send/"+strconv.FormatInt(id, 10), sendBody(id, 79001234567, "hello"), "Bearer "+testToken)
+}
+
 func (b *testBundle) admin(t *testing.T, method, path, body string) reply {
 	t.Helper()
-	r, err := b.do(t, b.client, method, path, body, "")
-	require.NoError(t, err)
-	return r
+	return b.request(t, method, path, body, "")
 }
 
 func waitCtx(t *testing.T) context.Context {
@@ -131,19 +134,16 @@ func TestSend(t *testing.T) {
 	t.Run("AnyBearerWithoutToken", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, fakesender.Config{})
-		r, err := b.do(t, b.client, http.MethodPost, "/v1/send/1", sendBody(1, 79001234567, "hi"), "Bearer whatever")
-		require.NoError(t, err)
+		r := b.request(t, http.MethodPost, "/v1/send/1", sendBody(1, 79001234567, "hi"), "Bearer whatever")
 		require.Equal(t, http.StatusOK, r.status)
-		r, err = b.do(t, b.client, http.MethodPost, "/v1/send/1", sendBody(1, 79001234567, "hi"), "")
-		require.NoError(t, err)
+		r = b.request(t, http.MethodPost, "/v1/send/1", sendBody(1, 79001234567, "hi"), "")
 		require.Equal(t, http.StatusUnauthorized, r.status)
 	})
 
 	t.Run("WrongMethod", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, fakesender.Config{})
-		r, err := b.do(t, b.client, http.MethodGet, "/v1/send/1", "", "Bearer x")
-		require.NoError(t, err)
+		r := b.request(t, http.MethodGet, "/v1/send/1", "", "Bearer x")
 		require.Equal(t, http.StatusMethodNotAllowed, r.status)
 	})
 }
@@ -164,8 +164,7 @@ func TestSend_Unauthorized(t *testing.T) {
 			t.Parallel()
 			// Faults apply only to authorized requests.
 			b := setup(t, fakesender.Config{Token: testToken, Faults: fakesender.Faults{ErrorRate: 1}})
-			r, err := b.do(t, b.client, http.MethodPost, "/v1/send/1", sendBody(1, 79001234567, "hi"), tc.auth)
-			require.NoError(t, err)
+			r := b.request(t, http.MethodPost, "/v1/send/1", sendBody(1, 79001234567, "hi"), tc.auth)
 			require.Equal(t, http.StatusUnauthorized, r.status)
 			require.Equal(t, 1.0, r.json(t)["code"])
 			st := b.fake.Stats()
@@ -178,8 +177,7 @@ func TestSend_Unauthorized(t *testing.T) {
 	t.Run("AuthBeforeValidation", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, fakesender.Config{Token: testToken})
-		r, err := b.do(t, b.client, http.MethodPost, "/v1/send/abc", "garbage", "")
-		require.NoError(t, err)
+		r := b.request(t, http.MethodPost, "/v1/send/abc", "garbage", "")
 		require.Equal(t, http.StatusUnauthorized, r.status)
 	})
 }
@@ -223,8 +221,7 @@ func TestSend_Validation(t *testing.T) {
 			t.Parallel()
 			// Faults apply only to valid requests.
 			b := setup(t, fakesender.Config{Token: testToken, Faults: fakesender.Faults{ErrorRate: 1, Outage: true}})
-			r, err := b.do(t, b.client, http.MethodPost, tc.path, tc.body, "Bearer "+testToken)
-			require.NoError(t, err)
+			r := b.request(t, http.MethodPost, tc.path, tc.body, "Bearer "+testToken)
 			require.Equal(t, http.StatusBadRequest, r.status, "body: %s", r.body)
 			m := r.json(t)
 			require.Equal(t, 2.0, m["code"])
