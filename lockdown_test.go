@@ -327,23 +327,11 @@ func TestLockdownEveryTransport(t *testing.T) {
 			} {
 				for cname, authorization := range map[string]string{"no token": "", "wrong token": "Bearer not-" + lockToken, "right token": right} {
 					t.Run(c.method+" "+c.path+"/"+cname, func(t *testing.T) {
-						var body io.Reader
-						if c.body != "" {
-							body = strings.NewReader(c.body)
-						}
-						req, err := http.NewRequest(c.method, b.server.URL+c.path, body)
-						require.NoError(t, err)
-						if c.body != "" {
-							req.Header.Set("Content-Type", "application/json")
-						}
-						if authorization != "" {
-							req.Header.Set("Authorization", authorization)
-						}
-						resp, respBody := opsDo(t, req)
+						code, respBody := authRequest(t, b.server.URL, c.method, c.path, c.body, authorization)
 						if cname == "right token" {
-							require.Less(t, resp.StatusCode, 300, "%s", respBody)
+							require.Less(t, code, 300, "%s", respBody)
 						} else {
-							require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "%s", respBody)
+							require.Equal(t, http.StatusUnauthorized, code, "%s", respBody)
 						}
 					})
 				}

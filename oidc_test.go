@@ -34,22 +34,6 @@ func setupOIDC(t *testing.T) (*testBundle, *oidctest.Provider) {
 	return b, p
 }
 
-// oidcREST makes one REST request with authorization and returns its status
-// and body.
-func oidcREST(t *testing.T, baseURL, method, path, body, authorization string) (int, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, baseURL+path, strings.NewReader(body))
-	require.NoError(t, err)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
-	}
-	resp, respBody := opsDo(t, req)
-	return resp.StatusCode, respBody
-}
-
 // TestOIDCBearer: a JWT's roles claim gives the role TestRoles gives a
 // token: each role is allowed what it may (a mutation, a REST write, a
 // delete, River's UI, /metrics) and refused 403 above it; a JWT with no
@@ -74,7 +58,7 @@ func TestOIDCBearer(t *testing.T) {
 	}
 	rest := func(method, path, body string) func(t *testing.T, authorization string) (int, string) {
 		return func(t *testing.T, authorization string) (int, string) {
-			status, _ := oidcREST(t, b.server.URL, method, path, body, authorization)
+			status, _ := authRequest(t, b.server.URL, method, path, body, authorization)
 			return status, ""
 		}
 	}
@@ -138,7 +122,7 @@ func TestOIDCBearer(t *testing.T) {
 
 	// API tokens work beside JWTs.
 	require.True(t, lockPOST(t, b.server.URL, "Bearer "+roleTokens[auth.Viewer], "{ generalStatistics { mailings } }").ok())
-	status, _ := oidcREST(t, b.server.URL, http.MethodDelete, "/clients/999999/", "", "Bearer "+roleTokens[auth.Admin])
+	status, _ := authRequest(t, b.server.URL, http.MethodDelete, "/clients/999999/", "", "Bearer "+roleTokens[auth.Admin])
 	require.Equal(t, http.StatusNotFound, status)
 
 	logs := b.logs.String()
@@ -185,7 +169,7 @@ func TestOIDCBadTokens(t *testing.T) {
 			got := lockPOST(t, b.server.URL, c.authorization, "{ generalStatistics { mailings } }")
 			require.Equal(t, http.StatusUnauthorized, got.status, "%s", got)
 			require.Equal(t, "UNAUTHENTICATED", got.code)
-			status, body := oidcREST(t, b.server.URL, http.MethodGet, "/clients/", "", c.authorization)
+			status, body := authRequest(t, b.server.URL, http.MethodGet, "/clients/", "", c.authorization)
 			require.Equal(t, http.StatusUnauthorized, status)
 			var detail map[string]string
 			require.NoError(t, json.Unmarshal(body, &detail))

@@ -86,6 +86,22 @@ func opsDo(t *testing.T, req *http.Request) (*http.Response, []byte) {
 	return resp, body
 }
 
+// authRequest makes one request with a JSON body (none when "") and an
+// Authorization header (none when "") and returns its status and body.
+func authRequest(t *testing.T, baseURL, method, path, body, authorization string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, baseURL+path, strings.NewReader(body))
+	require.NoError(t, err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+	resp, respBody := opsDo(t, req)
+	return resp.StatusCode, respBody
+}
+
 // TestOpsAuthRoutes walks every route the server mounts: the API routes
 // refuse a request without a token or with a wrong one (401 in their API's
 // shape) and serve it with a valid one; the open ones serve it without.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -149,22 +148,12 @@ func TestRoles(t *testing.T) {
 		for role, token := range roleTokens {
 			for _, r := range routes {
 				t.Run(fmt.Sprintf("%s/%s %s", role, r.method, r.path), func(t *testing.T) {
-					var body io.Reader
-					if r.body != "" {
-						body = strings.NewReader(r.body)
-					}
-					req, err := http.NewRequest(r.method, b.server.URL+r.path, body)
-					require.NoError(t, err)
-					if r.body != "" {
-						req.Header.Set("Content-Type", "application/json")
-					}
-					req.Header.Set("Authorization", "Bearer "+token)
-					resp, respBody := opsDo(t, req)
+					code, respBody := authRequest(t, b.server.URL, r.method, r.path, r.body, "Bearer "+token)
 					if role >= r.need {
-						require.NotEqual(t, http.StatusForbidden, resp.StatusCode, "%s", respBody)
-						require.NotEqual(t, http.StatusUnauthorized, resp.StatusCode, "%s", respBody)
+						require.NotEqual(t, http.StatusForbidden, code, "%s", respBody)
+						require.NotEqual(t, http.StatusUnauthorized, code, "%s", respBody)
 					} else {
-						require.Equal(t, http.StatusForbidden, resp.StatusCode, "%s", respBody)
+						require.Equal(t, http.StatusForbidden, code, "%s", respBody)
 						var out map[string]string
 						require.NoError(t, json.Unmarshal(respBody, &out), "%s", respBody)
 						require.Equal(t, "You do not have permission to perform this action.", out["detail"])
