@@ -366,16 +366,7 @@ func FuzzDecodeBody(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, route uint8, contentType string, body []byte, chunked bool) {
 		rt := fuzzRoutes[int(route)%len(fuzzRoutes)]
-		r := httptest.NewRequest(rt.method, rt.path, bytes.NewReader(body))
-		if contentType != "" {
-			r.Header.Set("Content-Type", contentType)
-		}
-		if chunked {
-			r.ContentLength = -1
-		}
-		rec := httptest.NewRecorder()
-		a.ServeHTTP(rec, r)
-
+		rec := send(a, rt.method, rt.path, contentType, string(body), chunked)
 		got := rec.Body.Bytes()
 		require.Equal(t, "application/json", rec.Header().Get("Content-Type"), "%d %s", rec.Code, got)
 		var v any
