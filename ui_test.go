@@ -22,6 +22,7 @@ import (
 	"github.com/notifyhq/notify/internal/auth"
 	"github.com/notifyhq/notify/internal/oidctest"
 	"github.com/notifyhq/notify/internal/procstack"
+	"github.com/notifyhq/notify/internal/report/smtptest"
 	"github.com/notifyhq/notify/internal/testdb"
 	"github.com/notifyhq/notify/web"
 )
@@ -196,16 +197,31 @@ func TestUIOperator(t *testing.T) {
 }
 
 // TestUIKeyboard reaches and triggers the main actions with the keyboard only (Tab,
-// Shift+Tab, Enter, Space, Escape): the skip link, the navigation, the new mailing form
-// filled and submitted, a confirmation dialog kept in focus, closed with Escape (the
-// focus back on its button) and confirmed, a client created in its dialog and deleted, a
-// phone opted out and back in. On SQLite only: the keyboard's paths do not depend on the
-// database.
+// Shift+Tab, Enter, Space, Escape, the arrows): the skip link, the navigation, the new
+// mailing form filled and submitted, a confirmation dialog kept in focus, closed with
+// Escape (the focus back on its button) and confirmed, a client created in its dialog
+// and deleted (the focus then on the next row's Delete), a CSV file chosen in the
+// import's file picker and imported, the clients' next and previous page, the mailings
+// filtered by status, the daily report sent (to a test SMTP server), two phones opted
+// out and back in (the focus on the next row's action, then on the table).
 func TestUIKeyboard(t *testing.T) {
 	t.Parallel()
 	node := uiTools(t)
-	s := startUIServer(t, testdb.SQLite(t))
-	runE2E(t, node, s, "keyboard.mjs")
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		mail := smtptest.Start(t)
+		env := []string{}
+		for k, v := range reportEnv(mail) {
+			env = append(env, k+"="+v)
+		}
+		s := startUIServer(t, databaseURL, env...)
+		// At start the report due is sent by itself (TestReportEmail): the one the UI
+		// sends comes after it.
+		mail.Wait(t, 1, 30*time.Second)
+		runE2E(t, node, s, "keyboard.mjs")
+		sent := mail.Wait(t, 2, 30*time.Second)
+		require.Len(t, sent, 2)
+		require.True(t, strings.HasPrefix(sent[1].Subject, "Notify daily report "), sent[1].Subject)
+	})
 }
 
 // TestUIRoles signs in with API tokens of each role: a viewer is offered no write
@@ -294,19 +310,21 @@ func TestUIPerformance(t *testing.T) {
 func TestUIOIDC(t *testing.T) {
 	t.Parallel()
 	node := uiTools(t)
-	idp := oidctest.New(t)
-	idp.AddClient(oidctest.Client{
-		ID: "notify-ui", Subject: "u-42", TTL: 4 * time.Second, Refresh: true,
-		Claims: map[string]any{"roles": []string{"notify:operator"}, "name": "Olga"},
+	testdb.Each(t, func(t *testing.T, databaseURL string) {
+		idp := oidctest.New(t)
+		idp.AddClient(oidctest.Client{
+			ID: "notify-ui", Subject: "u-42", TTL: 4 * time.Second, Refresh: true,
+			Claims: map[string]any{"roles": []string{"notify:operator"}, "name": "Olga"},
+		})
+		// The service accepts a token for auth.DefaultLeeway past its exp: with the
+		// provider's clock that far behind, a token is refused 4 s after it is issued.
+		idp.SetClockOffset(-auth.DefaultLeeway)
+		s := startUIServer(t, databaseURL,
+			"OIDC_ISSUER="+idp.Issuer, "OIDC_AUDIENCE=notify-ui", "OIDC_CLIENT_ID=notify-ui")
+		runE2EWith(t, node, s, "oidc.mjs", e2eCommands{"REVOKE": idp.RevokeRefreshTokens}, "OIDC_ORIGIN="+idp.Issuer)
+		require.Equal(t, 2, idp.Exchanges(), "two sign-ins, each a code exchanged with its verifier: the first and the one after the revocation")
+		require.Positive(t, idp.Refreshes(), "tokens renewed with the refresh token")
 	})
-	// The service accepts a token for auth.DefaultLeeway past its exp: with the
-	// provider's clock that far behind, a token is refused its 4 s after it is issued.
-	idp.SetClockOffset(-auth.DefaultLeeway)
-	s := startUIServer(t, testdb.SQLite(t),
-		"OIDC_ISSUER="+idp.Issuer, "OIDC_AUDIENCE=notify-ui", "OIDC_CLIENT_ID=notify-ui")
-	runE2EWith(t, node, s, "oidc.mjs", e2eCommands{"REVOKE": idp.RevokeRefreshTokens}, "OIDC_ORIGIN="+idp.Issuer)
-	require.Equal(t, 2, idp.Exchanges(), "two sign-ins, each a code exchanged with its verifier: the first and the one after the revocation")
-	require.Positive(t, idp.Refreshes(), "tokens renewed with the refresh token")
 }
 
 const (

@@ -4,8 +4,12 @@
 // checkbox) and submitted; on a running mailing, the cancel confirmation opened, kept
 // closed with Escape (the focus back on its button, never outside the dialog while it
 // is open), opened again and confirmed; on the clients, New client's dialog filled and
-// sent (the focus back on its button), a client's Delete kept with Escape, then confirmed;
-// a phone opted out with its form and back in through its confirmation.
+// sent (the focus back on its button), a client's Delete kept with Escape, then confirmed,
+// the focus then on the Delete of the row in its place; a CSV file chosen in the import's
+// file picker (Space) and imported; the clients' next and previous page; the mailings
+// filtered by status with the arrows; the daily report sent; two phones opted out with
+// the form and back in through their confirmations, the focus on the next row's Opt in,
+// then on the table.
 import { base, check, checkPage, done, gql, hhmm, launch, open, phones, step } from "./lib.mjs";
 
 const N = 30;
@@ -39,6 +43,9 @@ const focused = () =>
     return `<${el.tagName.toLowerCase()}> "${name}"`;
   });
 const hasFocus = (target) => target.evaluate((el) => el === document.activeElement);
+
+// moved waits (10 s at most) for the focus to be somewhere once what had it is gone.
+const moved = () => page.waitForFunction(() => document.activeElement !== document.body, null, { timeout: 10_000 }).catch(() => {});
 
 // tabTo presses Tab (Shift+Tab when back) until target has the focus, and fails when
 // it is not reached: a control the keyboard cannot reach.
@@ -183,29 +190,125 @@ await dialog.waitFor({ state: "detached" });
 check(await hasFocus(del), `Escape closed the dialog and left the focus on ${await focused()}, not on the client's Delete`);
 await page.keyboard.press("Enter");
 await dialog.waitFor();
+const clientRows = page.locator("[data-client]");
+const deletedAt = await clientRows.evaluateAll((rows) => rows.findIndex((r) => r.dataset.client === "79005550001"));
 await tabTo(dialog.getByRole("button", { name: "Delete" }), "Delete, in the dialog", { max: 6 });
 await page.keyboard.press("Enter");
 await row("79005550001").waitFor({ state: "detached" });
+// The row in its place (the one before, when it was the last) has the focus on its Delete.
+const inPlace = clientRows.nth(Math.min(deletedAt, (await clientRows.count()) - 1));
+await moved();
+check(await hasFocus(inPlace.getByRole("button", { name: /^Delete/ })), `after the delete, the focus is on ${await focused()}, not on the Delete of the row in its place`);
 
-step("opt-outs: a phone opted out with the form's Enter, and back in through its confirmation");
+step("import: the file picker opened with Space, a file chosen, imported with Enter");
+// Two pages of clients once the import has the list fetched again.
+await gql(`mutation ($in: [CreateClientInput!]!) { createClients(input: $in) { id } }`, {
+  in: phones(100, 79007000000).map((phone) => ({ phone, tag: "paged", timezone: "UTC" })),
+});
+const picker = page.getByLabel("CSV file");
+await tabTo(picker, "the import's file picker");
+await ring(picker, "the import's file picker");
+const chooser = page.waitForEvent("filechooser");
+await page.keyboard.press("Space");
+await (await chooser).setFiles({ name: "keyboard.csv", mimeType: "text/csv", buffer: Buffer.from("phone,tag\n79006660001,csv\n79006660002,csv\n") });
+await picker.filter({ hasText: "keyboard.csv" }).waitFor();
+await tabTo(page.getByRole("button", { name: "Import", exact: true }), "Import");
+await page.keyboard.press("Enter");
+await page.locator('[data-testid="import-result"][data-state="FINISHED"][data-imported="2"]').waitFor();
+
+step("clients: the next page and back with Enter, the focus kept on the pager");
+const total = page.getByTestId("clients-total");
+await total.filter({ hasText: "page 1 of 2" }).waitFor();
+const next = page.getByRole("button", { name: "Next", exact: true });
+await tabTo(next, "Next page", { back: true });
+await ring(next, "Next page");
+await page.keyboard.press("Enter");
+await total.filter({ hasText: "page 2 of 2" }).waitFor();
+await row("79007000099").waitFor();
+check(await hasFocus(next), `on the last page, the focus is on ${await focused()}, not on Next`);
+const previous = page.getByRole("button", { name: "Previous", exact: true });
+await tabTo(previous, "Previous page", { back: true, max: 2 });
+await page.keyboard.press("Enter");
+await total.filter({ hasText: "page 1 of 2" }).waitFor();
+check(await hasFocus(previous), `on the first page, the focus is on ${await focused()}, not on Previous`);
+
+step("mailings: the status filter changed with the arrows and Enter");
+// Back over the page's 100 rows, each with Edit and Delete.
+await tabTo(navMailings, "the Mailings link", { back: true, max: 300 });
+await page.keyboard.press("Enter");
+await page.getByRole("heading", { name: "Mailings", level: 1 }).waitFor();
+const mailingRows = page.locator("[data-mailing]");
+await mailingRows.nth(1).waitFor();
+const statusFilter = page.getByRole("textbox", { name: "Status" }).or(page.getByRole("combobox", { name: "Status" }));
+await tabTo(statusFilter, "the status filter");
+await ring(statusFilter, "the status filter");
+// chooseStatus opens the filter's list and moves to label with the arrows.
+async function chooseStatus(label) {
+  await page.keyboard.press("ArrowDown");
+  const listbox = page.getByRole("listbox");
+  await listbox.waitFor();
+  for (let i = 0; i < 8; i++) {
+    if ((await listbox.locator("[data-combobox-selected]").textContent().catch(() => "")) === label) break;
+    await page.keyboard.press("ArrowDown");
+  }
+  await page.keyboard.press("Enter");
+  await listbox.waitFor({ state: "detached" });
+  check((await statusFilter.inputValue()) === label, `the filter says ${await statusFilter.inputValue()}, not ${label}`);
+}
+await chooseStatus("cancelled");
+await page.locator(`[data-mailing="${waiting.id}"]`).waitFor();
+await page.locator(`[data-mailing="${created}"]`).waitFor({ state: "detached" });
+check((await mailingRows.count()) === 1, `${await mailingRows.count()} mailings listed as cancelled`);
+await chooseStatus("any");
+await page.locator(`[data-mailing="${created}"]`).waitFor();
+check(await hasFocus(statusFilter), `after the filter, the focus is on ${await focused()}`);
+
+step("the daily report: sent with Enter");
+const navReport = page.getByRole("navigation", { name: "Screens" }).getByRole("link", { name: "Daily report" });
+await tabTo(navReport, "the Daily report link", { back: true });
+await page.keyboard.press("Enter");
+await page.getByRole("heading", { name: "Daily report", level: 1 }).waitFor();
+await page.getByTestId("report").waitFor();
+const send = page.getByRole("button", { name: "Send now" });
+await tabTo(send, "Send now");
+await ring(send, "Send now");
+await page.keyboard.press("Enter");
+await page.getByRole("status").filter({ hasText: /went out by email/ }).waitFor();
+
+step("opt-outs: two phones opted out with the form's Enter, and back in through their confirmations");
 const navOptOuts = page.getByRole("navigation", { name: "Screens" }).getByRole("link", { name: "Opt-outs" });
-await tabTo(navOptOuts, "the Opt-outs link");
+await tabTo(navOptOuts, "the Opt-outs link", { back: true });
 await page.keyboard.press("Enter");
 await page.getByRole("heading", { name: "Opt-outs", level: 1 }).waitFor();
-await tabTo(page.getByRole("textbox", { name: /^Phone to opt out/ }), "the phone to opt out", { max: 3 });
-await page.keyboard.type("79003000001");
-await page.keyboard.press("Tab");
-await page.keyboard.type("asked by phone");
-await page.keyboard.press("Enter");
-const optedOut = page.locator('[data-phone="79003000001"]');
-await optedOut.waitFor();
-const optIn = optedOut.getByRole("button", { name: "Opt in" });
+const phoneToOptOut = page.getByRole("textbox", { name: /^Phone to opt out/ });
+for (const p of ["79003000001", "79003000002"]) {
+  await tabTo(phoneToOptOut, "the phone to opt out", { back: true });
+  await page.keyboard.type(p);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("asked by phone");
+  await page.keyboard.press("Enter");
+  await page.locator(`[data-phone="${p}"]`).waitFor();
+}
+const optedOut = page.locator("[data-phone]");
+const first = await optedOut.first().getAttribute("data-phone");
+const optIn = optedOut.first().getByRole("button", { name: "Opt in" });
 await tabTo(optIn, "the phone's Opt in");
 await page.keyboard.press("Enter");
 await dialog.waitFor();
 await tabTo(dialog.getByRole("button", { name: "Opt in" }), "Opt in, in the dialog", { max: 6 });
 await page.keyboard.press("Enter");
-await optedOut.waitFor({ state: "detached" });
+await page.locator(`[data-phone="${first}"]`).waitFor({ state: "detached" });
+await moved();
+check(await hasFocus(optedOut.first().getByRole("button", { name: "Opt in" })), `after the opt-in, the focus is on ${await focused()}, not on the next row's Opt in`);
+step("the last one: the focus on the table");
+await page.keyboard.press("Enter");
+await dialog.waitFor();
+await tabTo(dialog.getByRole("button", { name: "Opt in" }), "Opt in, in the dialog", { max: 6 });
+await page.keyboard.press("Enter");
+await optedOut.first().waitFor({ state: "detached" });
+const optOutsTable = page.getByRole("region", { name: "Opted-out phones" });
+await moved();
+check(await hasFocus(optOutsTable), `after the last opt-in, the focus is on ${await focused()}, not on the table`);
 
 checkPage(page);
 await browser.close();

@@ -1,7 +1,7 @@
 // Pieces the screens share: status badges, the stacked progress bar, confirmations, errors,
 // filter forms, the rows and pages of a connection.
 import { Alert, Badge, Button, Group, Modal, Progress, Text, TextInput, Tooltip, type AlertProps, type GroupProps } from "@mantine/core";
-import { useState, type ReactNode } from "react";
+import { useEffect, useRef, useState, type ReactNode, type Ref } from "react";
 import { errorText } from "./errors";
 import { graphql } from "./gql";
 
@@ -108,6 +108,7 @@ export function ConfirmButton({
   onConfirm,
   loading,
   disabled,
+  action,
 }: {
   children: ReactNode;
   title: string;
@@ -117,11 +118,12 @@ export function ConfirmButton({
   onConfirm: () => void | Promise<void>;
   loading?: boolean;
   disabled?: boolean;
+  action?: string; // data-action of the button, for useRowFocus
 }) {
   const [open, setOpen] = useState(false);
   return (
     <>
-      <Button color={color} variant="outline" onClick={() => setOpen(true)} loading={loading} disabled={disabled}>
+      <Button color={color} variant="outline" onClick={() => setOpen(true)} loading={loading} disabled={disabled} data-action={action}>
         {children}
       </Button>
       <Modal opened={open} onClose={() => setOpen(false)} title={title} centered>
@@ -204,12 +206,31 @@ export function formatTime(t: string | null | undefined): string {
 }
 
 // TableScroll lets a wide table scroll sideways on a narrow screen, from the keyboard too.
-export function TableScroll({ label, children }: { label: string; children: ReactNode }) {
+export function TableScroll({ label, children, ref }: { label: string; children: ReactNode; ref?: Ref<HTMLDivElement> }) {
   return (
-    <div className="table-scroll" tabIndex={0} role="region" aria-label={label}>
+    <div className="table-scroll" tabIndex={0} role="region" aria-label={label} ref={ref}>
       {children}
     </div>
   );
+}
+
+// useRowFocus keeps the keyboard's place in a table whose rows go away (deleted, opted
+// back in): once the row of removed(key, action) is gone, the focus moves to the same
+// action (the button with that data-action) of the row in its place, or of the one
+// before when it was the last, else to the table (its TableScroll, given table as ref).
+// Without it the focus would fall to the page with the row, and the next Tab start
+// over from the top. keys are the rows' keys, in order.
+export function useRowFocus(keys: readonly string[]) {
+  const table = useRef<HTMLDivElement>(null);
+  const [gone, setGone] = useState<{ key: string; index: number; action: string } | null>(null);
+  useEffect(() => {
+    if (!gone || keys.includes(gone.key)) return;
+    setGone(null);
+    const rows = table.current?.querySelectorAll("tbody tr") ?? [];
+    const row = rows[Math.min(gone.index, rows.length - 1)];
+    (row?.querySelector<HTMLElement>(`[data-action="${gone.action}"]`) ?? table.current)?.focus();
+  }, [keys, gone]);
+  return { table, removed: (key: string, action: string) => setGone({ key, index: keys.indexOf(key), action }) };
 }
 
 type Connection<T> = { edges?: readonly ({ node?: T | null } | null)[] | null } | null | undefined;
@@ -236,6 +257,17 @@ graphql(`
   }
 `);
 
+// StepButton is a pager's button. When it cannot step it says so (aria-disabled) and
+// keeps the focus: a disabled button drops it to the page, as Next would on reaching
+// the last page.
+function StepButton({ off, onStep, children }: { off: boolean; onStep: () => void; children: ReactNode }) {
+  return (
+    <Button size="compact-sm" variant="default" data-disabled={off || undefined} aria-disabled={off || undefined} onClick={() => !off && onStep()}>
+      {children}
+    </Button>
+  );
+}
+
 // CursorPager shows how many rows a connection has and steps through its pages; cursors
 // holds the end cursors of the pages before the current one (the last is its "after").
 export function CursorPager({
@@ -258,12 +290,12 @@ export function CursorPager({
         {conn.totalCount.toLocaleString()} {noun}
       </Text>
       <Group gap="xs">
-        <Button size="compact-sm" variant="default" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+        <StepButton off={cursors.length === 0} onStep={() => setCursors(cursors.slice(0, -1))}>
           {back}
-        </Button>
-        <Button size="compact-sm" variant="default" disabled={!conn.pageInfo.hasNextPage} onClick={() => end && setCursors([...cursors, end])}>
+        </StepButton>
+        <StepButton off={!conn.pageInfo.hasNextPage} onStep={() => end && setCursors([...cursors, end])}>
           {on}
-        </Button>
+        </StepButton>
       </Group>
     </Group>
   );
@@ -309,30 +341,20 @@ export function PagePager({
       </Text>
       <Group gap="xs">
         {ends && (
-          <Button size="compact-sm" variant="default" disabled={page.n <= 1 && !page.last} onClick={() => setPage({ n: 1 })}>
+          <StepButton off={page.n <= 1 && !page.last} onStep={() => setPage({ n: 1 })}>
             First
-          </Button>
+          </StepButton>
         )}
-        <Button
-          size="compact-sm"
-          variant="default"
-          disabled={!pageInfo.hasPreviousPage}
-          onClick={() => setPage({ n: Math.max(1, n - 1), before: pageInfo.startCursor ?? undefined })}
-        >
+        <StepButton off={!pageInfo.hasPreviousPage} onStep={() => setPage({ n: Math.max(1, n - 1), before: pageInfo.startCursor ?? undefined })}>
           Previous
-        </Button>
-        <Button
-          size="compact-sm"
-          variant="default"
-          disabled={!pageInfo.hasNextPage || page.last}
-          onClick={() => setPage({ n: n + 1, after: pageInfo.endCursor ?? undefined })}
-        >
+        </StepButton>
+        <StepButton off={!pageInfo.hasNextPage || !!page.last} onStep={() => setPage({ n: n + 1, after: pageInfo.endCursor ?? undefined })}>
           Next
-        </Button>
+        </StepButton>
         {ends && (
-          <Button size="compact-sm" variant="default" disabled={page.last || !pageInfo.hasNextPage} onClick={() => setPage({ n: pages, last: true })}>
+          <StepButton off={!!page.last || !pageInfo.hasNextPage} onStep={() => setPage({ n: pages, last: true })}>
             Last
-          </Button>
+          </StepButton>
         )}
       </Group>
     </Group>

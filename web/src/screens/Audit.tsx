@@ -35,7 +35,7 @@ export function Audit() {
   const isAdmin = useCan("ADMIN");
   const [where, setWhere] = useState<AuditLogWhere | undefined>(undefined);
   const [after, setAfter] = useState<string[]>([]);
-  const { data, error } = useQuery(AuditQuery, { variables: { first: 50, after: after.at(-1), where }, skip: !isAdmin });
+  const { data, previousData, error } = useQuery(AuditQuery, { variables: { first: 50, after: after.at(-1), where }, skip: !isAdmin });
   if (!isAdmin) {
     return (
       <Alert color="gray" title="Audit log">
@@ -43,7 +43,8 @@ export function Audit() {
       </Alert>
     );
   }
-  const conn = data?.auditLog;
+  // The page shown stays until the next one is there: the pager keeps the focus.
+  const conn = (data ?? previousData)?.auditLog;
   const rows = nodesOf(conn);
   return (
     <Stack>

@@ -7,7 +7,7 @@ import { Button, Group, Modal, Stack, Table, Text, TextInput, Title } from "@man
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from "@tanstack/react-table";
 import { useEffect, useMemo, useState } from "react";
 import { getToken } from "../auth";
-import { ErrorAlert, filledIn, FilterForm, formatTime, nodesOf, PagePager, pageVariables, TableScroll, type Page } from "../components";
+import { ErrorAlert, filledIn, FilterForm, formatTime, nodesOf, PagePager, pageVariables, TableScroll, useRowFocus, type Page } from "../components";
 import { errorText, formErrors, type FormErrors } from "../errors";
 import { graphql } from "../gql";
 import type { ClientWhereInput, ClientsQuery as ClientsQueryResult } from "../gql/graphql";
@@ -78,10 +78,13 @@ export function Clients() {
     () => filledIn({ phoneContains: applied.phone, tag: applied.tag, operatorCode: applied.operatorCode }),
     [applied],
   );
-  const { data, error: loadError, refetch } = useQuery(ClientsQuery, { variables: { ...pageVariables(page, PAGE), where } });
+  const { data, previousData, error: loadError, refetch } = useQuery(ClientsQuery, { variables: { ...pageVariables(page, PAGE), where } });
   const [del] = useMutation(DeleteClient);
-  const conn = data?.clients;
+  // The page shown stays until the next one is there: the pager keeps the focus.
+  const conn = (data ?? previousData)?.clients;
   const rows = useMemo(() => nodesOf(conn), [conn]);
+  const keys = useMemo(() => rows.map((r) => r.id), [rows]);
+  const { table: tableRef, removed } = useRowFocus(keys);
 
   const columns = useMemo(
     () => [
@@ -102,7 +105,7 @@ export function Clients() {
               </Button>
             )}
             {canDelete && (
-              <Button size="compact-sm" variant="outline" color="#b02525" onClick={() => setDeleting(c.row.original)}>
+              <Button size="compact-sm" variant="outline" color="#b02525" onClick={() => setDeleting(c.row.original)} data-action="delete">
                 Delete
               </Button>
             )}
@@ -144,7 +147,7 @@ export function Clients() {
         }}
       />
       <ErrorAlert error={error ?? loadError} />
-      <TableScroll label="Clients">
+      <TableScroll label="Clients" ref={tableRef}>
         <Table striped highlightOnHover data-testid="clients">
           <Table.Thead>
             {table.getHeaderGroups().map((hg) => (
@@ -183,6 +186,7 @@ export function Clients() {
               if (!row) return;
               try {
                 await del({ variables: { id: row.id } });
+                removed(row.id, "delete");
                 await refetch();
               } catch (e) {
                 setError(errorText(e));

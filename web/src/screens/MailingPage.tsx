@@ -280,7 +280,7 @@ export function MailingPage({ id }: { id: string }) {
           </ul>
         </Paper>
       )}
-      <Messages id={id} live={active} received={feed.received} />
+      <Messages key={id} id={id} live={active} received={feed.received} />
     </Stack>
   );
 }
@@ -291,7 +291,7 @@ function Messages({ id, live, received }: { id: string; live: boolean; received:
   const [status, setStatus] = useState<string>("ALL");
   const [page, setPage] = useState<Page>({ n: 1 });
   const vars = { id, status: status === "ALL" ? undefined : (status as MessageStatus), ...pageVariables(page, PAGE) };
-  const { data, error, refetch } = useQuery(MessagesQuery, { variables: vars });
+  const { data, previousData, error, refetch } = useQuery(MessagesQuery, { variables: vars });
   // While events arrive, the table is read again at most every 2 s.
   const lastRefetch = useRef(0);
   useEffect(() => {
@@ -303,7 +303,9 @@ function Messages({ id, live, received }: { id: string; live: boolean; received:
     }, wait);
     return () => clearTimeout(t);
   }, [received, live, refetch]);
-  const conn = data?.mailing?.messages;
+  // The page shown stays until the next one is there: the pager keeps the focus (a
+  // key per mailing: never another mailing's).
+  const conn = (data ?? previousData)?.mailing?.messages;
   const rows = nodesOf(conn);
   return (
     <Paper withBorder p="md">

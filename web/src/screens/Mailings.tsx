@@ -71,13 +71,15 @@ export function LiveStats({ id }: { id: string }) {
   return null;
 }
 
-const statusOptions = ["SCHEDULED", "RUNNING", "PAUSED", "FINISHED", "CANCELLED"].map((s) => ({ value: s, label: s.toLowerCase() }));
+// "any" is an option of its own: the keyboard can choose it (a Select's clear button
+// is out of the Tab order).
+const statusOptions = [{ value: "ANY", label: "any" }, ...["SCHEDULED", "RUNNING", "PAUSED", "FINISHED", "CANCELLED"].map((s) => ({ value: s, label: s.toLowerCase() }))];
 
 export function Mailings() {
   const canWrite = useCan("OPERATOR");
-  const [status, setStatus] = useState<string | null>(null);
+  const [status, setStatus] = useState("ANY");
   const { data, error, loading, fetchMore } = useQuery(MailingsQuery, {
-    variables: { first: 50, where: status ? { status: status as MailingStatus } : undefined },
+    variables: { first: 50, where: status !== "ANY" ? { status: status as MailingStatus } : undefined },
     pollInterval: 15_000,
   });
   const rows = nodesOf(data?.mailings);
@@ -94,7 +96,7 @@ export function Mailings() {
         )}
       </Group>
       <Group mb="sm">
-        <Select label="Status" placeholder="any" data={statusOptions} value={status} onChange={setStatus} clearable w={200} />
+        <Select label="Status" data={statusOptions} value={status} onChange={(v) => setStatus(v ?? "ANY")} allowDeselect={false} w={200} />
         {data && (
           <Text size="sm" mt="lg">
             {data.mailings.totalCount.toLocaleString()} mailings

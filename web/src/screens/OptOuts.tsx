@@ -2,8 +2,8 @@
 // unsent messages are cancelled) or back in.
 import { useMutation, useQuery } from "@apollo/client/react";
 import { Button, Group, Paper, Stack, Table, Text, TextInput, Title } from "@mantine/core";
-import { useState } from "react";
-import { ConfirmButton, CursorPager, ErrorAlert, FilterForm, formatTime, nodesOf, TableScroll } from "../components";
+import { useMemo, useState } from "react";
+import { ConfirmButton, CursorPager, ErrorAlert, FilterForm, formatTime, nodesOf, TableScroll, useRowFocus } from "../components";
 import { errorText, formErrors, type FormErrors } from "../errors";
 import { graphql } from "../gql";
 import { useCan } from "../viewer";
@@ -47,13 +47,15 @@ export function OptOuts() {
   const canWrite = useCan("OPERATOR");
   const [where, setWhere] = useState<string | undefined>(undefined);
   const [after, setAfter] = useState<string[]>([]);
-  const { data, error, refetch } = useQuery(OptOutsQuery, {
+  const { data, previousData, error, refetch } = useQuery(OptOutsQuery, {
     variables: { first: 50, after: after.at(-1), where: where ? { phone: where } : undefined },
   });
   const [optIn] = useMutation(OptIn);
   const [actionError, setActionError] = useState<string | null>(null);
-  const conn = data?.optOuts;
-  const rows = nodesOf(conn);
+  // The page shown stays until the next one is there: the pager keeps the focus.
+  const conn = (data ?? previousData)?.optOuts;
+  const rows = useMemo(() => nodesOf(conn), [conn]);
+  const { table, removed } = useRowFocus(useMemo(() => rows.map((r) => r.id), [rows]));
   return (
     <Stack>
       <Title order={1} size="h2">
@@ -71,7 +73,7 @@ export function OptOuts() {
         }}
       />
       <ErrorAlert error={actionError ?? error} />
-      <TableScroll label="Opted-out phones">
+      <TableScroll label="Opted-out phones" ref={table}>
         <Table striped data-testid="opt-outs">
           <Table.Thead>
             <Table.Tr>
@@ -99,10 +101,12 @@ export function OptOuts() {
                       title={`Opt ${r.phone} back in?`}
                       message="Later mailings may select this phone again."
                       confirmLabel="Opt in"
+                      action="opt-in"
                       onConfirm={async () => {
                         setActionError(null);
                         try {
                           await optIn({ variables: { phone: r.phone } });
+                          removed(r.id, "opt-in");
                           await refetch();
                         } catch (e) {
                           setActionError(errorText(e));
