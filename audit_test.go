@@ -56,11 +56,7 @@ func auditHTTP(t *testing.T, b *testBundle, method, path, token, requestID strin
 	if requestID != "" {
 		req.Header.Set("X-Request-Id", requestID)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+	resp, out := opsDo(t, req)
 	return resp.StatusCode, out
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -41,12 +40,7 @@ func sendRaw(t *testing.T, b *testBundle, method, path, contentType, key, token,
 			req.Header.Set(name, value)
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp, out
+	return opsDo(t, req)
 }
 
 func (b *testBundle) clientsWithPhone(t *testing.T, phone string) int {

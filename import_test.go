@@ -193,12 +193,8 @@ func uploadGQL(t *testing.T, b *testBundle, token, file, args string) gqlRespons
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
+	_, raw := opsDo(t, req)
 	var out gqlResponse
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(raw, &out), "%s", raw)
 	return out
 }
@@ -433,26 +429,35 @@ func TestExportOutlivesOperationTimeout(t *testing.T) {
 	require.Equal(t, []string{"7" + fmt.Sprintf("%010d", n-1), "", "UTC", "000"}, records[n])
 }
 
+// rawImport writes an upload as raw HTTP (the request line, headers and
+// as much of the body as given) to b's server, and returns the answer's
+// status and body after requiring that no import was recorded.
+func rawImport(t *testing.T, b *testBundle, headers, body string) (int, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(b.server.URL, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "POST /clients/import/ HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"+headers+"\r\n"+body)
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	n, err := b.app.db.Ent.ClientImport.Query().Count(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, n, "no import recorded")
+	return resp.StatusCode, string(answer)
+}
+
 // TestImportRESTTooLarge: a file declared larger than 256 MiB is refused
 // with 413 before it is read.
 func TestImportRESTTooLarge(t *testing.T) {
 	t.Parallel()
 	b := setup(t, testdb.SQLite(t), setupOpts{noRiver: true})
-	conn, err := net.Dial("tcp", strings.TrimPrefix(b.server.URL, "http://"))
-	require.NoError(t, err)
-	defer conn.Close()
-	_, err = fmt.Fprintf(conn, "POST /clients/import/ HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: %d\r\n\r\nphone\n", campaign.MaxImportBytes+1)
-	require.NoError(t, err)
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.JSONEq(t, `{"detail": "an import file is at most 256 MiB."}`, string(body))
-	n, err := b.app.db.Ent.ClientImport.Query().Count(context.Background())
-	require.NoError(t, err)
-	require.Zero(t, n)
+	code, body := rawImport(t, b, fmt.Sprintf("Content-Length: %d\r\n", campaign.MaxImportBytes+1), "phone\n")
+	require.Equal(t, http.StatusRequestEntityTooLarge, code)
+	require.JSONEq(t, `{"detail": "an import file is at most 256 MiB."}`, body)
 }
 
 // TestImportRESTUnreadableBody: an upload that breaks off (a malformed
@@ -461,19 +466,7 @@ func TestImportRESTTooLarge(t *testing.T) {
 func TestImportRESTUnreadableBody(t *testing.T) {
 	t.Parallel()
 	b := setup(t, testdb.SQLite(t), setupOpts{noRiver: true})
-	conn, err := net.Dial("tcp", strings.TrimPrefix(b.server.URL, "http://"))
-	require.NoError(t, err)
-	defer conn.Close()
-	_, err = io.WriteString(conn, "POST /clients/import/ HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nphone\n\r\nzz\r\n")
-	require.NoError(t, err)
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Contains(t, string(body), `"detail":"the import file could not be read: `)
-	n, err := b.app.db.Ent.ClientImport.Query().Count(context.Background())
-	require.NoError(t, err)
-	require.Zero(t, n)
+	code, body := rawImport(t, b, "Transfer-Encoding: chunked\r\n", "6\r\nphone\n\r\nzz\r\n")
+	require.Equal(t, http.StatusBadRequest, code)
+	require.Contains(t, body, `"detail":"the import file could not be read: `)
 }

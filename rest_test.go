@@ -188,11 +188,7 @@ func (c *restClient) do(t *testing.T, method, path string, body any, opts ...cal
 		}
 	}
 
-	res, err := http.DefaultClient.Do(newRequest(c.base + path))
-	require.NoError(t, err)
-	defer res.Body.Close()
-	got, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
+	res, got := opsDo(t, newRequest(c.base+path))
 	out := restResponse{Status: res.StatusCode, Header: res.Header, Body: got}
 
 	if input == nil {
