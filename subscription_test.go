@@ -621,41 +621,34 @@ func TestCORS(t *testing.T) {
 	t.Parallel()
 	b := setup(t, testdb.SQLite(t), setupOpts{env: map[string]string{"CORS_ORIGINS": "http://app.example"}})
 
-	preflight := func(origin string) *http.Response {
-		req, err := http.NewRequest(http.MethodOptions, b.server.URL+"/query", nil)
+	// preflight asks for method (and the headers, when not "") on path.
+	preflight := func(path, origin, method, headers string) *http.Response {
+		req, err := http.NewRequest(http.MethodOptions, b.server.URL+path, nil)
 		require.NoError(t, err)
 		req.Header.Set("Origin", origin)
-		req.Header.Set("Access-Control-Request-Method", "POST")
-		req.Header.Set("Access-Control-Request-Headers", "content-type,authorization")
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
+		req.Header.Set("Access-Control-Request-Method", method)
+		if headers != "" {
+			req.Header.Set("Access-Control-Request-Headers", headers)
+		}
+		resp, _ := opsDo(t, req)
 		return resp
 	}
-	resp := preflight("http://app.example")
+	resp := preflight("/query", "http://app.example", "POST", "content-type,authorization")
 	require.Less(t, resp.StatusCode, 300)
 	require.Equal(t, "http://app.example", resp.Header.Get("Access-Control-Allow-Origin"))
 	require.Contains(t, strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")), "authorization")
-	require.Empty(t, preflight("http://evil.example").Header.Get("Access-Control-Allow-Origin"))
+	require.Empty(t, preflight("/query", "http://evil.example", "POST", "content-type,authorization").Header.Get("Access-Control-Allow-Origin"))
 
 	req, err := http.NewRequest(http.MethodPost, b.server.URL+"/query", strings.NewReader(`{"query":"{ generalStatistics { mailings } }"}`))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Origin", "http://app.example")
-	post, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	post.Body.Close()
+	post, _ := opsDo(t, req)
 	require.Equal(t, http.StatusOK, post.StatusCode)
 	require.Equal(t, "http://app.example", post.Header.Get("Access-Control-Allow-Origin"))
 
 	// The REST layer answers browsers of the allowed origins too.
-	req, err = http.NewRequest(http.MethodOptions, b.server.URL+"/clients/1/", nil)
-	require.NoError(t, err)
-	req.Header.Set("Origin", "http://app.example")
-	req.Header.Set("Access-Control-Request-Method", "PATCH")
-	restPreflight, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	restPreflight.Body.Close()
+	restPreflight := preflight("/clients/1/", "http://app.example", "PATCH", "")
 	require.Less(t, restPreflight.StatusCode, 300)
 	require.Equal(t, "http://app.example", restPreflight.Header.Get("Access-Control-Allow-Origin"))
 	require.Contains(t, restPreflight.Header.Get("Access-Control-Allow-Methods"), "PATCH")
