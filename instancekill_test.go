@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -184,15 +182,7 @@ func startKillInstance(t *testing.T, bin string, env []string) *killInstance {
 			t.Logf("logs of pid %d:\n%s", in.cmd.Process.Pid, in.logs.String())
 		}
 	})
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		if _, after, ok := strings.Cut(lines.Text(), "notify listening on "); ok {
-			in.url = strings.Fields(after)[0]
-			break
-		}
-	}
-	require.NotEmpty(t, in.url, "serve prints where it listens; stderr:\n%s", in.logs.String())
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	in.url = listeningURL(t, stdout, in.logs)
 	return in
 }
 

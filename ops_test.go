@@ -520,24 +520,40 @@ func startRun(t *testing.T, env map[string]string) *runningInstance {
 			t.Logf("logs of %s:\n%s", in.url, in.logs.String())
 		}
 	})
-	lines := bufio.NewScanner(outR)
+	in.url = listeningURL(t, outR, in.logs)
+	waitReady(t, in.url, 30*time.Second)
+	return in
+}
+
+// listeningURL reads the program's output until it prints where it
+// listens, and returns that URL (the program's logs shown when it never
+// does); the rest of the output is read and discarded.
+func listeningURL(t *testing.T, out io.Reader, logs *syncBuffer) string {
+	t.Helper()
+	url := ""
+	lines := bufio.NewScanner(out)
 	for lines.Scan() {
 		if _, after, ok := strings.Cut(lines.Text(), "notify listening on "); ok {
-			in.url = strings.Fields(after)[0]
+			url = strings.Fields(after)[0]
 			break
 		}
 	}
-	require.NotEmpty(t, in.url, "run prints where it listens; logs:\n%s", in.logs.String())
-	go io.Copy(io.Discard, outR)
-	waitFor(t, 30*time.Second, "ready", func() bool {
-		resp, err := http.Get(in.url + "/readyz")
+	require.NotEmpty(t, url, "the program prints where it listens; logs:\n%s", logs.String())
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	return url
+}
+
+// waitReady waits until url's /readyz answers 200.
+func waitReady(t *testing.T, url string, timeout time.Duration) {
+	t.Helper()
+	waitFor(t, timeout, "ready", func() bool {
+		resp, err := http.Get(url + "/readyz")
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	return in
 }
 
 // mustGQL posts an operation with the ops token; it must succeed.
@@ -685,24 +701,8 @@ func TestOpsDeployment(t *testing.T) {
 		cmd.Stderr = &stderr
 		require.NoError(t, cmd.Start())
 		t.Cleanup(func() { _ = cmd.Process.Kill() })
-		url := ""
-		lines := bufio.NewScanner(stdout)
-		for lines.Scan() {
-			if _, after, ok := strings.Cut(lines.Text(), "notify listening on "); ok {
-				url = strings.Fields(after)[0]
-				break
-			}
-		}
-		require.NotEmpty(t, url, "stderr: %s", stderr.String())
-		go io.Copy(io.Discard, stdout)
-		waitFor(t, 20*time.Second, "ready", func() bool {
-			resp, err := http.Get(url + "/readyz")
-			if err != nil {
-				return false
-			}
-			resp.Body.Close()
-			return resp.StatusCode == http.StatusOK
-		})
+		url := listeningURL(t, stdout, &stderr)
+		waitReady(t, url, 20*time.Second)
 		resp, err := http.Get(url + "/metrics")
 		require.NoError(t, err)
 		metrics, _ := io.ReadAll(resp.Body)
