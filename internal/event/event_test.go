@@ -104,6 +104,23 @@ func setup(t *testing.T, databaseURL string, o setupOpts) *testBundle {
 	return &testBundle{bus: bus, db: db, stats: stats}
 }
 
+// messages subscribes to the message events of one mailing (all when nil)
+// until ctx ends.
+func (b *testBundle) messages(t *testing.T, ctx context.Context, mailing *int) *MessageSubscription {
+	t.Helper()
+	sub, err := b.bus.SubscribeMessages(ctx, mailing)
+	require.NoError(t, err)
+	return sub
+}
+
+// progress subscribes to a mailing's progress until ctx ends.
+func (b *testBundle) progress(t *testing.T, ctx context.Context, mailingID int) <-chan *campaign.MailingStats {
+	t.Helper()
+	ch, err := b.bus.SubscribeProgress(ctx, mailingID)
+	require.NoError(t, err)
+	return ch
+}
+
 func change(msgID, mailingID int, st status.Message, attempts int) campaign.StatusChange {
 	client := msgID + 1000
 	return campaign.StatusChange{MessageID: msgID, MailingID: mailingID, ClientID: &client, Status: st, Attempts: attempts, At: time.Unix(1700000000, int64(msgID)).UTC()}
@@ -170,10 +187,8 @@ func TestBus(t *testing.T) {
 			t.Parallel()
 			b := setup(t, databaseURL, setupOpts{})
 			ctx := t.Context()
-			all, err := b.bus.SubscribeMessages(ctx, nil)
-			require.NoError(t, err)
-			one, err := b.bus.SubscribeMessages(ctx, new(7))
-			require.NoError(t, err)
+			all := b.messages(t, ctx, nil)
+			one := b.messages(t, ctx, new(7))
 
 			// 1,000 changes in batches as the engine publishes them, half
 			// for mailing 7: each message queued → retrying → sent.
@@ -207,10 +222,8 @@ func TestBus(t *testing.T) {
 			t.Parallel()
 			b := setup(t, databaseURL, setupOpts{buffer: 16})
 			ctx := t.Context()
-			stuck, err := b.bus.SubscribeMessages(ctx, nil)
-			require.NoError(t, err)
-			reader, err := b.bus.SubscribeMessages(ctx, new(1))
-			require.NoError(t, err)
+			stuck := b.messages(t, ctx, nil)
+			reader := b.messages(t, ctx, new(1))
 
 			// Ten rounds of ten events; the reader keeps up, the stuck
 			// subscriber overflows its 16 places in the second round.
@@ -233,11 +246,9 @@ func TestBus(t *testing.T) {
 			t.Parallel()
 			b := setup(t, databaseURL, setupOpts{})
 			ctx, cancel := context.WithCancel(t.Context())
-			sub, err := b.bus.SubscribeMessages(ctx, nil)
-			require.NoError(t, err)
+			sub := b.messages(t, ctx, nil)
 			b.stats.set(3, 0, 10, status.Running)
-			progress, err := b.bus.SubscribeProgress(ctx, 3)
-			require.NoError(t, err)
+			progress := b.progress(t, ctx, 3)
 			require.NotNil(t, nextSnapshot(t, progress))
 			cancel()
 			require.NoError(t, closedWith(t, sub))
@@ -255,10 +266,8 @@ func TestBus(t *testing.T) {
 
 			const total = 300
 			b.stats.set(5, 0, total, status.Running)
-			first, err := b.bus.SubscribeProgress(ctx, 5)
-			require.NoError(t, err)
-			second, err := b.bus.SubscribeProgress(ctx, 5)
-			require.NoError(t, err)
+			first := b.progress(t, ctx, 5)
+			second := b.progress(t, ctx, 5)
 			require.Equal(t, Stats{ProgressSubscribers: 2, ProgressMailings: 1}, b.bus.Stats())
 			require.Equal(t, 0, nextSnapshot(t, first).ByStatus[2].Count, "a snapshot at once")
 
@@ -296,8 +305,7 @@ func TestBus(t *testing.T) {
 			require.LessOrEqual(t, len(got), 2)
 
 			// A closed mailing: its snapshot, then the end.
-			late, err := b.bus.SubscribeProgress(ctx, 5)
-			require.NoError(t, err)
+			late := b.progress(t, ctx, 5)
 			require.Equal(t, status.Finished, nextSnapshot(t, late).Status)
 			require.Nil(t, nextSnapshot(t, late))
 			require.Equal(t, Stats{}, b.bus.Stats())
@@ -307,16 +315,14 @@ func TestBus(t *testing.T) {
 			t.Parallel()
 			b := setup(t, databaseURL, setupOpts{})
 			ctx := t.Context()
-			sub, err := b.bus.SubscribeMessages(ctx, nil)
-			require.NoError(t, err)
+			sub := b.messages(t, ctx, nil)
 			b.stats.set(1, 0, 1, status.Running)
-			progress, err := b.bus.SubscribeProgress(ctx, 1)
-			require.NoError(t, err)
+			progress := b.progress(t, ctx, 1)
 			nextSnapshot(t, progress)
 			b.bus.Close()
 			require.ErrorIs(t, closedWith(t, sub), ErrClosed)
 			require.Nil(t, nextSnapshot(t, progress))
-			_, err = b.bus.SubscribeMessages(ctx, nil)
+			_, err := b.bus.SubscribeMessages(ctx, nil)
 			require.ErrorIs(t, err, ErrClosed)
 			b.bus.MessagesChanged(ctx, []campaign.StatusChange{change(1, 1, status.Sent, 1)}) // dropped, no panic
 		})
@@ -335,12 +341,9 @@ func TestPostgres(t *testing.T) {
 		b := setup(t, url, setupOpts{stats: a.stats})
 		other := setup(t, testdb.Postgres(t), setupOpts{})
 		ctx := t.Context()
-		onA, err := a.bus.SubscribeMessages(ctx, nil)
-		require.NoError(t, err)
-		onB, err := b.bus.SubscribeMessages(ctx, nil)
-		require.NoError(t, err)
-		onOther, err := other.bus.SubscribeMessages(ctx, nil)
-		require.NoError(t, err)
+		onA := a.messages(t, ctx, nil)
+		onB := b.messages(t, ctx, nil)
+		onOther := other.messages(t, ctx, nil)
 
 		var fromA, fromB []campaign.StatusChange
 		for i := 1; i <= 500; i++ {
@@ -367,11 +370,9 @@ func TestPostgres(t *testing.T) {
 		url := testdb.Postgres(t)
 		b := setup(t, url, setupOpts{interval: 20 * time.Millisecond})
 		ctx := t.Context()
-		sub, err := b.bus.SubscribeMessages(ctx, nil)
-		require.NoError(t, err)
+		sub := b.messages(t, ctx, nil)
 		b.stats.set(4, 2, 10, status.Running)
-		progress, err := b.bus.SubscribeProgress(ctx, 4)
-		require.NoError(t, err)
+		progress := b.progress(t, ctx, 4)
 		require.Equal(t, 2, nextSnapshot(t, progress).ByStatus[2].Count)
 
 		// Cut the LISTEN connection, as a network failure or a database
