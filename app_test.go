@@ -39,14 +39,21 @@ type setupOpts struct {
 	noRiver bool
 }
 
+// startFake starts a fake sending API (the test token, seed 1) with faults,
+// stopped when t ends, and returns it and its URL.
+func startFake(t *testing.T, faults fakesender.Faults) (*fakesender.Fake, string) {
+	t.Helper()
+	fake, url, stop, err := fakesender.Start(fakesender.Config{Token: testToken, Faults: faults, Seed: 1})
+	require.NoError(t, err)
+	t.Cleanup(stop)
+	return fake, url
+}
+
 // setup starts the service on databaseURL with a fake sender, River running
 // and the HTTP handler on an httptest server; all are stopped when t ends.
 func setup(t *testing.T, databaseURL string, o setupOpts) *testBundle {
 	t.Helper()
-	fake, fakeURL, stopFake, err := fakesender.Start(fakesender.Config{Token: testToken, Faults: o.faults, Seed: 1})
-	require.NoError(t, err)
-	t.Cleanup(stopFake)
-
+	fake, fakeURL := startFake(t, o.faults)
 	env := map[string]string{
 		"DATABASE_URL":   databaseURL,
 		"SENDER_URL":     fakeURL,

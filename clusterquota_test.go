@@ -29,9 +29,7 @@ const clusterQuota = 100
 func startCluster(t *testing.T, n int) (fake *fakesender.Fake, cluster []*testBundle, mailingID string) {
 	t.Helper()
 	dbURL := testdb.Postgres(t)
-	fake, fakeURL, stopFake, err := fakesender.Start(fakesender.Config{Token: testToken, Seed: 1})
-	require.NoError(t, err)
-	t.Cleanup(stopFake)
+	fake, fakeURL := startFake(t, fakesender.Faults{})
 	for range 3 {
 		b := setup(t, dbURL, setupOpts{
 			env: map[string]string{

@@ -182,9 +182,7 @@ func TestLastAttemptBeforeEndAtEndToEnd(t *testing.T) {
 func TestLastChanceAfterCircuitOpenEndToEnd(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dbURL string) {
-		fake, fakeURL, stopFake, err := fakesender.Start(fakesender.Config{Token: testToken, Seed: 1, Faults: fakesender.Faults{ErrorRate: 1}})
-		require.NoError(t, err)
-		t.Cleanup(stopFake)
+		fake, fakeURL := startFake(t, fakesender.Faults{ErrorRate: 1})
 		env := map[string]string{"SENDER_URL": fakeURL, "SENDER_TIMEOUT": lastChanceTimeout.String()}
 		clock := testdb.NewClock(time.Now().UTC())
 		engine := delivery.Config{MaxSnooze: 100 * time.Millisecond}

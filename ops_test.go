@@ -393,10 +393,7 @@ func TestOpsLogStory(t *testing.T) {
 func TestOpsShutdownUnderLoad(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dbURL string) {
-		fake, fakeURL, stopFake, err := fakesender.Start(fakesender.Config{Token: testToken, Seed: 1,
-			Faults: fakesender.Faults{LatencyMin: 50 * time.Millisecond, LatencyMax: 150 * time.Millisecond}})
-		require.NoError(t, err)
-		t.Cleanup(stopFake)
+		fake, fakeURL := startFake(t, fakesender.Faults{LatencyMin: 50 * time.Millisecond, LatencyMax: 150 * time.Millisecond})
 		env := map[string]string{
 			"DATABASE_URL":       dbURL,
 			"LISTEN_ADDR":        "127.0.0.1:0",

@@ -338,10 +338,7 @@ func TestScheduledStartAndPause(t *testing.T) {
 func TestRestartMidMailing(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dbURL string) {
-		fake, fakeURL, stopFake, err := fakesender.Start(fakesender.Config{Token: testToken, Seed: 1,
-			Faults: fakesender.Faults{LatencyMin: 10 * time.Millisecond, LatencyMax: 20 * time.Millisecond}})
-		require.NoError(t, err)
-		t.Cleanup(stopFake)
+		fake, fakeURL := startFake(t, fakesender.Faults{LatencyMin: 10 * time.Millisecond, LatencyMax: 20 * time.Millisecond})
 		env := map[string]string{"SENDER_URL": fakeURL, "SENDER_CONCURRENCY": "8"}
 
 		first := setup(t, dbURL, setupOpts{env: env})
