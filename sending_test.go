@@ -49,6 +49,27 @@ func (b *testBundle) startMailing(t *testing.T, extra string) string {
 	return b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), extra)
 }
 
+// statisticsAnswer is a mailing's statistics as statisticsQuery answers
+// them (total and counts by status).
+type statisticsAnswer struct {
+	MailingStatistics struct {
+		Total    int
+		ByStatus []struct {
+			Status string
+			Count  int
+		}
+	}
+}
+
+// counts returns the answer's counts by status.
+func (a statisticsAnswer) counts() map[string]int {
+	out := map[string]int{}
+	for _, c := range a.MailingStatistics.ByStatus {
+		out[c.Status] = c.Count
+	}
+	return out
+}
+
 // mailingStatus returns the GraphQL status of a mailing.
 func (b *testBundle) mailingStatus(t *testing.T, id string) string {
 	t.Helper()
@@ -433,23 +454,10 @@ func TestDeleteClientMidMailing(t *testing.T) {
 				require.Equal(t, status.MessageCanceled, m.Status)
 			}
 		}
-		var stats struct {
-			MailingStatistics struct {
-				Status   string
-				Total    int
-				ByStatus []struct {
-					Status string
-					Count  int
-				}
-			}
-		}
-		b.mustGQL(t, `query($id: ID!) { mailingStatistics(id: $id) { status total byStatus { status count } } }`, map[string]any{"id": id}, &stats)
+		var stats statisticsAnswer
+		b.mustGQL(t, statisticsQuery, map[string]any{"id": id}, &stats)
 		require.Equal(t, 2, stats.MailingStatistics.Total)
-		got := map[string]int{}
-		for _, c := range stats.MailingStatistics.ByStatus {
-			got[c.Status] = c.Count
-		}
-		require.Equal(t, map[string]int{"QUEUED": 0, "RETRYING": 0, "SENT": 1, "FAILED": 0, "EXPIRED": 0, "CANCELLED": 1}, got)
+		require.Equal(t, map[string]int{"QUEUED": 0, "RETRYING": 0, "SENT": 1, "FAILED": 0, "EXPIRED": 0, "CANCELLED": 1}, stats.counts())
 		b.waitMailing(t, id, "FINISHED", 30*time.Second)
 		requireCountsMatch(t, b)
 	})
