@@ -243,22 +243,23 @@ type restPage[T any] struct {
 	Results  []T     `json:"results"`
 }
 
-func (c *restClient) createClient(t *testing.T, body any) restClientJSON {
+// requireCreated requires a 201 and decodes its body into a T.
+func requireCreated[T any](t *testing.T, res restResponse) T {
 	t.Helper()
-	res := c.do(t, "POST", "/clients/", body)
 	require.Equal(t, http.StatusCreated, res.Status, "body: %s", res.Body)
-	var out restClientJSON
+	var out T
 	res.decode(t, &out)
 	return out
 }
 
+func (c *restClient) createClient(t *testing.T, body any) restClientJSON {
+	t.Helper()
+	return requireCreated[restClientJSON](t, c.do(t, "POST", "/clients/", body))
+}
+
 func (c *restClient) createMailing(t *testing.T, body any) restMailingJSON {
 	t.Helper()
-	res := c.do(t, "POST", "/mailings/", body)
-	require.Equal(t, http.StatusCreated, res.Status, "body: %s", res.Body)
-	var out restMailingJSON
-	res.decode(t, &out)
-	return out
+	return requireCreated[restMailingJSON](t, c.do(t, "POST", "/mailings/", body))
 }
 
 // queryOf returns the query of a page link.
@@ -477,14 +478,11 @@ func TestRESTClients(t *testing.T) {
 		})
 
 		t.Run("Bulk", func(t *testing.T) {
-			res := c.do(t, "POST", "/clients/bulk/", []any{
+			created := requireCreated[[]restClientJSON](t, c.do(t, "POST", "/clients/bulk/", []any{
 				map[string]any{"phone": "79301234567", "tag": "bulk"},
 				map[string]any{"phone": 79311234567, "tag": "bulk", "timezone": "Europe/Moscow"},
 				map[string]any{"phone": "79321234567", "tag": "bulk", "id": 5},
-			})
-			require.Equal(t, http.StatusCreated, res.Status, "body: %s", res.Body)
-			var created []restClientJSON
-			res.decode(t, &created)
+			}))
 			require.Len(t, created, 3)
 			require.Equal(t, "79311234567", created[1].Phone)
 			require.Equal(t, "931", created[1].OperatorCode)
@@ -526,7 +524,7 @@ func TestRESTClients(t *testing.T) {
 			}
 			c.do(t, "POST", "/clients/bulk/", many, invalidRequest).
 				requireJSON(t, http.StatusBadRequest, `{"non_field_errors": ["At most 10000 clients per import, got 10001."]}`)
-			res = c.do(t, "POST", "/clients/bulk/", many[:10000])
+			res := c.do(t, "POST", "/clients/bulk/", many[:10000])
 			require.Equal(t, http.StatusCreated, res.Status, "body: %.300s", res.Body)
 		})
 
@@ -795,14 +793,11 @@ func TestRESTStatistics(t *testing.T) {
 		c.do(t, "GET", "/mailings/general_statistics/", nil).
 			requireJSON(t, http.StatusOK, `{"mailings": 0, "messages": 0, "by_status": `+zeros+`, "per_mailing": []}`)
 
-		var clients []restClientJSON
-		res := c.do(t, "POST", "/clients/bulk/", []any{
+		clients := requireCreated[[]restClientJSON](t, c.do(t, "POST", "/clients/bulk/", []any{
 			map[string]any{"phone": "79601234567", "tag": "stats"},
 			map[string]any{"phone": "79611234567", "tag": "stats"},
 			map[string]any{"phone": "79621234567", "tag": "stats"},
-		})
-		require.Equal(t, http.StatusCreated, res.Status, "body: %s", res.Body)
-		res.decode(t, &clients)
+		}))
 
 		now := time.Now()
 		m := c.createMailing(t, map[string]any{
@@ -974,10 +969,7 @@ func TestRESTRefusesNonJSONBody(t *testing.T) {
 		require.Zero(t, clients.Count, "a refused body creates nothing")
 
 		// JSON with a charset is JSON.
-		res := c.do(t, "POST", "/mailings/", typedBody{"application/json; charset=utf-8", mailing})
-		require.Equal(t, http.StatusCreated, res.Status, "body: %s", res.Body)
-		var m restMailingJSON
-		res.decode(t, &m)
+		m := requireCreated[restMailingJSON](t, c.do(t, "POST", "/mailings/", typedBody{"application/json; charset=utf-8", mailing}))
 		path := fmt.Sprintf("/mailings/%d/", m.ID)
 
 		// Updates and lifecycle actions with a form's body: refused, unchanged.
@@ -993,7 +985,7 @@ func TestRESTRefusesNonJSONBody(t *testing.T) {
 		require.Equal(t, "scheduled", got.Status)
 
 		// Requests without a body are unaffected.
-		res = c.do(t, "POST", path+"cancel/", nil)
+		res := c.do(t, "POST", path+"cancel/", nil)
 		require.Equal(t, http.StatusOK, res.Status, "body: %s", res.Body)
 		require.Equal(t, "cancelled", res.object(t)["status"])
 		require.Equal(t, http.StatusNoContent, c.do(t, "DELETE", path, nil).Status)
