@@ -243,10 +243,11 @@ type restPage[T any] struct {
 	Results  []T     `json:"results"`
 }
 
-// requireCreated requires a 201 and decodes its body into a T.
-func requireCreated[T any](t *testing.T, res restResponse) T {
+// requireAnswer requires an answer with status and decodes its body into
+// a T.
+func requireAnswer[T any](t *testing.T, status int, res restResponse) T {
 	t.Helper()
-	require.Equal(t, http.StatusCreated, res.Status, "body: %s", res.Body)
+	require.Equal(t, status, res.Status, "body: %s", res.Body)
 	var out T
 	res.decode(t, &out)
 	return out
@@ -254,12 +255,12 @@ func requireCreated[T any](t *testing.T, res restResponse) T {
 
 func (c *restClient) createClient(t *testing.T, body any) restClientJSON {
 	t.Helper()
-	return requireCreated[restClientJSON](t, c.do(t, "POST", "/clients/", body))
+	return requireAnswer[restClientJSON](t, http.StatusCreated, c.do(t, "POST", "/clients/", body))
 }
 
 func (c *restClient) createMailing(t *testing.T, body any) restMailingJSON {
 	t.Helper()
-	return requireCreated[restMailingJSON](t, c.do(t, "POST", "/mailings/", body))
+	return requireAnswer[restMailingJSON](t, http.StatusCreated, c.do(t, "POST", "/mailings/", body))
 }
 
 // queryOf returns the query of a page link.
@@ -382,15 +383,10 @@ func TestRESTClients(t *testing.T) {
 			}
 
 			// PATCH changes only what it sends; a new phone keeps the operator code.
-			var got restClientJSON
-			res := c.do(t, "PATCH", path, map[string]any{"phone": 79061234567, "timezone": "Asia/Yekaterinburg"})
-			require.Equal(t, http.StatusOK, res.Status, "body: %s", res.Body)
-			res.decode(t, &got)
+			got := requireAnswer[restClientJSON](t, http.StatusOK, c.do(t, "PATCH", path, map[string]any{"phone": 79061234567, "timezone": "Asia/Yekaterinburg"}))
 			require.Equal(t, restClientJSON{ID: cl.ID, Phone: "79061234567", OperatorCode: "905", Tag: "a", Timezone: "Asia/Yekaterinburg"}, got)
 
-			res = c.do(t, "PATCH", strings.TrimSuffix(path, "/"), map[string]any{"tag": "b"})
-			require.Equal(t, http.StatusOK, res.Status, "body: %s", res.Body)
-			res.decode(t, &got)
+			got = requireAnswer[restClientJSON](t, http.StatusOK, c.do(t, "PATCH", strings.TrimSuffix(path, "/"), map[string]any{"tag": "b"}))
 			require.Equal(t, "b", got.Tag)
 			require.Equal(t, "Asia/Yekaterinburg", got.Timezone)
 
@@ -407,16 +403,12 @@ func TestRESTClients(t *testing.T) {
 			read := c.do(t, "GET", path, nil).object(t)
 			read["tag"] = "c"
 			read["operator_code"] = "777"
-			res = c.do(t, "PUT", path, read)
-			require.Equal(t, http.StatusOK, res.Status, "body: %s", res.Body)
-			res.decode(t, &got)
+			got = requireAnswer[restClientJSON](t, http.StatusOK, c.do(t, "PUT", path, read))
 			require.Equal(t, restClientJSON{ID: cl.ID, Phone: "79061234567", OperatorCode: "777", Tag: "c", Timezone: "Asia/Yekaterinburg"}, got)
-			res = c.do(t, "PUT", strings.TrimSuffix(path, "/"), map[string]any{"phone": "79071234567"})
-			require.Equal(t, http.StatusOK, res.Status, "body: %s", res.Body)
-			res.decode(t, &got)
+			got = requireAnswer[restClientJSON](t, http.StatusOK, c.do(t, "PUT", strings.TrimSuffix(path, "/"), map[string]any{"phone": "79071234567"}))
 			require.Equal(t, restClientJSON{ID: cl.ID, Phone: "79071234567", OperatorCode: "777", Tag: "c", Timezone: "Asia/Yekaterinburg"}, got, "omitted fields keep their values")
 
-			res = c.do(t, "DELETE", path, nil)
+			res := c.do(t, "DELETE", path, nil)
 			require.Equal(t, http.StatusNoContent, res.Status)
 			require.Empty(t, res.Body)
 			notFound := `{"detail": "Not found."}`
@@ -478,7 +470,7 @@ func TestRESTClients(t *testing.T) {
 		})
 
 		t.Run("Bulk", func(t *testing.T) {
-			created := requireCreated[[]restClientJSON](t, c.do(t, "POST", "/clients/bulk/", []any{
+			created := requireAnswer[[]restClientJSON](t, http.StatusCreated, c.do(t, "POST", "/clients/bulk/", []any{
 				map[string]any{"phone": "79301234567", "tag": "bulk"},
 				map[string]any{"phone": 79311234567, "tag": "bulk", "timezone": "Europe/Moscow"},
 				map[string]any{"phone": "79321234567", "tag": "bulk", "id": 5},
@@ -644,16 +636,13 @@ func TestRESTMailings(t *testing.T) {
 			})
 			path := fmt.Sprintf("/mailings/%d/", m.ID)
 
-			var got restMailingJSON
-			res := c.do(t, "PATCH", path, map[string]any{"text": "b"})
-			require.Equal(t, http.StatusOK, res.Status, "body: %s", res.Body)
-			res.decode(t, &got)
+			got := requireAnswer[restMailingJSON](t, http.StatusOK, c.do(t, "PATCH", path, map[string]any{"text": "b"}))
 			require.Equal(t, "b", got.Text)
 			require.Equal(t, []string{"x"}, got.Filter.Tags)
 			require.NotNil(t, got.SendWindow)
 
 			// Explicit null clears the filter and the window.
-			res = c.do(t, "PATCH", strings.TrimSuffix(path, "/"), map[string]any{"filter": nil, "send_window": nil})
+			res := c.do(t, "PATCH", strings.TrimSuffix(path, "/"), map[string]any{"filter": nil, "send_window": nil})
 			require.Equal(t, http.StatusOK, res.Status, "body: %s", res.Body)
 			obj := res.object(t)
 			require.Equal(t, map[string]any{"operator_codes": []any{}, "tags": []any{}}, obj["filter"])
@@ -669,12 +658,10 @@ func TestRESTMailings(t *testing.T) {
 				requireJSON(t, http.StatusBadRequest, `{"start_at": ["This field is required."], "end_at": ["This field is required."]}`)
 			c.do(t, "PATCH", path, map[string]any{"send_window": map[string]any{"from": "08:00", "to": "20:00"}})
 			newStart := later.Add(time.Hour)
-			res = c.do(t, "PUT", path, map[string]any{
+			got = requireAnswer[restMailingJSON](t, http.StatusOK, c.do(t, "PUT", path, map[string]any{
 				"start_at": newStart.Format(time.RFC3339), "end_at": end.Format(time.RFC3339), "text": "c",
 				"filter": map[string]any{"operator_codes": []string{"950"}},
-			})
-			require.Equal(t, http.StatusOK, res.Status, "body: %s", res.Body)
-			res.decode(t, &got)
+			}))
 			require.True(t, got.StartAt.Equal(newStart.Truncate(time.Second)))
 			require.Equal(t, "c", got.Text)
 			require.Equal(t, []string{"950"}, got.Filter.OperatorCodes)
@@ -793,7 +780,7 @@ func TestRESTStatistics(t *testing.T) {
 		c.do(t, "GET", "/mailings/general_statistics/", nil).
 			requireJSON(t, http.StatusOK, `{"mailings": 0, "messages": 0, "by_status": `+zeros+`, "per_mailing": []}`)
 
-		clients := requireCreated[[]restClientJSON](t, c.do(t, "POST", "/clients/bulk/", []any{
+		clients := requireAnswer[[]restClientJSON](t, http.StatusCreated, c.do(t, "POST", "/clients/bulk/", []any{
 			map[string]any{"phone": "79601234567", "tag": "stats"},
 			map[string]any{"phone": "79611234567", "tag": "stats"},
 			map[string]any{"phone": "79621234567", "tag": "stats"},
@@ -969,7 +956,7 @@ func TestRESTRefusesNonJSONBody(t *testing.T) {
 		require.Zero(t, clients.Count, "a refused body creates nothing")
 
 		// JSON with a charset is JSON.
-		m := requireCreated[restMailingJSON](t, c.do(t, "POST", "/mailings/", typedBody{"application/json; charset=utf-8", mailing}))
+		m := requireAnswer[restMailingJSON](t, http.StatusCreated, c.do(t, "POST", "/mailings/", typedBody{"application/json; charset=utf-8", mailing}))
 		path := fmt.Sprintf("/mailings/%d/", m.ID)
 
 		// Updates and lifecycle actions with a form's body: refused, unchanged.
