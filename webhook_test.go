@@ -166,6 +166,17 @@ func (b *testBundle) deliveries(t *testing.T) []*ent.WebhookDelivery {
 	return ds
 }
 
+// cancelledMailing creates a mailing due to start in an hour and cancels
+// it, which announces mailing.cancelled and sends nothing, and returns its
+// id.
+func (b *testBundle) cancelledMailing(t *testing.T, extra string) string {
+	t.Helper()
+	start := time.Now().Add(time.Hour)
+	id := b.createMailing(t, start, start.Add(time.Hour), extra)
+	b.mustGQL(t, `mutation($id: ID!) { cancelMailing(id: $id) { id } }`, map[string]any{"id": id}, nil)
+	return id
+}
+
 // TestWebhookLifecycleEvents: a mailing that goes out announces
 // mailing.started then mailing.finished; a cancelled one mailing.cancelled;
 // one whose messages cannot go out before its end mailing.expired. Every
@@ -190,8 +201,7 @@ func TestWebhookLifecycleEvents(t *testing.T) {
 		require.NotEqual(t, events[0].ID, events[1].ID)
 		require.True(t, strings.HasPrefix(events[0].ID, "msg_"))
 
-		cancelled := b.createMailing(t, now.Add(time.Hour), now.Add(2*time.Hour), "")
-		b.mustGQL(t, `mutation($id: ID!) { cancelMailing(id: $id) { id } }`, map[string]any{"id": cancelled}, nil)
+		cancelled := b.cancelledMailing(t, "")
 		events = rc.waitEvents(t, 30*time.Second, "cancelled", func(es []receivedEvent) bool { return len(eventTypes(es, cancelled)) == 1 })
 		require.Equal(t, []string{"mailing.cancelled"}, eventTypes(events, cancelled))
 
@@ -332,12 +342,10 @@ func TestWebhookSSRF(t *testing.T) {
 			"http://169.254.169.254/latest/meta-data/": "refused: 169.254.169.254 is a link-local address",
 		}
 		for url := range want {
-			id := b.createMailing(t, start, start.Add(time.Hour), `, webhookUrl: "`+url+`"`)
-			b.mustGQL(t, `mutation($id: ID!) { cancelMailing(id: $id) { id } }`, map[string]any{"id": id}, nil)
+			b.cancelledMailing(t, `, webhookUrl: "`+url+`"`)
 		}
 		// The operator's WEBHOOK_URL, on loopback too, is trusted.
-		id := b.createMailing(t, start, start.Add(time.Hour), "")
-		b.mustGQL(t, `mutation($id: ID!) { cancelMailing(id: $id) { id } }`, map[string]any{"id": id}, nil)
+		id := b.cancelledMailing(t, "")
 		global.waitEvents(t, 30*time.Second, "WEBHOOK_URL's event", func(es []receivedEvent) bool { return len(es) == 1 })
 
 		waitFor(t, 30*time.Second, "the refused deliveries failed, WEBHOOK_URL's delivered", func() bool {
@@ -471,9 +479,7 @@ func TestWebhookReceiverHangs(t *testing.T) {
 		})
 		t.Cleanup(func() { close(release) })
 		b := webhookSetup(t, dbURL, rc, 300*time.Millisecond, 50*time.Millisecond, setupOpts{})
-		start := time.Now().Add(time.Hour)
-		id := b.createMailing(t, start, start.Add(time.Hour), "")
-		b.mustGQL(t, `mutation($id: ID!) { cancelMailing(id: $id) { id } }`, map[string]any{"id": id}, nil)
+		b.cancelledMailing(t, "")
 		rc.waitEvents(t, 30*time.Second, "the retried delivery", func(es []receivedEvent) bool { return len(es) == 1 })
 		waitFor(t, 10*time.Second, "the delivery recorded", func() bool { return b.deliveries(t)[0].State == status.Delivered })
 		d := b.deliveries(t)[0]
@@ -497,9 +503,7 @@ func TestWebhookReceiverAnswers500(t *testing.T) {
 		})
 		const backoff = 200 * time.Millisecond
 		b := webhookSetup(t, dbURL, rc, 2*time.Second, backoff, setupOpts{})
-		start := time.Now().Add(time.Hour)
-		id := b.createMailing(t, start, start.Add(time.Hour), "")
-		b.mustGQL(t, `mutation($id: ID!) { cancelMailing(id: $id) { id } }`, map[string]any{"id": id}, nil)
+		b.cancelledMailing(t, "")
 
 		waitFor(t, 20*time.Second, "a failed attempt recorded", func() bool { return b.deliveries(t)[0].Attempts >= 1 })
 		d := b.deliveries(t)[0]
@@ -539,9 +543,7 @@ func TestWebhookReceiverClosesConnection(t *testing.T) {
 			return true
 		})
 		b := webhookSetup(t, dbURL, rc, 2*time.Second, 50*time.Millisecond, setupOpts{})
-		start := time.Now().Add(time.Hour)
-		id := b.createMailing(t, start, start.Add(time.Hour), "")
-		b.mustGQL(t, `mutation($id: ID!) { cancelMailing(id: $id) { id } }`, map[string]any{"id": id}, nil)
+		b.cancelledMailing(t, "")
 		rc.waitEvents(t, 30*time.Second, "the third attempt taken", func(es []receivedEvent) bool { return len(es) == 1 })
 		waitFor(t, 10*time.Second, "the delivery recorded", func() bool { return b.deliveries(t)[0].State == status.Delivered })
 		require.Equal(t, 3, b.deliveries(t)[0].Attempts)
