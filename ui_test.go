@@ -302,7 +302,7 @@ func TestUIPerformance(t *testing.T) {
 // TestUIOIDC signs in through an OpenID Connect provider (Authorization Code with
 // PKCE): the UI sends the browser to the provider, exchanges the code with its
 // verifier, and the service accepts the JWT it got; the operator's role is read from
-// the token. The provider's tokens live 4 s and come with refresh tokens: the UI
+// the token. The provider's tokens live 6 s and come with refresh tokens: the UI
 // renews its token by itself before it expires, and goes on working after the first
 // one is refused, its socket too when it reconnects; when the provider refuses the
 // refresh token (REVOKE), the next refusal of the API sends the tab through the
@@ -313,11 +313,11 @@ func TestUIOIDC(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		idp := oidctest.New(t)
 		idp.AddClient(oidctest.Client{
-			ID: "notify-ui", Subject: "u-42", TTL: 4 * time.Second, Refresh: true,
+			ID: "notify-ui", Subject: "u-42", TTL: 6 * time.Second, Refresh: true,
 			Claims: map[string]any{"roles": []string{"notify:operator"}, "name": "Olga"},
 		})
 		// The service accepts a token for auth.DefaultLeeway past its exp: with the
-		// provider's clock that far behind, a token is refused 4 s after it is issued.
+		// provider's clock that far behind, a token is refused 6 s after it is issued.
 		idp.SetClockOffset(-auth.DefaultLeeway)
 		s := startUIServer(t, databaseURL,
 			"OIDC_ISSUER="+idp.Issuer, "OIDC_AUDIENCE=notify-ui", "OIDC_CLIENT_ID=notify-ui")

@@ -33,6 +33,15 @@ const { createMailing: waiting } = await gql(
 
 const browser = await launch();
 const page = await open(browser);
+// The file choosers the page opens, intercepted from the start: a listener added just
+// before the key press that opens one can come too late, and the chooser goes unseen.
+const choosers = [];
+page.on("filechooser", (c) => choosers.shift()?.(c));
+const nextChooser = () =>
+  new Promise((resolve, reject) => {
+    choosers.push(resolve);
+    setTimeout(() => reject(new Error("no file chooser opened in 30 s")), 30_000);
+  });
 
 // focused describes the element that has the focus, for the failures.
 const focused = () =>
@@ -208,7 +217,7 @@ await gql(`mutation ($in: [CreateClientInput!]!) { createClients(input: $in) { i
 const picker = page.getByLabel("CSV file");
 await tabTo(picker, "the import's file picker");
 await ring(picker, "the import's file picker");
-const chooser = page.waitForEvent("filechooser");
+const chooser = nextChooser();
 await page.keyboard.press("Space");
 await (await chooser).setFiles({ name: "keyboard.csv", mimeType: "text/csv", buffer: Buffer.from("phone,tag\n79006660001,csv\n79006660002,csv\n") });
 await picker.filter({ hasText: "keyboard.csv" }).waitFor();

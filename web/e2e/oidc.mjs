@@ -1,5 +1,5 @@
 // Sign-in through the OIDC provider (run by TestUIOIDC): Authorization Code with PKCE.
-// The provider's tokens live 4 s (the service refuses each 4 s after it is issued) and
+// The provider's tokens live 6 s (the service refuses each 6 s after it is issued) and
 // come with a refresh token: the UI renews its token by itself, goes on working after
 // the first token is refused, and its socket reconnects with the renewed one; once the
 // provider refuses the refresh token (REVOKE), the API's next refusal sends the tab
