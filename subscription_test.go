@@ -665,16 +665,12 @@ func TestCORS(t *testing.T) {
 // subscribers go on, and once the clients disconnect the goroutines that
 // served them are gone. Not parallel: it counts goroutines.
 func TestSubscriptionBackpressureAndLeaks(t *testing.T) {
-	for _, db := range []string{"sqlite", "postgres"} {
-		t.Run(db, func(t *testing.T) {
-			url := testdb.SQLite(t)
-			if db == "postgres" {
-				url = testdb.Postgres(t)
-			}
+	for _, kind := range testdb.Kinds {
+		t.Run(kind.Name, func(t *testing.T) {
 			const n = 500
 			// A buffer of one event: a subscriber loading each event's
 			// message cannot keep up with a batch of 250 delivered at once.
-			b := setup(t, url, setupOpts{options: appOptions{eventBuffer: 1}})
+			b := setup(t, kind.URL(t), setupOpts{options: appOptions{eventBuffer: 1}})
 			b.createClients(t, 0, n, "UTC")
 			id, start := b.scheduledMailing(t)
 			vars := map[string]any{"id": id}

@@ -27,12 +27,9 @@ import (
 
 // onBothDatabases runs fn with a migrated service on SQLite and on Postgres.
 func onBothDatabases(t *testing.T, fn func(t *testing.T, s *Service)) {
-	for _, db := range []struct {
-		name string
-		url  func(testing.TB) string
-	}{{"sqlite", testdb.SQLite}, {"postgres", testdb.Postgres}} {
-		t.Run(db.name, func(t *testing.T) {
-			fn(t, New(Config{DB: testdb.Migrated(t, db.url(t)), Logger: slog.New(slog.DiscardHandler)}))
+	for _, kind := range testdb.Kinds {
+		t.Run(kind.Name, func(t *testing.T) {
+			fn(t, New(Config{DB: testdb.Migrated(t, kind.URL(t)), Logger: slog.New(slog.DiscardHandler)}))
 		})
 	}
 }

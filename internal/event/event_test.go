@@ -490,14 +490,10 @@ func TestChannelName(t *testing.T) {
 // BenchmarkMessagesChanged is the cost the bus adds to the sending hot
 // path: one call per flush of the engine (up to 250 changes).
 func BenchmarkMessagesChanged(b *testing.B) {
-	for _, mode := range []string{"sqlite", "postgres"} {
-		b.Run(mode, func(b *testing.B) {
-			url := testdb.SQLite(b)
-			if mode == "postgres" {
-				url = testdb.Postgres(b)
-			}
+	for _, kind := range testdb.Kinds {
+		b.Run(kind.Name, func(b *testing.B) {
 			ctx := context.Background()
-			db := testdb.Open(b, url)
+			db := testdb.Open(b, kind.URL(b))
 			stats := &fakeStats{byID: map[int]*campaign.MailingStats{}}
 			bus, err := New(ctx, Config{DB: db, Stats: stats.load, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			require.NoError(b, err)

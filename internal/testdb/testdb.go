@@ -74,17 +74,22 @@ func Postgres(t testing.TB) string {
 	return u.String()
 }
 
-// Each runs fn as a subtest on SQLite and on Postgres.
+// Kinds are the databases every test runs on, by name: URL gives a test a
+// new one (SQLite or Postgres).
+var Kinds = []struct {
+	Name string
+	URL  func(testing.TB) string
+}{{"sqlite", SQLite}, {"postgres", Postgres}}
+
+// Each runs fn as a parallel subtest on each of Kinds.
 func Each(t *testing.T, fn func(t *testing.T, databaseURL string)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		fn(t, SQLite(t))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		fn(t, Postgres(t))
-	})
+	for _, kind := range Kinds {
+		t.Run(kind.Name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, kind.URL(t))
+		})
+	}
 }
 
 // Open opens the database at databaseURL for t, closed when t ends.
