@@ -35,13 +35,20 @@ func startCluster(t *testing.T, n int) (fake *fakesender.Fake, cluster []*testBu
 			env: map[string]string{
 				"SENDER_URL":             fakeURL,
 				"SENDER_MAX_RPS_CLUSTER": strconv.Itoa(clusterQuota),
-				"LOG_LEVEL":              "info",
+				// 16 requests in flight, far more than a third of the
+				// quota, and so 4 batch workers (BatchWorkers): 12 in the
+				// cluster for the mailing's batches, which are then handed
+				// out as workers free up. With 64, each instance ran 11
+				// and the three took every batch at their first fetch, so
+				// the shares followed who fetched first (17 % once).
+				"SENDER_CONCURRENCY": "16",
+				"LOG_LEVEL":          "info",
 			},
 			options: appOptions{engine: delivery.Config{BatchSize: 25}},
 		})
 		b.fake = fake
 		// Three instances (and the other tests) share the test Postgres:
-		// each engine keeps to 12 connections (8 batches' admissions, the
+		// each engine keeps to 12 connections (4 batches' admissions, the
 		// quota's own, and room for the writes) instead of 40.
 		b.app.db.SQL.SetMaxOpenConns(12)
 		b.app.db.SQL.SetMaxIdleConns(12)
@@ -109,7 +116,7 @@ func TestClusterQuota(t *testing.T) {
 	t.Logf("peak %d requests in a second, quota %d", peak, clusterQuota)
 
 	// Each instance's share. Demand is equal while batches are left to take
-	// (each instance runs up to 8 batches with 64 requests in flight, far
+	// (each instance runs up to 4 batches with 16 requests in flight, far
 	// more than its third of the quota), and the claims interleave (chunks
 	// of one token, the quota released a tenth of a second at a time), so
 	// each gets about a third. River hands out batches first come, so in the
