@@ -74,10 +74,14 @@ func New(t testing.TB) *Provider {
 		codes:   map[string]authCode{},
 		refresh: map[string]string{},
 	}
-	srv := httptest.NewServer(http.HandlerFunc(p.serve))
-	t.Cleanup(srv.Close)
-	p.Issuer = srv.URL
+	// The issuer is set before the server starts: its handlers read it,
+	// and a request from another process (a browser) gives the race
+	// detector no order between a later write and those reads.
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
+	p.Issuer = "http://" + srv.Listener.Addr().String()
 	p.AddKey(t, "key-1")
+	srv.Start()
+	t.Cleanup(srv.Close)
 	return p
 }
 
