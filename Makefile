@@ -47,6 +47,8 @@ fuzz: ## fuzz the validators for a while (FUZZTIME, default 20s each)
 bench: ## the live-status delivery benchmark, then end-to-end benchmarks on Postgres (real binary, fake sender; 1 and 3 instances, CPU per message); prints medians
 	$(GO) test ./graph -run '^$$' -bench '^BenchmarkStatusDelivery$$' -benchtime 200x -count 6
 	$(GO) run ./internal/bench $(BENCH_FLAGS)
+	@echo "kill -9 of one of three instances a third into a mailing (20,000 recipients, 50 ms sender):"
+	@set -o pipefail; KILL_RECIPIENTS=20000 $(GO) test -count=1 -run '^TestInstanceKillTakeover$$' -v . | grep -E 'killed pid|taken over|finished .* after the kill|duplicates;|^(--- |ok|FAIL)'
 
 .PHONY: soak
 soak: ## run the real service under mailings, API traffic and subscribers (SOAK_DURATION, default 10m); fails when it does not hold steady
