@@ -276,7 +276,11 @@ func TestBrowserRiverUI(t *testing.T) {
 		_, err := browsertest.Poll[bool](ctx, br, `document.documentElement.classList.contains('dark')`)
 		require.NoError(t, err)
 
-		require.NoError(t, br.Click(ctx, `a[href="/riverui/jobs/1"]`))
+		// The mailing's start job, by its id: the periodic prune job, inserted
+		// at start, may have taken id 1.
+		var startJob int64
+		require.NoError(t, b.app.db.SQL.QueryRowContext(ctx, `SELECT id FROM river_job WHERE kind = 'start_mailing'`).Scan(&startJob))
+		require.NoError(t, br.Click(ctx, fmt.Sprintf(`a[href="/riverui/jobs/%d"]`, startJob)))
 		waitText("Job Details")
 		waitText("mailing_id")
 		clickText(t, br, "button", "Cancel")
