@@ -170,9 +170,15 @@ func (p *Provider) Claims(sub, audience string, extra map[string]any) map[string
 	p.mu.Lock()
 	now := time.Now().Add(p.offset)
 	p.mu.Unlock()
+	return p.claimsAt(now, 5*time.Minute, sub, audience, extra)
+}
+
+// claimsAt returns the claims of a token for sub and audience issued at now
+// and valid for ttl, with extra added (a nil value deletes a claim).
+func (p *Provider) claimsAt(now time.Time, ttl time.Duration, sub, audience string, extra map[string]any) map[string]any {
 	c := map[string]any{
 		"iss": p.Issuer, "sub": sub, "aud": audience,
-		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
+		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(ttl).Unix(),
 	}
 	for k, v := range extra {
 		if v == nil {
@@ -327,12 +333,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	if ttl == 0 {
 		ttl = 5 * time.Minute
 	}
-	claims := map[string]any{"iss": p.Issuer, "sub": c.Subject, "aud": c.ID,
-		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(ttl).Unix()}
-	for k, v := range c.Claims {
-		claims[k] = v
-	}
-	raw, err := p.sign(kid, kid, claims)
+	raw, err := p.sign(kid, kid, p.claimsAt(now, ttl, c.Subject, c.ID, c.Claims))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
