@@ -47,6 +47,16 @@ func get(t *testing.T, h http.Handler, target string, header ...string) (*http.R
 	return res, string(body)
 }
 
+// getOK serves a GET of target through h and asserts it answers 200 with
+// the Content-Type wantType; it returns the response and its body.
+func getOK(t *testing.T, h http.Handler, target, wantType string) (*http.Response, string) {
+	t.Helper()
+	res, body := get(t, h, target)
+	require.Equal(t, http.StatusOK, res.StatusCode, target)
+	require.Equal(t, wantType, res.Header.Get("Content-Type"), target)
+	return res, body
+}
+
 // externalURL matches any absolute http(s) URL, which an offline page must not load.
 var externalURL = regexp.MustCompile(`https?://`)
 
@@ -58,9 +68,7 @@ func TestGraphiQL(t *testing.T) {
 	t.Run("Page", func(t *testing.T) {
 		t.Parallel()
 
-		res, body := get(t, mux, "/")
-		require.Equal(t, http.StatusOK, res.StatusCode)
-		require.Equal(t, "text/html; charset=utf-8", res.Header.Get("Content-Type"))
+		res, body := getOK(t, mux, "/", "text/html; charset=utf-8")
 		require.Equal(t, "no-cache", res.Header.Get("Cache-Control"))
 		require.Contains(t, body, "<title>Notify</title>")
 		require.Empty(t, externalURL.FindAllString(body, -1), "the page must load nothing from the internet")
@@ -230,11 +238,9 @@ func TestPagesSendSecurityHeaders(t *testing.T) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = io.WriteString(w, "<!doctype html>")
 	}))
-	res, _ = get(t, river, "/riverui/")
-	require.Equal(t, http.StatusOK, res.StatusCode)
+	res, _ = getOK(t, river, "/riverui/", "text/html; charset=utf-8")
 	requireSecurityHeaders(t, res.Header, "River's UI")
 	require.Equal(t, webui.RiverUICSP, res.Header.Get("Content-Security-Policy"))
-	require.Equal(t, "text/html; charset=utf-8", res.Header.Get("Content-Type"))
 }
 
 func TestSecureHeadersBeforeTheHandler(t *testing.T) {
@@ -284,8 +290,11 @@ func TestAssets(t *testing.T) {
 			want, ok := wantSRI[path]
 			require.True(t, ok, "unexpected asset %s", path)
 
-			res, body := get(t, mux, url)
-			require.Equal(t, http.StatusOK, res.StatusCode)
+			wantType := "text/javascript; charset=utf-8"
+			if strings.HasSuffix(path, ".css") {
+				wantType = "text/css; charset=utf-8"
+			}
+			res, body := getOK(t, mux, url, wantType)
 			sum := sha256.Sum256([]byte(body))
 			got := "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
 			if want != "" {
@@ -295,12 +304,6 @@ func TestAssets(t *testing.T) {
 				require.Equal(t, "v="+hex.EncodeToString(sum[:8]), query)
 			}
 			require.Equal(t, integrity, got, "sha256 of the served file")
-
-			wantType := "text/javascript; charset=utf-8"
-			if strings.HasSuffix(path, ".css") {
-				wantType = "text/css; charset=utf-8"
-			}
-			require.Equal(t, wantType, res.Header.Get("Content-Type"))
 			require.Equal(t, "nosniff", res.Header.Get("X-Content-Type-Options"))
 			require.Equal(t, "public, max-age=31536000, immutable", res.Header.Get("Cache-Control"))
 
@@ -342,9 +345,7 @@ func TestDocs(t *testing.T) {
 	t.Run("Index", func(t *testing.T) {
 		t.Parallel()
 
-		res, body := get(t, mux, "/docs/")
-		require.Equal(t, http.StatusOK, res.StatusCode)
-		require.Equal(t, "text/html; charset=utf-8", res.Header.Get("Content-Type"))
+		_, body := getOK(t, mux, "/docs/", "text/html; charset=utf-8")
 		require.Contains(t, body, `<div id="swagger-ui"></div>`)
 		require.Contains(t, body, `src="./swagger-initializer.js"`)
 		require.Empty(t, externalURL.FindAllString(body, -1))
@@ -353,9 +354,7 @@ func TestDocs(t *testing.T) {
 	t.Run("Initializer", func(t *testing.T) {
 		t.Parallel()
 
-		res, body := get(t, mux, "/docs/swagger-initializer.js")
-		require.Equal(t, http.StatusOK, res.StatusCode)
-		require.Equal(t, "text/javascript; charset=utf-8", res.Header.Get("Content-Type"))
+		res, body := getOK(t, mux, "/docs/swagger-initializer.js", "text/javascript; charset=utf-8")
 		require.Equal(t, "no-cache", res.Header.Get("Cache-Control"))
 		require.Contains(t, body, `url: "/docs/openapi.json",`)
 		require.Contains(t, body, `validatorUrl: null,`)
@@ -375,9 +374,7 @@ func TestDocs(t *testing.T) {
 			"/docs/index.css":                       "text/css; charset=utf-8",
 			"/docs/favicon-32x32.png":               "image/png",
 		} {
-			res, body := get(t, mux, path)
-			require.Equal(t, http.StatusOK, res.StatusCode, path)
-			require.Equal(t, wantType, res.Header.Get("Content-Type"), path)
+			res, body := getOK(t, mux, path, wantType)
 			require.Equal(t, "public, max-age=86400", res.Header.Get("Cache-Control"), path)
 			require.NotEmpty(t, body, path)
 		}
