@@ -239,9 +239,7 @@ func reportCSPViolations(b *Browser) chromedp.Action[chromedp.Void] {
 func (b *Browser) record(ev any) {
 	switch ev := ev.(type) {
 	case *network.EventRequestWillBeSent:
-		b.mu.Lock()
-		b.requests = append(b.requests, ev.Request.URL)
-		b.mu.Unlock()
+		appendLocked(b, &b.requests, ev.Request.URL)
 	case *network.EventResponseReceived:
 		if ev.Type != network.ResourceTypeDocument || ev.Response == nil {
 			return
@@ -255,9 +253,7 @@ func (b *Browser) record(ev any) {
 				}
 			}
 		}
-		b.mu.Lock()
-		b.documents = append(b.documents, doc)
-		b.mu.Unlock()
+		appendLocked(b, &b.documents, doc)
 	case *runtime.EventExceptionThrown:
 		b.addProblem("exception: " + exceptionText(ev.ExceptionDetails))
 	case *runtime.EventConsoleAPICalled:
@@ -292,45 +288,49 @@ func exceptionText(d *runtime.ExceptionDetails) string {
 }
 
 func (b *Browser) addProblem(p string) {
+	appendLocked(b, &b.problems, p)
+}
+
+// appendLocked appends v to the list of b's at s, under b's lock.
+func appendLocked[T any](b *Browser, s *[]T, v T) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.problems = append(b.problems, p)
+	*s = append(*s, v)
+}
+
+// copyLocked returns a copy of the list of b's at s, taken under b's lock.
+func copyLocked[T any](b *Browser, s *[]T) []T {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]T(nil), *s...)
 }
 
 // Requests returns the URLs the tab has requested so far, in order, including data: and
 // blob: URLs. A test that checks a page loads nothing from the internet compares them
 // with the test server's URL.
 func (b *Browser) Requests() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.requests...)
+	return copyLocked(b, &b.requests)
 }
 
 // Documents returns the responses to the tab's navigations so far, in order, with their
 // headers. A test that checks the headers a page was served with (its
 // Content-Security-Policy) reads the last one.
 func (b *Browser) Documents() []Document {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]Document(nil), b.documents...)
+	return copyLocked(b, &b.documents)
 }
 
 // CSPViolations returns the Content-Security-Policy violations the tab's pages reported
 // so far (a securitypolicyviolation event each), in order: the directive, what it
 // blocked and where. Problems lists them too.
 func (b *Browser) CSPViolations() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.violations...)
+	return copyLocked(b, &b.violations)
 }
 
 // Problems returns what went wrong in the tab so far: uncaught exceptions, console.error
 // calls, browser log errors such as failed loads and Subresource Integrity mismatches,
 // and Content-Security-Policy violations.
 func (b *Browser) Problems() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.problems...)
+	return copyLocked(b, &b.problems)
 }
 
 // Run runs one chromedp action in b's tab and returns its value, bounded by ctx and by
