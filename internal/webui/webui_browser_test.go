@@ -164,36 +164,41 @@ func TestBrowserDocs(t *testing.T) {
 
 	srv := newBrowserTestServer(t)
 
-	t.Run("TryGet", func(t *testing.T) {
-		t.Parallel()
+	for _, tc := range []struct {
+		name, screenshot string
+		op               browsertest.SwaggerOperation
+		status           int
+		body, url        string
+	}{
+		{
+			name: "TryGet", screenshot: "general_statistics",
+			op:     browsertest.SwaggerOperation{Method: "GET", Path: "/mailings/general_statistics/"},
+			status: http.StatusOK, body: `{"mailings":1,"messages":2}`, url: "/mailings/general_statistics/",
+		},
+		{
+			name: "TryWithInputs", screenshot: "echo",
+			op: browsertest.SwaggerOperation{
+				Method: "POST",
+				Path:   "/echo/{id}/",
+				Params: map[string]string{"id": "42", "tag": "vip"},
+				Body:   `{"text": "hi"}`,
+			},
+			status: http.StatusCreated, body: `{"id":"42","tag":"vip","body":{"text":"hi"}}`, url: "/echo/42/?tag=vip",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 
-		b := browsertest.New(t)
-		res, err := browsertest.SwaggerTryGet(t.Context(), b, srv.URL, "/mailings/general_statistics/")
-		require.NoError(t, err)
-		require.Equal(t, http.StatusOK, res.Status)
-		require.JSONEq(t, `{"mailings":1,"messages":2}`, res.Body)
-		require.Equal(t, srv.URL+"/mailings/general_statistics/", res.RequestURL)
-		b.Screenshot("general_statistics")
-		requireOffline(t, b, srv)
-	})
-
-	t.Run("TryWithInputs", func(t *testing.T) {
-		t.Parallel()
-
-		b := browsertest.New(t)
-		res, err := browsertest.SwaggerTry(t.Context(), b, srv.URL, browsertest.SwaggerOperation{
-			Method: "POST",
-			Path:   "/echo/{id}/",
-			Params: map[string]string{"id": "42", "tag": "vip"},
-			Body:   `{"text": "hi"}`,
+			b := browsertest.New(t)
+			res, err := browsertest.SwaggerTry(t.Context(), b, srv.URL, tc.op)
+			require.NoError(t, err)
+			require.Equal(t, tc.status, res.Status)
+			require.JSONEq(t, tc.body, res.Body)
+			require.Equal(t, srv.URL+tc.url, res.RequestURL)
+			b.Screenshot(tc.screenshot)
+			requireOffline(t, b, srv)
 		})
-		require.NoError(t, err)
-		require.Equal(t, http.StatusCreated, res.Status)
-		require.JSONEq(t, `{"id":"42","tag":"vip","body":{"text":"hi"}}`, res.Body)
-		require.Equal(t, srv.URL+"/echo/42/?tag=vip", res.RequestURL)
-		b.Screenshot("echo")
-		requireOffline(t, b, srv)
-	})
+	}
 
 	t.Run("UnknownOperation", func(t *testing.T) {
 		t.Parallel()
