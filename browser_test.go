@@ -48,11 +48,29 @@ func requirePagesSecured(t *testing.T, br *browsertest.Browser) {
 		}
 		require.NotContains(t, csp, "unsafe-eval", doc.URL)
 		require.NotContains(t, csp, "http", doc.URL) // no other origin
-		require.Equal(t, "DENY", doc.Header.Get("X-Frame-Options"), doc.URL)
-		require.Equal(t, "nosniff", doc.Header.Get("X-Content-Type-Options"), doc.URL)
-		require.Equal(t, "no-referrer", doc.Header.Get("Referrer-Policy"), doc.URL)
+		requireNoFramingSniffingReferrer(t, doc)
 	}
 	require.Empty(t, br.CSPViolations())
+}
+
+// requireNoFramingSniffingReferrer asserts the headers every page of the service is
+// served with besides its policy: no framing, no content sniffing, no referrer.
+func requireNoFramingSniffingReferrer(t *testing.T, doc browsertest.Document) {
+	t.Helper()
+	require.Equal(t, "DENY", doc.Header.Get("X-Frame-Options"), doc.URL)
+	require.Equal(t, "nosniff", doc.Header.Get("X-Content-Type-Options"), doc.URL)
+	require.Equal(t, "no-referrer", doc.Header.Get("Referrer-Policy"), doc.URL)
+}
+
+// createLaterMailing creates through c a mailing that starts in an hour, for the pages
+// to show: the browser tests see it scheduled, nothing sent.
+func createLaterMailing(t *testing.T, c *restClient) restMailingJSON {
+	t.Helper()
+	return c.createMailing(t, map[string]any{
+		"start_at": time.Now().Add(time.Hour).Format(time.RFC3339),
+		"end_at":   time.Now().Add(2 * time.Hour).Format(time.RFC3339),
+		"text":     "from the browser test",
+	})
 }
 
 // TestBrowserSwaggerUI opens /docs/ in headless Chromium against the real
@@ -63,11 +81,7 @@ func TestBrowserSwaggerUI(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		b := setup(t, databaseURL, setupOpts{})
 		c := newRESTClient(t, b)
-		c.createMailing(t, map[string]any{
-			"start_at": time.Now().Add(time.Hour).Format(time.RFC3339),
-			"end_at":   time.Now().Add(2 * time.Hour).Format(time.RFC3339),
-			"text":     "from the browser test",
-		})
+		createLaterMailing(t, c)
 		br := browsertest.New(t)
 		ctx := t.Context()
 
@@ -131,11 +145,7 @@ func TestBrowserGraphiQL(t *testing.T) {
 		b := setup(t, databaseURL, setupOpts{})
 		c := newRESTClient(t, b)
 		for range 2 {
-			c.createMailing(t, map[string]any{
-				"start_at": time.Now().Add(time.Hour).Format(time.RFC3339),
-				"end_at":   time.Now().Add(2 * time.Hour).Format(time.RFC3339),
-				"text":     "from the browser test",
-			})
+			createLaterMailing(t, c)
 		}
 		br := browsertest.New(t)
 
@@ -237,11 +247,7 @@ func TestBrowserRiverUI(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		b := setup(t, databaseURL, setupOpts{})
-		newRESTClient(t, b).createMailing(t, map[string]any{
-			"start_at": time.Now().Add(time.Hour).Format(time.RFC3339),
-			"end_at":   time.Now().Add(2 * time.Hour).Format(time.RFC3339),
-			"text":     "from the browser test",
-		})
+		createLaterMailing(t, newRESTClient(t, b))
 		// River's UI as the route table mounts it, without the API tokens'
 		// guard; wrapping it again is harmless once the table does.
 		var riverUI http.Handler
@@ -303,9 +309,7 @@ func TestBrowserRiverUI(t *testing.T) {
 		require.NotEmpty(t, docs)
 		for _, doc := range docs {
 			require.Equal(t, webui.RiverUICSP, doc.Header.Get("Content-Security-Policy"), doc.URL)
-			require.Equal(t, "DENY", doc.Header.Get("X-Frame-Options"), doc.URL)
-			require.Equal(t, "nosniff", doc.Header.Get("X-Content-Type-Options"), doc.URL)
-			require.Equal(t, "no-referrer", doc.Header.Get("Referrer-Policy"), doc.URL)
+			requireNoFramingSniffingReferrer(t, doc)
 		}
 		zodProbe := "script-src blocked eval at " + srv.URL + "/riverui/assets/main-"
 		var problems []string
