@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -90,11 +89,5 @@ func (a *API) listAudit(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	q := a.ent.AuditEntry.Query().Where(f.Predicates()...)
-	pg, err := paginate(r, q.Count, func(ctx context.Context, offset, limit int) ([]*ent.AuditEntry, error) {
-		return q.Clone().Order(ent.Desc(auditentry.FieldID)).Offset(offset).Limit(limit).All(ctx)
-	}, auditEntryOut)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, pg, nil
+	return list(r, q.Order(ent.Desc(auditentry.FieldID)), auditEntryOut)
 }

@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -85,13 +84,7 @@ func (a *API) listClients(r *http.Request) (int, any, error) {
 	if code, ok := queryValue(r, "operator_code"); ok {
 		q.Where(customer.OperatorCode(code))
 	}
-	pg, err := paginate(r, q.Count, func(ctx context.Context, offset, limit int) ([]*ent.Customer, error) {
-		return q.Clone().Order(ent.Asc(customer.FieldID)).Offset(offset).Limit(limit).All(ctx)
-	}, clientOut)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, pg, nil
+	return list(r, q.Order(ent.Asc(customer.FieldID)), clientOut)
 }
 
 // createClient is POST /clients/.

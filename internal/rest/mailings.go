@@ -165,13 +165,7 @@ func (a *API) listMailings(r *http.Request) (int, any, error) {
 	if ok {
 		q.Where(mailing.StatusEQ(st))
 	}
-	pg, err := paginate(r, q.Count, func(ctx context.Context, offset, limit int) ([]*ent.Mailing, error) {
-		return q.Clone().Order(ent.Asc(mailing.FieldID)).Offset(offset).Limit(limit).All(ctx)
-	}, func(m *ent.Mailing) mailingJSON { return mailingOut(r.Context(), m) })
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, pg, nil
+	return list(r, q.Order(ent.Asc(mailing.FieldID)), func(m *ent.Mailing) mailingJSON { return mailingOut(r.Context(), m) })
 }
 
 // createMailing is POST /mailings/. A mailing created inside its period is

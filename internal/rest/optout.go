@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -43,13 +42,7 @@ func (a *API) listOptOuts(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	pg, err := paginate(r, q.Count, func(ctx context.Context, offset, limit int) ([]*ent.OptOut, error) {
-		return q.Clone().Order(ent.Asc(optout.FieldID)).Offset(offset).Limit(limit).All(ctx)
-	}, optOutOut)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, pg, nil
+	return list(r, q.Order(ent.Asc(optout.FieldID)), optOutOut)
 }
 
 // createOptOut is POST /opt-outs/ {"phone", "reason"}: 201 with the

@@ -49,15 +49,25 @@ func pageParams(r *http.Request) (number int, size int, last bool, err error) {
 	}
 }
 
-// paginate counts the list, fetches the page the request asks for and
-// converts its rows. A page past the end is errInvalidPage; page 1 of an
-// empty list is an empty page.
-func paginate[Row, T any](r *http.Request, count func(context.Context) (int, error), fetch func(ctx context.Context, offset, limit int) ([]Row, error), convert func(Row) T) (*page[T], error) {
+// query is what a page needs of an ent query (*ent.CustomerQuery, …):
+// Count leaves out the query's order, the page's rows keep it.
+type query[Q, Row any] interface {
+	Count(context.Context) (int, error)
+	Clone() Q
+	Offset(int) Q
+	Limit(int) Q
+	All(context.Context) ([]Row, error)
+}
+
+// paginate counts the rows of q, an ordered query, fetches the page the
+// request asks for and converts its rows. A page past the end is
+// errInvalidPage; page 1 of an empty list is an empty page.
+func paginate[Q query[Q, Row], Row, T any](r *http.Request, q Q, convert func(Row) T) (*page[T], error) {
 	number, size, last, err := pageParams(r)
 	if err != nil {
 		return nil, err
 	}
-	total, err := count(r.Context())
+	total, err := q.Count(r.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +78,7 @@ func paginate[Row, T any](r *http.Request, count func(context.Context) (int, err
 	if number > pages {
 		return nil, errInvalidPage
 	}
-	rows, err := fetch(r.Context(), (number-1)*size, size)
+	rows, err := q.Clone().Offset((number - 1) * size).Limit(size).All(r.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +93,15 @@ func paginate[Row, T any](r *http.Request, count func(context.Context) (int, err
 		pg.Previous = pageURL(r, number-1)
 	}
 	return pg, nil
+}
+
+// list is a list endpoint's answer: 200 with the page of q that r asks for.
+func list[Q query[Q, Row], Row, T any](r *http.Request, q Q, convert func(Row) T) (int, any, error) {
+	pg, err := paginate(r, q, convert)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, pg, nil
 }
 
 // pageURL is the absolute URL of page number of the list r asks for, with

@@ -2,7 +2,6 @@ package rest
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -147,9 +146,7 @@ func (a *API) detailStatistics(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	messages, err := paginate(r, q.Count, func(ctx context.Context, offset, limit int) ([]*ent.Message, error) {
-		return q.Clone().Order(ent.Asc(message.FieldID)).Offset(offset).Limit(limit).All(ctx)
-	}, messageOut)
+	messages, err := paginate(r, q.Order(ent.Asc(message.FieldID)), messageOut)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/notifyhq/notify/ent"
+	"github.com/notifyhq/notify/ent/webhookdelivery"
 	"github.com/notifyhq/notify/internal/status"
 	"github.com/notifyhq/notify/internal/webhook"
 )
@@ -84,9 +85,5 @@ func (a *API) listWebhookDeliveries(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	pg, err := paginate(r, f.Query(a.ent).Count, f.Newest(a.ent), webhookDeliveryOut)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, pg, nil
+	return list(r, f.Query(a.ent).Order(ent.Desc(webhookdelivery.FieldID)), webhookDeliveryOut)
 }

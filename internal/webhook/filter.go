@@ -1,8 +1,6 @@
 package webhook
 
 import (
-	"context"
-
 	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/ent/predicate"
 	"github.com/notifyhq/notify/ent/webhookdelivery"
@@ -35,12 +33,4 @@ func (f Filter) Predicates() []predicate.WebhookDelivery {
 // Query is the deliveries f selects.
 func (f Filter) Query(c *ent.Client) *ent.WebhookDeliveryQuery {
 	return c.WebhookDelivery.Query().Where(f.Predicates()...)
-}
-
-// Newest reads the deliveries f selects newest first, from offset on, at
-// most limit of them (REST's pages).
-func (f Filter) Newest(c *ent.Client) func(ctx context.Context, offset, limit int) ([]*ent.WebhookDelivery, error) {
-	return func(ctx context.Context, offset, limit int) ([]*ent.WebhookDelivery, error) {
-		return f.Query(c).Order(ent.Desc(webhookdelivery.FieldID)).Offset(offset).Limit(limit).All(ctx)
-	}
 }
