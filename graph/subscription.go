@@ -21,16 +21,15 @@ import (
 
 // forwardStatusEvents turns a status subscription into the resolver's
 // stream: one MessageStatusEvent per status write, with the message loaded
-// only when the operation selects it; notices and the reason of a drop
-// become error events (see addStreamError). The stream is closed when the
-// subscription ends.
-func (r *Resolver) forwardStatusEvents(ctx context.Context, sub *event.MessageSubscription) <-chan *model.MessageStatusEvent {
+// when loadMessage says so (the operation selects it); notices and the
+// reason of a drop become error events (see addStreamError). The stream is
+// closed when the subscription ends.
+func (r *Resolver) forwardStatusEvents(ctx context.Context, sub *event.MessageSubscription, loadMessage bool) <-chan *model.MessageStatusEvent {
 	// A burst goes to gqlgen at once: unbuffered, every event took two
 	// goroutine switches (forwarder, execution). The bus's buffer still
 	// bounds what a subscription may hold.
 	out := make(chan *model.MessageStatusEvent, maxBurst)
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	loadMessage := selects(ctx, "message")
 	send := func(ev *model.MessageStatusEvent) bool {
 		select {
 		case out <- ev:
@@ -67,7 +66,7 @@ func (r *Resolver) forwardStatusEvents(ctx context.Context, sub *event.MessageSu
 			}
 			var msgs map[int]*ent.Message
 			if loadMessage {
-				msgs = r.loadMessages(ctx, burst)
+				msgs = r.loadMessages(ctx, messageIDs(burst))
 			}
 			for _, ev := range burst {
 				if ev.Err != nil {
@@ -100,15 +99,20 @@ func (r *Resolver) forwardStatusEvents(ctx context.Context, sub *event.MessageSu
 // maxBurst bounds the events whose messages one query loads.
 const maxBurst = 256
 
-// loadMessages loads the current messages of a burst of events; a deleted
-// message is missing (its event's message is null).
-func (r *Resolver) loadMessages(ctx context.Context, burst []*event.MessageEvent) map[int]*ent.Message {
+// messageIDs returns the messages of a burst's events (not its notices).
+func messageIDs(burst []*event.MessageEvent) []int {
 	ids := make([]int, 0, len(burst))
 	for _, ev := range burst {
 		if ev.Change != nil {
 			ids = append(ids, ev.Change.MessageID)
 		}
 	}
+	return ids
+}
+
+// loadMessages loads the current messages of status events by their ids; a
+// deleted message is missing (its event's message is null).
+func (r *Resolver) loadMessages(ctx context.Context, ids []int) map[int]*ent.Message {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -126,10 +130,19 @@ func (r *Resolver) loadMessages(ctx context.Context, burst []*event.MessageEvent
 	return out
 }
 
-// selects reports whether the subscription's selection asks for field.
-func selects(ctx context.Context, field string) bool {
-	fields := graphql.CollectFields(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, []string{"MessageStatusEvent"})
-	return slices.ContainsFunc(fields, func(f graphql.CollectedField) bool { return f.Name == field })
+// selects reports whether the subscription's selection, of type typ, asks
+// for field; with more names, whether that field's selection, of the next
+// type, asks for the next field, and so on: ("MessageStatusEvent",
+// "message"), ("MessageStatusBatch", "events", "MessageStatusEvent",
+// "message").
+func selects(ctx context.Context, typ, field string, more ...string) bool {
+	return selectsIn(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, typ, field, more)
+}
+
+func selectsIn(oc *graphql.OperationContext, set ast.SelectionSet, typ, field string, more []string) bool {
+	return slices.ContainsFunc(graphql.CollectFields(oc, set, []string{typ}), func(f graphql.CollectedField) bool {
+		return f.Name == field && (len(more) < 2 || selectsIn(oc, f.Selections, more[0], more[1], more[2:]))
+	})
 }
 
 // A subscription's stream carries values only, so an error in the middle of

@@ -20,7 +20,12 @@ func (r *subscriptionResolver) MessageStatusChanged(ctx context.Context, mailing
 	if err != nil {
 		return nil, fmt.Errorf("error subscribing to status changes: %w", err)
 	}
-	return r.forwardStatusEvents(ctx, sub), nil
+	return r.forwardStatusEvents(ctx, sub, selects(ctx, "MessageStatusEvent", "message")), nil
+}
+
+// MessageStatusBatches is the resolver for the messageStatusBatches field.
+func (r *subscriptionResolver) MessageStatusBatches(ctx context.Context, mailingID int, last *int) (<-chan *model.MessageStatusBatch, error) {
+	return r.statusBatches(ctx, mailingID, last)
 }
 
 // MailingProgress is the resolver for the mailingProgress field.

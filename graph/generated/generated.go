@@ -201,6 +201,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MessageStatusBatch struct {
+		Count  func(childComplexity int) int
+		Events func(childComplexity int) int
+	}
+
 	MessageStatusEvent struct {
 		At          func(childComplexity int) int
 		Attempts    func(childComplexity int) int
@@ -297,6 +302,7 @@ type ComplexityRoot struct {
 	Subscription struct {
 		ClientImportProgress func(childComplexity int, id int) int
 		MailingProgress      func(childComplexity int, mailingID int) int
+		MessageStatusBatches func(childComplexity int, mailingID int, last *int) int
 		MessageStatusChanged func(childComplexity int, mailingID *int) int
 	}
 
@@ -387,6 +393,7 @@ type QueryResolver interface {
 }
 type SubscriptionResolver interface {
 	MessageStatusChanged(ctx context.Context, mailingID *int) (<-chan *model.MessageStatusEvent, error)
+	MessageStatusBatches(ctx context.Context, mailingID int, last *int) (<-chan *model.MessageStatusBatch, error)
 	MailingProgress(ctx context.Context, mailingID int) (<-chan *campaign.MailingStats, error)
 	ClientImportProgress(ctx context.Context, id int) (<-chan *ent.ClientImport, error)
 }
@@ -1009,6 +1016,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MessageEdge.Node(childComplexity), true
 
+	case "MessageStatusBatch.count":
+		if e.ComplexityRoot.MessageStatusBatch.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageStatusBatch.Count(childComplexity), true
+	case "MessageStatusBatch.events":
+		if e.ComplexityRoot.MessageStatusBatch.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageStatusBatch.Events(childComplexity), true
+
 	case "MessageStatusEvent.at":
 		if e.ComplexityRoot.MessageStatusEvent.At == nil {
 			break
@@ -1533,6 +1553,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.MailingProgress(childComplexity, args["mailingID"].(int)), true
+	case "Subscription.messageStatusBatches":
+		if e.ComplexityRoot.Subscription.MessageStatusBatches == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_messageStatusBatches_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.MessageStatusBatches(childComplexity, args["mailingID"].(int), args["last"].(*int)), true
 	case "Subscription.messageStatusChanged":
 		if e.ComplexityRoot.Subscription.MessageStatusChanged == nil {
 			break
@@ -2909,9 +2940,19 @@ type MessageStatusEvent {
   message: Message
 }
 
+"A tenth of a second of a mailing's status changes (messageStatusBatches)."
+type MessageStatusBatch {
+  "The last events of the interval, oldest first (at most ` + "`" + `last` + "`" + `)."
+  events: [MessageStatusEvent!]!
+  "How many status changes the interval had; events holds the last of them."
+  count: Int!
+}
+
 type Subscription {
   "One event per status write of a message after its creation, in commit order per message; all mailings when mailingID is omitted."
   messageStatusChanged(mailingID: ID): MessageStatusEvent!
+  "The mailing's status changes gathered over a tenth of a second, one batch per interval that had any: a live feed that stays cheap at thousands of changes a second. ` + "`" + `last` + "`" + ` (1 to 1000) bounds the events a batch carries; count says how many there were."
+  messageStatusBatches(mailingID: ID!, last: Int = 100): MessageStatusBatch!
   "A snapshot at once, then fresh counts a few times a second at most; completes after the final snapshot of a finished or cancelled mailing."
   mailingProgress(mailingID: ID!): MailingStats!
 }
@@ -3288,6 +3329,16 @@ func (ec *executionContext) childFields_MessageEdge(ctx context.Context, field g
 		return ec.fieldContext_MessageEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MessageEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MessageStatusBatch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "events":
+		return ec.fieldContext_MessageStatusBatch_events(ctx, field)
+	case "count":
+		return ec.fieldContext_MessageStatusBatch_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessageStatusBatch", field.Name)
 }
 
 func (ec *executionContext) childFields_MessageStatusEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4299,6 +4350,28 @@ func (ec *executionContext) field_Subscription_mailingProgress_args(ctx context.
 		return nil, err
 	}
 	args["mailingID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_messageStatusBatches_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "mailingID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mailingID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg1
 	return args, nil
 }
 
@@ -6833,6 +6906,61 @@ func (ec *executionContext) fieldContext_MessageEdge_cursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("MessageEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _MessageStatusBatch_events(ctx context.Context, field graphql.CollectedField, obj *model.MessageStatusBatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageStatusBatch_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MessageStatusEvent) graphql.Marshaler {
+			return ec.marshalNMessageStatusEvent2ᚕᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐMessageStatusEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageStatusBatch_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageStatusBatch",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageStatusEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessageStatusBatch_count(ctx context.Context, field graphql.CollectedField, obj *model.MessageStatusBatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageStatusBatch_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageStatusBatch_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageStatusBatch", field, false, false, "Int")
+}
+
 func (ec *executionContext) _MessageStatusEvent_messageID(ctx context.Context, field graphql.CollectedField, obj *model.MessageStatusEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8936,6 +9064,50 @@ func (ec *executionContext) fieldContext_Subscription_messageStatusChanged(ctx c
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_messageStatusChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_messageStatusBatches(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_messageStatusBatches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().MessageStatusBatches(ctx, fc.Args["mailingID"].(int), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageStatusBatch) graphql.Marshaler {
+			return ec.marshalNMessageStatusBatch2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐMessageStatusBatch(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_messageStatusBatches(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageStatusBatch(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_messageStatusBatches_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13953,6 +14125,44 @@ func (ec *executionContext) _MessageEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var messageStatusBatchImplementors = []string{"MessageStatusBatch"}
+
+func (ec *executionContext) _MessageStatusBatch(ctx context.Context, sel ast.SelectionSet, obj *model.MessageStatusBatch) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageStatusBatchImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageStatusBatch")
+		case "events":
+			out.Values[i] = ec._MessageStatusBatch_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._MessageStatusBatch_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var messageStatusEventImplementors = []string{"MessageStatusEvent"}
 
 func (ec *executionContext) _MessageStatusEvent(ctx context.Context, sel ast.SelectionSet, obj *model.MessageStatusEvent) graphql.Marshaler {
@@ -14648,6 +14858,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	switch fields[0].Name {
 	case "messageStatusChanged":
 		return ec._Subscription_messageStatusChanged(ctx, fields[0])
+	case "messageStatusBatches":
+		return ec._Subscription_messageStatusBatches(ctx, fields[0])
 	case "mailingProgress":
 		return ec._Subscription_mailingProgress(ctx, fields[0])
 	case "clientImportProgress":
@@ -15583,6 +15795,30 @@ func (ec *executionContext) unmarshalNMessageStatus2githubᚗcomᚋnotifyhqᚋno
 
 func (ec *executionContext) marshalNMessageStatus2githubᚗcomᚋnotifyhqᚋnotifyᚋinternalᚋstatusᚐMessage(ctx context.Context, sel ast.SelectionSet, v status.Message) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNMessageStatusBatch2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐMessageStatusBatch(ctx context.Context, sel ast.SelectionSet, v *model.MessageStatusBatch) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MessageStatusBatch!")
+		return graphql.Null
+	}
+	return ec._MessageStatusBatch(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMessageStatusEvent2ᚕᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐMessageStatusEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MessageStatusEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMessageStatusEvent2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐMessageStatusEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNMessageStatusEvent2ᚖgithubᚗcomᚋnotifyhqᚋnotifyᚋgraphᚋmodelᚐMessageStatusEvent(ctx context.Context, sel ast.SelectionSet, v *model.MessageStatusEvent) graphql.Marshaler {

@@ -100,6 +100,14 @@ type ImportLineError struct {
 	Message string `json:"message"`
 }
 
+// A tenth of a second of a mailing's status changes (messageStatusBatches).
+type MessageStatusBatch struct {
+	// The last events of the interval, oldest first (at most `last`).
+	Events []*MessageStatusEvent `json:"events"`
+	// How many status changes the interval had; events holds the last of them.
+	Count int `json:"count"`
+}
+
 type MessageStatusEvent struct {
 	MessageID int  `json:"messageID"`
 	MailingID int  `json:"mailingID"`

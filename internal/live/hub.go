@@ -457,7 +457,8 @@ func (m *member) leave() {
 
 // NewHub returns the hub that runs identical subscriptions once:
 //   - a messageStatusChanged stream starts with the next event whoever
-//     subscribes, so a subscriber joins a running one from its next event;
+//     subscribes, so a subscriber joins a running one from its next event
+//     (a messageStatusBatches one likewise, from its next batch);
 //   - a mailingProgress stream is snapshots, each the whole current state,
 //     so a subscriber joins a running one with its latest snapshot.
 //
@@ -501,7 +502,7 @@ func sharing(rc *graphql.OperationContext) Mode {
 	switch {
 	case !ok:
 		return NotShared
-	case f.Name == "messageStatusChanged":
+	case f.Name == "messageStatusChanged", f.Name == "messageStatusBatches":
 		return Events
 	case f.Name == "mailingProgress":
 		return Latest
