@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -144,15 +145,7 @@ func (a *API) createClients(r *http.Request) (int, any, error) {
 
 // getClient is GET /clients/{id}/.
 func (a *API) getClient(r *http.Request) (int, any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	c, err := a.service.Client(r.Context(), id)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, clientOut(c), nil
+	return byID(r, a.service.Client, clientOut)
 }
 
 // replaceClient is PUT /clients/{id}/: the phone is required; as in Django
@@ -168,19 +161,13 @@ func (a *API) updateClient(r *http.Request) (int, any, error) {
 }
 
 func (a *API) patchClient(r *http.Request, full bool) (int, any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	p, err := decodeClient(r, full)
-	if err != nil {
-		return 0, nil, err
-	}
-	c, err := a.service.UpdateClient(r.Context(), id, p)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, clientOut(c), nil
+	return byID(r, func(ctx context.Context, id int) (*ent.Customer, error) {
+		p, err := decodeClient(r, full)
+		if err != nil {
+			return nil, err
+		}
+		return a.service.UpdateClient(ctx, id, p)
+	}, clientOut)
 }
 
 // deleteClient is DELETE /clients/{id}/.

@@ -208,13 +208,5 @@ func (a *API) getImport(r *http.Request) (int, any, error) {
 	if status, body, ok := operatorOnly(r); !ok {
 		return status, body, nil
 	}
-	id, err := pathID(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	imp, err := a.service.ClientImport(r.Context(), id)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, importOf(imp), nil
+	return byID(r, a.service.ClientImport, importOf)
 }

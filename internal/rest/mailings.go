@@ -184,15 +184,7 @@ func (a *API) createMailing(r *http.Request) (int, any, error) {
 
 // getMailing is GET /mailings/{id}/.
 func (a *API) getMailing(r *http.Request) (int, any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	m, err := a.service.Mailing(r.Context(), id)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, mailingOut(r.Context(), m), nil
+	return a.mailingByID(r, a.service.Mailing)
 }
 
 // replaceMailing is PUT /mailings/{id}/: start_at, end_at and text are
@@ -209,19 +201,13 @@ func (a *API) updateMailing(r *http.Request) (int, any, error) {
 }
 
 func (a *API) patchMailing(r *http.Request, full bool) (int, any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	p, err := decodeMailing(r, full)
-	if err != nil {
-		return 0, nil, err
-	}
-	m, err := a.service.UpdateMailing(r.Context(), id, p)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, mailingOut(r.Context(), m), nil
+	return a.mailingByID(r, func(ctx context.Context, id int) (*ent.Mailing, error) {
+		p, err := decodeMailing(r, full)
+		if err != nil {
+			return nil, err
+		}
+		return a.service.UpdateMailing(ctx, id, p)
+	})
 }
 
 // deleteMailing is DELETE /mailings/{id}/: cancels it if needed and removes
@@ -237,32 +223,26 @@ func (a *API) deleteMailing(r *http.Request) (int, any, error) {
 	return http.StatusNoContent, nil, nil
 }
 
+// The lifecycle actions answer 200 with the mailing, 409 when its status
+// does not allow the action. A JSON request body is ignored; a body of
+// another type was refused by requireJSON, as for every POST.
+
 // pauseMailing is POST /mailings/{id}/pause/.
 func (a *API) pauseMailing(r *http.Request) (int, any, error) {
-	return a.lifecycle(r, a.service.PauseMailing)
+	return a.mailingByID(r, a.service.PauseMailing)
 }
 
 // resumeMailing is POST /mailings/{id}/resume/.
 func (a *API) resumeMailing(r *http.Request) (int, any, error) {
-	return a.lifecycle(r, a.service.ResumeMailing)
+	return a.mailingByID(r, a.service.ResumeMailing)
 }
 
 // cancelMailing is POST /mailings/{id}/cancel/.
 func (a *API) cancelMailing(r *http.Request) (int, any, error) {
-	return a.lifecycle(r, a.service.CancelMailing)
+	return a.mailingByID(r, a.service.CancelMailing)
 }
 
-// lifecycle runs one lifecycle action: 200 with the mailing, 409 when its
-// status does not allow the action. A JSON request body is ignored; a body
-// of another type was refused by requireJSON, as for every POST.
-func (a *API) lifecycle(r *http.Request, action func(context.Context, int) (*ent.Mailing, error)) (int, any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	m, err := action(r.Context(), id)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, mailingOut(r.Context(), m), nil
+// mailingByID is byID for a mailing, shown to the caller of r.
+func (a *API) mailingByID(r *http.Request, get func(context.Context, int) (*ent.Mailing, error)) (int, any, error) {
+	return byID(r, get, func(m *ent.Mailing) mailingJSON { return mailingOut(r.Context(), m) })
 }

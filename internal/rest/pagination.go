@@ -174,3 +174,17 @@ func pathID(r *http.Request) (int, error) {
 	}
 	return id, nil
 }
+
+// byID answers a request for the resource {id}: 200 with what get returns
+// for that id, as out shows it.
+func byID[Row, T any](r *http.Request, get func(context.Context, int) (Row, error), out func(Row) T) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	row, err := get(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out(row), nil
+}
