@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -261,6 +260,20 @@ func (c *restClient) createClient(t *testing.T, body any) restClientJSON {
 func (c *restClient) createMailing(t *testing.T, body any) restMailingJSON {
 	t.Helper()
 	return requireAnswer[restMailingJSON](t, http.StatusCreated, c.do(t, "POST", "/mailings/", body))
+}
+
+// mailingBody returns the body of a valid mailing from start to end with text "x", with
+// changes made to it: a field is set to a change's value, or deleted by a nil one.
+func mailingBody(start, end time.Time, changes map[string]any) map[string]any {
+	m := map[string]any{"start_at": start.Format(time.RFC3339), "end_at": end.Format(time.RFC3339), "text": "x"}
+	for k, v := range changes {
+		if v == nil {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+	}
+	return m
 }
 
 // queryOf returns the query of a page link.
@@ -581,17 +594,7 @@ func TestRESTMailings(t *testing.T) {
 		})
 
 		t.Run("CreateInvalid", func(t *testing.T) {
-			valid := func(changes map[string]any) map[string]any {
-				m := map[string]any{"start_at": later.Format(time.RFC3339), "end_at": end.Format(time.RFC3339), "text": "x"}
-				for k, v := range changes {
-					if v == nil {
-						delete(m, k)
-					} else {
-						m[k] = v
-					}
-				}
-				return m
-			}
+			valid := func(changes map[string]any) map[string]any { return mailingBody(later, end, changes) }
 			for _, tt := range []struct {
 				name string
 				body any
@@ -988,11 +991,7 @@ func TestRESTWrongJSONTypeNamesField(t *testing.T) {
 		b := setup(t, databaseURL, setupOpts{})
 		c := newRESTClient(t, b)
 		later := time.Now().Add(24 * time.Hour)
-		mailing := func(changes map[string]any) map[string]any {
-			m := map[string]any{"start_at": later.Format(time.RFC3339), "end_at": later.Add(time.Hour).Format(time.RFC3339), "text": "x"}
-			maps.Copy(m, changes)
-			return m
-		}
+		mailing := func(changes map[string]any) map[string]any { return mailingBody(later, later.Add(time.Hour), changes) }
 
 		c.do(t, "POST", "/clients/", map[string]any{"phone": "79001234567", "tag": 5}, invalidRequest).
 			requireJSON(t, http.StatusBadRequest, `{"tag": ["Not a valid string."]}`)
