@@ -59,14 +59,6 @@ type importOut struct {
 	UpdatedAt   time.Time                  `json:"updated_at"`
 }
 
-func utcPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
-}
-
 func importOf(imp *ent.ClientImport) importOut {
 	return importOut{
 		ID:          imp.ID,
@@ -79,8 +71,8 @@ func importOf(imp *ent.ClientImport) importOut {
 		ErrorCount:  imp.ErrorCount,
 		Errors:      campaign.ImportErrors(imp),
 		CreatedAt:   imp.CreatedAt.UTC(),
-		StartedAt:   utcPtr(imp.StartedAt),
-		FinishedAt:  utcPtr(imp.FinishedAt),
+		StartedAt:   utc(imp.StartedAt),
+		FinishedAt:  utc(imp.FinishedAt),
 		UpdatedAt:   imp.UpdatedAt.UTC(),
 	}
 }

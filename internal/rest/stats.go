@@ -74,20 +74,16 @@ type messageJSON struct {
 }
 
 func messageOut(m *ent.Message) messageJSON {
-	out := messageJSON{
+	return messageJSON{
 		ID:        m.ID,
 		ClientID:  m.CustomerID,
 		Phone:     m.Phone,
 		Status:    m.Status,
 		CreatedAt: m.CreatedAt.UTC(),
+		SentAt:    utc(m.SentAt),
 		Attempts:  m.Attempts,
 		LastError: m.LastError,
 	}
-	if m.SentAt != nil {
-		t := m.SentAt.UTC()
-		out.SentAt = &t
-	}
-	return out
 }
 
 // generalStatistics is GET /mailings/general_statistics/: the counts over

@@ -43,6 +43,7 @@ func webhookDeliveryOut(d *ent.WebhookDelivery) webhookDelivery {
 	}
 }
 
+// utc is t in UTC; nil stays nil.
 func utc(t *time.Time) *time.Time {
 	if t == nil {
 		return nil
