@@ -95,16 +95,24 @@ func TestRobustness(t *testing.T) {
 	})
 }
 
+// startQuietRobustInstance starts an instance on SQLite for a test of its own and
+// returns it with the environment of robustToken; robustQuiet is held for reading until
+// the test ends, its requests being in flight until then.
+func startQuietRobustInstance(t *testing.T) (*robustInstance, *robustEnv) {
+	t.Helper()
+	in := startRobustInstance(t, testdb.SQLite(t))
+	robustQuiet.RLock()
+	t.Cleanup(robustQuiet.RUnlock)
+	return in, in.env(robustToken)
+}
+
 // TestFragmentBombRefusedQuickly posts a document of 40 fragments, each
 // spreading the next one twice (2^39 fields in 40 lines): it is refused
 // with COMPLEXITY_LIMIT_EXCEEDED, without expanding it. The bound is only
 // there to catch a walk of every spread, which would never end.
 func TestFragmentBombRefusedQuickly(t *testing.T) {
 	t.Parallel()
-	in := startRobustInstance(t, testdb.SQLite(t))
-	robustQuiet.RLock()
-	defer robustQuiet.RUnlock()
-	e := in.env(robustToken)
+	in, e := startQuietRobustInstance(t)
 	for _, transport := range []struct {
 		name string
 		req  hreq
@@ -130,10 +138,7 @@ func TestFragmentBombRefusedQuickly(t *testing.T) {
 // counted to show; RSS before and after is logged.
 func TestBodyLimit(t *testing.T) {
 	t.Parallel()
-	in := startRobustInstance(t, testdb.SQLite(t))
-	robustQuiet.RLock()
-	defer robustQuiet.RUnlock()
-	e := in.env(robustToken)
+	in, e := startQuietRobustInstance(t)
 	big := paddedQuery(1536 << 10) // 1.5 MiB
 
 	for _, chunked := range []bool{false, true} {
