@@ -58,27 +58,16 @@ func auditFilter(r *http.Request) (campaign.AuditFilter, error) {
 	if v, ok := queryValue(r, "target_type"); ok {
 		f.TargetType = &v
 	}
-	if v, ok := queryValue(r, "target_id"); ok {
-		id, err := strconv.Atoi(v)
-		if err != nil {
-			return f, queryError("target_id", "Enter a whole number.")
-		}
-		f.TargetID = &id
+	var err error
+	if f.TargetID, err = param(r, "target_id", strconv.Atoi, "Enter a whole number."); err != nil {
+		return f, err
 	}
-	for _, p := range []struct {
-		name string
-		dst  **time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		name, dst := p.name, p.dst
-		if v, ok := queryValue(r, name); ok {
-			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				return f, queryError(name, "Enter a valid date/time.")
-			}
-			*dst = &t
-		}
+	rfc3339 := func(v string) (time.Time, error) { return time.Parse(time.RFC3339Nano, v) }
+	if f.From, err = param(r, "from", rfc3339, "Enter a valid date/time."); err != nil {
+		return f, err
 	}
-	return f, nil
+	f.To, err = param(r, "to", rfc3339, "Enter a valid date/time.")
+	return f, err
 }
 
 // listAudit is GET /audit/: a page of the audit log, newest first, for

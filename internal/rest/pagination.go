@@ -154,6 +154,20 @@ func choice[T ~string](r *http.Request, name string, all []T) (T, bool, error) {
 	return T(v), true, nil
 }
 
+// param reads the query parameter name with parse when it is set; a value
+// parse refuses is a 400 with msg naming the parameter.
+func param[T any](r *http.Request, name string, parse func(string) (T, error), msg string) (*T, error) {
+	v, ok := queryValue(r, name)
+	if !ok {
+		return nil, nil
+	}
+	t, err := parse(v)
+	if err != nil {
+		return nil, queryError(name, msg)
+	}
+	return &t, nil
+}
+
 // queryError is a 400 about the query parameter name.
 func queryError(name, msg string) error {
 	return &invalidInput{fields: []fieldError{{path: []string{name}, msg: msg}}}

@@ -61,12 +61,9 @@ func webhookFilter(r *http.Request) (webhook.Filter, error) {
 	if v, ok := queryValue(r, "event"); ok {
 		f.Event = &v
 	}
-	if v, ok := queryValue(r, "mailing_id"); ok {
-		id, err := strconv.Atoi(v)
-		if err != nil {
-			return f, queryError("mailing_id", "Enter a whole number.")
-		}
-		f.MailingID = &id
+	var err error
+	if f.MailingID, err = param(r, "mailing_id", strconv.Atoi, "Enter a whole number."); err != nil {
+		return f, err
 	}
 	if v, ok := queryValue(r, "state"); ok {
 		st := status.Delivery(v)
