@@ -319,6 +319,24 @@ const optOutsTable = page.getByRole("region", { name: "Opted-out phones" });
 await moved();
 check(await hasFocus(optOutsTable), `after the last opt-in, the focus is on ${await focused()}, not on the table`);
 
+step("mailings: More with Enter, the focus on the first row it added");
+// 50 a page: 50 more mailings (not due for a day) give the list a second page.
+for (let i = 0; i < 50; i++) {
+  await gql(`mutation ($in: CreateMailingInput!) { createMailing(input: $in) { id } }`, {
+    in: { text: `More ${i}`, startAt: new Date(now.getTime() + 24 * 3600_000).toISOString(), endAt: new Date(now.getTime() + 48 * 3600_000).toISOString(), filter: { tags: ["kbd"] } },
+  });
+}
+await tabTo(navMailings, "the Mailings link", { back: true });
+await page.keyboard.press("Enter");
+await mailingRows.nth(49).waitFor();
+const more = page.getByRole("button", { name: "More", exact: true });
+await tabTo(more, "More", { max: 300 });
+await page.keyboard.press("Enter");
+await mailingRows.nth(50).waitFor();
+await moved();
+check(await hasFocus(mailingRows.nth(50).getByRole("link").first()), `after More, the focus is on ${await focused()}, not on the first row it added`);
+check((await more.count()) === 0, "More is still there after the last page");
+
 checkPage(page);
 await browser.close();
 done();

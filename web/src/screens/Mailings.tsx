@@ -2,7 +2,7 @@
 // mailingProgress subscription while it can still change.
 import { useQuery, useSubscription } from "@apollo/client/react";
 import { Button, Group, Loader, Select, Table, Text, Title } from "@mantine/core";
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { ErrorAlert, formatTime, MailingProgress, nodesOf, StatusBadge, TableScroll } from "../components";
 import { graphql } from "../gql";
 import type { MailingStatus } from "../gql/graphql";
@@ -10,11 +10,11 @@ import { linkProps } from "../router";
 import { useCan } from "../viewer";
 
 const MailingsQuery = graphql(`
-  query Mailings($first: Int!, $after: Cursor, $where: MailingWhereInput) {
-    mailings(first: $first, after: $after, where: $where, orderBy: { field: CREATED_AT, direction: DESC }) {
+  query Mailings($first: Int!, $where: MailingWhereInput) {
+    mailings(first: $first, where: $where, orderBy: { field: CREATED_AT, direction: DESC }) {
       totalCount
       pageInfo {
-        ...NextPage
+        hasNextPage
       }
       edges {
         node {
@@ -75,14 +75,40 @@ export function LiveStats({ id }: { id: string }) {
 // is out of the Tab order).
 const statusOptions = [{ value: "ANY", label: "any" }, ...["SCHEDULED", "RUNNING", "PAUSED", "FINISHED", "CANCELLED"].map((s) => ({ value: s, label: s.toLowerCase() }))];
 
+const PAGE = 50;
+const MAX_SHOWN = 1000; // the API's largest page
+
 export function Mailings() {
   const canWrite = useCan("OPERATOR");
   const [status, setStatus] = useState("ANY");
-  const { data, error, loading, fetchMore } = useQuery(MailingsQuery, {
-    variables: { first: 50, where: status !== "ANY" ? { status: status as MailingStatus } : undefined },
+  // More asks for a page more of the list: the poll then refreshes every row shown (the
+  // rows a fetchMore appended went away at its next poll), and the list stays on
+  // screen until the longer one arrives.
+  const [shown, setShown] = useState(PAGE);
+  const {
+    data: current,
+    previousData,
+    error,
+    loading,
+  } = useQuery(MailingsQuery, {
+    variables: { first: shown, where: status !== "ANY" ? { status: status as MailingStatus } : undefined },
     pollInterval: 15_000,
   });
+  const data = current ?? previousData;
   const rows = nodesOf(data?.mailings);
+  // After More the focus goes to the first row it added, or to the table when it
+  // added none: the button is gone after the last page, and the focus would fall to
+  // the page.
+  const table = useRef<HTMLDivElement>(null);
+  const [focusRow, setFocusRow] = useState<number | null>(null);
+  useEffect(() => {
+    if (focusRow === null) return;
+    const trs = table.current?.querySelectorAll("tbody tr") ?? [];
+    if (trs.length > focusRow) trs[focusRow].querySelector<HTMLElement>("a")?.focus();
+    else if (current && !loading) table.current?.focus();
+    else return;
+    setFocusRow(null);
+  }, [focusRow, rows.length, current, loading]);
   return (
     <>
       <Group justify="space-between" mb="md">
@@ -96,7 +122,17 @@ export function Mailings() {
         )}
       </Group>
       <Group mb="sm">
-        <Select label="Status" data={statusOptions} value={status} onChange={(v) => setStatus(v ?? "ANY")} allowDeselect={false} w={200} />
+        <Select
+          label="Status"
+          data={statusOptions}
+          value={status}
+          onChange={(v) => {
+            setStatus(v ?? "ANY");
+            setShown(PAGE);
+          }}
+          allowDeselect={false}
+          w={200}
+        />
         {data && (
           <Text size="sm" mt="lg">
             {data.mailings.totalCount.toLocaleString()} mailings
@@ -108,7 +144,7 @@ export function Mailings() {
       {rows.filter((m) => live.has(m.status)).map((m) => (
         <LiveStats key={m.id} id={m.id} />
       ))}
-      <TableScroll label="Mailings">
+      <TableScroll label="Mailings" ref={table}>
         <Table striped highlightOnHover data-testid="mailings">
           <Table.Thead>
             <Table.Tr>
@@ -145,22 +181,14 @@ export function Mailings() {
         </Table>
       </TableScroll>
       {data && rows.length === 0 && <Text mt="md">No mailing yet.</Text>}
-      {data?.mailings.pageInfo.hasNextPage && (
+      {data?.mailings.pageInfo.hasNextPage && shown < MAX_SHOWN && (
         <Button
           variant="default"
           mt="md"
-          onClick={() =>
-            fetchMore({
-              variables: { after: data.mailings.pageInfo.endCursor },
-              updateQuery: (prev, { fetchMoreResult }) => ({
-                ...fetchMoreResult,
-                mailings: {
-                  ...fetchMoreResult.mailings,
-                  edges: [...(prev.mailings.edges ?? []), ...(fetchMoreResult.mailings.edges ?? [])],
-                },
-              }),
-            })
-          }
+          onClick={() => {
+            setFocusRow(rows.length);
+            setShown((n) => Math.min(n + PAGE, MAX_SHOWN));
+          }}
         >
           More
         </Button>
