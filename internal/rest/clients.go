@@ -172,12 +172,5 @@ func (a *API) patchClient(r *http.Request, full bool) (int, any, error) {
 
 // deleteClient is DELETE /clients/{id}/.
 func (a *API) deleteClient(r *http.Request) (int, any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := a.service.DeleteClient(r.Context(), id); err != nil {
-		return 0, nil, err
-	}
-	return http.StatusNoContent, nil, nil
+	return deleteByID(r, a.service.DeleteClient)
 }

@@ -213,14 +213,7 @@ func (a *API) patchMailing(r *http.Request, full bool) (int, any, error) {
 // deleteMailing is DELETE /mailings/{id}/: cancels it if needed and removes
 // it with its messages.
 func (a *API) deleteMailing(r *http.Request) (int, any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := a.service.DeleteMailing(r.Context(), id); err != nil {
-		return 0, nil, err
-	}
-	return http.StatusNoContent, nil, nil
+	return deleteByID(r, a.service.DeleteMailing)
 }
 
 // The lifecycle actions answer 200 with the mailing, 409 when its status

@@ -202,3 +202,15 @@ func byID[Row, T any](r *http.Request, get func(context.Context, int) (Row, erro
 	}
 	return http.StatusOK, out(row), nil
 }
+
+// deleteByID answers a DELETE of the resource {id}: 204 once del removed it.
+func deleteByID(r *http.Request, del func(context.Context, int) error) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := del(r.Context(), id); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, nil
+}
