@@ -718,16 +718,7 @@ func TestSubscriptionBackpressureAndLeaks(t *testing.T) {
 // skipped, except under CI=true where it fails.
 func TestApolloClient(t *testing.T) {
 	t.Parallel()
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat("test/apollo/node_modules/@apollo/client")
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("node and test/apollo/node_modules are required with CI=true (npm ci --prefix test/apollo): %v", err)
-		}
-		t.Skipf("skipping: no node or test/apollo/node_modules (npm ci --prefix test/apollo): %v", err)
-	}
+	node := nodeWith(t, "npm ci --prefix test/apollo", nil, "test/apollo/node_modules/@apollo/client")
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		const n = 30
 		b := setup(t, databaseURL, setupOpts{})

@@ -36,18 +36,31 @@ import (
 // uiTools returns node's path, or skips (fails under CI=true) when a tool is missing.
 func uiTools(t *testing.T) string {
 	t.Helper()
+	return nodeWith(t, "npm ci --prefix web", []string{"chromium"}, "web/node_modules/playwright-core")
+}
+
+// nodeWith returns node's path when node and the commands are on PATH and the files are
+// there; otherwise it skips the test with the reason and the command that installs them
+// (install), or fails it under CI=true, where they are required.
+func nodeWith(t *testing.T, install string, commands []string, files ...string) string {
+	t.Helper()
 	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = exec.LookPath("chromium")
+	for _, c := range commands {
+		if err == nil {
+			_, err = exec.LookPath(c)
+		}
 	}
-	if err == nil {
-		_, err = os.Stat("web/node_modules/playwright-core")
+	for _, f := range files {
+		if err == nil {
+			_, err = os.Stat(f)
+		}
 	}
 	if err != nil {
+		need := strings.Join(append(append([]string{"node"}, commands...), files...), ", ")
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("node, chromium and web/node_modules are required with CI=true (npm ci --prefix web): %v", err)
+			t.Fatalf("%s are required with CI=true (%s): %v", need, install, err)
 		}
-		t.Skipf("skipping: no node, chromium or web/node_modules (npm ci --prefix web): %v", err)
+		t.Skipf("skipping: %s needed (%s): %v", need, install, err)
 	}
 	return node
 }
@@ -189,11 +202,7 @@ func runE2EWith(t *testing.T, node string, s *uiServer, script string, cmds e2eC
 // 390×844.
 func TestUIOperator(t *testing.T) {
 	t.Parallel()
-	node := uiTools(t)
-	testdb.Each(t, func(t *testing.T, databaseURL string) {
-		s := startUIServer(t, databaseURL)
-		runE2E(t, node, s, "operator.mjs")
-	})
+	runE2EOnEach(t, "operator.mjs")
 }
 
 // TestUIKeyboard reaches and triggers the main actions with the keyboard only (Tab,
@@ -246,10 +255,17 @@ func TestUIRoles(t *testing.T) {
 // imports the 998 others.
 func TestUIImport(t *testing.T) {
 	t.Parallel()
+	runE2EOnEach(t, "import.mjs")
+}
+
+// runE2EOnEach runs script against the service with its default settings, on each test
+// database.
+func runE2EOnEach(t *testing.T, script string) {
+	t.Helper()
 	node := uiTools(t)
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		s := startUIServer(t, databaseURL)
-		runE2E(t, node, s, "import.mjs")
+		runE2E(t, node, s, script)
 	})
 }
 
