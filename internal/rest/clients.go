@@ -58,13 +58,7 @@ func (in *input) readClient(raw json.RawMessage, path []string, full bool) campa
 
 // decodeClient reads the body of a client create or update.
 func decodeClient(r *http.Request, full bool) (campaign.ClientPatch, error) {
-	raw, err := readBody(r)
-	if err != nil {
-		return campaign.ClientPatch{}, err
-	}
-	in := &input{}
-	p := in.readClient(raw, nil, full)
-	return p, in.result()
+	return decode(r, func(in *input, raw json.RawMessage) campaign.ClientPatch { return in.readClient(raw, nil, full) })
 }
 
 // newClient is the create input of a client read with full set.

@@ -134,6 +134,19 @@ func readBody(r *http.Request) (json.RawMessage, error) {
 	return body, nil
 }
 
+// decode reads the request body (readBody) with read, which records the
+// problems with its fields in in: they are the error.
+func decode[T any](r *http.Request, read func(in *input, raw json.RawMessage) T) (T, error) {
+	raw, err := readBody(r)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	in := &input{}
+	v := read(in, raw)
+	return v, in.result()
+}
+
 // input reads a decoded JSON body into domain values, field by field. It
 // collects every problem with a field (unknown, missing, null, of the wrong
 // JSON type, unreadable), each at its path, as Django REST framework does.

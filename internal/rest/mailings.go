@@ -136,13 +136,7 @@ func (in *input) readWindow(raw json.RawMessage, path []string) *campaign.Window
 
 // decodeMailing reads the body of a mailing create or update.
 func decodeMailing(r *http.Request, full bool) (campaign.MailingPatch, error) {
-	raw, err := readBody(r)
-	if err != nil {
-		return campaign.MailingPatch{}, err
-	}
-	in := &input{}
-	p := in.readMailing(raw, full)
-	return p, in.result()
+	return decode(r, func(in *input, raw json.RawMessage) campaign.MailingPatch { return in.readMailing(raw, full) })
 }
 
 // newMailing is the create input of a mailing read with full set.

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/notifyhq/notify/internal/campaign"
@@ -21,20 +22,17 @@ var previewFields = []string{"filter"}
 // mailing's filter; omitted or null: every client): who a mailing created
 // now would go to. Viewers may ask: it writes nothing.
 func (a *API) previewAudience(r *http.Request) (int, any, error) {
-	raw, err := readBody(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	in := &input{}
-	var f campaign.Filter
-	if m, ok := in.object(raw, nil, previewFields, nil); ok {
-		if fr, ok := m["filter"]; ok && !isNull(fr) {
-			if p := in.readFilter(fr, []string{"filter"}); p != nil {
-				f = *p
+	f, err := decode(r, func(in *input, raw json.RawMessage) (f campaign.Filter) {
+		if m, ok := in.object(raw, nil, previewFields, nil); ok {
+			if fr, ok := m["filter"]; ok && !isNull(fr) {
+				if p := in.readFilter(fr, []string{"filter"}); p != nil {
+					f = *p
+				}
 			}
 		}
-	}
-	if err := in.result(); err != nil {
+		return f
+	})
+	if err != nil {
 		return 0, nil, err
 	}
 	p, err := a.service.PreviewAudience(r.Context(), f)
