@@ -123,6 +123,27 @@ export async function gql(query, variables = {}, token) {
   return body.data;
 }
 
+// createWaitingMailing creates a mailing that started a minute ago and ends in a day,
+// its send window two to three hours from now: it is RUNNING, its messages wait for
+// the window. filter narrows its clients (all of them without it); token is gql's.
+export async function createWaitingMailing(text, filter, token) {
+  const now = Date.now();
+  const { createMailing } = await gql(
+    `mutation ($in: CreateMailingInput!) { createMailing(input: $in) { id } }`,
+    {
+      in: {
+        text,
+        startAt: new Date(now - 60_000).toISOString(),
+        endAt: new Date(now + 24 * 3600_000).toISOString(),
+        filter,
+        sendWindow: { from: hhmm(new Date(now + 2 * 3600_000)), to: hhmm(new Date(now + 3 * 3600_000)) },
+      },
+    },
+    token,
+  );
+  return createMailing;
+}
+
 export function step(msg) {
   console.log(`STEP ${msg}`);
 }

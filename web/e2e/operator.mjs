@@ -1,5 +1,5 @@
 // The operator's day in the UI, open mode (run by TestUIOperator in ui_test.go).
-import { ask, axe, base, check, checkPage, done, gql, hhmm, launch, open, phones, screens, shot, step } from "./lib.mjs";
+import { ask, axe, base, check, checkPage, createWaitingMailing, done, gql, launch, open, phones, screens, shot, step } from "./lib.mjs";
 
 const VIP = 150;
 step("clients");
@@ -70,19 +70,7 @@ console.log(`the chart held ${points} points of history ${Date.now() - loaded} m
 await screens(browser, [["dashboard", "/ui/", (p) => chartWithHistory(p).waitFor()]]);
 
 step("a mailing waiting for its send window: pause, resume (elsewhere), cancel");
-const now = new Date();
-const { createMailing: waiting } = await gql(
-  `mutation ($in: CreateMailingInput!) { createMailing(input: $in) { id status } }`,
-  {
-    in: {
-      text: "Waits for its window",
-      startAt: new Date(now.getTime() - 60_000).toISOString(),
-      endAt: new Date(now.getTime() + 24 * 3600_000).toISOString(),
-      filter: { tags: ["vip"] },
-      sendWindow: { from: hhmm(new Date(now.getTime() + 2 * 3600_000)), to: hhmm(new Date(now.getTime() + 3 * 3600_000)) },
-    },
-  },
-);
+const waiting = await createWaitingMailing("Waits for its window", { tags: ["vip"] });
 await page.goto(`${base}/ui/mailings/${waiting.id}`);
 await statusBadge().and(page.locator('[data-status="RUNNING"]')).waitFor();
 await page.locator(`[data-testid="count-QUEUED"][data-count="${VIP}"]`).waitFor();

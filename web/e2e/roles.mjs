@@ -1,6 +1,6 @@
 // Roles in the UI (run by TestUIRoles with API_TOKENS set): the sign-in screen, then
 // what a viewer, an operator and an admin are offered.
-import { axe, base, check, checkPage, done, gql, hhmm, launch, open, phones, screens, step } from "./lib.mjs";
+import { axe, base, check, checkPage, createWaitingMailing, done, gql, launch, open, phones, screens, step } from "./lib.mjs";
 
 const tokens = { viewer: process.env.VIEWER_TOKEN, operator: process.env.OPERATOR_TOKEN, admin: process.env.ADMIN_TOKEN };
 const admin = tokens.admin;
@@ -8,19 +8,7 @@ const admin = tokens.admin;
 step("data");
 await gql(`mutation ($in: [CreateClientInput!]!) { createClients(input: $in) { id } }`, { in: phones(20, 79003000000).map((phone) => ({ phone, tag: "vip" })) }, admin);
 await gql(`mutation { optOut(phone: "79003000000", reason: "asked") { id } }`, {}, admin);
-const now = new Date();
-const { createMailing: m } = await gql(
-  `mutation ($in: CreateMailingInput!) { createMailing(input: $in) { id } }`,
-  {
-    in: {
-      text: "Roles",
-      startAt: new Date(now.getTime() - 60_000).toISOString(),
-      endAt: new Date(now.getTime() + 24 * 3600_000).toISOString(),
-      sendWindow: { from: hhmm(new Date(now.getTime() + 2 * 3600_000)), to: hhmm(new Date(now.getTime() + 3 * 3600_000)) },
-    },
-  },
-  admin,
-);
+const m = await createWaitingMailing("Roles", undefined, admin);
 
 const browser = await launch();
 
