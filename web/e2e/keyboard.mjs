@@ -10,7 +10,7 @@
 // filtered by status with the arrows; the daily report sent; two phones opted out with
 // the form and back in through their confirmations, the focus on the next row's Opt in,
 // then on the table.
-import { base, check, checkPage, done, gql, hhmm, launch, open, phones, step } from "./lib.mjs";
+import { base, check, checkPage, createWaitingMailing, done, gql, launch, open, phones, step } from "./lib.mjs";
 
 const N = 30;
 step("clients, and a mailing waiting for its send window");
@@ -18,18 +18,7 @@ await gql(`mutation ($in: [CreateClientInput!]!) { createClients(input: $in) { i
   in: phones(N, 79003000000).map((phone) => ({ phone, tag: "kbd", timezone: "UTC" })),
 });
 const now = new Date();
-const { createMailing: waiting } = await gql(
-  `mutation ($in: CreateMailingInput!) { createMailing(input: $in) { id } }`,
-  {
-    in: {
-      text: "Waits for its window",
-      startAt: new Date(now.getTime() - 60_000).toISOString(),
-      endAt: new Date(now.getTime() + 24 * 3600_000).toISOString(),
-      filter: { tags: ["kbd"] },
-      sendWindow: { from: hhmm(new Date(now.getTime() + 2 * 3600_000)), to: hhmm(new Date(now.getTime() + 3 * 3600_000)) },
-    },
-  },
-);
+const waiting = await createWaitingMailing("Waits for its window", { tags: ["kbd"] });
 
 const browser = await launch();
 const page = await open(browser);
