@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -722,32 +720,21 @@ func TestApolloClient(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, databaseURL string) {
 		const n = 30
 		b := setup(t, databaseURL, setupOpts{})
-		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, node, "subscribe.mjs")
-		cmd.Dir = "test/apollo"
-		cmd.Env = append(os.Environ(), "NOTIFY_URL="+b.server.URL, fmt.Sprintf("CLIENTS=%d", n))
-		stdin, err := cmd.StdinPipe()
-		require.NoError(t, err)
-		stdout, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		require.NoError(t, cmd.Start())
-		lines := bufio.NewScanner(stdout)
-		var last string
-		for lines.Scan() {
-			last = lines.Text()
-			if strings.HasPrefix(last, "READY ") {
-				// Subscribed: the service holds the subscriptions before
-				// the script starts the mailing.
-				b.waitSubscribers(t, 2, 1)
-				require.Equal(t, 1, b.app.shared.Stats(live.Events).Direct, "the lean one, without gqlgen's executor")
-				_, err := io.WriteString(stdin, "go\n")
-				require.NoError(t, err)
-			}
-		}
-		require.NoError(t, cmd.Wait(), "node: %s", stderr.String())
+		out, stderr, err := runNode(t, node, "test/apollo", "subscribe.mjs", 2*time.Minute,
+			[]string{"NOTIFY_URL=" + b.server.URL, fmt.Sprintf("CLIENTS=%d", n)},
+			func(line string, stdin io.Writer) {
+				if strings.HasPrefix(line, "READY ") {
+					// Subscribed: the service holds the subscriptions before
+					// the script starts the mailing.
+					b.waitSubscribers(t, 2, 1)
+					require.Equal(t, 1, b.app.shared.Stats(live.Events).Direct, "the lean one, without gqlgen's executor")
+					_, err := io.WriteString(stdin, "go\n")
+					require.NoError(t, err)
+				}
+			})
+		require.NoError(t, err, "node: %s", stderr)
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		last := lines[len(lines)-1]
 
 		var summary struct {
 			MailingID             string
@@ -758,7 +745,7 @@ func TestApolloClient(t *testing.T) {
 			LeanMaxSentPerMessage int
 			Final                 json.RawMessage
 		}
-		require.NoError(t, json.Unmarshal([]byte(last), &summary), "last line: %s; stderr: %s", last, stderr.String())
+		require.NoError(t, json.Unmarshal([]byte(last), &summary), "last line: %s; stderr: %s", last, stderr)
 		require.Equal(t, n, summary.SentMessages)
 		require.Equal(t, 1, summary.MaxSentPerMessage)
 		require.Equal(t, n, summary.LeanSentMessages)

@@ -150,17 +150,44 @@ type e2eCommands map[string]func()
 // runE2EWith is runE2E with the script's own commands.
 func runE2EWith(t *testing.T, node string, s *uiServer, script string, cmds e2eCommands, env ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("e2e", script))
-	cmd.Dir = "web"
 	// Screenshots of every screen are taken on every run; `UI_SCREENSHOTS=1 go test
 	// -run TestUI` writes them where the README shows them.
 	shots := t.TempDir()
 	if os.Getenv("UI_SCREENSHOTS") != "" {
 		shots, _ = filepath.Abs(filepath.Join("docs", "screenshots"))
 	}
-	cmd.Env = append(append(os.Environ(), "NOTIFY_URL="+s.url, "SHOTS="+shots), env...)
+	out, stderr, err := runNode(t, node, "web", filepath.Join("e2e", script), 20*time.Minute,
+		append([]string{"NOTIFY_URL=" + s.url, "SHOTS=" + shots}, env...),
+		func(line string, stdin io.Writer) {
+			switch line {
+			case "RESTART":
+				s.stop()
+				_, _ = io.WriteString(stdin, "stopped\n")
+			case "START":
+				s.start()
+				_, _ = io.WriteString(stdin, "started\n")
+			default:
+				if cmd := cmds[line]; cmd != nil {
+					cmd()
+					_, _ = io.WriteString(stdin, "done\n")
+				}
+			}
+		})
+	require.NoError(t, err, "%s failed:\n%s\nservice log:\n%s", script, stderr, s.logs.String())
+	return out
+}
+
+// runNode runs node script in dir, with env added to the environment, for timeout at
+// the most: each line the script prints is logged and handed to onLine, with the
+// script's stdin to answer on. It returns what the script printed, its stderr and how
+// it ended.
+func runNode(t *testing.T, node, dir, script string, timeout time.Duration, env []string, onLine func(line string, stdin io.Writer)) (string, string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
@@ -174,23 +201,10 @@ func runE2EWith(t *testing.T, node string, s *uiServer, script string, cmds e2eC
 		line := lines.Text()
 		out.WriteString(line + "\n")
 		t.Log(line)
-		switch line {
-		case "RESTART":
-			s.stop()
-			_, _ = io.WriteString(stdin, "stopped\n")
-		case "START":
-			s.start()
-			_, _ = io.WriteString(stdin, "started\n")
-		default:
-			if cmd := cmds[line]; cmd != nil {
-				cmd()
-				_, _ = io.WriteString(stdin, "done\n")
-			}
-		}
+		onLine(line, stdin)
 	}
 	err = cmd.Wait()
-	require.NoError(t, err, "%s failed:\n%s\nservice log:\n%s", script, stderr.String(), s.logs.String())
-	return out.String()
+	return out.String(), stderr.String(), err
 }
 
 // TestUIOperator is the operator's day in the UI, open mode: compose a mailing with a
