@@ -6,7 +6,7 @@
 import { useMutation, useQuery } from "@apollo/client/react";
 import { Alert, Button, Group, Loader, Paper, SegmentedControl, Stack, Table, Text, Title } from "@mantine/core";
 import { print } from "graphql";
-import { useEffect, useRef, useState } from "react";
+import { memo, useCallback, useEffect, useRef, useState } from "react";
 import { rawSubscribe, useConnection } from "../apollo";
 import {
   ConfirmButton,
@@ -127,11 +127,11 @@ const FEED_CAP = 100;
 // useStatusFeed shows the latest FEED_CAP of the mailing's status changes and counts
 // them all: a batch every 100 ms at most (one render each), with the interval's count
 // and its last FEED_CAP events.
-function useStatusFeed(id: string, enabled: boolean) {
+function useStatusFeed(id: string) {
   const [feed, setFeed] = useState<{ events: FeedEvent[]; received: number }>({ events: [], received: 0 });
   const connection = useConnection();
   useEffect(() => {
-    if (!enabled || connection !== "online") return;
+    if (connection !== "online") return;
     return rawSubscribe<StatusFeedSubscription>(statusFeedText, { id, last: FEED_CAP }, ({ messageStatusBatches: b }) =>
       setFeed((f) => {
         // Numbered in the sequence of every change: the events are the batch's last.
@@ -140,9 +140,47 @@ function useStatusFeed(id: string, enabled: boolean) {
         return { events: [...events, ...f.events].slice(0, FEED_CAP), received: f.received + b.count };
       }),
     );
-  }, [id, enabled, connection]);
+  }, [id, connection]);
   return feed;
 }
+
+const feedTime = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
+
+// LiveFeed is the mailing's live status changes. It renders on its own, ten times a
+// second at most during a fan-out, not the page around it; onChanges is called at
+// most every 2 s while changes arrive (the messages table is read again then).
+const LiveFeed = memo(function LiveFeed({ id, onChanges }: { id: string; onChanges: () => void }) {
+  const feed = useStatusFeed(id);
+  const lastCall = useRef(0);
+  useEffect(() => {
+    if (feed.received === 0) return;
+    const t = setTimeout(
+      () => {
+        lastCall.current = Date.now();
+        onChanges();
+      },
+      Math.max(0, lastCall.current + 2_000 - Date.now()),
+    );
+    return () => clearTimeout(t);
+  }, [feed.received, onChanges]);
+  return (
+    <Paper withBorder p="md">
+      <Title order={2} size="h4" mb="xs">
+        Live status changes
+      </Title>
+      <Text size="sm" mb="xs" data-testid="feed-count" data-count={feed.received}>
+        {feed.received.toLocaleString()} received{feed.received > FEED_CAP ? `, the latest ${FEED_CAP} shown` : ""}
+      </Text>
+      <ul className="feed" aria-label="Latest status changes" data-testid="feed" tabIndex={0}>
+        {feed.events.map((e) => (
+          <li key={e.seq}>
+            {feedTime.format(new Date(e.at))} · message {e.messageID} · {e.status.toLowerCase()} · attempt {e.attempts}
+          </li>
+        ))}
+      </ul>
+    </Paper>
+  );
+});
 
 export function MailingPage({ id }: { id: string }) {
   const canOperate = useCan("OPERATOR");
@@ -156,7 +194,12 @@ export function MailingPage({ id }: { id: string }) {
   const m = data?.mailing;
   const status = m?.stats.status ?? m?.status;
   const active = status === "SCHEDULED" || status === "RUNNING" || status === "PAUSED";
-  const feed = useStatusFeed(id, !!m && active);
+  // The feed stays once the mailing was active on this page: its last changes may
+  // come after the progress says it is over.
+  const [followed, setFollowed] = useState(false);
+  if (active && !followed) setFollowed(true);
+  const [refresh, setRefresh] = useState(0);
+  const changed = useCallback(() => setRefresh((n) => n + 1), []);
 
   if (loading && !data) return <Loader aria-label="Loading the mailing" />;
   if (error && !data) return <ErrorAlert error={error} />;
@@ -257,46 +300,25 @@ export function MailingPage({ id }: { id: string }) {
         </Title>
         <Text style={{ whiteSpace: "pre-wrap" }}>{m.text}</Text>
       </Paper>
-      {(active || feed.received > 0) && (
-        <Paper withBorder p="md">
-          <Title order={2} size="h4" mb="xs">
-            Live status changes
-          </Title>
-          <Text size="sm" mb="xs" data-testid="feed-count" data-count={feed.received}>
-            {feed.received.toLocaleString()} received{feed.received > FEED_CAP ? `, the latest ${FEED_CAP} shown` : ""}
-          </Text>
-          <ul className="feed" aria-label="Latest status changes" data-testid="feed" tabIndex={0}>
-            {feed.events.map((e) => (
-              <li key={e.seq}>
-                {new Date(e.at).toLocaleTimeString()} · message {e.messageID} · {e.status.toLowerCase()} · attempt {e.attempts}
-              </li>
-            ))}
-          </ul>
-        </Paper>
-      )}
-      <Messages key={id} id={id} live={active} received={feed.received} />
+      {followed && <LiveFeed id={id} onChanges={changed} />}
+      <Messages key={id} id={id} refresh={refresh} />
     </Stack>
   );
 }
 
 const PAGE = 50;
 
-function Messages({ id, live, received }: { id: string; live: boolean; received: number }) {
+// Messages renders when its own data or refresh changes, not with every progress
+// update of the page around it.
+const Messages = memo(function Messages({ id, refresh }: { id: string; refresh: number }) {
   const [status, setStatus] = useState<string>("ALL");
   const [page, setPage] = useState<Page>({ n: 1 });
   const vars = { id, status: status === "ALL" ? undefined : (status as MessageStatus), ...pageVariables(page, PAGE) };
   const { data, previousData, error, refetch } = useQuery(MessagesQuery, { variables: vars });
-  // While events arrive, the table is read again at most every 2 s.
-  const lastRefetch = useRef(0);
+  // While status changes arrive, the table is read again (every 2 s at most, LiveFeed).
   useEffect(() => {
-    if (!live || received === 0) return;
-    const wait = Math.max(0, lastRefetch.current + 2_000 - Date.now());
-    const t = setTimeout(() => {
-      lastRefetch.current = Date.now();
-      void refetch();
-    }, wait);
-    return () => clearTimeout(t);
-  }, [received, live, refetch]);
+    if (refresh) void refetch();
+  }, [refresh, refetch]);
   // The page shown stays until the next one is there: the pager keeps the focus (a
   // key per mailing: never another mailing's).
   const conn = (data ?? previousData)?.mailing?.messages;
@@ -353,5 +375,4 @@ function Messages({ id, live, received }: { id: string; live: boolean; received:
       {conn && <PagePager page={[page, setPage]} conn={conn} size={PAGE} noun="messages" mt="sm" />}
     </Paper>
   );
-}
-
+});
