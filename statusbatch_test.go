@@ -30,15 +30,7 @@ type statusBatch struct {
 
 // statusBatches decodes the batches of a messageStatusBatches stream.
 func (s *stream) statusBatches(t *testing.T) []statusBatch {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]statusBatch, len(s.data))
-	for i, d := range s.data {
-		var v struct{ MessageStatusBatches statusBatch }
-		require.NoError(t, json.Unmarshal(d, &v))
-		out[i] = v.MessageStatusBatches
-	}
-	return out
+	return streamData(t, s, func(v struct{ MessageStatusBatches statusBatch }) statusBatch { return v.MessageStatusBatches })
 }
 
 // batchedCount is the sum of the counts of a messageStatusBatches stream;

@@ -139,17 +139,23 @@ type statusEvent struct {
 	} `json:"message"`
 }
 
-// statusEvents decodes the events of a messageStatusChanged stream.
-func (s *stream) statusEvents(t *testing.T) []statusEvent {
+// streamData decodes each response of s with field, which takes the
+// subscription's field out of the decoded data.
+func streamData[D, T any](t *testing.T, s *stream, field func(D) T) []T {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]statusEvent, len(s.data))
+	out := make([]T, len(s.data))
 	for i, d := range s.data {
-		var v struct{ MessageStatusChanged statusEvent }
+		var v D
 		require.NoError(t, json.Unmarshal(d, &v))
-		out[i] = v.MessageStatusChanged
+		out[i] = field(v)
 	}
 	return out
+}
+
+// statusEvents decodes the events of a messageStatusChanged stream.
+func (s *stream) statusEvents(t *testing.T) []statusEvent {
+	return streamData(t, s, func(v struct{ MessageStatusChanged statusEvent }) statusEvent { return v.MessageStatusChanged })
 }
 
 // sentCount counts the SENT events of a messageStatusChanged stream; s.mu held.
