@@ -149,18 +149,8 @@ func (s *Service) CreateMailing(ctx context.Context, in MailingInput) (*ent.Mail
 // Returns ErrNotFound, ErrConflict or a *ValidationError.
 func (s *Service) UpdateMailing(ctx context.Context, id int, p MailingPatch) (*ent.Mailing, error) {
 	now := s.now()
-	if p.StartAt != nil {
-		p.StartAt = new(dbTime(*p.StartAt))
-	}
-	if p.EndAt != nil {
-		p.EndAt = new(dbTime(*p.EndAt))
-	}
 	var m *ent.Mailing
-	err := s.db.InTx(ctx, func(tx *database.Tx) error {
-		cur, err := lockMailing(ctx, tx, s.db.Dialect, id)
-		if err != nil {
-			return err
-		}
+	err := s.changeMailing(ctx, id, func(tx *database.Tx, cur *ent.Mailing) error {
 		v := &ValidationError{}
 		ch := diffMailing(cur, p, v)
 		checkWebhookURL(v, p.WebhookURL, s.announcer != nil)
@@ -178,16 +168,9 @@ func (s *Service) UpdateMailing(ctx context.Context, id int, p MailingPatch) (*e
 		case st != status.Scheduled && (ch.startAt || ch.filter):
 			return conflict("startAt and filter can only change while the mailing is scheduled; it is %s", st)
 		}
-		start, end := cur.StartAt, cur.EndAt
-		if p.StartAt != nil {
-			start = *p.StartAt
-		}
-		if p.EndAt != nil {
-			end = *p.EndAt
-		}
 		if ch.startAt || ch.endAt {
-			checkPeriod(v, start, end, now, false)
-			if ch.endAt && !end.After(now) {
+			checkPeriod(v, ch.start, ch.end, now, false)
+			if ch.endAt && !ch.end.After(now) {
 				v.add("endAt", "must be in the future")
 			}
 			if err := v.err(); err != nil {
@@ -196,10 +179,10 @@ func (s *Service) UpdateMailing(ctx context.Context, id int, p MailingPatch) (*e
 		}
 		upd := tx.Ent.Mailing.UpdateOneID(id).SetUpdatedAt(now)
 		if ch.startAt {
-			upd.SetStartAt(start)
+			upd.SetStartAt(ch.start)
 		}
 		if ch.endAt {
-			upd.SetEndAt(end)
+			upd.SetEndAt(ch.end)
 		}
 		if ch.text {
 			upd.SetText(*p.Text)
@@ -220,6 +203,7 @@ func (s *Service) UpdateMailing(ctx context.Context, id int, p MailingPatch) (*e
 				upd.SetWindowFrom(ch.newWindow.FromString()).SetWindowTo(ch.newWindow.ToString())
 			}
 		}
+		var err error
 		if m, err = upd.Save(ctx); err != nil {
 			return fmt.Errorf("error updating mailing %d: %w", id, err)
 		}
@@ -253,7 +237,8 @@ func (s *Service) UpdateMailing(ctx context.Context, id int, p MailingPatch) (*e
 type mailingChanges struct {
 	startAt, endAt, text, filter, window bool
 	webhook                              bool
-	newFilter                            Filter // normalized
+	start, end                           time.Time // the period after the patch, as dbTime
+	newFilter                            Filter    // normalized
 	newWindow                            *sendwindow.Window
 }
 
@@ -262,12 +247,14 @@ func (c mailingChanges) any() bool {
 }
 
 func diffMailing(cur *ent.Mailing, p MailingPatch, v *ValidationError) mailingChanges {
-	var ch mailingChanges
+	ch := mailingChanges{start: cur.StartAt, end: cur.EndAt}
 	if p.StartAt != nil {
-		ch.startAt = !p.StartAt.Equal(cur.StartAt)
+		ch.start = dbTime(*p.StartAt)
+		ch.startAt = !ch.start.Equal(cur.StartAt)
 	}
 	if p.EndAt != nil {
-		ch.endAt = !p.EndAt.Equal(cur.EndAt)
+		ch.end = dbTime(*p.EndAt)
+		ch.endAt = !ch.end.Equal(cur.EndAt)
 	}
 	if p.Text != nil {
 		checkText(v, "text", *p.Text)
@@ -302,7 +289,7 @@ func diffMailing(cur *ent.Mailing, p MailingPatch, v *ValidationError) mailingCh
 // The sending lock of a mailing is a Postgres advisory lock per mailing id.
 // Whatever starts requests or selects recipients for a mailing holds it
 // shared while it does (LockSending); a lifecycle change — pause, resume,
-// cancel, delete, update, close — holds it exclusive (lockMailing), so once
+// cancel, delete, update, close — holds it exclusive (changeMailing), so once
 // the change commits nothing starts for the mailing's old state. Unlike a
 // FOR SHARE row lock, a waiting change is not starved by a stream of
 // sharers, and the row stays free for writes that need no such order
@@ -326,14 +313,21 @@ func lockSending(ctx context.Context, tx *database.Tx, dialectName string, id in
 	return nil
 }
 
-// lockMailing loads a mailing for a lifecycle change: on Postgres it takes
-// the sending lock exclusive, which waits for the batches starting requests
-// for it and the selection of its recipients, then the row FOR UPDATE.
-func lockMailing(ctx context.Context, tx *database.Tx, dialectName string, id int) (*ent.Mailing, error) {
-	if err := lockSending(ctx, tx, dialectName, id, "pg_advisory_xact_lock"); err != nil {
-		return nil, err
-	}
-	return mailingForUpdate(ctx, tx, dialectName, id)
+// changeMailing runs fn, a lifecycle change of mailing id, in a transaction
+// with the mailing loaded as cur: on Postgres it first takes the sending lock
+// exclusive, which waits for the batches starting requests for it and the
+// selection of its recipients, then the row FOR UPDATE. Returns ErrNotFound.
+func (s *Service) changeMailing(ctx context.Context, id int, fn func(tx *database.Tx, cur *ent.Mailing) error) error {
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		if err := lockSending(ctx, tx, s.db.Dialect, id, "pg_advisory_xact_lock"); err != nil {
+			return err
+		}
+		cur, err := mailingForUpdate(ctx, tx, s.db.Dialect, id)
+		if err != nil {
+			return err
+		}
+		return fn(tx, cur)
+	})
 }
 
 // mailingForUpdate loads a mailing with its row locked FOR UPDATE on
@@ -359,15 +353,12 @@ func (s *Service) transition(ctx context.Context, id int, action string) (*ent.M
 		m       *ent.Mailing
 		changes []StatusChange
 	)
-	err := s.db.InTx(ctx, func(tx *database.Tx) error {
-		cur, err := lockMailing(ctx, tx, s.db.Dialect, id)
-		if err != nil {
-			return err
+	err := s.changeMailing(ctx, id, func(tx *database.Tx, cur *ent.Mailing) error {
+		rule := lifecycle[action]
+		if !slices.Contains(rule.from, cur.Status) {
+			return conflict("cannot %s mailing %d: it is %s", action, id, cur.Status)
 		}
-		next, err := nextStatus(cur.Status, action)
-		if err != nil {
-			return fmt.Errorf("%w: cannot %s mailing %d: it is %s", ErrConflict, action, id, cur.Status)
-		}
+		next := rule.to
 		if next == cur.Status {
 			m = cur
 			return nil
@@ -375,6 +366,7 @@ func (s *Service) transition(ctx context.Context, id int, action string) (*ent.M
 		if next == status.Running && !cur.EndAt.After(now) {
 			next = status.Finished // resumed after its end: close it, leftovers expire
 		}
+		var err error
 		if m, err = tx.Ent.Mailing.UpdateOneID(id).SetStatus(next).SetUpdatedAt(now).Save(ctx); err != nil {
 			return fmt.Errorf("error updating mailing %d: %w", id, err)
 		}
@@ -410,26 +402,16 @@ func (s *Service) transition(ctx context.Context, id int, action string) (*ent.M
 	return m, nil
 }
 
-// nextStatus is the lifecycle table (docs/product.md, "Lifecycle") for pause, resume and cancel.
-func nextStatus(cur status.Mailing, action string) (status.Mailing, error) {
-	switch action {
-	case "pause":
-		switch cur {
-		case status.Running, status.Paused:
-			return status.Paused, nil
-		}
-	case "resume":
-		switch cur {
-		case status.Running, status.Paused:
-			return status.Running, nil
-		}
-	case "cancel":
-		switch cur {
-		case status.Scheduled, status.Running, status.Paused:
-			return status.MailingCanceled, nil
-		}
-	}
-	return "", ErrConflict
+// lifecycle is the lifecycle table (docs/product.md, "Lifecycle") for pause,
+// resume and cancel: the statuses each action is allowed from, and the
+// status it leads to.
+var lifecycle = map[string]struct {
+	from []status.Mailing
+	to   status.Mailing
+}{
+	"pause":  {from: []status.Mailing{status.Running, status.Paused}, to: status.Paused},
+	"resume": {from: []status.Mailing{status.Running, status.Paused}, to: status.Running},
+	"cancel": {from: []status.Mailing{status.Scheduled, status.Running, status.Paused}, to: status.MailingCanceled},
 }
 
 // PauseMailing pauses a running mailing (a paused one stays paused). Once it
@@ -457,11 +439,8 @@ func (s *Service) CancelMailing(ctx context.Context, id int) (*ent.Mailing, erro
 // messages. Returns ErrNotFound.
 func (s *Service) DeleteMailing(ctx context.Context, id int) error {
 	var changes []StatusChange
-	err := s.db.InTx(ctx, func(tx *database.Tx) error {
-		cur, err := lockMailing(ctx, tx, s.db.Dialect, id)
-		if err != nil {
-			return err
-		}
+	err := s.changeMailing(ctx, id, func(tx *database.Tx, cur *ent.Mailing) error {
+		var err error
 		if changes, err = s.settleUnsent(ctx, tx, s.now(), message.MailingID(id), status.MessageCanceled); err != nil {
 			return err
 		}

@@ -85,14 +85,11 @@ func (s *Service) CloseMailing(ctx context.Context, id int) (bool, error) {
 	now := s.now()
 	var changes []StatusChange
 	closed := false
-	err := s.db.InTx(ctx, func(tx *database.Tx) error {
-		m, err := lockMailing(ctx, tx, s.db.Dialect, id)
-		if err != nil {
-			return err
-		}
+	err := s.changeMailing(ctx, id, func(tx *database.Tx, m *ent.Mailing) error {
 		if m.Status.Closed() || m.EndAt.After(now) {
 			return nil
 		}
+		var err error
 		if changes, err = s.settleUnsent(ctx, tx, now, message.MailingID(id), status.Expired); err != nil {
 			return err
 		}
