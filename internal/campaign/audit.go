@@ -168,23 +168,19 @@ func ValidFilterText(s string) bool {
 // Predicates returns the filter as ent predicates.
 func (f AuditFilter) Predicates() []predicate.AuditEntry {
 	var ps []predicate.AuditEntry
-	if f.Actor != nil {
-		ps = append(ps, auditentry.Actor(*f.Actor))
-	}
-	if f.Action != nil {
-		ps = append(ps, auditentry.Action(*f.Action))
-	}
-	if f.TargetType != nil {
-		ps = append(ps, auditentry.TargetType(*f.TargetType))
-	}
-	if f.TargetID != nil {
-		ps = append(ps, auditentry.TargetID(*f.TargetID))
-	}
-	if f.From != nil {
-		ps = append(ps, auditentry.AtGTE(dbTime(*f.From)))
-	}
-	if f.To != nil {
-		ps = append(ps, auditentry.AtLT(dbTime(*f.To)))
+	ps = appendSet(ps, f.Actor, auditentry.Actor)
+	ps = appendSet(ps, f.Action, auditentry.Action)
+	ps = appendSet(ps, f.TargetType, auditentry.TargetType)
+	ps = appendSet(ps, f.TargetID, auditentry.TargetID)
+	ps = appendSet(ps, f.From, func(t time.Time) predicate.AuditEntry { return auditentry.AtGTE(dbTime(t)) })
+	ps = appendSet(ps, f.To, func(t time.Time) predicate.AuditEntry { return auditentry.AtLT(dbTime(t)) })
+	return ps
+}
+
+// appendSet appends pred(*v) to ps when the filter sets v.
+func appendSet[T, P any](ps []P, v *T, pred func(T) P) []P {
+	if v != nil {
+		ps = append(ps, pred(*v))
 	}
 	return ps
 }

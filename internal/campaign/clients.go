@@ -92,7 +92,9 @@ func (s *Service) CreateClients(ctx context.Context, ins []ClientInput) ([]*ent.
 		in, v := ins[i].normalized()
 		ins[i] = in
 		prefix := strconv.Itoa(i)
-		all.Fields = append(all.Fields, v.prefixed(prefix)...)
+		for _, f := range v.Fields {
+			all.add(prefix+"."+f.Field, "%s", f.Message)
+		}
 		if j, dup := seen[in.Phone]; dup && ValidPhone(in.Phone) {
 			all.add(prefix+".phone", "is the same phone as item %d", j)
 		}
@@ -188,12 +190,12 @@ func (s *Service) UpdateClient(ctx context.Context, id int, p ClientPatch) (*ent
 				return invalid("phone", "a client with this phone already exists")
 			}
 		}
-		upd := tx.Ent.Customer.UpdateOneID(id).
+		c, err = tx.Ent.Customer.UpdateOneID(id).
 			SetNillablePhone(p.Phone).
 			SetNillableOperatorCode(p.OperatorCode).
 			SetNillableTag(p.Tag).
-			SetNillableTimezone(p.Timezone)
-		c, err = upd.Save(ctx)
+			SetNillableTimezone(p.Timezone).
+			Save(ctx)
 		if err != nil {
 			return phoneTaken(err, fmt.Sprintf("error updating client %d", id))
 		}

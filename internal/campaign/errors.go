@@ -50,15 +50,6 @@ func (e *ValidationError) err() error {
 	return e
 }
 
-// prefixed returns e's fields under prefix ("3" → "3.phone").
-func (e *ValidationError) prefixed(prefix string) []FieldError {
-	out := make([]FieldError, len(e.Fields))
-	for i, f := range e.Fields {
-		out[i] = FieldError{Field: prefix + "." + f.Field, Message: f.Message}
-	}
-	return out
-}
-
 func invalid(field, format string, args ...any) error {
 	v := &ValidationError{}
 	v.add(field, format, args...)

@@ -3,6 +3,7 @@ package campaign
 import (
 	"errors"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -34,12 +35,7 @@ func ValidOperatorCode(s string) bool {
 func OperatorCodeOf(phone string) string { return phone[1:4] }
 
 func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return !strings.ContainsFunc(s, func(r rune) bool { return r < '0' || r > '9' })
 }
 
 // checkSet runs check on the value of a patch's field when the patch sets it.
