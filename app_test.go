@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/notifyhq/notify/internal/config"
 	"github.com/notifyhq/notify/internal/fakesender"
+	"github.com/notifyhq/notify/internal/lockedbuf"
 )
 
 // testToken is the sending API token of the test fakes.
@@ -27,7 +27,7 @@ type testBundle struct {
 	app    *app
 	fake   *fakesender.Fake
 	server *httptest.Server
-	logs   *syncBuffer
+	logs   *lockedbuf.Buffer
 }
 
 // setupOpts tune setup.
@@ -66,7 +66,7 @@ func setup(t *testing.T, databaseURL string, o setupOpts) *testBundle {
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	require.NoError(t, err)
-	logs := &syncBuffer{}
+	logs := &lockedbuf.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	ctx := context.Background()
@@ -136,24 +136,6 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
 }
 
 // logJobs logs River's jobs, to tell a job that never ran from one that failed.

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/notifyhq/notify/internal/fakesender"
+	"github.com/notifyhq/notify/internal/lockedbuf"
 	"github.com/notifyhq/notify/internal/testdb"
 )
 
@@ -168,12 +169,12 @@ func TestInstanceKillTakeover(t *testing.T) {
 type killInstance struct {
 	cmd  *exec.Cmd
 	url  string
-	logs *syncBuffer
+	logs *lockedbuf.Buffer
 }
 
 func startKillInstance(t *testing.T, bin string, env []string) *killInstance {
 	t.Helper()
-	in := &killInstance{cmd: exec.Command(bin, "serve"), logs: &syncBuffer{}}
+	in := &killInstance{cmd: exec.Command(bin, "serve"), logs: &lockedbuf.Buffer{}}
 	in.cmd.Env = append(os.Environ(), env...)
 	in.cmd.Stderr = in.logs
 	stdout, err := in.cmd.StdoutPipe()

@@ -22,6 +22,7 @@ import (
 
 	"github.com/notifyhq/notify/internal/auth"
 	"github.com/notifyhq/notify/internal/campaign"
+	"github.com/notifyhq/notify/internal/lockedbuf"
 	"github.com/notifyhq/notify/internal/testdb"
 )
 
@@ -522,7 +523,7 @@ func TestWhatLeavesTheProcess(t *testing.T) {
 	})
 	t.Run("database password", func(t *testing.T) {
 		t.Parallel()
-		var stderr syncBuffer
+		var stderr lockedbuf.Buffer
 		env := map[string]string{
 			"DATABASE_URL": "postgres://notify:hunter2-secret@127.0.0.1:1/notify?sslmode=disable&connect_timeout=2",
 			"LISTEN_ADDR":  "127.0.0.1:0",

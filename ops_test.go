@@ -32,6 +32,7 @@ import (
 	"github.com/notifyhq/notify/internal/database"
 	"github.com/notifyhq/notify/internal/delivery"
 	"github.com/notifyhq/notify/internal/fakesender"
+	"github.com/notifyhq/notify/internal/lockedbuf"
 	"github.com/notifyhq/notify/internal/status"
 	"github.com/notifyhq/notify/internal/testdb"
 	"github.com/notifyhq/notify/internal/webui"
@@ -481,7 +482,7 @@ type runningInstance struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when run has returned, with err
 	err    error
-	logs   *syncBuffer
+	logs   *lockedbuf.Buffer
 }
 
 // startRun starts run on env and waits until it is ready.
@@ -489,7 +490,7 @@ func startRun(t *testing.T, env map[string]string) *runningInstance {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()
-	in := &runningInstance{cancel: cancel, done: make(chan struct{}), logs: &syncBuffer{}}
+	in := &runningInstance{cancel: cancel, done: make(chan struct{}), logs: &lockedbuf.Buffer{}}
 	go func() {
 		in.err = run(ctx, nil, func(k string) string { return env[k] }, outW, in.logs)
 		outW.Close()
@@ -513,7 +514,7 @@ func startRun(t *testing.T, env map[string]string) *runningInstance {
 // listeningURL reads the program's output until it prints where it
 // listens, and returns that URL (the program's logs shown when it never
 // does); the rest of the output is read and discarded.
-func listeningURL(t *testing.T, out io.Reader, logs *syncBuffer) string {
+func listeningURL(t *testing.T, out io.Reader, logs *lockedbuf.Buffer) string {
 	t.Helper()
 	url := ""
 	lines := bufio.NewScanner(out)
@@ -682,7 +683,7 @@ func TestOpsDeployment(t *testing.T) {
 		cmd.Env = []string{"DATABASE_URL=" + db, "LISTEN_ADDR=127.0.0.1:0", "MIGRATE_ON_START=false", "SHUTDOWN_TIMEOUT=10s"}
 		stdout, err := cmd.StdoutPipe()
 		require.NoError(t, err)
-		var stderr syncBuffer
+		var stderr lockedbuf.Buffer
 		cmd.Stderr = &stderr
 		require.NoError(t, cmd.Start())
 		t.Cleanup(func() { _ = cmd.Process.Kill() })

@@ -441,10 +441,10 @@ func graphQLTransportCases() []robustCase {
 			id := "robust-" + rand.Text()
 			r := gqlPOST(gqlBody(q.String(), nil))
 			r.header = append(r.header, "X-Request-Id: "+id)
-			mark := logLen(e.logs)
+			mark := e.logs.Len()
 			e.hangUp(t, r)
 			logged := func() (lines []string) {
-				for line := range strings.Lines(logSince(e.logs, mark)) {
+				for line := range strings.Lines(e.logs.Since(mark)) {
 					if strings.Contains(line, `"request_id":"`+id+`"`) {
 						lines = append(lines, line)
 					}

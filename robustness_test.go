@@ -30,6 +30,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 
+	"github.com/notifyhq/notify/internal/lockedbuf"
 	"github.com/notifyhq/notify/internal/testdb"
 )
 
@@ -237,7 +238,7 @@ type robustInstance struct {
 	b         *testBundle
 	srv       *httptest.Server
 	label     string
-	serverLog *syncBuffer
+	serverLog *lockedbuf.Buffer
 	bodyRead  atomic.Int64
 	// Ids of a client and a mailing that exist (warmUp).
 	clientID, mailingID string
@@ -248,7 +249,7 @@ func startRobustInstance(t *testing.T, dbURL string) *robustInstance {
 	in := &robustInstance{
 		b:         setup(t, dbURL, setupOpts{env: map[string]string{"API_TOKENS": robustToken}}),
 		label:     rand.Text(),
-		serverLog: &syncBuffer{},
+		serverLog: &lockedbuf.Buffer{},
 		clientID:  "1", mailingID: "1",
 	}
 	h := in.b.app.handler
@@ -290,7 +291,7 @@ func (in *robustInstance) env(token string) *robustEnv {
 
 // logMark is where the logs are now, for requireQuietLogs.
 func (in *robustInstance) logMark() [2]int {
-	return [2]int{logLen(in.b.logs), logLen(in.serverLog)}
+	return [2]int{in.b.logs.Len(), in.serverLog.Len()}
 }
 
 // requireQuietLogs fails when the service or its HTTP server logged a
@@ -299,8 +300,8 @@ func (in *robustInstance) logMark() [2]int {
 // machine is slow, which are no answer to a case), since mark.
 func (in *robustInstance) requireQuietLogs(t *testing.T, mark [2]int) {
 	t.Helper()
-	svc := logSince(in.b.logs, mark[0])
-	srv := logSince(in.serverLog, mark[1])
+	svc := in.b.logs.Since(mark[0])
+	srv := in.serverLog.Since(mark[1])
 	for _, l := range []struct{ name, text string }{{"service", svc}, {"HTTP server", srv}} {
 		require.NotContains(t, strings.ToLower(l.text), "panic", "the %s logged a panic:\n%s", l.name, l.text)
 	}
@@ -394,10 +395,7 @@ func (in *robustInstance) heap() (heap, logs uint64) {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	in.b.logs.mu.Lock()
-	logs = uint64(in.b.logs.buf.Cap())
-	in.b.logs.mu.Unlock()
-	return ms.HeapAlloc, logs
+	return ms.HeapAlloc, uint64(in.b.logs.Cap())
 }
 
 // liveHeap is the process's live heap after a collection.
@@ -504,23 +502,8 @@ type robustEnv struct {
 	// Ids of a client and a mailing that exist, for {client} and
 	// {mailing} in targets.
 	clientID, mailingID string
-	dialect             string      // the database's: "postgres" or "sqlite3"
-	logs                *syncBuffer // the service's log
-}
-
-// logLen is how long a captured log is now.
-func logLen(b *syncBuffer) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Len()
-}
-
-// logSince is what a captured log got since it was off bytes long, without
-// copying the rest (the service's log grows by megabytes over the suite).
-func logSince(b *syncBuffer, off int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf.Bytes()[off:])
+	dialect             string            // the database's: "postgres" or "sqlite3"
+	logs                *lockedbuf.Buffer // the service's log
 }
 
 func (e *robustEnv) authed() bool { return e.token != "" }

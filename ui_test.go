@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/notifyhq/notify/internal/auth"
+	"github.com/notifyhq/notify/internal/lockedbuf"
 	"github.com/notifyhq/notify/internal/oidctest"
 	"github.com/notifyhq/notify/internal/procstack"
 	"github.com/notifyhq/notify/internal/report/smtptest"
@@ -75,7 +76,7 @@ type uiServer struct {
 	env  []string
 	url  string
 	proc *procstack.Process
-	logs *syncBuffer // written by the process's stderr copier
+	logs *lockedbuf.Buffer // written by the process's stderr copier
 }
 
 // uiSlot lets one browser scenario run at a time: Chromium and the service on a small
@@ -100,7 +101,7 @@ func startUIServer(t *testing.T, databaseURL string, env ...string) *uiServer {
 		t:    t,
 		bin:  bin,
 		url:  "http://" + addr,
-		logs: &syncBuffer{},
+		logs: &lockedbuf.Buffer{},
 		env: append([]string{
 			"DATABASE_URL=" + databaseURL,
 			"LISTEN_ADDR=" + addr,
@@ -332,7 +333,8 @@ func TestUIPerformance(t *testing.T) {
 // TestUIOIDC signs in through an OpenID Connect provider (Authorization Code with
 // PKCE): the UI sends the browser to the provider, exchanges the code with its
 // verifier, and the service accepts the JWT it got; the operator's role is read from
-// the token. The provider's tokens live 6 s and come with refresh tokens: the UI
+// the token. The provider's tokens live 6 s and come with refresh tokens, which it
+// gives only to a sign-in that asked for the offline_access scope it lists: the UI
 // renews its token by itself before it expires, and goes on working after the first
 // one is refused, its socket too when it reconnects; when the provider refuses the
 // refresh token (REVOKE), the next refusal of the API sends the tab through the
@@ -353,7 +355,7 @@ func TestUIOIDC(t *testing.T) {
 			"OIDC_ISSUER="+idp.Issuer, "OIDC_AUDIENCE=notify-ui", "OIDC_CLIENT_ID=notify-ui")
 		runE2EWith(t, node, s, "oidc.mjs", e2eCommands{"REVOKE": idp.RevokeRefreshTokens}, "OIDC_ORIGIN="+idp.Issuer)
 		require.Equal(t, 2, idp.Exchanges(), "two sign-ins, each a code exchanged with its verifier: the first and the one after the revocation")
-		require.Positive(t, idp.Refreshes(), "tokens renewed with the refresh token")
+		require.Positive(t, idp.Refreshes(), "tokens renewed with the refresh token (given only for offline_access, which the UI asks for when the provider lists it)")
 	})
 }
 

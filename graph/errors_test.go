@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/coder/websocket/wsjson"
 	"github.com/stretchr/testify/require"
 
+	"github.com/notifyhq/notify/internal/lockedbuf"
 	"github.com/notifyhq/notify/internal/requestlog"
 )
 
@@ -22,7 +22,7 @@ import (
 // the request id to quote, the panic itself only in the log.
 func TestSubscriptionPanicIsAnInternalError(t *testing.T) {
 	t.Parallel()
-	logs := &syncWriter{w: &strings.Builder{}}
+	logs := &lockedbuf.Buffer{}
 	logger := slog.New(requestlog.NewHandler(slog.NewJSONHandler(logs, nil)))
 	srv := httptest.NewServer(requestlog.Middleware(logger, NewHandler(HandlerConfig{Logger: logger})))
 	t.Cleanup(srv.Close)
@@ -66,22 +66,4 @@ func TestSubscriptionPanicIsAnInternalError(t *testing.T) {
 	require.Equal(t, "req-panic-1", errs[0].Extensions["requestId"])
 	require.NotContains(t, string(m.Payload), "nil pointer")
 	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "req-panic-1") }, 5*time.Second, 10*time.Millisecond)
-}
-
-// syncWriter serialises writes to w.
-type syncWriter struct {
-	mu sync.Mutex
-	w  *strings.Builder
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
-func (s *syncWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.String()
 }

@@ -2,7 +2,6 @@ package fakesender_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,6 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/notifyhq/notify/internal/fakesender"
+	"github.com/notifyhq/notify/internal/lockedbuf"
 	"github.com/notifyhq/notify/internal/testdb"
 )
 
@@ -797,7 +797,7 @@ func TestMainCommand(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		stdoutR, stdoutW := io.Pipe()
-		var stderr syncBuffer
+		var stderr lockedbuf.Buffer
 		errc := make(chan error, 1)
 		go func() {
 			errc <- fakesender.Main(ctx, []string{
@@ -849,7 +849,7 @@ func TestMainCommand(t *testing.T) {
 			{"-nope"},
 			{"extra"},
 		} {
-			var stderr syncBuffer
+			var stderr lockedbuf.Buffer
 			err := fakesender.Main(t.Context(), args, io.Discard, &stderr)
 			require.Error(t, err, "%q", args)
 		}
@@ -857,7 +857,7 @@ func TestMainCommand(t *testing.T) {
 
 	t.Run("Help", func(t *testing.T) {
 		t.Parallel()
-		var stderr syncBuffer
+		var stderr lockedbuf.Buffer
 		require.NoError(t, fakesender.Main(t.Context(), []string{"-h"}, io.Discard, &stderr))
 		for _, flagName := range []string{"-addr", "-token", "-latency-min", "-latency-max", "-error-rate", "-hang-rate",
 			"-malformed-rate", "-429-rate", "-retry-after", "-reject-rate", "-outage", "-seed"} {
@@ -873,24 +873,6 @@ func TestMainCommand(t *testing.T) {
 		err = fakesender.Main(t.Context(), []string{"-addr", ln.Addr().String()}, io.Discard, io.Discard)
 		require.ErrorContains(t, err, "error listening")
 	})
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader in two goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func BenchmarkServeHTTP(b *testing.B) {
