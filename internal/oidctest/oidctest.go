@@ -22,6 +22,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -57,13 +59,17 @@ type Client struct {
 	// TTL is the lifetime of its tokens (exp − iat); 0 is five minutes.
 	TTL time.Duration
 	// Refresh makes the token endpoint return a refresh token with the
-	// client's tokens, and take it once (grant_type=refresh_token) for new
-	// ones and a new refresh token: a used one is refused, as providers that
-	// rotate refresh tokens do.
+	// client's tokens when the sign-in asked for the offline_access scope
+	// (as Auth0, Okta and Entra ID do), and take it once
+	// (grant_type=refresh_token) for new ones and a new refresh token: a
+	// used one is refused, as providers that rotate refresh tokens do.
 	Refresh bool
 }
 
-type authCode struct{ client, challenge, redirect string }
+type authCode struct {
+	client, challenge, redirect string
+	offline                     bool // the scope had offline_access
+}
 
 // New starts a provider publishing one key, "key-1", which signs tokens;
 // it stops when t ends.
@@ -103,6 +109,7 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 			"subject_types_supported":               []string{"public"},
 			"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
 			"code_challenge_methods_supported":      []string{"S256"},
+			"scopes_supported":                      []string{"openid", "profile", "offline_access"},
 		})
 	case "/auth":
 		p.authorize(w, r)
@@ -279,7 +286,8 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	code := rand.Text()
 	p.mu.Lock()
-	p.codes[code] = authCode{client: q.Get("client_id"), challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri")}
+	p.codes[code] = authCode{client: q.Get("client_id"), challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri"),
+		offline: slices.Contains(strings.Fields(q.Get("scope")), "offline_access")}
 	p.mu.Unlock()
 	v := back.Query()
 	v.Set("code", code)
@@ -298,7 +306,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	p.mu.Lock()
 	c, known := p.clients[f.Get("client_id")]
-	ok := false
+	ok, offline := false, false
 	switch f.Get("grant_type") {
 	case "authorization_code":
 		code, found := p.codes[f.Get("code")]
@@ -308,6 +316,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 			base64.RawURLEncoding.EncodeToString(sum[:]) == code.challenge
 		if ok {
 			p.exchanged++
+			offline = code.offline
 		}
 	case "refresh_token":
 		client, found := p.refresh[f.Get("refresh_token")]
@@ -315,12 +324,13 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		ok = found && client == c.ID
 		if ok {
 			p.refreshed++
+			offline = true
 		}
 	}
 	now := time.Now().Add(p.offset)
 	kid := p.signing
 	refresh := ""
-	if ok && c.Refresh {
+	if ok && c.Refresh && offline {
 		refresh = rand.Text()
 		p.refresh[refresh] = c.ID
 	}

@@ -74,7 +74,14 @@ function randomString(): string {
   return base64url(crypto.getRandomValues(new Uint8Array(32)));
 }
 
-type Discovery = { authorization_endpoint: string; token_endpoint: string };
+type Discovery = { authorization_endpoint: string; token_endpoint: string; scopes_supported?: string[] };
+
+// scopes asks for a refresh token too (offline_access) when the provider lists that scope:
+// Auth0, Okta and Entra ID give one only for it, and a provider that does not list it
+// (Google) may refuse the request if asked.
+function scopes(d: Discovery): string {
+  return d.scopes_supported?.includes("offline_access") ? "openid profile offline_access" : "openid profile";
+}
 
 let discovered: { issuer: string; doc: Promise<Discovery> } | undefined;
 
@@ -107,7 +114,7 @@ export async function startOIDC(oidc: OIDCConfig, returnTo: string) {
     response_type: "code",
     client_id: oidc.clientId,
     redirect_uri: redirectURI(),
-    scope: "openid profile",
+    scope: scopes(d),
     state,
     code_challenge: base64url(digest),
     code_challenge_method: "S256",
