@@ -26,6 +26,7 @@ import (
 type Sender interface {
 	Acquire(ctx context.Context) error
 	TryAcquire(n int) int
+	// Release gives back n slots; 0 gives back none.
 	Release(n int)
 	// Concurrency is the number of slots (SENDER_CONCURRENCY).
 	Concurrency() int

@@ -23,7 +23,7 @@ import (
 // collect writes outcomes as they arrive, in bulk: every 250 results or
 // when results stop coming for a moment. What the database does not take
 // is kept in memory and written later (record).
-func (e *Engine) collect(ctx context.Context, m *ent.Mailing, results <-chan result) error {
+func (e *Engine) collect(ctx context.Context, m *ent.Mailing, results <-chan result) {
 	const flushAt = 250
 	var buf []update
 	flush := func() {
@@ -40,7 +40,7 @@ func (e *Engine) collect(ctx context.Context, m *ent.Mailing, results <-chan res
 		case r, ok := <-results:
 			if !ok {
 				flush()
-				return nil
+				return
 			}
 			buf = append(buf, e.outcome(ctx, m, r))
 			if len(buf) >= flushAt {

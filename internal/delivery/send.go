@@ -36,8 +36,8 @@ func (e *Engine) send(ctx context.Context, m *ent.Mailing, toSend []*pending, st
 		return nil
 	}
 	results := make(chan result, len(toSend))
-	collected := make(chan error, 1)
-	go func() { collected <- e.collect(ctx, m, results) }()
+	var collecting sync.WaitGroup
+	collecting.Go(func() { e.collect(ctx, m, results) })
 
 	var (
 		inflight sync.WaitGroup
@@ -83,14 +83,10 @@ func (e *Engine) send(ctx context.Context, m *ent.Mailing, toSend []*pending, st
 	}
 	inflight.Wait()
 	close(results)
-	if err := <-collected; err != nil && sendErr == nil {
+	collecting.Wait()
+	e.logDeferred(ctx, m.ID, deferred, "sending API unavailable (circuit open)")
+	if err := e.apply(ctx, m.ID, deferred, false); err != nil && sendErr == nil {
 		sendErr = err
-	}
-	if len(deferred) > 0 {
-		e.logDeferred(ctx, m.ID, deferred, "sending API unavailable (circuit open)")
-		if err := e.apply(ctx, m.ID, deferred, false); err != nil && sendErr == nil {
-			sendErr = err
-		}
 	}
 	return sendErr
 }
@@ -112,11 +108,7 @@ const admitWindow = 20 * time.Millisecond
 // sending lock — until every request it started is written.
 func (e *Engine) admit(ctx context.Context, mailingID int, pending []*pending, start func(p *pending, text string, endAt time.Time, written func())) (started int, retryAt time.Time, err error) {
 	held := 1
-	defer func() {
-		if held > 0 {
-			e.sender.Release(held)
-		}
-	}()
+	defer func() { e.sender.Release(held) }()
 	err = e.db.InTxOnce(ctx, func(tx *database.Tx) error {
 		if err := campaign.LockSending(ctx, tx, e.db.Dialect, mailingID); err != nil {
 			return err
