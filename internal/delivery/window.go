@@ -5,6 +5,7 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -52,7 +53,8 @@ func (e *Engine) work(ctx context.Context, m *ent.Mailing, due []*pending, stopA
 // no attempt and writes no status.
 func (e *Engine) deferTo(p *pending, at time.Time, ok bool, why string) update {
 	if !ok {
-		return update{msg: p, status: status.Expired, attempts: p.attempts, lastError: orReason(p.lastError, why), statusSent: true}
+		// An expired message keeps its last error; without one, why is its reason.
+		return update{msg: p, status: status.Expired, attempts: p.attempts, lastError: cmp.Or(p.lastError, &why), statusSent: true}
 	}
 	return update{msg: p, status: p.status, attempts: p.attempts, next: &at, lastError: p.lastError}
 }
@@ -71,11 +73,4 @@ func (e *Engine) logDeferred(ctx context.Context, mailingID int, updates []updat
 				"status", string(u.status), "next_attempt_at", *u.next, "reason", why)
 		}
 	}
-}
-
-func orReason(lastErr *string, why string) *string {
-	if lastErr != nil {
-		return lastErr
-	}
-	return &why
 }
