@@ -6,7 +6,6 @@ package delivery
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,11 +13,9 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	"github.com/lib/pq"
 
 	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/ent/message"
-	"github.com/notifyhq/notify/ent/predicate"
 	"github.com/notifyhq/notify/internal/campaign"
 	"github.com/notifyhq/notify/internal/database"
 	"github.com/notifyhq/notify/internal/status"
@@ -218,12 +215,8 @@ func (e *Engine) selectChunk(ctx context.Context, s *selection) error {
 		if err := campaign.LockSending(ctx, tx, e.db.Dialect, s.mailingID); err != nil {
 			return err
 		}
-		var (
-			st    status.Mailing
-			endAt time.Time
-			text  string
-		)
-		err := tx.QueryRowContext(ctx, rebind(e.db.Dialect, admitMailing), s.mailingID).Scan(&st, &endAt, &text)
+		var st status.Mailing
+		err := tx.QueryRowContext(ctx, rebind(e.db.Dialect, admitMailing), s.mailingID).Scan(&st)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && st.Closed()) {
 			next.final, next.stopped = true, true
 			return nil
@@ -299,16 +292,15 @@ func (e *Engine) selectChunk(ctx context.Context, s *selection) error {
 }
 
 // filtered returns a statement over the clients matching a filter with ids
-// in (after, upto], and its arguments: the filter's codes and tags are arrays
-// on Postgres ($1, $2) and JSON arrays on SQLite (?1, ?2); after and upto are
-// $3 and $4; extra arguments follow.
+// in (after, upto] (pg or lite, by dialect), and its arguments: the filter's
+// codes and tags ($1, $2, as campaign.RecipientArgs encodes them), after and
+// upto ($3, $4), then extra.
 func (e *Engine) filtered(pg, lite string, f campaign.Filter, after, upto int, extra ...any) (string, []any) {
+	args := append(campaign.RecipientArgs(e.db.Dialect, f), after, upto)
 	if e.db.Dialect == dialect.Postgres {
-		return pg, append([]any{pq.Array(f.OperatorCodes), pq.Array(f.Tags), after, upto}, extra...)
+		return pg, append(args, extra...)
 	}
-	codes, _ := json.Marshal(f.OperatorCodes)
-	tags, _ := json.Marshal(f.Tags)
-	return lite, append([]any{string(codes), string(tags), after, upto}, extra...)
+	return lite, append(args, extra...)
 }
 
 // logCreated logs, at debug level, one "message created" line per message
@@ -319,20 +311,14 @@ func (e *Engine) logCreated(ctx context.Context, mailingID, after, upto int) {
 		return
 	}
 	msgs, err := e.db.Ent.Message.Query().
-		Where(message.MailingID(mailingID), customerBetween(after, upto)).
+		Where(message.MailingID(mailingID),
+			entsql.FieldGT(message.FieldCustomerID, after), entsql.FieldLTE(message.FieldCustomerID, upto)).
 		Order(ent.Asc(message.FieldID)).Select(message.FieldID, message.FieldCustomerID).All(ctx)
 	if err != nil {
 		return
 	}
 	for _, m := range msgs {
 		e.logger.DebugContext(ctx, "message created", "message_id", m.ID, "mailing_id", mailingID, "client_id", m.CustomerID, "status", string(status.Queued))
-	}
-}
-
-// customerBetween matches messages whose client id is in (after, upto].
-func customerBetween(after, upto int) predicate.Message {
-	return func(s *entsql.Selector) {
-		s.Where(entsql.And(entsql.GT(s.C(message.FieldCustomerID), after), entsql.LTE(s.C(message.FieldCustomerID), upto)))
 	}
 }
 

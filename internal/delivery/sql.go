@@ -89,11 +89,12 @@ WHERE mailing_id = $1 AND id BETWEEN $2 AND $3 AND status IN ('queued', 'retryin
 ORDER BY next_attempt_at
 LIMIT 1`
 
-// admitMailing reads what a batch needs to start requests, after the
-// caller took the mailing's sending lock (campaign.LockSending): a pause,
-// cancel, delete or update waits for the lock, so none starts a request
-// after it commits. Args: mailing id.
-const admitMailing = `SELECT status, end_at, text FROM mailings WHERE id = $1`
+// admitMailing reads a mailing's status for a selection chunk, after the
+// caller took the mailing's sending lock (campaign.LockSending): a cancel or
+// delete that commits first stops the selection, one that comes later waits
+// for the lock and settles the chunk's messages. A batch's requests read
+// more (admitRequests). Args: mailing id.
+const admitMailing = `SELECT status FROM mailings WHERE id = $1`
 
 // applyUpdates writes the outcomes of a batch at once. A message that is no
 // longer unsent is left alone — except that a success is always recorded
