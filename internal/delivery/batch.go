@@ -55,7 +55,7 @@ type update struct {
 // another instance works these messages again before their outcomes are
 // written (docs/design.md, "Database outages").
 func (e *Engine) SendBatch(ctx context.Context, b Batch) (Outcome, error) {
-	wait, tries := 50*time.Millisecond, 0
+	wait, tries := firstRetryWait, 0
 	for {
 		out, err := e.sendBatch(ctx, b)
 		if unavailable(err) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -94,7 +94,7 @@ func (e *Engine) SendBatch(ctx context.Context, b Batch) (Outcome, error) {
 func (e *Engine) outlast(b Batch, out Outcome, err error) (Outcome, error) {
 	e.logger.Warn("batch run out of time while the database is away: ending it once the database answers",
 		"mailing_id", b.MailingID, "first_message_id", b.FirstID, "error", err)
-	for wait := 50 * time.Millisecond; !e.draining.Load(); wait = min(2*wait, e.cfg.WriteRetryMax) {
+	for wait := firstRetryWait; !e.draining.Load(); wait = min(2*wait, e.cfg.WriteRetryMax) {
 		if !e.unwritten.anyIn(b.FirstID, b.LastID) {
 			ctx, cancel := context.WithTimeout(context.Background(), e.cfg.WriteTimeout)
 			perr := e.db.SQL.PingContext(ctx)

@@ -34,13 +34,12 @@ import (
 type unwritten struct {
 	// write writes the outcomes of one mailing; again says a try before
 	// may have committed without its reply reaching us.
-	write   func(ctx context.Context, mailingID int, us []update, again bool) error
-	timeout time.Duration // each try's deadline
-	minWait time.Duration // the first pause after a failed try
-	maxWait time.Duration // the longest pause between tries
-	after   func(time.Duration) <-chan time.Time
-	limit   int
-	logger  *slog.Logger
+	write func(ctx context.Context, mailingID int, us []update, again bool) error
+	// cfg gives each try's deadline (WriteTimeout), the longest pause
+	// between tries (WriteRetryMax) and the limit (MaxUnwritten).
+	cfg    Config
+	after  func(time.Duration) <-chan time.Time
+	logger *slog.Logger
 
 	mu      sync.Mutex
 	entries map[int]heldOutcome
@@ -56,6 +55,10 @@ type heldOutcome struct {
 	seq       uint64 // tells a replaced entry from the one a writer took
 }
 
+// firstRetryWait is the first pause after a failed try to reach the
+// database; each next one doubles, up to WriteRetryMax.
+const firstRetryWait = 50 * time.Millisecond
+
 // maxWriteFailures is how many times the writer tries outcomes whose write
 // fails for a reason other than an outage (a bug, a constraint) before it
 // gives up on them and logs them.
@@ -64,11 +67,8 @@ const maxWriteFailures = 5
 func newUnwritten(cfg Config, logger *slog.Logger, write func(ctx context.Context, mailingID int, us []update, again bool) error) *unwritten {
 	return &unwritten{
 		write:   write,
-		timeout: cfg.WriteTimeout,
-		minWait: 50 * time.Millisecond,
-		maxWait: cfg.WriteRetryMax,
+		cfg:     cfg,
 		after:   time.After,
-		limit:   cfg.MaxUnwritten,
 		logger:  logger,
 		entries: make(map[int]heldOutcome),
 		changed: make(chan struct{}),
@@ -102,7 +102,7 @@ func (w *unwritten) len() int {
 }
 
 // full reports whether admission must wait: limit outcomes or more held.
-func (w *unwritten) full() bool { return w.len() >= w.limit }
+func (w *unwritten) full() bool { return w.len() >= w.cfg.MaxUnwritten }
 
 // holds reports whether the outcome of message id is held.
 func (w *unwritten) holds(id int) bool {
@@ -133,7 +133,7 @@ func (w *unwritten) anyIn(first, last int) bool {
 // waitBatch waits until no outcome of a message in [first, last] is held
 // and admission is open (fewer than limit held), or ctx ends.
 func (w *unwritten) waitBatch(ctx context.Context, first, last int) error {
-	return w.wait(ctx, func() bool { return len(w.entries) < w.limit && !w.anyInLocked(first, last) })
+	return w.wait(ctx, func() bool { return len(w.entries) < w.cfg.MaxUnwritten && !w.anyInLocked(first, last) })
 }
 
 // waitEmpty waits until every held outcome is written, or ctx ends.
@@ -199,7 +199,7 @@ func (w *unwritten) snapshot() [][]heldOutcome {
 // run writes what is held until nothing is, each try under the timeout,
 // pausing between failed tries (growing to maxWait).
 func (w *unwritten) run() {
-	wait, failures, since := w.minWait, 0, time.Now()
+	wait, failures, since := firstRetryWait, 0, time.Now()
 	for {
 		groups := w.snapshot()
 		if groups == nil {
@@ -214,7 +214,7 @@ func (w *unwritten) run() {
 			for i, h := range g {
 				us[i] = h.u
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+			ctx, cancel := context.WithTimeout(context.Background(), w.cfg.WriteTimeout)
 			err := w.write(ctx, g[0].mailingID, us, true)
 			cancel()
 			if err == nil {
@@ -235,11 +235,11 @@ func (w *unwritten) run() {
 			break
 		}
 		if ok {
-			wait = w.minWait
+			wait = firstRetryWait
 			continue
 		}
 		<-w.after(wait)
-		wait = min(2*wait, w.maxWait)
+		wait = min(2*wait, w.cfg.WriteRetryMax)
 	}
 }
 
