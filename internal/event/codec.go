@@ -55,16 +55,14 @@ func encode(bt batch, limit int) []string {
 	// add adds a record; a change's carries its commit time (zero when
 	// unknown), other records nil.
 	add := func(r []byte, committed *time.Time) {
-		commitTime := func() []byte {
-			if committed.IsZero() {
-				return append(tr[:0], "t -"...)
-			}
-			return strconv.AppendInt(append(tr[:0], "t "...), committed.UnixNano(), 10)
-		}
 		state := committed != nil && (sb.Len() == 0 || !committed.Equal(stated))
 		need := 1 + len(r)
 		if committed != nil {
-			tr = commitTime()
+			if committed.IsZero() {
+				tr = append(tr[:0], "t -"...)
+			} else {
+				tr = strconv.AppendInt(append(tr[:0], "t "...), committed.UnixNano(), 10)
+			}
 			if state {
 				need += 1 + len(tr)
 			}

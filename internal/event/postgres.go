@@ -47,11 +47,16 @@ func ChannelName(schema string) string {
 
 // listen opens the LISTEN connection and starts receiving.
 func (b *Bus) listen(ctx context.Context) error {
-	dsn, err := listenerDSN(b.cfg.DB.DSN(), b.channel)
+	// The connection is named after its channel in pg_stat_activity
+	// (operators and tests find it there).
+	dsn, err := url.Parse(b.cfg.DB.DSN())
 	if err != nil {
-		return err
+		return fmt.Errorf("error parsing the database URL for the event listener: %w", err)
 	}
-	b.listener = pq.NewListener(dsn, minReconnect, maxReconnect, func(ev pq.ListenerEventType, err error) {
+	q := dsn.Query()
+	q.Set("application_name", b.channel)
+	dsn.RawQuery = q.Encode()
+	b.listener = pq.NewListener(dsn.String(), minReconnect, maxReconnect, func(ev pq.ListenerEventType, err error) {
 		switch ev {
 		case pq.ListenerEventDisconnected:
 			b.logger.Warn("live event listener disconnected", "channel", b.channel, "error", err)
@@ -81,19 +86,6 @@ func (b *Bus) listen(ctx context.Context) error {
 	go b.receive()
 	go b.ping()
 	return nil
-}
-
-// listenerDSN names the LISTEN connection after its channel in
-// pg_stat_activity (operators and tests find it there).
-func listenerDSN(dsn, channel string) (string, error) {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "", fmt.Errorf("error parsing the database URL for the event listener: %w", err)
-	}
-	q := u.Query()
-	q.Set("application_name", channel)
-	u.RawQuery = q.Encode()
-	return u.String(), nil
 }
 
 // receive hands every notification to the local subscribers, in order. A nil
