@@ -119,12 +119,10 @@ func (s *Service) CreateMailing(ctx context.Context, in MailingInput) (*ent.Mail
 			SetFilterTags(filter.Tags).
 			SetStatus(st).
 			SetCreatedAt(now).
-			SetUpdatedAt(now)
+			SetUpdatedAt(now).
+			SetNillableWebhookURL(in.WebhookURL)
 		if win != nil {
 			create.SetWindowFrom(win.FromString()).SetWindowTo(win.ToString())
-		}
-		if in.WebhookURL != nil {
-			create.SetWebhookURL(*in.WebhookURL)
 		}
 		var err error
 		if m, err = create.Save(ctx); err != nil {
@@ -275,13 +273,8 @@ func diffMailing(cur *ent.Mailing, p MailingPatch, v *ValidationError) mailingCh
 	}
 	if p.Window != nil || p.ClearWindow {
 		ch.newWindow = checkWindow(v, p.Window)
-		old := MailingWindow(cur)
-		switch {
-		case ch.newWindow == nil && p.Window == nil:
-			ch.window = old != nil
-		case ch.newWindow != nil:
-			ch.window = old == nil || *old != *ch.newWindow
-		}
+		// A window that does not parse (nil, its error in v) is no change.
+		ch.window = (p.Window == nil || ch.newWindow != nil) && !equalPtr(ch.newWindow, MailingWindow(cur))
 	}
 	return ch
 }

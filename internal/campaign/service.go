@@ -72,24 +72,23 @@ type Config struct {
 
 // New returns a Service.
 func New(cfg Config) *Service {
-	s := &Service{
+	clock := cfg.Now
+	if clock == nil {
+		clock = time.Now
+	}
+	// Times go to the database in UTC: SQLite compares them as text.
+	now := func() time.Time { return clock().UTC() }
+	return &Service{
 		db:        cfg.DB,
 		scheduler: cfg.Scheduler,
 		publisher: cfg.Publisher,
 		announcer: cfg.Announcer,
-		now:       cfg.Now,
+		now:       now,
 		actor:     cfg.Actor,
 		logger:    cmp.Or(cfg.Logger, slog.Default()),
+		rates:     newRateTracker(now),
+		history:   &sendSampler{},
 	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	// Times go to the database in UTC: SQLite compares them as text.
-	clock := s.now
-	s.now = func() time.Time { return clock().UTC() }
-	s.rates = newRateTracker(s.now)
-	s.history = &sendSampler{}
-	return s
 }
 
 // StatusChange is one status write of one message, as subscribers see it.

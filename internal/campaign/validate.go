@@ -153,8 +153,7 @@ func windowErrors(err error) []*sendwindow.Error {
 		}
 		return out
 	}
-	var we *sendwindow.Error
-	if errors.As(err, &we) {
+	if we, ok := errors.AsType[*sendwindow.Error](err); ok {
 		return []*sendwindow.Error{we}
 	}
 	return []*sendwindow.Error{{Field: "from", Msg: err.Error()}}
