@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -170,25 +171,22 @@ func (t *Takeover) rescue(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	defer rows.Close() // on a Scan error; Next closes them at the end
 	var owners []string
 	for rows.Next() {
 		var o string
 		if err := rows.Scan(&o); err != nil {
-			rows.Close()
 			return err
 		}
 		if o != t.id {
 			owners = append(owners, o)
 		}
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	now := time.Now()
-	seen := map[string]bool{}
 	for _, o := range owners {
-		seen[o] = true
 		n, err := t.takeOver(ctx, o, now)
 		if err != nil {
 			return err
@@ -199,7 +197,7 @@ func (t *Takeover) rescue(ctx context.Context) error {
 			delete(t.deadSince, o)
 		}
 	}
-	maps.DeleteFunc(t.deadSince, func(o string, _ time.Time) bool { return !seen[o] })
+	maps.DeleteFunc(t.deadSince, func(o string, _ time.Time) bool { return !slices.Contains(owners, o) })
 	return nil
 }
 
