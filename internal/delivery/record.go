@@ -153,11 +153,13 @@ func (e *Engine) write(ctx context.Context, updates []update, now time.Time, aga
 		n := len(updates)
 		ids, attempts := make([]int64, n), make([]int64, n)
 		statuses := make([]string, n)
-		nexts, lastErrs, sentAts, texts := make([]sql.NullString, n), make([]sql.NullString, n), make([]sql.NullString, n), make([]sql.NullString, n)
+		nexts, sentAts := make([]sql.NullString, n), make([]sql.NullString, n)
+		// pq writes a nil element as NULL.
+		lastErrs, texts := make([]*string, n), make([]*string, n)
 		for i, u := range updates {
 			ids[i], attempts[i], statuses[i] = int64(u.msg.id), int64(u.attempts), string(u.status)
 			nexts[i], sentAts[i] = nullTime(u.next), nullTime(u.sentAt)
-			lastErrs[i], texts[i] = nullString(u.lastError), nullString(u.text)
+			lastErrs[i], texts[i] = u.lastError, u.text
 		}
 		rows, err := e.db.SQL.QueryContext(ctx, applyUpdatesPostgres,
 			pq.Array(ids), pq.Array(statuses), pq.Array(attempts), pq.Array(nexts), pq.Array(lastErrs), pq.Array(sentAts), pq.Array(texts), now, again)
@@ -201,11 +203,4 @@ func nullTime(t *time.Time) sql.NullString {
 		return sql.NullString{}
 	}
 	return sql.NullString{String: t.UTC().Format(time.RFC3339Nano), Valid: true}
-}
-
-func nullString(s *string) sql.NullString {
-	if s == nil {
-		return sql.NullString{}
-	}
-	return sql.NullString{String: *s, Valid: true}
 }
