@@ -201,25 +201,11 @@ func (e *Engine) loadDue(ctx context.Context, b Batch, now time.Time) ([]*pendin
 	defer rows.Close()
 	var out []*pending
 	for rows.Next() {
-		var (
-			p        pending
-			customer sql.NullInt64
-			text     sql.NullString
-			lastErr  sql.NullString
-		)
-		if err := rows.Scan(&p.id, &customer, &p.phone, &p.zone, &text, &p.status, &p.attempts, &lastErr); err != nil {
+		// database/sql sets a pointer field to nil for NULL.
+		p := pending{optOutMark: mark}
+		if err := rows.Scan(&p.id, &p.customerID, &p.phone, &p.zone, &p.text, &p.status, &p.attempts, &p.lastError); err != nil {
 			return nil, fmt.Errorf("error loading due messages of mailing %d: %w", b.MailingID, err)
 		}
-		if customer.Valid {
-			p.customerID = new(int(customer.Int64))
-		}
-		if text.Valid {
-			p.text = &text.String
-		}
-		if lastErr.Valid {
-			p.lastError = &lastErr.String
-		}
-		p.optOutMark = mark
 		if e.unwritten.holds(p.id) {
 			continue // its outcome is known, only not written yet: never send it again
 		}
