@@ -389,9 +389,7 @@ func (s *Service) transition(ctx context.Context, id int, action string) (*ent.M
 	}
 	s.logger.InfoContext(ctx, "mailing "+action, "mailing_id", id, "status", m.Status)
 	s.published(ctx, changes)
-	if s.publisher != nil {
-		s.publisher.MailingChanged(ctx, id)
-	}
+	s.mailingChanged(ctx, id)
 	return m, nil
 }
 

@@ -77,6 +77,14 @@ func (s *Service) published(ctx context.Context, changes []StatusChange) {
 	}
 }
 
+// mailingChanged tells the live feed, if any, that mailing id changed (after
+// commit).
+func (s *Service) mailingChanged(ctx context.Context, id int) {
+	if s.publisher != nil {
+		s.publisher.MailingChanged(ctx, id)
+	}
+}
+
 // CloseMailing finishes a mailing whose end_at has passed: its unsent
 // messages expire and it becomes finished. It does nothing to a mailing that
 // is already closed or whose end_at is still ahead (it was moved), and
@@ -105,9 +113,7 @@ func (s *Service) CloseMailing(ctx context.Context, id int) (bool, error) {
 	if closed {
 		s.logger.InfoContext(ctx, "mailing finished at its end", "mailing_id", id, "messages_expired", len(changes))
 		s.published(ctx, changes)
-		if s.publisher != nil {
-			s.publisher.MailingChanged(ctx, id)
-		}
+		s.mailingChanged(ctx, id)
 	}
 	return closed, nil
 }
@@ -143,9 +149,7 @@ func (s *Service) FinishIfDone(ctx context.Context, id int) (bool, error) {
 	}
 	if finished {
 		s.logger.InfoContext(ctx, "mailing finished", "mailing_id", id)
-		if s.publisher != nil {
-			s.publisher.MailingChanged(ctx, id)
-		}
+		s.mailingChanged(ctx, id)
 	}
 	return finished, nil
 }

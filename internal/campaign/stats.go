@@ -8,7 +8,6 @@ import (
 
 	"github.com/notifyhq/notify/ent"
 	"github.com/notifyhq/notify/ent/mailing"
-	"github.com/notifyhq/notify/ent/messagecount"
 	"github.com/notifyhq/notify/internal/status"
 )
 
@@ -132,24 +131,18 @@ func (s *Service) MailingStatsOf(ctx context.Context, ids []int) ([]*MailingStat
 	mailings, err := s.db.Ent.Mailing.Query().
 		Where(mailing.IDIn(ids...)).
 		Select(mailing.FieldID, mailing.FieldStatus).
+		WithMessageCounts().
 		All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("error loading mailings: %w", err)
-	}
-	rows, err := s.db.Ent.MessageCount.Query().Where(messagecount.MailingIDIn(ids...)).All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("error counting messages of mailings: %w", err)
-	}
-	perMailing := make(map[int]map[status.Message]int, len(ids))
-	for _, r := range rows {
-		if perMailing[r.MailingID] == nil {
-			perMailing[r.MailingID] = map[status.Message]int{}
-		}
-		perMailing[r.MailingID][r.Status] = int(r.Count)
+		return nil, fmt.Errorf("error loading mailings and their message counts: %w", err)
 	}
 	byID := make(map[int]*MailingStats, len(mailings))
 	for _, m := range mailings {
-		byStatus, total := counts(perMailing[m.ID])
+		n := make(map[status.Message]int, len(m.Edges.MessageCounts))
+		for _, c := range m.Edges.MessageCounts {
+			n[c.Status] = int(c.Count)
+		}
+		byStatus, total := counts(n)
 		byID[m.ID] = &MailingStats{MailingID: m.ID, Status: m.Status, Total: total, ByStatus: byStatus}
 		s.rates.observe(byID[m.ID])
 	}
