@@ -19,9 +19,10 @@ import (
 	"github.com/notifyhq/notify/internal/database"
 )
 
-// admitRequests is admitMailing (sql.go) for a batch's requests, with the
-// highest opt-out id: an admission seeing one higher than its messages'
-// mark re-reads them. Args: mailing id.
+// admitRequests reads, for a batch's requests, what admitMailing (sql.go)
+// reads for a selection chunk and more: the mailing's end and text, and the
+// highest opt-out id (an admission seeing one higher than its messages'
+// mark re-reads them). Args: mailing id.
 const admitRequests = `SELECT status, end_at, text, (SELECT COALESCE(MAX(id), 0) FROM opt_outs) FROM mailings WHERE id = $1`
 
 // optOutMark reads the highest opt-out id (0 without any): opt-out ids only
