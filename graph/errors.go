@@ -89,13 +89,11 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Message = timeoutError().Message
 			setCode(gqlErr, CodeTimeout)
 		case isArgumentError(err, gqlErr):
-			field := argumentField(gqlErr)
-			var numErr *strconv.NumError
-			if errors.As(err, &numErr) {
-				gqlErr.Message = field + ": must be a decimal integer"
-			} else {
-				gqlErr.Message = field + ": " + gqlErr.Message
+			field, msg := argumentField(gqlErr), gqlErr.Message
+			if errors.As(err, new(*strconv.NumError)) {
+				msg = "must be a decimal integer"
 			}
+			gqlErr.Message = field + ": " + msg
 			setCode(gqlErr, CodeBadUserInput)
 			gqlErr.Extensions["field"] = field
 		case isRequestError(ctx, err, gqlErr):
@@ -120,8 +118,7 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 func recoverFunc(logger *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
 		logger.ErrorContext(ctx, "graphql operation panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-		err := &gqlerror.Error{Message: "internal error"}
-		setCode(err, CodeInternal)
+		err := codedError(CodeInternal, "internal error")
 		addRequestID(ctx, err)
 		return err
 	}
@@ -134,8 +131,8 @@ func recoverFunc(logger *slog.Logger) graphql.RecoverFunc {
 // no other error, presented outside any field. A resolver's errors are
 // presented inside their field.
 func isRequestError(ctx context.Context, err error, e *gqlerror.Error) bool {
-	var ge *gqlerror.Error
-	return errors.As(err, &ge) && ge.Unwrap() == nil && len(e.Path) == 0 && graphql.GetFieldContext(ctx) == nil
+	ge, ok := errors.AsType[*gqlerror.Error](err)
+	return ok && ge.Unwrap() == nil && len(e.Path) == 0 && graphql.GetFieldContext(ctx) == nil
 }
 
 // addRequestID puts the request id of ctx in err's extensions, for the
@@ -162,8 +159,7 @@ func setExtension(e *gqlerror.Error, key string, value any) {
 // ["createMailing", "input", "startAt"]) and, unlike resolver errors, with no
 // source locations.
 func isArgumentError(err error, e *gqlerror.Error) bool {
-	var ge *gqlerror.Error
-	return errors.As(err, &ge) && len(e.Locations) == 0 && len(e.Path) >= 2 && e.Rule == ""
+	return errors.As(err, new(*gqlerror.Error)) && len(e.Locations) == 0 && len(e.Path) >= 2 && e.Rule == ""
 }
 
 // argumentField names the argument of an argument error: the path below the

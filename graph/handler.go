@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -122,27 +123,27 @@ func setUpExecution(e execution, cfg HandlerConfig) {
 	timeout := cfg.OperationTimeout
 	orDefault(&timeout, DefaultOperationTimeout)
 	e.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation != ast.Subscription {
-			// The deadline of a query or mutation: database calls made with
-			// ctx end with it. Responses are written once next returns.
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, timeout)
-			responses := next(withStreamErrors(withLoaders(ctx, cfg.Service)))
-			first := true
-			return func(ctx context.Context) *graphql.Response {
-				r := responses(ctx)
-				if r == nil && first && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-					// gqlgen answers nothing on a context already ended.
-					r = &graphql.Response{Errors: gqlerror.List{timeoutError()}}
-				}
-				first = false
-				if r == nil || r.HasNext == nil || !*r.HasNext {
-					cancel() // the last response (@defer sends several)
-				}
-				return r
-			}
+		ctx = withStreamErrors(withLoaders(ctx, cfg.Service))
+		if op := graphql.GetOperationContext(ctx).Operation; op == nil || op.Operation == ast.Subscription {
+			return next(ctx)
 		}
-		return next(withStreamErrors(withLoaders(ctx, cfg.Service)))
+		// The deadline of a query or mutation: database calls made with
+		// ctx end with it. Responses are written once next returns.
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		responses := next(ctx)
+		first := true
+		return func(ctx context.Context) *graphql.Response {
+			r := responses(ctx)
+			if r == nil && first && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				// gqlgen answers nothing on a context already ended.
+				r = &graphql.Response{Errors: gqlerror.List{timeoutError()}}
+			}
+			first = false
+			if r == nil || r.HasNext == nil || !*r.HasNext {
+				cancel() // the last response (@defer sends several)
+			}
+			return r
+		}
 	})
 	e.AroundResponses(streamErrorResponses)
 	e.SetQueryCache(smallOnly[*ast.QueryDocument]{lru.New[*ast.QueryDocument](1000)})
@@ -164,16 +165,12 @@ func setUpExecution(e execution, cfg HandlerConfig) {
 
 // timeoutError is the error of an operation past its deadline.
 func timeoutError() *gqlerror.Error {
-	err := &gqlerror.Error{Message: "the operation took longer than its deadline"}
-	setCode(err, CodeTimeout)
-	return err
+	return codedError(CodeTimeout, "the operation took longer than its deadline")
 }
 
 // DefaultOperationTimeout is the deadline of a query or mutation when
 // HandlerConfig.OperationTimeout is 0.
 const DefaultOperationTimeout = 30 * time.Second
-
-var _ http.Handler = (*handler.Server)(nil)
 
 // setComplexity makes connections cost their page size times their
 // selection: gqlgen's default ignores first/last.
@@ -188,11 +185,7 @@ func setComplexity(c *generated.ComplexityRoot) {
 		return pageCost(child, first, last)
 	}
 	c.GeneralStatistics.PerMailing = func(child int, limit *int) int {
-		n := campaign.DefaultRecentMailings
-		if limit != nil {
-			n = *limit
-		}
-		return 1 + child*max(min(n, maxPageSize), 1)
+		return pageCost(child, limit, new(campaign.DefaultRecentMailings)) // limit, or the default
 	}
 	c.Mutation.CreateClients = func(child int, input []*model.CreateClientInput, _ *string) int {
 		return child * max(len(input), 1)
@@ -200,12 +193,7 @@ func setComplexity(c *generated.ComplexityRoot) {
 }
 
 func pageCost(child int, first, last *int) int {
-	n := defaultPageSize
-	if first != nil {
-		n = *first
-	} else if last != nil {
-		n = *last
-	}
+	n := *cmp.Or(first, last, new(defaultPageSize))
 	return 1 + child*max(min(n, maxPageSize), 1)
 }
 
@@ -216,5 +204,5 @@ func refuseHandshake(w http.ResponseWriter, status int, reason string) {
 	if status == http.StatusForbidden {
 		code = "FORBIDDEN"
 	}
-	writeError(w, status, limitError(code, reason))
+	writeError(w, status, codedError(code, reason))
 }

@@ -1,18 +1,17 @@
 package graph
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/felixge/httpsnoop"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -112,16 +111,17 @@ func (c *operationCost) MutateOperationContext(ctx context.Context, op *graphql.
 	total := w.selections(op.Operation.SelectionSet)
 	switch {
 	case w.walked > maxSelectionsWalked:
-		return limitError(CodeComplexityLimit, errWorkLimitExceeded)
+		return codedError(CodeComplexityLimit, errWorkLimitExceeded)
 	case total.depth > c.maxDepth:
-		return limitError(CodeDepthLimit, fmt.Sprintf("operation is %d levels deep, more than the limit of %d", total.depth, c.maxDepth))
+		return codedError(CodeDepthLimit, fmt.Sprintf("operation is %d levels deep, more than the limit of %d", total.depth, c.maxDepth))
 	case total.complexity > c.maxComplexity:
-		return limitError(CodeComplexityLimit, fmt.Sprintf("operation has complexity %d, which exceeds the limit of %d", total.complexity, c.maxComplexity))
+		return codedError(CodeComplexityLimit, fmt.Sprintf("operation has complexity %d, which exceeds the limit of %d", total.complexity, c.maxComplexity))
 	}
 	return nil
 }
 
-func limitError(code, msg string) *gqlerror.Error {
+// codedError is an error carrying code in extensions.code.
+func codedError(code, msg string) *gqlerror.Error {
 	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}}
 }
 
@@ -258,7 +258,7 @@ func LimitBody(limit int64, h http.Handler) http.Handler {
 				return
 			}
 			if err != nil {
-				writeError(w, http.StatusBadRequest, limitError(CodeBadRequest, "the request body could not be read: "+err.Error()))
+				writeError(w, http.StatusBadRequest, codedError(CodeBadRequest, "the request body could not be read: "+err.Error()))
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -270,7 +270,7 @@ func LimitBody(limit int64, h http.Handler) http.Handler {
 
 func tooLarge(w http.ResponseWriter, limit int64) {
 	w.Header().Set("Connection", "close")
-	writeError(w, http.StatusRequestEntityTooLarge, limitError(CodeRequestTooLarge, fmt.Sprintf("request body is larger than the limit of %d bytes", limit)))
+	writeError(w, http.StatusRequestEntityTooLarge, codedError(CodeRequestTooLarge, fmt.Sprintf("request body is larger than the limit of %d bytes", limit)))
 }
 
 // writeError answers status with a GraphQL response holding err.
@@ -286,40 +286,28 @@ func writeError(w http.ResponseWriter, status int, err *gqlerror.Error) {
 // as text/plain.
 func JSONByDefault(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(&jsonDefault{ResponseWriter: w}, r)
+		wrote := false
+		header := func(code int) { // before the status or the first byte
+			if !wrote && w.Header().Get("Content-Type") == "" && code != http.StatusSwitchingProtocols {
+				w.Header().Set("Content-Type", "application/json")
+			}
+			wrote = true
+		}
+		// httpsnoop keeps the writer's optional interfaces (Flush for SSE,
+		// Hijack for WebSocket upgrades) and Unwrap.
+		h.ServeHTTP(httpsnoop.Wrap(w, httpsnoop.Hooks{
+			WriteHeader: func(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
+				return func(code int) { header(code); next(code) }
+			},
+			Write: func(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
+				return func(p []byte) (int, error) { header(http.StatusOK); return next(p) }
+			},
+			ReadFrom: func(next httpsnoop.ReadFromFunc) httpsnoop.ReadFromFunc {
+				return func(src io.Reader) (int64, error) { header(http.StatusOK); return next(src) }
+			},
+		}), r)
 	})
 }
-
-type jsonDefault struct {
-	http.ResponseWriter
-	wrote bool
-}
-
-func (w *jsonDefault) WriteHeader(code int) {
-	if !w.wrote {
-		w.wrote = true
-		if w.Header().Get("Content-Type") == "" && code != http.StatusSwitchingProtocols {
-			w.Header().Set("Content-Type", "application/json")
-		}
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *jsonDefault) Write(p []byte) (int, error) {
-	if !w.wrote {
-		w.WriteHeader(http.StatusOK)
-	}
-	return w.ResponseWriter.Write(p)
-}
-
-func (w *jsonDefault) Flush() { http.NewResponseController(w.ResponseWriter).Flush() }
-
-func (w *jsonDefault) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	w.wrote = true
-	return http.NewResponseController(w.ResponseWriter).Hijack()
-}
-
-func (w *jsonDefault) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // boundedTransport is a transport whose operations are refused, before
 // gqlgen parses and validates them, when one selection set collects more
@@ -350,7 +338,7 @@ func (e boundedExecutor) CreateOperationContext(ctx context.Context, params *gra
 			if n := widestSelection(q, e.t.maxTokens); n > e.t.maxFields {
 				rc := &graphql.OperationContext{RawQuery: q, Variables: params.Variables, OperationName: params.OperationName,
 					Stats: graphql.Stats{Read: params.ReadTime, OperationStart: graphql.Now()}}
-				return rc, gqlerror.List{limitError(CodeComplexityLimit,
+				return rc, gqlerror.List{codedError(CodeComplexityLimit,
 					fmt.Sprintf("a selection set of %d fields, more than the limit of %d", n, e.t.maxFields))}
 			}
 			e.t.checked.Add(ctx, q, struct{}{}) // a smallOnly cache
