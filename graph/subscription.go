@@ -44,11 +44,7 @@ func (r *Resolver) forwardStatusEvents(ctx context.Context, sub *event.MessageSu
 	}
 	go func() {
 		defer close(out)
-		for {
-			ev, ok := <-sub.C
-			if !ok {
-				break
-			}
+		for ev := range sub.C {
 			// Take what is already waiting too: one query loads the
 			// messages of a burst (the engine publishes up to 250 at once).
 			burst := []*event.MessageEvent{ev}
