@@ -181,15 +181,6 @@ func (h *Hub) join(ctx context.Context, key string, mode Mode, rc *graphql.Opera
 	return m
 }
 
-// forget removes an ended group.
-func (h *Hub) forget(g *group) {
-	h.mu.Lock()
-	if h.groups[g.key] == g {
-		delete(h.groups, g.key)
-	}
-	h.mu.Unlock()
-}
-
 func (h *Hub) count(m *member, delta int) {
 	h.mu.Lock()
 	h.members[m.group.mode] += delta
@@ -357,7 +348,12 @@ func (g *group) end() {
 // stop forgets the group and cancels its execution; members left are ended
 // by pump.
 func (g *group) stop() {
-	g.hub.forget(g)
+	h := g.hub
+	h.mu.Lock()
+	if h.groups[g.key] == g { // a group of the same key may have followed it
+		delete(h.groups, g.key)
+	}
+	h.mu.Unlock()
 	g.cancel()
 }
 
@@ -494,19 +490,15 @@ func (h *Hub) Direct(ctx context.Context, rc *graphql.OperationContext) graphql.
 // sharing says how an operation is shared, by its root field (a
 // subscription has exactly one).
 func sharing(rc *graphql.OperationContext) Mode {
-	set := rc.Operation.SelectionSet
-	if len(set) != 1 {
-		return NotShared
+	if set := rc.Operation.SelectionSet; len(set) == 1 {
+		if f, ok := set[0].(*ast.Field); ok {
+			switch f.Name {
+			case "messageStatusChanged", "messageStatusBatches":
+				return Events
+			case "mailingProgress":
+				return Latest
+			}
+		}
 	}
-	f, ok := set[0].(*ast.Field)
-	switch {
-	case !ok:
-		return NotShared
-	case f.Name == "messageStatusChanged", f.Name == "messageStatusBatches":
-		return Events
-	case f.Name == "mailingProgress":
-		return Latest
-	default:
-		return NotShared
-	}
+	return NotShared
 }
