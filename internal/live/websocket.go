@@ -174,12 +174,11 @@ func (c *coderConn) startLive(id string) int {
 		return reused
 	case full:
 		err := codedError(CodeTooManyStreams, fmt.Sprintf("this connection has %d live subscriptions, the most it may have", c.maxLive))
-		var payload []byte
+		var v any = err // legacy graphql-ws: one error
 		if c.conn.Subprotocol() == "graphql-transport-ws" {
-			payload, _ = json.Marshal(gqlerror.List{err}) // an array of errors
-		} else {
-			payload, _ = json.Marshal(err) // legacy graphql-ws: one error
+			v = gqlerror.List{err} // an array of errors
 		}
+		payload, _ := json.Marshal(v)
 		_ = c.WriteJSON(&wsMessage{ID: id, Type: "error", Payload: payload})
 		return refused
 	}
