@@ -76,9 +76,7 @@ type Hub struct {
 
 // newHub returns a Hub.
 func newHub(cfg hubConfig) *Hub {
-	if cfg.Buffer < 1 {
-		cfg.Buffer = 1
-	}
+	cfg.Buffer = max(cfg.Buffer, 1)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
