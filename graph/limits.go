@@ -243,8 +243,7 @@ func LimitBody(limit int64, h http.Handler) http.Handler {
 	limit = Limits{MaxBodyBytes: limit}.withDefaults().MaxBodyBytes
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case r.Body == nil || r.Body == http.NoBody:
-		case isMultipart(r):
+		case r.Body == nil || r.Body == http.NoBody, isMultipart(r):
 		case r.ContentLength > limit:
 			tooLarge(w, limit)
 			return
