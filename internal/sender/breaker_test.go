@@ -32,6 +32,16 @@ func setupBreaker(t *testing.T, cfg BreakerConfig) *breakerBundle {
 	}
 }
 
+// probingBreaker returns a breaker that opened on its first failure, waited
+// out DefaultOpenFor and has let its probe through.
+func probingBreaker(t *testing.T) *breakerBundle {
+	t.Helper()
+	tb := setupBreaker(t, BreakerConfig{FailureThreshold: 1})
+	tb.fail(1)
+	tb.tripAndProbe(t, DefaultOpenFor)
+	return tb
+}
+
 // fail records n transient failures begun in the current generation.
 func (tb *breakerBundle) fail(n int) {
 	for range n {
@@ -97,9 +107,7 @@ func TestBreaker(t *testing.T) {
 
 	t.Run("HalfOpenOneProbeThenClose", func(t *testing.T) {
 		t.Parallel()
-		tb := setupBreaker(t, BreakerConfig{FailureThreshold: 1})
-		tb.fail(1)
-		tb.tripAndProbe(t, DefaultOpenFor)
+		tb := probingBreaker(t)
 
 		ok, retryAt := tb.allow()
 		require.False(t, ok, "only one probe at a time")
@@ -163,9 +171,7 @@ func TestBreaker(t *testing.T) {
 
 	t.Run("NeutralProbeFreesTheSlot", func(t *testing.T) {
 		t.Parallel()
-		tb := setupBreaker(t, BreakerConfig{FailureThreshold: 1})
-		tb.fail(1)
-		tb.tripAndProbe(t, DefaultOpenFor)
+		tb := probingBreaker(t)
 		tb.record(Transient, true)
 		require.Equal(t, HalfOpen, tb.state())
 		ok, _ := tb.allow()
@@ -174,9 +180,7 @@ func TestBreaker(t *testing.T) {
 
 	t.Run("LostProbeExpires", func(t *testing.T) {
 		t.Parallel()
-		tb := setupBreaker(t, BreakerConfig{FailureThreshold: 1})
-		tb.fail(1)
-		tb.tripAndProbe(t, DefaultOpenFor) // and never Send
+		tb := probingBreaker(t) // and never Send
 		tb.clock.Advance(tb.b.probeLease - time.Nanosecond)
 		ok, retryAt := tb.allow()
 		require.False(t, ok)
