@@ -49,6 +49,24 @@ func (b *testBundle) startMailing(t *testing.T, extra string) string {
 	return b.createMailing(t, now.Add(-time.Minute), now.Add(time.Hour), extra)
 }
 
+// mailingAction runs a mutation that answers with the mailing
+// (pauseMailing, resumeMailing, cancelMailing) on mailing id and returns
+// the mailing's new status.
+func (b *testBundle) mailingAction(t *testing.T, mutation, id string) string {
+	t.Helper()
+	var out map[string]struct{ Status string }
+	b.mustGQL(t, `mutation($id: ID!) { `+mutation+`(id: $id) { status } }`, map[string]any{"id": id}, &out)
+	return out[mutation].Status
+}
+
+// waitAccepted waits up to a minute for fake to have accepted n messages.
+func waitAccepted(t *testing.T, fake *fakesender.Fake, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, fake.WaitForAccepted(ctx, n))
+}
+
 // statisticsAnswer is a mailing's statistics as statisticsQuery answers
 // them (total and counts by status).
 type statisticsAnswer struct {
@@ -215,9 +233,7 @@ func TestSendWindowPerClientZone(t *testing.T) {
 		b.createClients(t, 20, 10, "America/New_York")
 		id := b.createMailing(t, base.Add(-time.Minute), base.Add(48*time.Hour), `, sendWindow: {from: "09:00", to: "21:00"}`)
 
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		require.NoError(t, b.fake.WaitForAccepted(ctx, 20))
+		waitAccepted(t, b.fake, 20)
 		ny, err := time.LoadLocation("America/New_York")
 		require.NoError(t, err)
 		local := base.In(ny)
@@ -288,9 +304,7 @@ func TestCancelAndDeleteStopSending(t *testing.T) {
 			id := b.startMailing(t, "")
 			require.NoError(t, b.fake.WaitForAccepted(ctx, 20))
 			if action == "cancel" {
-				var out struct{ CancelMailing struct{ Status string } }
-				b.mustGQL(t, `mutation($id: ID!) { cancelMailing(id: $id) { status } }`, map[string]any{"id": id}, &out)
-				require.Equal(t, "CANCELLED", out.CancelMailing.Status)
+				require.Equal(t, "CANCELLED", b.mailingAction(t, "cancelMailing", id))
 			} else {
 				b.mustGQL(t, `mutation($id: ID!) { deleteMailing(id: $id) }`, map[string]any{"id": id}, nil)
 			}
@@ -335,18 +349,14 @@ func TestScheduledStartAndPause(t *testing.T) {
 		t.Run("a paused mailing sends nothing until resumed", func(t *testing.T) {
 			b.fake.Reset()
 			id := b.startMailing(t, "")
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			require.NoError(t, b.fake.WaitForAccepted(ctx, 10))
-			var out struct{ PauseMailing struct{ Status string } }
-			b.mustGQL(t, `mutation($id: ID!) { pauseMailing(id: $id) { status } }`, map[string]any{"id": id}, &out)
-			require.Equal(t, "PAUSED", out.PauseMailing.Status)
+			waitAccepted(t, b.fake, 10)
+			require.Equal(t, "PAUSED", b.mailingAction(t, "pauseMailing", id))
 			paused := time.Now()
 			time.Sleep(time.Second) // several PausedRecheck rounds
 			require.Zero(t, b.fake.RequestsSince(paused))
 			require.Less(t, b.fake.Stats().AcceptedMessages, 200)
 
-			b.mustGQL(t, `mutation($id: ID!) { resumeMailing(id: $id) { status } }`, map[string]any{"id": id}, nil)
+			b.mailingAction(t, "resumeMailing", id)
 			b.waitMailing(t, id, "FINISHED", time.Minute)
 			msgs := b.messages(t)
 			for _, m := range msgs[200:] {
@@ -365,9 +375,7 @@ func TestRestartMidMailing(t *testing.T) {
 		first := setup(t, dbURL, setupOpts{env: env})
 		first.createClients(t, 0, 500, "UTC")
 		id := first.startMailing(t, "")
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		require.NoError(t, fake.WaitForAccepted(ctx, 100))
+		waitAccepted(t, fake, 100)
 		stopCtx, stopCancel := context.WithTimeout(context.Background(), 10*time.Second)
 		first.app.stopWork(stopCtx)
 		stopCancel()
@@ -537,13 +545,9 @@ func TestCancelMidSelection(t *testing.T) {
 		})
 		b.createClients(t, 0, 1000, "UTC")
 		id := b.startMailing(t, "")
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		require.NoError(t, b.fake.WaitForAccepted(ctx, 20))
+		waitAccepted(t, b.fake, 20)
 
-		var out struct{ CancelMailing struct{ Status string } }
-		b.mustGQL(t, `mutation($id: ID!) { cancelMailing(id: $id) { status } }`, map[string]any{"id": id}, &out)
-		require.Equal(t, "CANCELLED", out.CancelMailing.Status)
+		require.Equal(t, "CANCELLED", b.mailingAction(t, "cancelMailing", id))
 		returned := time.Now()
 
 		// The start job sees the cancel at its next chunk and ends.
